@@ -1,0 +1,1106 @@
+/*
+ * blob_store.c: the Blob service's state. Containers and blobs are rows; bytes are extents
+ * shared by reference count (segments of blobs, uncommitted blocks), removed from disk only
+ * after the transaction that dropped their last reference commits. Every write is one
+ * transaction under db's write lock; reads use a read snapshot.
+ */
+#include "blob_store.h"
+#include "clock.h"
+#include "db.h"
+#include "log.h"
+#include "strbuf.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIMIT_BLOCKS 50000
+
+/* Extent files to remove once the transaction that freed them has committed. */
+struct garbage {
+    char (*paths)[STORE_FILES_PATH_MAX];
+    size_t n, cap;
+};
+
+static void garbage_add(struct garbage *g, const char *path)
+{
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 8;
+        g->paths = xrealloc(g->paths, g->cap * sizeof *g->paths);
+    }
+    snprintf(g->paths[g->n++], STORE_FILES_PATH_MAX, "%s", path);
+}
+
+static void garbage_collect(struct garbage *g, bool committed)
+{
+    if (committed)
+        for (size_t i = 0; i < g->n; i++)
+            store_files_unlink(g->paths[i]);
+    free(g->paths);
+    g->paths = NULL;
+    g->n = g->cap = 0;
+}
+
+/* ETags: Windows FILETIME of the change, made strictly increasing so two changes in the same
+ * tick still differ. */
+static _Atomic uint64_t last_tick;
+
+static void new_etag(int64_t now_ms, char out[BSTORE_ETAG_LEN])
+{
+    uint64_t t = ((uint64_t)now_ms + 11644473600000ULL) * 10000ULL;
+    uint64_t prev = atomic_load(&last_tick);
+    uint64_t next;
+    do {
+        next = t > prev ? t : prev + 1;
+    } while (!atomic_compare_exchange_weak(&last_tick, &prev, next));
+    snprintf(out, BSTORE_ETAG_LEN, "\"0x%llX\"", (unsigned long long)next);
+}
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+void bstore_container_finish(struct bstore_container *c)
+{
+    free(c->metadata);
+    c->metadata = NULL;
+}
+
+void bstore_props_finish(struct bstore_props *p)
+{
+    free(p->name);
+    free(p->content_type);
+    free(p->content_encoding);
+    free(p->content_language);
+    free(p->content_disposition);
+    free(p->cache_control);
+    free(p->metadata);
+    memset(p, 0, sizeof *p);
+}
+
+void bstore_blob_finish(struct bstore_blob *b)
+{
+    bstore_props_finish(&b->props);
+    free(b->segs);
+    b->segs = NULL;
+    b->nsegs = 0;
+}
+
+void bstore_block_list_finish(struct bstore_block_list *l)
+{
+    bstore_props_finish(&l->props);
+    free(l->committed);
+    free(l->uncommitted);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- conditions ---- */
+
+static bool etag_in_list(const char *list, const char *etag)
+{
+    /* list: one or more ETags, quoted or not, separated by commas; "*" matches anything. */
+    const char *e = etag;
+    size_t elen = strlen(e);
+    if (elen >= 2 && e[0] == '"') {
+        e++;
+        elen -= 2;
+    }
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        const char *s = p;
+        while (*p && *p != ',')
+            p++;
+        const char *t = p;
+        while (t > s && t[-1] == ' ')
+            t--;
+        if (t - s >= 2 && *s == '"' && t[-1] == '"') {
+            s++;
+            t--;
+        }
+        if ((size_t)(t - s) == 1 && *s == '*')
+            return true;
+        if ((size_t)(t - s) == elen && memcmp(s, e, elen) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int cond_eval(const struct bstore_cond *c, bool exists, const char *etag,
+                     int64_t modified_ms, bool is_read)
+{
+    if (!c)
+        return BSTORE_OK;
+    if (!exists)
+        return c->if_match ? BSTORE_COND_FAILED : BSTORE_OK;
+    if (c->if_match && !etag_in_list(c->if_match, etag))
+        return BSTORE_COND_FAILED;
+    if (c->if_none_match && etag_in_list(c->if_none_match, etag)) {
+        if (is_read)
+            return BSTORE_NOT_MODIFIED;
+        return strcmp(c->if_none_match, "*") == 0 ? BSTORE_BLOB_EXISTS : BSTORE_COND_FAILED;
+    }
+    int64_t mod_s = modified_ms / 1000;
+    if (c->has_ims && mod_s <= c->ims / 1000)
+        return is_read ? BSTORE_NOT_MODIFIED : BSTORE_COND_FAILED;
+    if (c->has_ius && mod_s > c->ius / 1000)
+        return BSTORE_COND_FAILED;
+    return BSTORE_OK;
+}
+
+/* ---- extents ---- */
+
+static int64_t extent_insert(struct db *d, const char *path, uint64_t size)
+{
+    sqlite3_stmt *st = db_stmt(d, "INSERT INTO extents (file, size, refs) VALUES (?1, ?2, 1)");
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    return sqlite3_last_insert_rowid(db_handle(d));
+}
+
+static int extent_ref(struct db *d, int64_t id, int delta, struct garbage *g)
+{
+    sqlite3_stmt *st =
+        db_stmt(d, "UPDATE extents SET refs = refs + ?2 WHERE id = ?1 RETURNING refs, file");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, delta);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        log_error("store: extent %lld missing", (long long)id);
+        return -1;
+    }
+    int refs = sqlite3_column_int(st, 0);
+    char path[STORE_FILES_PATH_MAX];
+    col_copy(st, 1, path, sizeof path);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        ;
+    sqlite3_reset(st);
+    if (refs <= 0) {
+        sqlite3_stmt *del = db_stmt(d, "DELETE FROM extents WHERE id = ?1");
+        sqlite3_bind_int64(del, 1, id);
+        if (db_exec_stmt(d, del) < 0)
+            return -1;
+        garbage_add(g, path);
+    }
+    return 0;
+}
+
+/* Drops the segments of a blob row, releasing their extents. */
+static int segments_drop(struct db *d, int64_t blob_id, struct garbage *g)
+{
+    sqlite3_stmt *st = db_stmt(d, "DELETE FROM segments WHERE blob_id = ?1 RETURNING extent_id");
+    sqlite3_bind_int64(st, 1, blob_id);
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            ids = xrealloc(ids, cap * sizeof *ids);
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    int out = rc == SQLITE_DONE ? 0 : -1;
+    for (size_t i = 0; i < n && out == 0; i++)
+        out = extent_ref(d, ids[i], -1, g);
+    free(ids);
+    return out;
+}
+
+static int blocks_drop(struct db *d, int64_t container_id, const char *name, struct garbage *g)
+{
+    const char *sql = name ? "DELETE FROM blocks WHERE container_id = ?1 AND blob_name = ?2 "
+                             "RETURNING extent_id"
+                           : "DELETE FROM blocks WHERE container_id = ?1 RETURNING extent_id";
+    sqlite3_stmt *st = db_stmt(d, sql);
+    sqlite3_bind_int64(st, 1, container_id);
+    if (name)
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            ids = xrealloc(ids, cap * sizeof *ids);
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    int out = rc == SQLITE_DONE ? 0 : -1;
+    for (size_t i = 0; i < n && out == 0; i++)
+        out = extent_ref(d, ids[i], -1, g);
+    free(ids);
+    return out;
+}
+
+/* ---- containers ---- */
+
+static int container_row(struct db *d, const char *account, const char *name,
+                         struct bstore_container *out)
+{
+    sqlite3_stmt *st = db_stmt(d, "SELECT id, created_ms, modified_ms, etag, metadata "
+                                  "FROM containers WHERE account = ?1 AND name = ?2");
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int rc = BSTORE_NO_CONTAINER;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (out) {
+            out->id = sqlite3_column_int64(st, 0);
+            out->created_ms = sqlite3_column_int64(st, 1);
+            out->modified_ms = sqlite3_column_int64(st, 2);
+            col_copy(st, 3, out->etag, sizeof out->etag);
+            out->metadata = col_str(st, 4);
+        }
+        rc = BSTORE_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int bstore_container_create(const char *account, const char *name, const char *metadata,
+                            struct bstore_container *out)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    int rc = container_row(d, account, name, NULL);
+    if (rc == BSTORE_OK) {
+        rc = BSTORE_CONTAINER_EXISTS;
+    } else {
+        int64_t now = clock_now_ms();
+        char etag[BSTORE_ETAG_LEN];
+        new_etag(now, etag);
+        sqlite3_stmt *st = db_stmt(d, "INSERT INTO containers (account, name, created_ms, "
+                                      "modified_ms, etag, metadata) VALUES (?1, ?2, ?3, ?3, ?4, ?5)");
+        sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+        sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, metadata ? metadata : "{}", -1, SQLITE_STATIC);
+        rc = db_exec_stmt(d, st) == 0 ? BSTORE_OK : BSTORE_INTERNAL;
+        if (rc == BSTORE_OK && out) {
+            out->id = sqlite3_last_insert_rowid(db_handle(d));
+            out->created_ms = out->modified_ms = now;
+            memcpy(out->etag, etag, sizeof etag);
+            out->metadata = xstrdup(metadata ? metadata : "{}");
+        }
+    }
+    if (db_write_end(d, rc == BSTORE_OK) < 0)
+        rc = BSTORE_INTERNAL;
+    db_release(d);
+    return rc;
+}
+
+int bstore_container_get(const char *account, const char *name, struct bstore_container *out)
+{
+    struct db *d = db_acquire();
+    int rc = container_row(d, account, name, out);
+    db_release(d);
+    return rc;
+}
+
+int bstore_container_set_metadata(const char *account, const char *name, const char *metadata,
+                                  struct bstore_container *out)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    int64_t now = clock_now_ms();
+    char etag[BSTORE_ETAG_LEN];
+    new_etag(now, etag);
+    sqlite3_stmt *st = db_stmt(d, "UPDATE containers SET metadata = ?3, etag = ?4, modified_ms = "
+                                  "?5 WHERE account = ?1 AND name = ?2");
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, metadata ? metadata : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now);
+    int rc = db_exec_stmt(d, st) == 0 ? BSTORE_OK : BSTORE_INTERNAL;
+    if (rc == BSTORE_OK && sqlite3_changes(db_handle(d)) == 0)
+        rc = BSTORE_NO_CONTAINER;
+    if (rc == BSTORE_OK && out)
+        rc = container_row(d, account, name, out);
+    if (db_write_end(d, rc == BSTORE_OK) < 0)
+        rc = BSTORE_INTERNAL;
+    db_release(d);
+    return rc;
+}
+
+int bstore_container_delete(const char *account, const char *name)
+{
+    struct db *d = db_acquire();
+    struct garbage g = {0};
+    db_write_begin(d);
+    struct bstore_container c = {0};
+    int rc = container_row(d, account, name, &c);
+    if (rc == BSTORE_OK) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT id FROM blobs WHERE container_id = ?1");
+        sqlite3_bind_int64(st, 1, c.id);
+        int64_t *ids = NULL;
+        size_t n = 0, cap = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                ids = xrealloc(ids, cap * sizeof *ids);
+            }
+            ids[n++] = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_reset(st);
+        for (size_t i = 0; i < n && rc == BSTORE_OK; i++)
+            if (segments_drop(d, ids[i], &g) < 0)
+                rc = BSTORE_INTERNAL;
+        free(ids);
+        if (rc == BSTORE_OK && blocks_drop(d, c.id, NULL, &g) < 0)
+            rc = BSTORE_INTERNAL;
+        sqlite3_stmt *db = db_stmt(d, "DELETE FROM blobs WHERE container_id = ?1");
+        sqlite3_bind_int64(db, 1, c.id);
+        if (rc == BSTORE_OK && db_exec_stmt(d, db) < 0)
+            rc = BSTORE_INTERNAL;
+        sqlite3_stmt *dc = db_stmt(d, "DELETE FROM containers WHERE id = ?1");
+        sqlite3_bind_int64(dc, 1, c.id);
+        if (rc == BSTORE_OK && db_exec_stmt(d, dc) < 0)
+            rc = BSTORE_INTERNAL;
+    }
+    bstore_container_finish(&c);
+    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    garbage_collect(&g, ok);
+    db_release(d);
+    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+int bstore_container_list(const char *account, const char *prefix, const char *marker,
+                          unsigned max, void (*fn)(void *ctx, const char *name,
+                                                   const struct bstore_container *c),
+                          void *ctx, char **next)
+{
+    struct db *d = db_acquire();
+    *next = NULL;
+    sqlite3_stmt *st = db_stmt(d, "SELECT id, created_ms, modified_ms, etag, metadata, name "
+                                  "FROM containers WHERE account = ?1 AND name > ?2 AND "
+                                  "substr(name, 1, length(?3)) = ?3 ORDER BY name LIMIT ?4");
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, marker ? marker : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, prefix ? prefix : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)max + 1);
+    unsigned n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 5);
+        if (n == max) {
+            /* The marker is the last name returned: listing resumes after it. */
+            break;
+        }
+        struct bstore_container c = {.id = sqlite3_column_int64(st, 0),
+                                     .created_ms = sqlite3_column_int64(st, 1),
+                                     .modified_ms = sqlite3_column_int64(st, 2)};
+        col_copy(st, 3, c.etag, sizeof c.etag);
+        c.metadata = col_str(st, 4);
+        fn(ctx, name, &c);
+        bstore_container_finish(&c);
+        free(*next);
+        *next = xstrdup(name);
+        n++;
+    }
+    bool more = n == max && sqlite3_step(st) == SQLITE_ROW;
+    (void)more;
+    sqlite3_reset(st);
+    db_release(d);
+    return BSTORE_OK;
+}
+
+/* ---- blob rows ---- */
+
+#define PROPS_COLS                                                                                \
+    "id, name, snapshot, size, created_ms, modified_ms, etag, content_type, content_encoding, "  \
+    "content_language, content_disposition, cache_control, content_md5, metadata"
+
+static void props_from_row(sqlite3_stmt *st, struct bstore_props *p)
+{
+    p->id = sqlite3_column_int64(st, 0);
+    p->name = col_str(st, 1);
+    col_copy(st, 2, p->snapshot, sizeof p->snapshot);
+    p->size = (uint64_t)sqlite3_column_int64(st, 3);
+    p->created_ms = sqlite3_column_int64(st, 4);
+    p->modified_ms = sqlite3_column_int64(st, 5);
+    col_copy(st, 6, p->etag, sizeof p->etag);
+    p->content_type = col_str(st, 7);
+    p->content_encoding = col_str(st, 8);
+    p->content_language = col_str(st, 9);
+    p->content_disposition = col_str(st, 10);
+    p->cache_control = col_str(st, 11);
+    p->has_md5 = sqlite3_column_bytes(st, 12) == CRYPTO_MD5_LEN;
+    if (p->has_md5)
+        memcpy(p->md5, sqlite3_column_blob(st, 12), CRYPTO_MD5_LEN);
+    p->metadata = col_str(st, 13);
+}
+
+static int blob_row(struct db *d, int64_t container_id, const char *name, const char *snapshot,
+                    struct bstore_props *out)
+{
+    sqlite3_stmt *st = db_stmt(d, "SELECT " PROPS_COLS " FROM blobs WHERE container_id = ?1 AND "
+                                  "name = ?2 AND snapshot = ?3");
+    sqlite3_bind_int64(st, 1, container_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, snapshot ? snapshot : "", -1, SQLITE_STATIC);
+    int rc = BSTORE_NO_BLOB;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        props_from_row(st, out);
+        rc = BSTORE_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static bool container_exists(struct db *d, int64_t id)
+{
+    sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM containers WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, id);
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return ok;
+}
+
+int bstore_blob_read(int64_t container_id, const char *name, const char *snapshot,
+                     const struct bstore_cond *cond, struct bstore_blob *out)
+{
+    memset(out, 0, sizeof *out);
+    struct db *d = db_acquire();
+    db_read_begin(d);
+    int rc = blob_row(d, container_id, name, snapshot, &out->props);
+    if (rc == BSTORE_OK)
+        rc = cond_eval(cond, true, out->props.etag, out->props.modified_ms, true);
+    if (rc == BSTORE_OK) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT e.file, s.size FROM segments s JOIN extents e ON "
+                                      "e.id = s.extent_id WHERE s.blob_id = ?1 ORDER BY s.seq");
+        sqlite3_bind_int64(st, 1, out->props.id);
+        size_t cap = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (out->nsegs == cap) {
+                cap = cap ? cap * 2 : 4;
+                out->segs = xrealloc(out->segs, cap * sizeof *out->segs);
+            }
+            struct bstore_segment *s = &out->segs[out->nsegs++];
+            col_copy(st, 0, s->path, sizeof s->path);
+            s->size = (uint64_t)sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+    }
+    db_read_end(d);
+    db_release(d);
+    if (rc != BSTORE_OK && rc != BSTORE_NOT_MODIFIED && rc != BSTORE_COND_FAILED)
+        bstore_blob_finish(out);
+    return rc;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/*
+ * Creates or replaces the base blob row of name with in's properties; returns its id or -1.
+ * An existing row keeps its id and creation time; its segments are dropped.
+ */
+static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
+                           const struct bstore_props *in, uint64_t size, int64_t now,
+                           const char *etag, struct garbage *g)
+{
+    struct bstore_props old = {0};
+    int64_t id = -1;
+    if (blob_row(d, container_id, name, "", &old) == BSTORE_OK) {
+        id = old.id;
+        if (segments_drop(d, id, g) < 0) {
+            bstore_props_finish(&old);
+            return -1;
+        }
+    }
+    sqlite3_stmt *st = db_stmt(
+        d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, modified_ms, etag, "
+           "content_type, content_encoding, content_language, content_disposition, cache_control, "
+           "content_md5, metadata) VALUES (?1, ?2, '', ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+           "?12) ON CONFLICT (container_id, name, snapshot) DO UPDATE SET size = excluded.size, "
+           "modified_ms = excluded.modified_ms, etag = excluded.etag, content_type = "
+           "excluded.content_type, content_encoding = excluded.content_encoding, "
+           "content_language = excluded.content_language, content_disposition = "
+           "excluded.content_disposition, cache_control = excluded.cache_control, content_md5 = "
+           "excluded.content_md5, metadata = excluded.metadata RETURNING id");
+    sqlite3_bind_int64(st, 1, container_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
+    sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_text(st, 5, etag, -1, SQLITE_STATIC);
+    bind_opt(st, 6, in->content_type);
+    bind_opt(st, 7, in->content_encoding);
+    bind_opt(st, 8, in->content_language);
+    bind_opt(st, 9, in->content_disposition);
+    bind_opt(st, 10, in->cache_control);
+    if (in->has_md5)
+        sqlite3_bind_blob(st, 11, in->md5, CRYPTO_MD5_LEN, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 11);
+    sqlite3_bind_text(st, 12, in->metadata ? in->metadata : "{}", -1, SQLITE_STATIC);
+    id = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        ;
+    sqlite3_reset(st);
+    bstore_props_finish(&old);
+    return id;
+}
+
+static int segment_add(struct db *d, int64_t blob_id, int seq, int64_t extent_id, uint64_t size,
+                       const unsigned char *block_id, size_t idlen)
+{
+    sqlite3_stmt *st = db_stmt(d, "INSERT INTO segments (blob_id, seq, extent_id, size, block_id) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5)");
+    sqlite3_bind_int64(st, 1, blob_id);
+    sqlite3_bind_int(st, 2, seq);
+    sqlite3_bind_int64(st, 3, extent_id);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)size);
+    if (block_id)
+        sqlite3_bind_blob(st, 5, block_id, (int)idlen, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
+    return db_exec_stmt(d, st);
+}
+
+/* The current state of the base blob for a write's conditions. */
+static int write_cond(struct db *d, int64_t container_id, const char *name,
+                      const struct bstore_cond *cond, bool must_exist)
+{
+    if (!container_exists(d, container_id))
+        return BSTORE_NO_CONTAINER;
+    struct bstore_props cur = {0};
+    bool exists = blob_row(d, container_id, name, "", &cur) == BSTORE_OK;
+    int rc = exists || !must_exist ? cond_eval(cond, exists, cur.etag, cur.modified_ms, false)
+                                   : BSTORE_NO_BLOB;
+    bstore_props_finish(&cur);
+    return rc;
+}
+
+static void fill_out(struct bstore_props *out, const char *etag, int64_t now, uint64_t size)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    snprintf(out->etag, sizeof out->etag, "%s", etag);
+    out->modified_ms = now;
+    out->size = size;
+}
+
+int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
+                    const char *extent, uint64_t size, const struct bstore_cond *cond,
+                    struct bstore_props *out)
+{
+    struct db *d = db_acquire();
+    struct garbage g = {0};
+    db_write_begin(d);
+    int rc = write_cond(d, container_id, name, cond, false);
+    int64_t now = clock_now_ms();
+    char etag[BSTORE_ETAG_LEN];
+    new_etag(now, etag);
+    if (rc == BSTORE_OK) {
+        int64_t id = blob_upsert(d, container_id, name, in, size, now, etag, &g);
+        int64_t ext = id < 0 ? -1 : extent_insert(d, extent, size);
+        if (id < 0 || ext < 0 || segment_add(d, id, 0, ext, size, NULL, 0) < 0 ||
+            blocks_drop(d, container_id, name, &g) < 0)
+            rc = BSTORE_INTERNAL;
+    }
+    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    garbage_collect(&g, ok);
+    db_release(d);
+    if (ok)
+        fill_out(out, etag, now, size);
+    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
+                     const char *extent, uint64_t size)
+{
+    struct db *d = db_acquire();
+    struct garbage g = {0};
+    db_write_begin(d);
+    int rc = container_exists(d, container_id) ? BSTORE_OK : BSTORE_NO_CONTAINER;
+    if (rc == BSTORE_OK) {
+        /* All blocks of a blob have ids of one length, committed or not. */
+        sqlite3_stmt *st =
+            db_stmt(d, "SELECT length(block_id), (SELECT count(*) FROM blocks WHERE container_id "
+                       "= ?1 AND blob_name = ?2) FROM blocks WHERE container_id = ?1 AND "
+                       "blob_name = ?2 LIMIT 1");
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            if ((size_t)sqlite3_column_int(st, 0) != idlen)
+                rc = BSTORE_BLOCK_ID_LENGTH;
+            else if (sqlite3_column_int64(st, 1) >= 100000)
+                rc = BSTORE_TOO_MANY_BLOCKS;
+        }
+        sqlite3_reset(st);
+    }
+    if (rc == BSTORE_OK) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT length(s.block_id) FROM blobs b JOIN segments s ON "
+                                      "s.blob_id = b.id WHERE b.container_id = ?1 AND b.name = ?2 "
+                                      "AND b.snapshot = '' AND s.block_id IS NOT NULL LIMIT 1");
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && (size_t)sqlite3_column_int(st, 0) != idlen)
+            rc = BSTORE_BLOCK_ID_LENGTH;
+        sqlite3_reset(st);
+    }
+    if (rc == BSTORE_OK) {
+        /* A block put again under the same id replaces the earlier one. */
+        sqlite3_stmt *old = db_stmt(d, "DELETE FROM blocks WHERE container_id = ?1 AND blob_name "
+                                       "= ?2 AND block_id = ?3 RETURNING extent_id");
+        sqlite3_bind_int64(old, 1, container_id);
+        sqlite3_bind_text(old, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(old, 3, id, (int)idlen, SQLITE_STATIC);
+        int64_t old_ext = -1;
+        if (sqlite3_step(old) == SQLITE_ROW)
+            old_ext = sqlite3_column_int64(old, 0);
+        sqlite3_reset(old);
+        if (old_ext >= 0 && extent_ref(d, old_ext, -1, &g) < 0)
+            rc = BSTORE_INTERNAL;
+        int64_t ext = rc == BSTORE_OK ? extent_insert(d, extent, size) : -1;
+        sqlite3_stmt *st = db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
+                                      "extent_id, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, id, (int)idlen, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, ext);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
+        sqlite3_bind_int64(st, 6, clock_now_ms());
+        if (ext < 0 || db_exec_stmt(d, st) < 0)
+            rc = BSTORE_INTERNAL;
+    }
+    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    garbage_collect(&g, ok);
+    db_release(d);
+    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+struct resolved {
+    int64_t extent_id;
+    uint64_t size;
+};
+
+static bool find_block(struct db *d, const char *sql, int64_t key, const char *name,
+                       const struct bstore_block_ref *r, struct resolved *out)
+{
+    sqlite3_stmt *st = db_stmt(d, sql);
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, r->id, (int)r->idlen, SQLITE_STATIC);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        out->extent_id = sqlite3_column_int64(st, 0);
+        out->size = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+static const char *const SQL_UNCOMMITTED =
+    "SELECT extent_id, size FROM blocks WHERE container_id = ?1 AND blob_name = ?2 AND "
+    "block_id = ?3";
+static const char *const SQL_COMMITTED =
+    "SELECT s.extent_id, s.size FROM blobs b JOIN segments s ON s.blob_id = b.id WHERE "
+    "b.container_id = ?1 AND b.name = ?2 AND b.snapshot = '' AND s.block_id = ?3 LIMIT 1";
+
+int bstore_block_list_commit(int64_t container_id, const char *name,
+                             const struct bstore_block_ref *refs, size_t nrefs,
+                             const struct bstore_props *in, const struct bstore_cond *cond,
+                             struct bstore_props *out)
+{
+    if (nrefs > LIMIT_BLOCKS)
+        return BSTORE_TOO_MANY_BLOCKS;
+    struct db *d = db_acquire();
+    struct garbage g = {0};
+    struct resolved *res = xcalloc(nrefs ? nrefs : 1, sizeof *res);
+    db_write_begin(d);
+    int rc = write_cond(d, container_id, name, cond, false);
+    for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++) {
+        const struct bstore_block_ref *r = &refs[i];
+        bool found = false;
+        if (r->list == 'U' || r->list == 'L')
+            found = find_block(d, SQL_UNCOMMITTED, container_id, name, r, &res[i]);
+        if (!found && (r->list == 'C' || r->list == 'L'))
+            found = find_block(d, SQL_COMMITTED, container_id, name, r, &res[i]);
+        if (!found)
+            rc = BSTORE_BAD_BLOCK_LIST;
+        else if (i > 0 && r->idlen != refs[0].idlen)
+            rc = BSTORE_BLOCK_ID_LENGTH;
+    }
+    /* Take the new references before the old ones go, so shared extents survive. */
+    for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++)
+        if (extent_ref(d, res[i].extent_id, +1, &g) < 0)
+            rc = BSTORE_INTERNAL;
+    int64_t now = clock_now_ms();
+    char etag[BSTORE_ETAG_LEN];
+    new_etag(now, etag);
+    uint64_t size = 0;
+    for (size_t i = 0; i < nrefs; i++)
+        size += res[i].size;
+    if (rc == BSTORE_OK) {
+        int64_t id = blob_upsert(d, container_id, name, in, size, now, etag, &g);
+        if (id < 0)
+            rc = BSTORE_INTERNAL;
+        for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++)
+            if (segment_add(d, id, (int)i, res[i].extent_id, res[i].size, refs[i].id,
+                            refs[i].idlen) < 0)
+                rc = BSTORE_INTERNAL;
+        if (rc == BSTORE_OK && blocks_drop(d, container_id, name, &g) < 0)
+            rc = BSTORE_INTERNAL;
+    }
+    free(res);
+    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    garbage_collect(&g, ok);
+    db_release(d);
+    if (ok)
+        fill_out(out, etag, now, size);
+    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+static void add_info(struct bstore_block_info **arr, size_t *n, sqlite3_stmt *st)
+{
+    *arr = xrealloc(*arr, (*n + 1) * sizeof **arr);
+    struct bstore_block_info *b = &(*arr)[(*n)++];
+    int len = sqlite3_column_bytes(st, 0);
+    b->idlen = len > 64 ? 64 : (size_t)len;
+    memcpy(b->id, sqlite3_column_blob(st, 0), b->idlen);
+    b->size = (uint64_t)sqlite3_column_int64(st, 1);
+}
+
+int bstore_block_list_get(int64_t container_id, const char *name, const char *snapshot,
+                          bool committed, bool uncommitted, struct bstore_block_list *out)
+{
+    memset(out, 0, sizeof *out);
+    struct db *d = db_acquire();
+    db_read_begin(d);
+    int rc = BSTORE_OK;
+    out->blob_exists = blob_row(d, container_id, name, snapshot, &out->props) == BSTORE_OK;
+    if (committed && out->blob_exists) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT block_id, size FROM segments WHERE blob_id = ?1 AND "
+                                      "block_id IS NOT NULL ORDER BY seq");
+        sqlite3_bind_int64(st, 1, out->props.id);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            add_info(&out->committed, &out->ncommitted, st);
+        sqlite3_reset(st);
+    }
+    bool any_blocks = false;
+    if (!snapshot || !*snapshot) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT block_id, size FROM blocks WHERE container_id = ?1 "
+                                      "AND blob_name = ?2 ORDER BY created_ms, extent_id");
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            any_blocks = true;
+            if (uncommitted)
+                add_info(&out->uncommitted, &out->nuncommitted, st);
+        }
+        sqlite3_reset(st);
+    }
+    if (!out->blob_exists && !any_blocks)
+        rc = BSTORE_NO_BLOB;
+    db_read_end(d);
+    db_release(d);
+    if (rc != BSTORE_OK)
+        bstore_block_list_finish(out);
+    return rc;
+}
+
+static int simple_update(int64_t container_id, const char *name, const struct bstore_cond *cond,
+                         const char *sql, const struct bstore_props *in, const char *metadata,
+                         struct bstore_props *out)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    int rc = write_cond(d, container_id, name, cond, true);
+    int64_t now = clock_now_ms();
+    char etag[BSTORE_ETAG_LEN];
+    new_etag(now, etag);
+    uint64_t size = 0;
+    if (rc == BSTORE_OK) {
+        sqlite3_stmt *st = db_stmt(d, sql);
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+        sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
+        if (in) {
+            bind_opt(st, 5, in->content_type);
+            bind_opt(st, 6, in->content_encoding);
+            bind_opt(st, 7, in->content_language);
+            bind_opt(st, 8, in->content_disposition);
+            bind_opt(st, 9, in->cache_control);
+            if (in->has_md5)
+                sqlite3_bind_blob(st, 10, in->md5, CRYPTO_MD5_LEN, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(st, 10);
+        } else {
+            sqlite3_bind_text(st, 5, metadata ? metadata : "{}", -1, SQLITE_STATIC);
+        }
+        if (sqlite3_step(st) == SQLITE_ROW)
+            size = (uint64_t)sqlite3_column_int64(st, 0);
+        else
+            rc = BSTORE_INTERNAL;
+        while (sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_reset(st);
+    }
+    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    db_release(d);
+    if (ok)
+        fill_out(out, etag, now, size);
+    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+int bstore_blob_set_properties(int64_t container_id, const char *name,
+                               const struct bstore_props *in, const struct bstore_cond *cond,
+                               struct bstore_props *out)
+{
+    return simple_update(container_id, name, cond,
+                         "UPDATE blobs SET modified_ms = ?3, etag = ?4, content_type = ?5, "
+                         "content_encoding = ?6, content_language = ?7, content_disposition = ?8, "
+                         "cache_control = ?9, content_md5 = ?10 WHERE container_id = ?1 AND name "
+                         "= ?2 AND snapshot = '' RETURNING size",
+                         in, NULL, out);
+}
+
+int bstore_blob_set_metadata(int64_t container_id, const char *name, const char *metadata,
+                             const struct bstore_cond *cond, struct bstore_props *out)
+{
+    return simple_update(container_id, name, cond,
+                         "UPDATE blobs SET modified_ms = ?3, etag = ?4, metadata = ?5 WHERE "
+                         "container_id = ?1 AND name = ?2 AND snapshot = '' RETURNING size",
+                         NULL, metadata, out);
+}
+
+int bstore_blob_snapshot(int64_t container_id, const char *name, const char *metadata,
+                         const struct bstore_cond *cond, char snapshot[BSTORE_SNAPSHOT_LEN],
+                         struct bstore_props *out)
+{
+    struct db *d = db_acquire();
+    struct garbage g = {0};
+    db_write_begin(d);
+    int rc = write_cond(d, container_id, name, cond, true);
+    struct bstore_props base = {0};
+    int64_t now = clock_now_ms();
+    if (rc == BSTORE_OK)
+        rc = blob_row(d, container_id, name, "", &base);
+    if (rc == BSTORE_OK) {
+        /* Snapshot ids have 100 ns precision; two in the same millisecond get distinct ids. */
+        static _Atomic uint64_t last_snap;
+        uint64_t t = (uint64_t)now * 10000, prev = atomic_load(&last_snap), next;
+        do {
+            next = t > prev ? t : prev + 1;
+        } while (!atomic_compare_exchange_weak(&last_snap, &prev, next));
+        char day[TIMEFMT_BUF];
+        timefmt_iso8601((int64_t)(next / 10000), day); /* YYYY-MM-DDThh:mm:ssZ */
+        snprintf(snapshot, BSTORE_SNAPSHOT_LEN, "%.19s.%07lluZ", day,
+                 (unsigned long long)(next % 10000000));
+        sqlite3_stmt *st = db_stmt(
+            d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, modified_ms, "
+               "etag, content_type, content_encoding, content_language, content_disposition, "
+               "cache_control, content_md5, metadata) SELECT container_id, name, ?2, size, "
+               "created_ms, modified_ms, etag, content_type, content_encoding, content_language, "
+               "content_disposition, cache_control, content_md5, coalesce(?3, metadata) FROM blobs "
+               "WHERE id = ?1");
+        sqlite3_bind_int64(st, 1, base.id);
+        sqlite3_bind_text(st, 2, snapshot, -1, SQLITE_STATIC);
+        bind_opt(st, 3, metadata);
+        if (db_exec_stmt(d, st) < 0)
+            rc = BSTORE_INTERNAL;
+        int64_t snap_id = sqlite3_last_insert_rowid(db_handle(d));
+        sqlite3_stmt *seg = db_stmt(d, "INSERT INTO segments (blob_id, seq, extent_id, size, "
+                                       "block_id) SELECT ?2, seq, extent_id, size, block_id FROM "
+                                       "segments WHERE blob_id = ?1");
+        sqlite3_bind_int64(seg, 1, base.id);
+        sqlite3_bind_int64(seg, 2, snap_id);
+        if (rc == BSTORE_OK && db_exec_stmt(d, seg) < 0)
+            rc = BSTORE_INTERNAL;
+        sqlite3_stmt *ref = db_stmt(d, "UPDATE extents SET refs = refs + 1 WHERE id IN (SELECT "
+                                       "extent_id FROM segments WHERE blob_id = ?1)");
+        sqlite3_bind_int64(ref, 1, base.id);
+        /* A blob may use one extent twice; count each use. */
+        sqlite3_stmt *dup = db_stmt(d, "SELECT extent_id, count(*) - 1 FROM segments WHERE "
+                                       "blob_id = ?1 GROUP BY extent_id HAVING count(*) > 1");
+        if (rc == BSTORE_OK && db_exec_stmt(d, ref) < 0)
+            rc = BSTORE_INTERNAL;
+        sqlite3_bind_int64(dup, 1, base.id);
+        while (rc == BSTORE_OK && sqlite3_step(dup) == SQLITE_ROW) {
+            int64_t ext = sqlite3_column_int64(dup, 0);
+            int extra = sqlite3_column_int(dup, 1);
+            if (extent_ref(d, ext, extra, &g) < 0)
+                rc = BSTORE_INTERNAL;
+        }
+        sqlite3_reset(dup);
+    }
+    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    garbage_collect(&g, ok);
+    db_release(d);
+    if (ok)
+        fill_out(out, base.etag, base.modified_ms, base.size);
+    bstore_props_finish(&base);
+    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+static int delete_row(struct db *d, int64_t id, struct garbage *g)
+{
+    if (segments_drop(d, id, g) < 0)
+        return -1;
+    sqlite3_stmt *st = db_stmt(d, "DELETE FROM blobs WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, id);
+    return db_exec_stmt(d, st);
+}
+
+int bstore_blob_delete(int64_t container_id, const char *name, const char *snapshot,
+                       enum bstore_delete_mode mode, const struct bstore_cond *cond)
+{
+    struct db *d = db_acquire();
+    struct garbage g = {0};
+    db_write_begin(d);
+    int rc = container_exists(d, container_id) ? BSTORE_OK : BSTORE_NO_CONTAINER;
+    struct bstore_props row = {0};
+    if (rc == BSTORE_OK)
+        rc = blob_row(d, container_id, name, snapshot, &row);
+    if (rc == BSTORE_OK)
+        rc = cond_eval(cond, true, row.etag, row.modified_ms, false);
+    if (rc == BSTORE_OK && snapshot && *snapshot) {
+        if (delete_row(d, row.id, &g) < 0)
+            rc = BSTORE_INTERNAL;
+    } else if (rc == BSTORE_OK) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT id FROM blobs WHERE container_id = ?1 AND name = ?2 "
+                                      "AND snapshot <> ''");
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        int64_t *ids = NULL;
+        size_t n = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            ids = xrealloc(ids, (n + 1) * sizeof *ids);
+            ids[n++] = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_reset(st);
+        if (n && mode == BSTORE_DELETE_BLOB)
+            rc = BSTORE_SNAPSHOTS_PRESENT;
+        for (size_t i = 0; i < n && rc == BSTORE_OK; i++)
+            if (delete_row(d, ids[i], &g) < 0)
+                rc = BSTORE_INTERNAL;
+        free(ids);
+        if (rc == BSTORE_OK && mode != BSTORE_DELETE_ONLY &&
+            (delete_row(d, row.id, &g) < 0 || blocks_drop(d, container_id, name, &g) < 0))
+            rc = BSTORE_INTERNAL;
+    }
+    bstore_props_finish(&row);
+    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    garbage_collect(&g, ok);
+    db_release(d);
+    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+int bstore_list(int64_t container_id, const struct bstore_list_opts *o, bstore_list_fn fn,
+                void *ctx, char **next)
+{
+    *next = NULL;
+    const char *prefix = o->prefix ? o->prefix : "";
+    size_t plen = strlen(prefix);
+    const char *delim = o->delimiter && *o->delimiter ? o->delimiter : NULL;
+    struct db *d = db_acquire();
+    db_read_begin(d);
+    int rc = container_exists(d, container_id) ? BSTORE_OK : BSTORE_NO_CONTAINER;
+    /*
+     * The cursor is (name, snapshot key) of the next row to look at; the key of a base blob
+     * is "~" so it sorts after its snapshots, as Azure lists them. A marker is "name\nkey".
+     */
+    struct strbuf cname, ckey;
+    strbuf_init(&cname, 0);
+    strbuf_init(&ckey, 0);
+    const char *m = o->marker ? o->marker : "";
+    const char *nl = strchr(m, '\n');
+    strbuf_append(&cname, m, nl ? (size_t)(nl - m) : strlen(m));
+    strbuf_puts(&ckey, nl ? nl + 1 : "");
+    if (strcmp(cname.data, prefix) < 0) {
+        strbuf_finish(&cname);
+        strbuf_puts(&cname, prefix);
+        strbuf_finish(&ckey);
+        strbuf_puts(&ckey, "");
+    }
+    bool inclusive = true;
+    unsigned count = 0;
+    const int batch = 256;
+    bool done = false;
+    while (rc == BSTORE_OK && !done) {
+        sqlite3_stmt *st = db_stmt(
+            d, "SELECT " PROPS_COLS ", CASE snapshot WHEN '' THEN '~' ELSE snapshot END AS sk "
+               "FROM blobs WHERE container_id = ?1 AND (?6 OR snapshot = '') AND name >= ?2 AND "
+               "(name > ?2 OR sk > ?3 OR (?5 AND sk = ?3)) ORDER BY name, sk LIMIT ?4");
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, cname.data ? cname.data : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, ckey.data ? ckey.data : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 4, batch);
+        sqlite3_bind_int(st, 5, inclusive);
+        sqlite3_bind_int(st, 6, o->snapshots);
+        int rows = 0;
+        bool jumped = false;
+        while (!done && !jumped && sqlite3_step(st) == SQLITE_ROW) {
+            rows++;
+            struct bstore_props p = {0};
+            props_from_row(st, &p);
+            const char *sk = (const char *)sqlite3_column_text(st, 14);
+            if (strncmp(p.name, prefix, plen) != 0) {
+                done = true; /* sorted: nothing after this matches the prefix */
+            } else if (count == o->max) {
+                *next = xasprintf("%s\n%s", p.name, sk);
+                done = true;
+            } else {
+                const char *dpos = delim ? strstr(p.name + plen, delim) : NULL;
+                strbuf_finish(&cname);
+                strbuf_finish(&ckey);
+                if (dpos) {
+                    /* One BlobPrefix for the group, then jump past every name in it. */
+                    size_t glen = (size_t)(dpos - p.name) + strlen(delim);
+                    char *group = xstrndup(p.name, glen);
+                    fn(ctx, group, NULL);
+                    strbuf_puts(&cname, group);
+                    strbuf_puts(&cname, "\xf4\x8f\xbf\xbf");
+                    strbuf_puts(&ckey, "");
+                    free(group);
+                    jumped = true;
+                } else {
+                    fn(ctx, NULL, &p);
+                    strbuf_puts(&cname, p.name);
+                    strbuf_puts(&ckey, sk);
+                }
+                count++;
+                inclusive = false;
+            }
+            bstore_props_finish(&p);
+        }
+        sqlite3_reset(st);
+        if (!jumped && rows < batch)
+            done = true;
+    }
+    strbuf_finish(&cname);
+    strbuf_finish(&ckey);
+    db_read_end(d);
+    db_release(d);
+    return rc;
+}

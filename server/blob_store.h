@@ -1,0 +1,164 @@
+/*
+ * blob_store.h: containers, block blobs, uncommitted blocks, snapshots and metadata. Rows in
+ * SQLite, bytes in extent files (store_files); a blob is an ordered list of whole extents,
+ * so committing a block list or taking a snapshot copies no bytes. Conditional headers are
+ * evaluated here, inside the transaction that acts on them. It knows nothing about HTTP.
+ */
+#ifndef SPMIG_BLOB_STORE_H
+#define SPMIG_BLOB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "store_files.h"
+
+enum bstore_err {
+    BSTORE_OK = 0,
+    BSTORE_NO_CONTAINER,      /* 404 ContainerNotFound */
+    BSTORE_CONTAINER_EXISTS,  /* 409 ContainerAlreadyExists */
+    BSTORE_NO_BLOB,           /* 404 BlobNotFound */
+    BSTORE_BLOB_EXISTS,       /* 409 BlobAlreadyExists (If-None-Match: * on a write) */
+    BSTORE_COND_FAILED,       /* 412 ConditionNotMet */
+    BSTORE_NOT_MODIFIED,      /* 304 */
+    BSTORE_BAD_BLOCK_LIST,    /* 400 InvalidBlockList */
+    BSTORE_BLOCK_ID_LENGTH,   /* 400 InvalidBlobOrBlock: ids of mixed length */
+    BSTORE_TOO_MANY_BLOCKS,   /* 409 BlockCountExceedsLimit */
+    BSTORE_SNAPSHOTS_PRESENT, /* 409 SnapshotsPresent */
+    BSTORE_INTERNAL,          /* 500 */
+};
+
+#define BSTORE_ETAG_LEN     24 /* "0x..." quoted, NUL included */
+#define BSTORE_SNAPSHOT_LEN 32 /* 2026-11-22T12:55:53.1234567Z */
+
+/* Conditional headers of a request (NULL/false where absent). */
+struct bstore_cond {
+    const char *if_match;
+    const char *if_none_match;
+    bool has_ims, has_ius;
+    int64_t ims, ius; /* If-Modified-Since, If-Unmodified-Since */
+};
+
+struct bstore_container {
+    int64_t id;
+    int64_t created_ms, modified_ms;
+    char etag[BSTORE_ETAG_LEN];
+    char *metadata; /* JSON object text; owned */
+};
+void bstore_container_finish(struct bstore_container *c);
+
+struct bstore_props {
+    int64_t id;
+    char *name;                 /* owned */
+    char snapshot[BSTORE_SNAPSHOT_LEN]; /* "" for the base blob */
+    uint64_t size;
+    int64_t created_ms, modified_ms;
+    char etag[BSTORE_ETAG_LEN];
+    char *content_type, *content_encoding, *content_language, *content_disposition;
+    char *cache_control;        /* each owned, NULL if unset */
+    bool has_md5;
+    unsigned char md5[CRYPTO_MD5_LEN];
+    char *metadata;             /* JSON object text; owned; NULL = {} */
+};
+void bstore_props_finish(struct bstore_props *p);
+
+struct bstore_segment {
+    char path[STORE_FILES_PATH_MAX];
+    uint64_t size;
+};
+
+struct bstore_blob {
+    struct bstore_props props;
+    struct bstore_segment *segs; /* owned */
+    size_t nsegs;
+};
+void bstore_blob_finish(struct bstore_blob *b);
+
+/* Containers. metadata is a JSON object text or NULL. */
+int bstore_container_create(const char *account, const char *name, const char *metadata,
+                            struct bstore_container *out);
+int bstore_container_get(const char *account, const char *name, struct bstore_container *out);
+int bstore_container_set_metadata(const char *account, const char *name, const char *metadata,
+                                  struct bstore_container *out);
+/* Removes the container, its blobs and blocks; their extents go when unreferenced. */
+int bstore_container_delete(const char *account, const char *name);
+/* Calls fn for each container of account whose name starts with prefix and sorts after
+ * marker, at most max; *next gets the name to continue from (owned) or NULL. */
+int bstore_container_list(const char *account, const char *prefix, const char *marker,
+                          unsigned max, void (*fn)(void *ctx, const char *name,
+                                                   const struct bstore_container *c),
+                          void *ctx, char **next);
+
+/* Reads a blob's properties and extents; read semantics for cond (304 allowed). */
+int bstore_blob_read(int64_t container_id, const char *name, const char *snapshot,
+                     const struct bstore_cond *cond, struct bstore_blob *out);
+
+/*
+ * Writes a whole blob from one extent (Put Blob). in carries content headers, MD5 and
+ * metadata; out (may be NULL) receives the new etag and times. On BSTORE_OK the store owns
+ * the extent; otherwise the caller still does.
+ */
+int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
+                    const char *extent, uint64_t size, const struct bstore_cond *cond,
+                    struct bstore_props *out);
+
+/* Stores an uncommitted block (Put Block); ownership of extent as for bstore_blob_put. */
+int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
+                     const char *extent, uint64_t size);
+
+struct bstore_block_ref {
+    unsigned char id[64];
+    size_t idlen;
+    char list; /* 'C' committed, 'U' uncommitted, 'L' latest */
+};
+
+/* Commits a block list (Put Block List); uncommitted blocks not used are dropped. */
+int bstore_block_list_commit(int64_t container_id, const char *name,
+                             const struct bstore_block_ref *refs, size_t nrefs,
+                             const struct bstore_props *in, const struct bstore_cond *cond,
+                             struct bstore_props *out);
+
+struct bstore_block_info {
+    unsigned char id[64];
+    size_t idlen;
+    uint64_t size;
+};
+struct bstore_block_list {
+    bool blob_exists;
+    struct bstore_props props; /* when blob_exists */
+    struct bstore_block_info *committed, *uncommitted; /* owned */
+    size_t ncommitted, nuncommitted;
+};
+void bstore_block_list_finish(struct bstore_block_list *l);
+int bstore_block_list_get(int64_t container_id, const char *name, const char *snapshot,
+                          bool committed, bool uncommitted, struct bstore_block_list *out);
+
+/* Set Blob Properties: replaces all five content headers and the MD5 with in's. */
+int bstore_blob_set_properties(int64_t container_id, const char *name,
+                               const struct bstore_props *in, const struct bstore_cond *cond,
+                               struct bstore_props *out);
+int bstore_blob_set_metadata(int64_t container_id, const char *name, const char *metadata,
+                             const struct bstore_cond *cond, struct bstore_props *out);
+/* Snapshot Blob: metadata NULL keeps the blob's. snapshot receives the new snapshot id. */
+int bstore_blob_snapshot(int64_t container_id, const char *name, const char *metadata,
+                         const struct bstore_cond *cond, char snapshot[BSTORE_SNAPSHOT_LEN],
+                         struct bstore_props *out);
+
+enum bstore_delete_mode { BSTORE_DELETE_BLOB, BSTORE_DELETE_INCLUDE, BSTORE_DELETE_ONLY };
+int bstore_blob_delete(int64_t container_id, const char *name, const char *snapshot,
+                       enum bstore_delete_mode mode, const struct bstore_cond *cond);
+
+/* One entry of a listing: a blob (props) or, with a delimiter, a prefix (props == NULL). */
+typedef void (*bstore_list_fn)(void *ctx, const char *prefix, const struct bstore_props *props);
+struct bstore_list_opts {
+    const char *prefix, *delimiter, *marker;
+    unsigned max;
+    bool snapshots, metadata;
+};
+/* Lists blobs by name (then snapshot) order; *next receives the marker to continue from
+ * (owned) or NULL at the end. */
+int bstore_list(int64_t container_id, const struct bstore_list_opts *o, bstore_list_fn fn,
+                void *ctx, char **next);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * db.h: the SQLite database. One file (WAL) under the data dir, schema applied from the
+ * embedded schema files in order and recorded in PRAGMA user_version. Connections come from
+ * a pool (any thread may borrow one); writes are serialised by one process-wide lock taken
+ * with db_write_begin, so a writer never waits in SQLite's busy loop. Prepared statements are
+ * cached per connection by their SQL text.
+ */
+#ifndef SPMIG_DB_H
+#define SPMIG_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+struct db;
+
+/* Opens (creating if needed) path and brings its schema up to date. sync_full selects
+ * synchronous=FULL (fsync on commit) instead of NORMAL. Returns 0, or -1 after logging. */
+int db_open(const char *path, bool sync_full);
+void db_close(void);
+
+/* Borrows a connection for this request or job; return it with db_release. Never NULL. */
+struct db *db_acquire(void);
+void db_release(struct db *d);
+
+/* The connection's cached prepared statement for sql (reset and bindings cleared). The
+ * statement belongs to the connection: never finalise it. Aborts on a malformed statement,
+ * which is a programming error. */
+sqlite3_stmt *db_stmt(struct db *d, const char *sql);
+sqlite3 *db_handle(struct db *d);
+
+/* Write transactions: the process-wide write lock plus BEGIN IMMEDIATE. db_write_end commits
+ * (ok = true) or rolls back; returns 0, or -1 if the commit failed (then rolled back). */
+void db_write_begin(struct db *d);
+int db_write_end(struct db *d, bool ok);
+
+/* Read snapshot for several statements that must agree. */
+void db_read_begin(struct db *d);
+void db_read_end(struct db *d);
+
+/* Runs a statement to completion (for writes); returns 0, or -1 after logging. The
+ * statement is reset afterwards. */
+int db_exec_stmt(struct db *d, sqlite3_stmt *st);
+
+/* Small key/value settings table (clock offset, ids). Returns a new string or NULL. */
+char *db_setting_get(struct db *d, const char *key);
+int db_setting_set(struct db *d, const char *key, const char *value);
+
+#endif

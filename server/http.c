@@ -1,0 +1,397 @@
+/*
+ * http.c: libmicrohttpd glue for all three listeners. It keeps the raw request target (the
+ * URI log callback sees it before libmicrohttpd decodes anything), collects and bounds the
+ * headers, feeds the body to the mode the listener chose, and queues the one reply. It never
+ * interprets paths or bodies: that is the listeners' job through http_listener_ops.
+ */
+#include "http.h"
+#include "crypto.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct http_listener_ops *ops;
+    uint16_t port;
+};
+
+enum { PHASE_NEW, PHASE_BODY, PHASE_DONE };
+
+/* Per-request private state that http.h does not show. */
+struct req_private {
+    struct http_request req;
+    int phase;
+};
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+void http_set_header(struct http_request *req, const char *name, const char *value)
+{
+    strbuf_append(&req->pending_headers, name, strlen(name) + 1);
+    strbuf_append(&req->pending_headers, value, strlen(value) + 1);
+}
+
+bool http_replied(const struct http_request *req)
+{
+    return req->reply != NULL;
+}
+
+static void set_reply(struct http_request *req, unsigned status, struct MHD_Response *r)
+{
+    if (!r) {
+        log_error("http: cannot create a reply");
+        abort();
+    }
+    if (req->reply)
+        MHD_destroy_response(req->reply);
+    req->reply = r;
+    req->status = status;
+}
+
+void http_reply(struct http_request *req, unsigned status, const char *content_type, char *body,
+                size_t len)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
+                                                                               : MHD_RESPMEM_PERSISTENT);
+    set_reply(req, status, r);
+    if (content_type)
+        http_set_header(req, "Content-Type", content_type);
+}
+
+void http_reply_fd(struct http_request *req, unsigned status, int fd, uint64_t off, uint64_t len)
+{
+    set_reply(req, status, MHD_create_response_from_fd_at_offset64(len, fd, off));
+}
+
+struct reader_box {
+    http_reader_fn reader;
+    void *ctx;
+    http_reader_free_fn free_fn;
+};
+
+static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct reader_box *b = cls;
+    ssize_t n = b->reader(b->ctx, pos, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n;
+}
+
+static void reader_free(void *cls)
+{
+    struct reader_box *b = cls;
+    if (b->free_fn)
+        b->free_fn(b->ctx);
+    free(b);
+}
+
+void http_reply_reader(struct http_request *req, unsigned status, uint64_t len,
+                       http_reader_fn reader, void *ctx, http_reader_free_fn free_fn)
+{
+    struct reader_box *b = xmalloc(sizeof *b);
+    b->reader = reader;
+    b->ctx = ctx;
+    b->free_fn = free_fn;
+    set_reply(req, status, MHD_create_response_from_callback(len, 256 * 1024, reader_cb, b,
+                                                             reader_free));
+}
+
+static void make_request_id(char out[37])
+{
+    unsigned char r[16];
+    crypto_random(r, sizeof r);
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
+             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+             r[14], r[15]);
+}
+
+/* libmicrohttpd calls this with the raw request target before it decodes anything: the
+ * request's state is born here and handed back as *con_cls. */
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct req_private *p = xcalloc(1, sizeof *p);
+    struct http_request *req = &p->req;
+    req->raw_uri = xstrdup(uri ? uri : "");
+    req->conn = conn;
+    req->ops = ((struct http_server *)cls)->ops;
+    strbuf_init(&req->pending_headers, 0);
+    strbuf_init(&req->body, 0);
+    make_request_id(req->request_id);
+    return p;
+}
+
+static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct http_request *req = cls;
+    if (req->nheaders == LIMIT_HEADER_COUNT) {
+        req->too_many_headers = true;
+        return MHD_NO;
+    }
+    req->headers[req->nheaders].name = key;
+    req->headers[req->nheaders].value = value ? value : "";
+    req->nheaders++;
+    return MHD_YES;
+}
+
+static void parse_target(struct http_request *req)
+{
+    const char *q = strchr(req->raw_uri, '?');
+    size_t plen = q ? (size_t)(q - req->raw_uri) : strlen(req->raw_uri);
+    req->raw_path = xstrndup(req->raw_uri, plen);
+    req->path = query_decode(req->raw_path, plen, false, NULL);
+    if (q && query_parse(q + 1, strlen(q + 1), &req->query) < 0)
+        req->query_bad = true;
+}
+
+static void read_length(struct http_request *req)
+{
+    const char *cl = http_header(req, "Content-Length");
+    if (!cl)
+        return;
+    char *end;
+    unsigned long long v = strtoull(cl, &end, 10);
+    if (*cl >= '0' && *cl <= '9' && *end == '\0') {
+        req->has_length = true;
+        req->content_length = v;
+    }
+}
+
+static void read_peer(struct http_request *req, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ci->client_addr;
+        req->client_ipv4 = ntohl(sin->sin_addr.s_addr);
+    }
+}
+
+/* Called on the first call of a request: everything up to choosing a body mode. */
+static void begin_request(struct http_request *req)
+{
+    const struct http_listener_ops *ops = req->ops;
+    if (req->too_many_headers) {
+        ops->error(req, 431, "RequestHeaderFieldsTooLarge",
+                   "The request has more headers than the server accepts.");
+        return;
+    }
+    if (strlen(req->raw_uri) > LIMIT_URI_BYTES) {
+        ops->error(req, 414, "InvalidUri", "The request URI is too long.");
+        return;
+    }
+    if (!req->path) {
+        ops->error(req, 400, "InvalidUri",
+                   "The requested URI does not represent any resource on the server.");
+        return;
+    }
+    if (req->query_bad) {
+        ops->error(req, 400, "InvalidQueryParameterValue",
+                   "The query string is malformed or has too many parameters.");
+        return;
+    }
+    ops->begin(req);
+    if (http_replied(req))
+        return;
+    if (req->body_mode == HTTP_BODY_BUFFER) {
+        if (req->has_length && req->content_length > req->body_max) {
+            ops->error(req, 413, "RequestBodyTooLarge",
+                       "The request body is too large and exceeds the maximum permissible limit.");
+            return;
+        }
+        req->body.max = req->body_max;
+    }
+}
+
+static void take_body(struct http_request *req, const char *data, size_t n)
+{
+    req->body_seen += n;
+    if (http_replied(req) || req->overflow)
+        return; /* discarding after an early answer */
+    switch (req->body_mode) {
+    case HTTP_BODY_DISCARD:
+        break;
+    case HTTP_BODY_BUFFER:
+        if (strbuf_append(&req->body, data, n) < 0) {
+            req->overflow = true;
+            req->ops->error(req, 413, "RequestBodyTooLarge",
+                            "The request body is too large and exceeds the maximum permissible "
+                            "limit.");
+        }
+        break;
+    case HTTP_BODY_SINK:
+        if (req->sink(req, data, n) < 0 && !http_replied(req))
+            req->ops->error(req, 500, "InternalError",
+                            "The server encountered an internal error. Please retry the request.");
+        break;
+    }
+}
+
+static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct http_request *req)
+{
+    if (!http_replied(req))
+        req->ops->error(req, 500, "InternalError",
+                        "The server encountered an internal error. Please retry the request.");
+    if (req->ops->decorate)
+        req->ops->decorate(req);
+    const char *p = req->pending_headers.data;
+    const char *end = p + req->pending_headers.len;
+    while (p && p < end) {
+        const char *name = p;
+        const char *value = name + strlen(name) + 1;
+        MHD_add_response_header(req->reply, name, value);
+        p = value + strlen(value) + 1;
+    }
+    enum MHD_Result r = MHD_queue_response(conn, req->status, req->reply);
+    MHD_destroy_response(req->reply);
+    req->reply = NULL;
+    return r;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    struct req_private *p = *con_cls;
+    struct http_request *req = &p->req;
+    if (p->phase == PHASE_NEW) {
+        p->phase = PHASE_BODY;
+        req->method = method;
+        req->is_head = strcmp(method, "HEAD") == 0;
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, header_cb, req);
+        parse_target(req);
+        read_length(req);
+        read_peer(req, conn);
+        begin_request(req);
+        /* An answer known before the body: send it now rather than read a body nobody wants. */
+        if (http_replied(req)) {
+            p->phase = PHASE_DONE;
+            return queue_reply(conn, req);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        take_body(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (p->phase == PHASE_DONE)
+        return MHD_YES;
+    p->phase = PHASE_DONE;
+    if (!http_replied(req))
+        req->ops->finish(req);
+    return queue_reply(conn, req);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct req_private *p = *con_cls;
+    if (!p)
+        return;
+    struct http_request *req = &p->req;
+    if (req->ops->cleanup)
+        req->ops->cleanup(req);
+    if (req->reply)
+        MHD_destroy_response(req->reply);
+    strbuf_finish(&req->pending_headers);
+    strbuf_finish(&req->body);
+    query_finish(&req->query);
+    free(req->raw_uri);
+    free(req->raw_path);
+    free(req->path);
+    free(p);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    log_debug("http: %s", line);
+}
+
+struct http_server *http_server_create(const char *host, uint16_t port,
+                                       const struct http_listener_ops *ops, unsigned max_conns,
+                                       unsigned timeout_s)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char portstr[8];
+    snprintf(portstr, sizeof portstr, "%u", port);
+    int rc = getaddrinfo(host, portstr, &hints, &ai);
+    if (rc != 0 || !ai) {
+        log_error("http: cannot resolve listen address %s: %s", host, gai_strerror(rc));
+        return NULL;
+    }
+    struct http_server *s = xcalloc(1, sizeof *s);
+    s->ops = ops;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+        MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_HEADERS_BYTES * 4,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->daemon) {
+        log_error("http: cannot listen on %s:%u", host, port);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : port;
+    return s;
+}
+
+uint16_t http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void http_server_quiesce(struct http_server *s)
+{
+    if (s) {
+        MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+}
+
+void http_server_destroy(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

@@ -1,0 +1,209 @@
+/*
+ * main.c: spmigd's start and stop. Reads the settings, prepares the data dir (or a scratch
+ * one for --in-memory), opens the database and stores, starts the three listeners, prints the
+ * ready line, and on SIGTERM/SIGINT stops accepting, lets in-flight requests end and closes
+ * the database. No request handling lives here.
+ */
+#include "accounts.h"
+#include "blob_api.h"
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "queue_api.h"
+#include "sp_api.h"
+#include "store_files.h"
+#include "xmalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int mkdir_p(const char *path)
+{
+    char *p = xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static char *scratch_dir(void)
+{
+    const char *bases[] = {"/dev/shm", getenv("TMPDIR"), "/tmp"};
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+        if (!bases[i])
+            continue;
+        char *tmpl = xasprintf("%s/spmigd-XXXXXX", bases[i]);
+        if (mkdtemp(tmpl))
+            return tmpl;
+        free(tmpl);
+    }
+    return NULL;
+}
+
+/* Writes the endpoints file atomically (temp file, then rename). */
+static int write_endpoints(const char *dir, const char *json)
+{
+    char *tmp = xasprintf("%s/endpoints.json.tmp", dir);
+    char *final = xasprintf("%s/endpoints.json", dir);
+    FILE *f = fopen(tmp, "w");
+    int rc = -1;
+    if (f) {
+        rc = fprintf(f, "%s\n", json) < 0 ? -1 : 0;
+        if (fclose(f) != 0)
+            rc = -1;
+        if (rc == 0 && rename(tmp, final) < 0)
+            rc = -1;
+    }
+    if (rc < 0)
+        log_error("cannot write %s: %s", final, strerror(errno));
+    free(tmp);
+    free(final);
+    return rc;
+}
+
+static void restore_clock(const struct config *cfg)
+{
+    struct db *d = db_acquire();
+    char *saved = db_setting_get(d, "clock_offset_ms");
+    int64_t offset = saved ? strtoll(saved, NULL, 10) : 0;
+    free(saved);
+    if (cfg->clock_offset_ms > offset)
+        offset = cfg->clock_offset_ms;
+    clock_set_offset_ms(offset);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRId64, offset);
+    db_write_begin(d);
+    db_write_end(d, db_setting_set(d, "clock_offset_ms", buf) == 0);
+    db_release(d);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    int rc = config_load(&cfg, argc, argv);
+    if (rc != 0) {
+        config_finish(&cfg);
+        return rc > 0 ? 0 : 2;
+    }
+    log_set_level((enum log_level)cfg.log_level);
+
+    /* Signals are taken by sigwait below; every thread started later inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char *dir = NULL;
+    if (cfg.in_memory) {
+        dir = scratch_dir();
+        if (!dir) {
+            fprintf(stderr, "spmigd: cannot create a scratch directory for --in-memory\n");
+            config_finish(&cfg);
+            return 2;
+        }
+    } else {
+        dir = xstrdup(cfg.data_dir);
+        if (mkdir_p(dir) < 0) {
+            fprintf(stderr, "spmigd: cannot create data dir %s: %s\n", dir, strerror(errno));
+            free(dir);
+            config_finish(&cfg);
+            return 2;
+        }
+    }
+    int exit_code = 2;
+    struct http_server *sp = NULL, *blob = NULL, *queue = NULL;
+    char *lockpath = xasprintf("%s/spmig.lock", dir);
+    int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lockpath);
+    if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+        fprintf(stderr, "spmigd: data dir %s is in use by another spmigd (or not writable)\n",
+                dir);
+        goto out;
+    }
+    char *dbpath = xasprintf("%s/spmig.db", dir);
+    int dbrc = db_open(dbpath, cfg.durability_fsync);
+    free(dbpath);
+    if (dbrc < 0 || store_files_init(dir, cfg.durability_fsync) < 0 || accounts_load() < 0) {
+        fprintf(stderr, "spmigd: cannot open the store in %s (see the log above)\n", dir);
+        goto out_db;
+    }
+    restore_clock(&cfg);
+
+    sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, cfg.max_connections,
+                            cfg.connection_timeout);
+    blob = http_server_create(cfg.host, cfg.blob_port, &blob_api_ops, cfg.max_connections,
+                              cfg.connection_timeout);
+    queue = http_server_create(cfg.host, cfg.queue_port, &queue_api_ops, cfg.max_connections,
+                               cfg.connection_timeout);
+    if (!sp || !blob || !queue) {
+        fprintf(stderr, "spmigd: cannot start the listeners on %s (ports %u, %u, %u)\n", cfg.host,
+                cfg.sp_port, cfg.blob_port, cfg.queue_port);
+        goto out_listeners;
+    }
+    const char *h = strchr(cfg.host, ':') ? "[%s]" : "%s";
+    char host[80];
+    snprintf(host, sizeof host, h, cfg.host);
+    char *ready = xasprintf("{\"ready\":true,\"sp\":\"http://%s:%u\",\"blob\":\"http://%s:%u\","
+                            "\"queue\":\"http://%s:%u\"}",
+                            host, http_server_port(sp), host, http_server_port(blob), host,
+                            http_server_port(queue));
+    if (!cfg.in_memory)
+        write_endpoints(dir, ready);
+    printf("%s\n", ready);
+    fflush(stdout);
+    free(ready);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("stopping on signal %d", sig);
+    http_server_quiesce(sp);
+    http_server_quiesce(blob);
+    http_server_quiesce(queue);
+    exit_code = 0;
+out_listeners:
+    http_server_destroy(sp);
+    http_server_destroy(blob);
+    http_server_destroy(queue);
+out_db:
+    accounts_unload();
+    db_close();
+out:
+    if (lockfd >= 0)
+        close(lockfd);
+    if (cfg.in_memory)
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+    config_finish(&cfg);
+    return exit_code;
+}
