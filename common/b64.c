@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -91,8 +92,7 @@ long b64_decode_to(const char *s, size_t len, unsigned char *out, size_t cap)
     if (pad < 0)
         return -1;
     size_t outlen = len / 4 * 3 - (size_t)pad;
-    /* (unsigned long)-1 >> 1 is LONG_MAX; <limits.h> is shadowed by common/limits.h. */
-    if (outlen > cap || outlen > ((unsigned long)-1 >> 1))
+    if (outlen > cap || outlen > LONG_MAX)
         return -1;
     if (len == 0)
         return 0;

@@ -1,10 +1,10 @@
 /*
  * query.c: percent-decoding, percent-encoding and the URL query parser of query.h. Every pair
- * is kept in order, duplicates included, and the parser enforces the limits of limits.h on
+ * is kept in order, duplicates included, and the parser enforces the limits of spmig_limits.h on
  * client bytes. What a parameter means (SAS fields, comp=, restype=) is the caller's business.
  */
 #include "query.h"
-#include "limits.h"
+#include "spmig_limits.h"
 #include "xmalloc.h"
 
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #include "sas.h"
 #include "b64.h"
 #include "crypto.h"
-#include "limits.h"
+#include "spmig_limits.h"
 #include "strbuf.h"
 #include "timefmt.h"
 #include "xmalloc.h"

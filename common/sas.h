@@ -19,10 +19,10 @@ enum sas_service { SAS_BLOB, SAS_QUEUE };
 #define SAS_PERM(c) (1u << ((unsigned)(c) - 'a'))
 
 /* Account SAS ss= letters and srt= letters, as bit sets. */
-#define SAS_SS_BLOB   1u
-#define SAS_SS_QUEUE  2u
-#define SAS_SS_TABLE  4u
-#define SAS_SS_FILE   8u
+#define SAS_SS_BLOB       1u
+#define SAS_SS_QUEUE      2u
+#define SAS_SS_TABLE      4u
+#define SAS_SS_FILE       8u
 #define SAS_SRT_SERVICE   1u
 #define SAS_SRT_CONTAINER 2u
 #define SAS_SRT_OBJECT    4u
@@ -31,14 +31,14 @@ struct sas {
     /* The decoded fields; pointers into the query the SAS was parsed from (NULL if absent). */
     const char *sv, *ss, *srt, *sp, *st, *se, *sip, *spr, *sr, *si, *sig, *ses;
     const char *rscc, *rscd, *rsce, *rscl, *rsct, *sdd;
-    bool is_account;      /* ss/srt present: an account SAS */
-    unsigned perms;       /* SAS_PERM bits of sp */
-    unsigned services;    /* account SAS: SAS_SS_* */
-    unsigned types;       /* account SAS: SAS_SRT_* */
+    bool is_account;   /* ss/srt present: an account SAS */
+    unsigned perms;    /* SAS_PERM bits of sp */
+    unsigned services; /* account SAS: SAS_SS_* */
+    unsigned types;    /* account SAS: SAS_SRT_* */
     bool has_start;
     int64_t start_ms, expiry_ms;
-    bool https_only;      /* spr=https */
-    bool has_ip;          /* sip given: the range below, IPv4, inclusive, host order */
+    bool https_only; /* spr=https */
+    bool has_ip;     /* sip given: the range below, IPv4, inclusive, host order */
     uint32_t ip_lo, ip_hi;
 };
 
@@ -81,19 +81,19 @@ bool sas_signature_ok(const struct sas *s, const void *key, size_t keylen, const
  */
 struct sas_grant {
     enum sas_service svc;
-    bool account;            /* account SAS (ss, srt) instead of a service SAS */
-    const char *version;     /* sv; NULL = SAS_DEFAULT_VERSION */
-    const char *permissions; /* sp */
-    const char *services;    /* ss (account SAS) */
+    bool account;               /* account SAS (ss, srt) instead of a service SAS */
+    const char *version;        /* sv; NULL = SAS_DEFAULT_VERSION */
+    const char *permissions;    /* sp */
+    const char *services;       /* ss (account SAS) */
     const char *resource_types; /* srt (account SAS) */
-    const char *resource;    /* sr (blob service SAS): "c" or "b" */
-    int64_t start_ms;        /* 0 = no st */
+    const char *resource;       /* sr (blob service SAS): "c" or "b" */
+    int64_t start_ms;           /* 0 = no st */
     int64_t expiry_ms;
-    const char *ip;          /* sip */
-    const char *protocol;    /* spr */
+    const char *ip;       /* sip */
+    const char *protocol; /* spr */
     const char *account_name;
-    const char *container;   /* blob: container; queue: queue name */
-    const char *blob;        /* blob service SAS with sr=b */
+    const char *container; /* blob: container; queue: queue name */
+    const char *blob;      /* blob service SAS with sr=b */
 };
 #define SAS_DEFAULT_VERSION "2021-12-02"
 char *sas_build(const struct sas_grant *g, const void *key, size_t keylen);

@@ -5,7 +5,7 @@
  * whether the request may proceed is the server's auth_azure.
  */
 #include "sharedkey.h"
-#include "limits.h"
+#include "spmig_limits.h"
 #include "strbuf.h"
 #include "xmalloc.h"
 

@@ -17,10 +17,10 @@ struct sharedkey_header {
 };
 
 struct sharedkey_request {
-    const char *method;      /* "GET", "PUT", ... */
-    const char *raw_path;    /* the path as on the wire, still percent-encoded: "/acct/c/b" */
-    const struct query *query;               /* decoded query pairs */
-    const struct sharedkey_header *headers;  /* every request header */
+    const char *method;        /* "GET", "PUT", ... */
+    const char *raw_path;      /* the path as on the wire, still percent-encoded: "/acct/c/b" */
+    const struct query *query; /* decoded query pairs */
+    const struct sharedkey_header *headers; /* every request header */
     size_t nheaders;
 };
 

@@ -1,6 +1,6 @@
 /*
  * xmalloc.h: allocation for small internal sizes. Out of memory aborts with a message;
- * sizes chosen by a client are bounded by the caller first (see limits.h) so they never reach
+ * sizes chosen by a client are bounded by the caller first (see spmig_limits.h) so they never reach
  * here unchecked. Everything returned is freed with free().
  */
 #ifndef SPMIG_XMALLOC_H

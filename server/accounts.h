@@ -10,10 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ACCOUNTS_DEV_NAME     "devstoreaccount1"
-#define ACCOUNTS_DEV_KEY      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-#define ACCOUNTS_INTERNAL     "spmigstore"
-#define ACCOUNTS_KEY_MAX      64
+#define ACCOUNTS_DEV_NAME "devstoreaccount1"
+#define ACCOUNTS_DEV_KEY                                                                           \
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+#define ACCOUNTS_INTERNAL "spmigstore"
+#define ACCOUNTS_KEY_MAX  64
 
 struct account {
     char name[32];

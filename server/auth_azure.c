@@ -25,8 +25,7 @@ static void refuse(struct http_request *req, unsigned status, const char *code, 
     azure_error(req, status, code, NULL, detail ? "AuthenticationErrorDetail" : NULL, detail);
 }
 
-static bool check_sharedkey(struct http_request *req, const struct account *acct,
-                            const char *authz)
+static bool check_sharedkey(struct http_request *req, const struct account *acct, const char *authz)
 {
     char name[64], sig[128];
     if (sharedkey_parse_authorization(authz, name, sizeof name, sig, sizeof sig) < 0) {
@@ -67,8 +66,8 @@ static bool check_sharedkey(struct http_request *req, const struct account *acct
                                    .nheaders = req->nheaders};
     char *sts = sharedkey_string_to_sign(&sr, acct->name);
     char expect[45];
-    bool ok = sts && sas_sign(acct->key, acct->keylen, sts, expect) == 0 &&
-              crypto_streq(expect, sig);
+    bool ok =
+        sts && sas_sign(acct->key, acct->keylen, sts, expect) == 0 && crypto_streq(expect, sig);
     if (!ok) {
         char *d = xasprintf("The MAC signature found in the HTTP request '%s' is not the same as "
                             "any computed signature. Server used following string to sign: '%s'.",
@@ -174,7 +173,10 @@ static bool check_sas(struct http_request *req, const struct account *acct,
         sts = sas_string_to_sign(&s, need->svc, acct->name, NULL, NULL);
     } else {
         char *resource = service_resource(req, &s, acct, need);
-        sts = sas_string_to_sign(&s, need->svc, acct->name, resource, need->snapshot);
+        /* Only a snapshot (bs) or version (bv) SAS signs the snapshot time. */
+        bool signs_snapshot = s.sr && (!strcmp(s.sr, "bs") || !strcmp(s.sr, "bv"));
+        sts = sas_string_to_sign(&s, need->svc, acct->name, resource,
+                                 signs_snapshot ? need->snapshot : NULL);
         free(resource);
     }
     if (!sas_signature_ok(&s, acct->key, acct->keylen, sts)) {

@@ -21,11 +21,11 @@ enum auth_level { AUTH_SERVICE, AUTH_CONTAINER, AUTH_OBJECT };
 struct auth_need {
     enum sas_service svc;
     enum auth_level level;
-    const char *perms;        /* letters any one of which grants the operation ("r", "wc") */
-    bool service_sas_ok;      /* false: a service SAS may never do this (create container) */
-    const char *container;    /* decoded container or queue name (NULL at service level) */
-    const char *blob;         /* decoded blob name, or NULL */
-    const char *snapshot;     /* the request's snapshot=, or NULL */
+    const char *perms;     /* letters any one of which grants the operation ("r", "wc") */
+    bool service_sas_ok;   /* false: a service SAS may never do this (create container) */
+    const char *container; /* decoded container or queue name (NULL at service level) */
+    const char *blob;      /* decoded blob name, or NULL */
+    const char *snapshot;  /* the request's snapshot=, or NULL */
 };
 
 /*

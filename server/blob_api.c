@@ -88,13 +88,27 @@ static void set_md5_header(struct http_request *req, const char *name, const uns
 static void store_error(struct http_request *req, int rc)
 {
     switch (rc) {
-    case BSTORE_NO_CONTAINER: azure_error_code(req, 404, "ContainerNotFound"); break;
-    case BSTORE_CONTAINER_EXISTS: azure_error_code(req, 409, "ContainerAlreadyExists"); break;
-    case BSTORE_NO_BLOB: azure_error_code(req, 404, "BlobNotFound"); break;
-    case BSTORE_BLOB_EXISTS: azure_error_code(req, 409, "BlobAlreadyExists"); break;
-    case BSTORE_COND_FAILED: azure_error_code(req, 412, "ConditionNotMet"); break;
-    case BSTORE_NOT_MODIFIED: reply_empty(req, 304); break;
-    case BSTORE_BAD_BLOCK_LIST: azure_error_code(req, 400, "InvalidBlockList"); break;
+    case BSTORE_NO_CONTAINER:
+        azure_error_code(req, 404, "ContainerNotFound");
+        break;
+    case BSTORE_CONTAINER_EXISTS:
+        azure_error_code(req, 409, "ContainerAlreadyExists");
+        break;
+    case BSTORE_NO_BLOB:
+        azure_error_code(req, 404, "BlobNotFound");
+        break;
+    case BSTORE_BLOB_EXISTS:
+        azure_error_code(req, 409, "BlobAlreadyExists");
+        break;
+    case BSTORE_COND_FAILED:
+        azure_error_code(req, 412, "ConditionNotMet");
+        break;
+    case BSTORE_NOT_MODIFIED:
+        reply_empty(req, 304);
+        break;
+    case BSTORE_BAD_BLOCK_LIST:
+        azure_error_code(req, 400, "InvalidBlockList");
+        break;
     case BSTORE_BLOCK_ID_LENGTH:
         azure_error(req, 400, "InvalidBlobOrBlock",
                     "The specified blob or block content is invalid. All block ids of a blob must "
@@ -110,7 +124,9 @@ static void store_error(struct http_request *req, int rc)
         azure_error(req, 409, "SnapshotsPresent",
                     "This operation is not permitted because the blob has snapshots.", NULL, NULL);
         break;
-    default: azure_error_code(req, 500, "InternalError"); break;
+    default:
+        azure_error_code(req, 500, "InternalError");
+        break;
     }
 }
 
@@ -312,7 +328,8 @@ static void read_content_headers(struct http_request *req, bool standard, struct
     p->content_language =
         dup_header(req, "x-ms-blob-content-language", standard ? "Content-Language" : NULL);
     p->content_disposition = dup_header(req, "x-ms-blob-content-disposition", NULL);
-    p->cache_control = dup_header(req, "x-ms-blob-cache-control", standard ? "Cache-Control" : NULL);
+    p->cache_control =
+        dup_header(req, "x-ms-blob-cache-control", standard ? "Cache-Control" : NULL);
 }
 
 static void common_write_headers(struct http_request *req, const struct bstore_props *out)
@@ -391,36 +408,45 @@ static enum op pick_op(struct http_request *req, struct blob_ctx *c)
     return OP_NONE;
 }
 
-static void fill_need(struct blob_ctx *c, struct auth_need *n)
+/* What each operation needs from its credentials (auth_azure). */
+static const struct {
+    enum auth_level level;
+    const char *perms; /* any one letter grants it */
+    bool service_sas_ok;
+} op_needs[] = {
+    [OP_LIST_CONTAINERS] = {AUTH_SERVICE, "l", false},
+    [OP_GET_SERVICE_PROPS] = {AUTH_SERVICE, "r", false},
+    [OP_GET_ACCOUNT_INFO] = {AUTH_SERVICE, "r", false},
+    [OP_CREATE_CONTAINER] = {AUTH_CONTAINER, "cw", false},
+    [OP_DELETE_CONTAINER] = {AUTH_CONTAINER, "d", false},
+    [OP_GET_CONTAINER_PROPS] = {AUTH_CONTAINER, "r", false},
+    [OP_SET_CONTAINER_META] = {AUTH_CONTAINER, "w", false},
+    [OP_LIST_BLOBS] = {AUTH_CONTAINER, "l", true},
+    [OP_PUT_BLOB] = {AUTH_OBJECT, "cw", true},
+    [OP_PUT_BLOCK] = {AUTH_OBJECT, "w", true},
+    [OP_PUT_BLOCK_LIST] = {AUTH_OBJECT, "w", true},
+    [OP_GET_BLOCK_LIST] = {AUTH_OBJECT, "r", true},
+    [OP_GET_BLOB] = {AUTH_OBJECT, "r", true},
+    [OP_GET_BLOB_META] = {AUTH_OBJECT, "r", true},
+    [OP_SET_BLOB_META] = {AUTH_OBJECT, "w", true},
+    [OP_SET_BLOB_PROPS] = {AUTH_OBJECT, "w", true},
+    [OP_SNAPSHOT] = {AUTH_OBJECT, "cw", true},
+    [OP_DELETE_BLOB] = {AUTH_OBJECT, "d", true},
+};
+
+static void fill_need(const struct blob_ctx *c, struct auth_need *n)
 {
     memset(n, 0, sizeof *n);
     n->svc = SAS_BLOB;
     n->container = c->container;
     n->blob = c->blob;
     n->snapshot = c->snapshot;
-    n->service_sas_ok = true;
-    n->level = AUTH_OBJECT;
-    switch (c->op) {
-    case OP_LIST_CONTAINERS: n->level = AUTH_SERVICE, n->perms = "l", n->service_sas_ok = false; break;
-    case OP_GET_SERVICE_PROPS:
-    case OP_GET_ACCOUNT_INFO: n->level = AUTH_SERVICE, n->perms = "r", n->service_sas_ok = false; break;
-    case OP_CREATE_CONTAINER: n->level = AUTH_CONTAINER, n->perms = "cw", n->service_sas_ok = false; break;
-    case OP_DELETE_CONTAINER: n->level = AUTH_CONTAINER, n->perms = "d", n->service_sas_ok = false; break;
-    case OP_GET_CONTAINER_PROPS: n->level = AUTH_CONTAINER, n->perms = "r", n->service_sas_ok = false; break;
-    case OP_SET_CONTAINER_META: n->level = AUTH_CONTAINER, n->perms = "w", n->service_sas_ok = false; break;
-    case OP_LIST_BLOBS: n->level = AUTH_CONTAINER, n->perms = "l"; break;
-    case OP_PUT_BLOB:
-    case OP_SNAPSHOT: n->perms = "cw"; break;
-    case OP_PUT_BLOCK:
-    case OP_PUT_BLOCK_LIST:
-    case OP_SET_BLOB_META:
-    case OP_SET_BLOB_PROPS: n->perms = "w"; break;
-    case OP_GET_BLOCK_LIST:
-    case OP_GET_BLOB:
-    case OP_GET_BLOB_META: n->perms = "r"; break;
-    case OP_DELETE_BLOB: n->perms = c->snapshot ? "dx" : "d"; break;
-    case OP_NONE: break;
-    }
+    n->level = op_needs[c->op].level;
+    n->perms = op_needs[c->op].perms;
+    n->service_sas_ok = op_needs[c->op].service_sas_ok;
+    /* Deleting a snapshot may also use the newer "delete version" letter. */
+    if (c->op == OP_DELETE_BLOB && c->snapshot)
+        n->perms = "dx";
 }
 
 /* ---- body sinks ---- */
@@ -435,8 +461,7 @@ static int extent_sink(struct http_request *req, const char *data, size_t n)
     return 0;
 }
 
-static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t max,
-                        bool want_md5)
+static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t max, bool want_md5)
 {
     if (req->has_length && req->content_length > max) {
         azure_error_code(req, 413, "RequestBodyTooLarge");
@@ -646,8 +671,8 @@ static void do_put_block(struct http_request *req, struct blob_ctx *c)
 {
     if (end_upload(req, c) < 0)
         return;
-    int rc = bstore_block_put(c->cont.id, c->blob, c->block_id, c->block_idlen, c->w.path,
-                              c->w.size);
+    int rc =
+        bstore_block_put(c->cont.id, c->blob, c->block_id, c->block_idlen, c->w.path, c->w.size);
     if (rc != BSTORE_OK) {
         store_error(req, rc);
         return;
@@ -977,8 +1002,8 @@ static void do_snapshot(struct http_request *req, struct blob_ctx *c)
     struct bstore_props out;
     char snap[BSTORE_SNAPSHOT_LEN];
     bool has_meta = c->metadata && strcmp(c->metadata, "{}") != 0;
-    int rc = bstore_blob_snapshot(c->cont.id, c->blob, has_meta ? c->metadata : NULL, &cond, snap,
-                                  &out);
+    int rc =
+        bstore_blob_snapshot(c->cont.id, c->blob, has_meta ? c->metadata : NULL, &cond, snap, &out);
     if (rc != BSTORE_OK) {
         store_error(req, rc);
         return;
@@ -1358,29 +1383,65 @@ static void blob_finish(struct http_request *req)
 {
     struct blob_ctx *c = req->ctx;
     switch (c->op) {
-    case OP_LIST_CONTAINERS: do_list_containers(req, c); break;
-    case OP_GET_SERVICE_PROPS: do_service_props(req); break;
+    case OP_LIST_CONTAINERS:
+        do_list_containers(req, c);
+        break;
+    case OP_GET_SERVICE_PROPS:
+        do_service_props(req);
+        break;
     case OP_GET_ACCOUNT_INFO:
         reply_empty(req, 200);
         http_set_header(req, "x-ms-sku-name", "Standard_LRS");
         http_set_header(req, "x-ms-account-kind", "StorageV2");
         break;
-    case OP_CREATE_CONTAINER: do_create_container(req, c); break;
-    case OP_DELETE_CONTAINER: do_delete_container(req, c); break;
-    case OP_GET_CONTAINER_PROPS: do_get_container_props(req, c); break;
-    case OP_SET_CONTAINER_META: do_set_container_meta(req, c); break;
-    case OP_LIST_BLOBS: do_list_blobs(req, c); break;
-    case OP_PUT_BLOB: do_put_blob(req, c); break;
-    case OP_PUT_BLOCK: do_put_block(req, c); break;
-    case OP_PUT_BLOCK_LIST: do_put_block_list(req, c); break;
-    case OP_GET_BLOCK_LIST: do_get_block_list(req, c); break;
-    case OP_GET_BLOB: do_get_blob(req, c); break;
-    case OP_GET_BLOB_META: do_get_blob_meta(req, c); break;
-    case OP_SET_BLOB_META: do_set_blob_meta(req, c); break;
-    case OP_SET_BLOB_PROPS: do_set_blob_props(req, c); break;
-    case OP_SNAPSHOT: do_snapshot(req, c); break;
-    case OP_DELETE_BLOB: do_delete_blob(req, c); break;
-    case OP_NONE: azure_error_code(req, 400, "InvalidUri"); break;
+    case OP_CREATE_CONTAINER:
+        do_create_container(req, c);
+        break;
+    case OP_DELETE_CONTAINER:
+        do_delete_container(req, c);
+        break;
+    case OP_GET_CONTAINER_PROPS:
+        do_get_container_props(req, c);
+        break;
+    case OP_SET_CONTAINER_META:
+        do_set_container_meta(req, c);
+        break;
+    case OP_LIST_BLOBS:
+        do_list_blobs(req, c);
+        break;
+    case OP_PUT_BLOB:
+        do_put_blob(req, c);
+        break;
+    case OP_PUT_BLOCK:
+        do_put_block(req, c);
+        break;
+    case OP_PUT_BLOCK_LIST:
+        do_put_block_list(req, c);
+        break;
+    case OP_GET_BLOCK_LIST:
+        do_get_block_list(req, c);
+        break;
+    case OP_GET_BLOB:
+        do_get_blob(req, c);
+        break;
+    case OP_GET_BLOB_META:
+        do_get_blob_meta(req, c);
+        break;
+    case OP_SET_BLOB_META:
+        do_set_blob_meta(req, c);
+        break;
+    case OP_SET_BLOB_PROPS:
+        do_set_blob_props(req, c);
+        break;
+    case OP_SNAPSHOT:
+        do_snapshot(req, c);
+        break;
+    case OP_DELETE_BLOB:
+        do_delete_blob(req, c);
+        break;
+    case OP_NONE:
+        azure_error_code(req, 400, "InvalidUri");
+        break;
     }
 }
 

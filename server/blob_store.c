@@ -288,8 +288,9 @@ int bstore_container_create(const char *account, const char *name, const char *m
         int64_t now = clock_now_ms();
         char etag[BSTORE_ETAG_LEN];
         new_etag(now, etag);
-        sqlite3_stmt *st = db_stmt(d, "INSERT INTO containers (account, name, created_ms, "
-                                      "modified_ms, etag, metadata) VALUES (?1, ?2, ?3, ?3, ?4, ?5)");
+        sqlite3_stmt *st =
+            db_stmt(d, "INSERT INTO containers (account, name, created_ms, "
+                       "modified_ms, etag, metadata) VALUES (?1, ?2, ?3, ?3, ?4, ?5)");
         sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, now);
@@ -385,9 +386,8 @@ int bstore_container_delete(const char *account, const char *name)
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }
 
-int bstore_container_list(const char *account, const char *prefix, const char *marker,
-                          unsigned max, void (*fn)(void *ctx, const char *name,
-                                                   const struct bstore_container *c),
+int bstore_container_list(const char *account, const char *prefix, const char *marker, unsigned max,
+                          void (*fn)(void *ctx, const char *name, const struct bstore_container *c),
                           void *ctx, char **next)
 {
     struct db *d = db_acquire();
@@ -426,8 +426,8 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
 
 /* ---- blob rows ---- */
 
-#define PROPS_COLS                                                                                \
-    "id, name, snapshot, size, created_ms, modified_ms, etag, content_type, content_encoding, "  \
+#define PROPS_COLS                                                                                 \
+    "id, name, snapshot, size, created_ms, modified_ms, etag, content_type, content_encoding, "    \
     "content_language, content_disposition, cache_control, content_md5, metadata"
 
 static void props_from_row(sqlite3_stmt *st, struct bstore_props *p)
@@ -681,8 +681,9 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
         if (old_ext >= 0 && extent_ref(d, old_ext, -1, &g) < 0)
             rc = BSTORE_INTERNAL;
         int64_t ext = rc == BSTORE_OK ? extent_insert(d, extent, size) : -1;
-        sqlite3_stmt *st = db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
-                                      "extent_id, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        sqlite3_stmt *st =
+            db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
+                       "extent_id, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         sqlite3_bind_int64(st, 1, container_id);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 3, id, (int)idlen, SQLITE_STATIC);

@@ -50,16 +50,16 @@ void bstore_container_finish(struct bstore_container *c);
 
 struct bstore_props {
     int64_t id;
-    char *name;                 /* owned */
+    char *name;                         /* owned */
     char snapshot[BSTORE_SNAPSHOT_LEN]; /* "" for the base blob */
     uint64_t size;
     int64_t created_ms, modified_ms;
     char etag[BSTORE_ETAG_LEN];
     char *content_type, *content_encoding, *content_language, *content_disposition;
-    char *cache_control;        /* each owned, NULL if unset */
+    char *cache_control; /* each owned, NULL if unset */
     bool has_md5;
     unsigned char md5[CRYPTO_MD5_LEN];
-    char *metadata;             /* JSON object text; owned; NULL = {} */
+    char *metadata; /* JSON object text; owned; NULL = {} */
 };
 void bstore_props_finish(struct bstore_props *p);
 
@@ -85,9 +85,8 @@ int bstore_container_set_metadata(const char *account, const char *name, const c
 int bstore_container_delete(const char *account, const char *name);
 /* Calls fn for each container of account whose name starts with prefix and sorts after
  * marker, at most max; *next gets the name to continue from (owned) or NULL. */
-int bstore_container_list(const char *account, const char *prefix, const char *marker,
-                          unsigned max, void (*fn)(void *ctx, const char *name,
-                                                   const struct bstore_container *c),
+int bstore_container_list(const char *account, const char *prefix, const char *marker, unsigned max,
+                          void (*fn)(void *ctx, const char *name, const struct bstore_container *c),
                           void *ctx, char **next);
 
 /* Reads a blob's properties and extents; read semantics for cond (304 allowed). */
@@ -126,7 +125,7 @@ struct bstore_block_info {
 };
 struct bstore_block_list {
     bool blob_exists;
-    struct bstore_props props; /* when blob_exists */
+    struct bstore_props props;                         /* when blob_exists */
     struct bstore_block_info *committed, *uncommitted; /* owned */
     size_t ncommitted, nuncommitted;
 };

@@ -5,7 +5,7 @@
  */
 #include "blocklist.h"
 #include "b64.h"
-#include "limits.h"
+#include "spmig_limits.h"
 #include "xmalloc.h"
 
 #include <libxml/parser.h>

@@ -14,15 +14,15 @@ struct config {
     uint16_t sp_port, blob_port, queue_port;
     char *data_dir;
     bool in_memory;
-    bool durability_fsync;     /* --durability fsync */
-    char *admin_token;         /* NULL: generated at first start */
+    bool durability_fsync; /* --durability fsync */
+    char *admin_token;     /* NULL: generated at first start */
     unsigned import_workers;
-    unsigned max_connections;  /* per listener */
+    unsigned max_connections;    /* per listener */
     unsigned connection_timeout; /* seconds */
     int64_t clock_offset_ms;
     uint64_t seed;
     bool has_seed;
-    int log_level;             /* enum log_level */
+    int log_level; /* enum log_level */
 };
 
 /*

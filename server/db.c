@@ -42,8 +42,8 @@ static size_t nall;
 static sqlite3 *open_conn(void)
 {
     sqlite3 *h = NULL;
-    int rc = sqlite3_open_v2(db_path, &h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        db_path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         log_error("db: cannot open %s: %s", db_path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
         sqlite3_close(h);
@@ -80,8 +80,8 @@ static int migrate(sqlite3 *h)
     }
     for (size_t i = (size_t)version; i < schema_file_count; i++) {
         char *err = NULL;
-        char *sql = xasprintf("BEGIN; %s\n; PRAGMA user_version=%zu; COMMIT;", schema_files[i].sql,
-                              i + 1);
+        char *sql =
+            xasprintf("BEGIN; %s\n; PRAGMA user_version=%zu; COMMIT;", schema_files[i].sql, i + 1);
         int rc = sqlite3_exec(h, sql, NULL, NULL, &err);
         free(sql);
         if (rc != SQLITE_OK) {
@@ -259,9 +259,8 @@ char *db_setting_get(struct db *d, const char *key)
 
 int db_setting_set(struct db *d, const char *key, const char *value)
 {
-    sqlite3_stmt *st =
-        db_stmt(d, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
-                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    sqlite3_stmt *st = db_stmt(d, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     return db_exec_stmt(d, st);

@@ -68,9 +68,8 @@ static void set_reply(struct http_request *req, unsigned status, struct MHD_Resp
 void http_reply(struct http_request *req, unsigned status, const char *content_type, char *body,
                 size_t len)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
-                                                                               : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     set_reply(req, status, r);
     if (content_type)
         http_set_header(req, "Content-Type", content_type);
@@ -113,8 +112,8 @@ void http_reply_reader(struct http_request *req, unsigned status, uint64_t len,
     b->reader = reader;
     b->ctx = ctx;
     b->free_fn = free_fn;
-    set_reply(req, status, MHD_create_response_from_callback(len, 256 * 1024, reader_cb, b,
-                                                             reader_free));
+    set_reply(req, status,
+              MHD_create_response_from_callback(len, 256 * 1024, reader_cb, b, reader_free));
 }
 
 static void make_request_id(char out[37])

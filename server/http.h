@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "spmig_limits.h"
 #include "query.h"
 #include "sharedkey.h"
 #include "strbuf.h"
@@ -52,38 +52,38 @@ struct http_listener_ops {
 
 struct http_request {
     /* The request as received. */
-    const char *method;       /* "GET", "PUT", ... */
+    const char *method; /* "GET", "PUT", ... */
     bool is_head;
-    char *raw_uri;            /* the request target as received */
-    char *raw_path;           /* its path part, still percent-encoded */
-    char *path;               /* the path decoded; NULL if it held a malformed escape or NUL */
-    struct query query;       /* decoded query pairs */
-    bool query_bad;           /* the query string was malformed */
+    char *raw_uri;      /* the request target as received */
+    char *raw_path;     /* its path part, still percent-encoded */
+    char *path;         /* the path decoded; NULL if it held a malformed escape or NUL */
+    struct query query; /* decoded query pairs */
+    bool query_bad;     /* the query string was malformed */
     struct sharedkey_header headers[LIMIT_HEADER_COUNT];
     size_t nheaders;
     bool too_many_headers;
-    uint32_t client_ipv4;     /* host order; 0 if the peer is not IPv4 */
-    bool has_length;          /* Content-Length was given */
+    uint32_t client_ipv4; /* host order; 0 if the peer is not IPv4 */
+    bool has_length;      /* Content-Length was given */
     uint64_t content_length;
-    uint64_t body_seen;       /* bytes of body taken in so far */
-    char request_id[37];      /* a fresh UUID for x-ms-request-id */
+    uint64_t body_seen;  /* bytes of body taken in so far */
+    char request_id[37]; /* a fresh UUID for x-ms-request-id */
 
     /* Body handling, set by begin. */
     enum http_body_mode body_mode;
     size_t body_max;
-    struct strbuf body;       /* HTTP_BODY_BUFFER */
-    http_sink_fn sink;        /* HTTP_BODY_SINK */
+    struct strbuf body; /* HTTP_BODY_BUFFER */
+    http_sink_fn sink;  /* HTTP_BODY_SINK */
 
     /* Listener state. */
     void *ctx;
-    int op;                   /* the listener's operation code, for logs */
+    int op; /* the listener's operation code, for logs */
 
     /* Internal: the reply being built. */
-    void *reply;              /* struct MHD_Response * */
+    void *reply; /* struct MHD_Response * */
     unsigned status;
     struct strbuf pending_headers;
     bool overflow;
-    void *conn;               /* struct MHD_Connection * */
+    void *conn; /* struct MHD_Connection * */
     const struct http_listener_ops *ops;
 };
 

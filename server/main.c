@@ -147,8 +147,7 @@ int main(int argc, char **argv)
     int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(lockpath);
     if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
-        fprintf(stderr, "spmigd: data dir %s is in use by another spmigd (or not writable)\n",
-                dir);
+        fprintf(stderr, "spmigd: data dir %s is in use by another spmigd (or not writable)\n", dir);
         goto out;
     }
     char *dbpath = xasprintf("%s/spmig.db", dir);

@@ -23,10 +23,10 @@ struct extent_writer {
     int fd;
     char path[STORE_FILES_PATH_MAX]; /* relative to the data dir */
     uint64_t size;
-    struct crypto_md5 *md5;          /* NULL when not hashing */
+    struct crypto_md5 *md5; /* NULL when not hashing */
     bool crc;
     uint64_t crc64;
-    int error;                       /* errno of the first failed write, 0 if none */
+    int error; /* errno of the first failed write, 0 if none */
 };
 
 /* Creates a new extent file. want_md5/want_crc select the hashes computed on the way. 0/-1. */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "spmig_limits.h"
 #include "query.h"
 
 static void assert_decodes(const char *in, bool plus, const char *want)

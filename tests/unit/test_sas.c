@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "b64.h"
-#include "limits.h"
+#include "spmig_limits.h"
 #include "query.h"
 #include "sas.h"
 

@@ -26,7 +26,7 @@
 
 #include "b64.h"
 #include "crypto.h"
-#include "limits.h"
+#include "spmig_limits.h"
 #include "query.h"
 #include "sharedkey.h"
 

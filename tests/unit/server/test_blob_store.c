@@ -300,10 +300,8 @@ static void test_listing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_and_read),
-        cmocka_unit_test(test_conditions),
-        cmocka_unit_test(test_block_lists),
-        cmocka_unit_test(test_snapshots_share_extents),
+        cmocka_unit_test(test_put_and_read), cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_block_lists),  cmocka_unit_test(test_snapshots_share_extents),
         cmocka_unit_test(test_listing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -94,8 +94,8 @@ static void test_entities_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_all_three_lists), cmocka_unit_test(test_empty_list),
-        cmocka_unit_test(test_malformed),       cmocka_unit_test(test_bad_ids),
+        cmocka_unit_test(test_all_three_lists),  cmocka_unit_test(test_empty_list),
+        cmocka_unit_test(test_malformed),        cmocka_unit_test(test_bad_ids),
         cmocka_unit_test(test_entities_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,39 @@
+/*
+ * spmig_limits.h: every bound that untrusted input can reach, in one place.
+ * Each limit is a named constant; code that enforces one names it, and going past it is its
+ * own error (413 for bodies, 400 for headers and names). Nothing here allocates.
+ */
+#ifndef SPMIG_LIMITS_H
+#define SPMIG_LIMITS_H
+
+/* HTTP */
+#define LIMIT_URI_BYTES          (16 * 1024)       /* request line path + query */
+#define LIMIT_HEADER_COUNT       100               /* headers per request */
+#define LIMIT_HEADERS_BYTES      (64 * 1024)       /* libmicrohttpd connection memory */
+#define LIMIT_QUERY_PARAMS       64                /* name=value pairs in a query string */
+#define LIMIT_SMALL_BODY         (4 * 1024 * 1024) /* bodies parsed in memory (XML, JSON) */
+#define LIMIT_CONNECTION_TIMEOUT 30                /* seconds a connection may stay idle */
+
+/* Azure Blob */
+#define LIMIT_PUT_BLOB_BYTES     (5000LL * 1024 * 1024) /* single Put Blob (version 2019-12-12+) */
+#define LIMIT_PUT_BLOCK_BYTES    (4000LL * 1024 * 1024) /* one Put Block */
+#define LIMIT_BLOCKS_PER_BLOB    50000
+#define LIMIT_UNCOMMITTED_BLOCKS 100000
+#define LIMIT_BLOCK_ID_BYTES     64 /* decoded block id */
+#define LIMIT_BLOCK_LIST_BODY    (LIMIT_BLOCKS_PER_BLOB * 160)
+#define LIMIT_BLOB_NAME          1024
+#define LIMIT_CONTAINER_NAME     63
+#define LIMIT_METADATA_BYTES     (8 * 1024) /* all x-ms-meta-* names and values */
+
+/* Azure Queue */
+#define LIMIT_QUEUE_NAME          63
+#define LIMIT_MESSAGE_BYTES       (64 * 1024) /* message text as sent (base64 or not) */
+#define LIMIT_MESSAGE_BODY        (LIMIT_MESSAGE_BYTES + 1024)
+#define LIMIT_MESSAGES_PER_GET    32
+#define LIMIT_VISIBILITY_SECONDS  (7 * 24 * 3600)
+#define LIMIT_DEFAULT_TTL_SECONDS (7 * 24 * 3600)
+
+/* SAS */
+#define LIMIT_SAS_FIELD 1024 /* any single SAS query value */
+
+#endif
