@@ -31,6 +31,7 @@ CREATE TABLE extents (
     size INTEGER NOT NULL,
     refs INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX extents_by_file ON extents (file);
 
 CREATE TABLE blobs (
     id                  INTEGER PRIMARY KEY,

@@ -146,8 +146,7 @@ static char *service_resource(struct http_request *req, const struct sas *s,
                      need->blob ? need->blob : "");
 }
 
-static bool check_sas(struct http_request *req, const struct account *acct,
-                      const struct auth_need *need)
+static bool check_sas(struct http_request *req, const struct account *acct, struct auth_need *need)
 {
     struct sas s;
     char err[256];
@@ -196,16 +195,19 @@ static bool check_sas(struct http_request *req, const struct account *acct,
         refuse(req, 403, "AuthorizationResourceTypeMismatch", NULL);
         return false;
     }
+    need->granted = s.perms;
     return check_sas_use(req, &s, need);
 }
 
-bool auth_azure_check(struct http_request *req, const struct account *acct,
-                      const struct auth_need *need)
+bool auth_azure_check(struct http_request *req, const struct account *acct, struct auth_need *need)
 {
+    need->granted = 0;
     const char *authz = http_header(req, "Authorization");
     if (authz) {
-        if (strncmp(authz, "SharedKey ", 10) == 0)
+        if (strncmp(authz, "SharedKey ", 10) == 0) {
+            need->granted = ~0u;
             return check_sharedkey(req, acct, authz);
+        }
         refuse(req, 403, "AuthenticationFailed",
                "Only the SharedKey scheme and shared access signatures are supported.");
         return false;

@@ -26,13 +26,14 @@ struct auth_need {
     const char *container; /* decoded container or queue name (NULL at service level) */
     const char *blob;      /* decoded blob name, or NULL */
     const char *snapshot;  /* the request's snapshot=, or NULL */
+    /* Out: the SAS_PERM letters the credentials grant (all of them for SharedKey). */
+    unsigned granted;
 };
 
 /*
  * Checks req for need against account acct. Returns true if allowed; otherwise the error
  * reply has been made and false is returned. A refusal is logged at info level with its reason.
  */
-bool auth_azure_check(struct http_request *req, const struct account *acct,
-                      const struct auth_need *need);
+bool auth_azure_check(struct http_request *req, const struct account *acct, struct auth_need *need);
 
 #endif

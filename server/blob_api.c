@@ -61,7 +61,8 @@ struct blob_ctx {
     unsigned char md5[CRYPTO_MD5_LEN];
     unsigned char block_id[64];
     size_t block_idlen;
-    char *metadata; /* JSON from x-ms-meta-* */
+    char *metadata;   /* JSON from x-ms-meta-* */
+    unsigned granted; /* SAS_PERM letters the credentials grant */
 };
 
 /* ---- small helpers ---- */
@@ -573,6 +574,7 @@ static void blob_begin(struct http_request *req)
     fill_need(c, &need);
     if (!auth_azure_check(req, c->acct, &need))
         return;
+    c->granted = need.granted;
     if (c->blob || c->op == OP_LIST_BLOBS) {
         int rc = bstore_container_get(c->acct->name, c->container, &c->cont);
         if (rc != BSTORE_OK) {
@@ -654,8 +656,16 @@ static void do_put_blob(struct http_request *req, struct blob_ctx *c)
     c->metadata = NULL;
     struct bstore_cond cond;
     read_cond(req, &cond);
+    /* Without "w", a SAS may create a blob but not overwrite one (Azure's rule). */
+    bool create_only = !(c->granted & SAS_PERM('w'));
+    if (create_only && !cond.if_none_match)
+        cond.if_none_match = "*";
     int rc = bstore_blob_put(c->cont.id, c->blob, &in, c->w.path, c->w.size, &cond, &out);
     bstore_props_finish(&in);
+    if (rc == BSTORE_BLOB_EXISTS && create_only) {
+        azure_error_code(req, 403, "AuthorizationPermissionMismatch");
+        return;
+    }
     if (rc != BSTORE_OK) {
         store_error(req, rc);
         return;

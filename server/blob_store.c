@@ -252,6 +252,36 @@ static int blocks_drop(struct db *d, int64_t container_id, const char *name, str
     return out;
 }
 
+/* ---- start-up ---- */
+
+struct orphan_walk {
+    struct db *d;
+    size_t removed;
+};
+
+static void orphan_check(void *ctx, const char *path)
+{
+    struct orphan_walk *w = ctx;
+    sqlite3_stmt *st = db_stmt(w->d, "SELECT 1 FROM extents WHERE file = ?1");
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    bool known = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (!known) {
+        store_files_unlink(path);
+        w->removed++;
+    }
+}
+
+size_t bstore_remove_orphans(void)
+{
+    struct orphan_walk w = {db_acquire(), 0};
+    store_files_walk(orphan_check, &w);
+    db_release(w.d);
+    if (w.removed)
+        log_info("store: removed %zu orphaned extent files", w.removed);
+    return w.removed;
+}
+
 /* ---- containers ---- */
 
 static int container_row(struct db *d, const char *account, const char *name,

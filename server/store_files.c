@@ -8,6 +8,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -137,4 +138,28 @@ void store_files_unlink(const char *path)
 void store_files_full_path(const char *path, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/%s", root ? root : ".", path);
+}
+
+void store_files_walk(void (*fn)(void *ctx, const char *path), void *ctx)
+{
+    for (int i = 0; i < 256; i++) {
+        char sub[16];
+        snprintf(sub, sizeof sub, "blobs/%02x", i);
+        int fd = openat(dir_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[STORE_FILES_PATH_MAX + 256];
+            snprintf(path, sizeof path, "%s/%s", sub, e->d_name);
+            fn(ctx, path);
+        }
+        closedir(d);
+    }
 }

@@ -43,6 +43,8 @@ void extent_writer_abort(struct extent_writer *w);
 int store_files_open(const char *path);
 /* Removes an extent file (after its last reference went away). */
 void store_files_unlink(const char *path);
+/* Calls fn with the relative path of every extent file on disk; for start-up checks. */
+void store_files_walk(void (*fn)(void *ctx, const char *path), void *ctx);
 /* The full path of an extent into out (size cap); for logs and tests. */
 void store_files_full_path(const char *path, char *out, size_t cap);
 
