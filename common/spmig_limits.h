@@ -28,7 +28,7 @@
 /* Azure Queue */
 #define LIMIT_QUEUE_NAME          63
 #define LIMIT_MESSAGE_BYTES       (64 * 1024) /* message text as sent (base64 or not) */
-#define LIMIT_MESSAGE_BODY        131584 /* Azure accepts an XML body this large */
+#define LIMIT_MESSAGE_BODY        131584      /* Azure accepts an XML body this large */
 #define LIMIT_MESSAGES_PER_GET    32
 #define LIMIT_VISIBILITY_SECONDS  (7 * 24 * 3600)
 #define LIMIT_DEFAULT_TTL_SECONDS (7 * 24 * 3600)
