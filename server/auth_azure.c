@@ -222,3 +222,18 @@ bool auth_azure_check(struct http_request *req, const struct account *acct, stru
     http_set_header(req, "WWW-Authenticate", "SharedKey realm=\"spmigd\"");
     return false;
 }
+
+const struct account *auth_azure_account(struct http_request *req, const char *name)
+{
+    const struct account *a = accounts_find(name);
+    if (a)
+        return a;
+    if (http_header(req, "Authorization") || sas_present(&req->query)) {
+        char *msg = xasprintf("The account '%s' does not exist on this server.", name);
+        refuse(req, 403, "AuthenticationFailed", msg);
+        free(msg);
+    } else {
+        azure_error_code(req, 404, "ResourceNotFound");
+    }
+    return NULL;
+}

@@ -36,4 +36,11 @@ struct auth_need {
  */
 bool auth_azure_check(struct http_request *req, const struct account *acct, struct auth_need *need);
 
+/*
+ * Finds the account a request names; when there is none, makes the reply (403
+ * AuthenticationFailed with a detail if the request carries credentials, else 404
+ * ResourceNotFound) and returns NULL.
+ */
+const struct account *auth_azure_account(struct http_request *req, const char *name);
+
 #endif

@@ -533,15 +533,10 @@ static void blob_begin(struct http_request *req)
         azure_error_code(req, 400, "InvalidUri");
         return;
     }
-    c->acct = accounts_find(account);
-    if (!c->acct) {
-        char *msg = xasprintf("The account '%s' does not exist on this server.", account);
-        azure_error(req, 400, "InvalidUri", msg, NULL, NULL);
-        free(msg);
-        free(account);
-        return;
-    }
+    c->acct = auth_azure_account(req, account);
     free(account);
+    if (!c->acct)
+        return;
     if (c->container && !valid_container_name(c->container)) {
         azure_error(req, 400, "InvalidResourceName",
                     "The specified resource name contains invalid characters.", NULL, NULL);

@@ -473,11 +473,6 @@ static int check_params(struct http_request *req, struct queue_ctx *c)
     }
 }
 
-static bool has_credentials(struct http_request *req)
-{
-    return http_header(req, "Authorization") || query_get(&req->query, "sig");
-}
-
 static void queue_begin(struct http_request *req)
 {
     pthread_once(&xml_once, xmlInitParser);
@@ -488,18 +483,10 @@ static void queue_begin(struct http_request *req)
         azure_error_code(req, 400, "InvalidUri");
         return;
     }
-    c->acct = accounts_find(account);
-    if (!c->acct) {
-        char *msg = xasprintf("The account '%s' does not exist on this server.", account);
-        if (has_credentials(req))
-            azure_error(req, 403, "AuthenticationFailed", NULL, "AuthenticationErrorDetail", msg);
-        else
-            azure_error(req, 404, "ResourceNotFound", NULL, NULL, NULL);
-        free(msg);
-        free(account);
-        return;
-    }
+    c->acct = auth_azure_account(req, account);
     free(account);
+    if (!c->acct)
+        return;
     c->op = pick_op(req, c);
     req->op = (int)c->op;
     if (c->op == OP_NONE) {
