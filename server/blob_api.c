@@ -9,7 +9,7 @@
 #include "azure_reply.h"
 #include "b64.h"
 #include "blob_store.h"
-#include "blocklist.h"
+#include "azure_xml.h"
 #include "clock.h"
 #include "log.h"
 #include "strbuf.h"
@@ -706,8 +706,8 @@ static void do_put_block_list(struct http_request *req, struct blob_ctx *c)
     struct bstore_block_ref *refs;
     size_t n;
     const char *code;
-    if (blocklist_parse(req->body.data ? req->body.data : "", req->body.len, &refs, &n, &code) <
-        0) {
+    if (azure_xml_block_list(req->body.data ? req->body.data : "", req->body.len, &refs, &n,
+                             &code) < 0) {
         azure_error_code(req, 400, code);
         return;
     }

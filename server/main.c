@@ -18,6 +18,7 @@
 #include "xmalloc.h"
 
 #include <errno.h>
+#include <libxml/parser.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     log_set_level((enum log_level)cfg.log_level);
+    xmlInitParser(); /* once, before any thread parses */
 
     /* Signals are taken by sigwait below; every thread started later inherits the mask. */
     sigset_t sigs;
@@ -206,5 +208,6 @@ out:
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(dir);
     config_finish(&cfg);
+    xmlCleanupParser();
     return exit_code;
 }

@@ -6,6 +6,7 @@
  */
 #include "queue_api.h"
 #include "auth_azure.h"
+#include "azure_xml.h"
 #include "azure_reply.h"
 #include "queue_store.h"
 #include "strbuf.h"
@@ -18,7 +19,6 @@
 #include <inttypes.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -71,8 +71,6 @@ struct queue_ctx {
     int64_t visibility_ms, ttl_ms;
     const char *receipt;
 };
-
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
 /* ---- answers ---- */
 
@@ -362,38 +360,6 @@ static void write_metadata_xml(struct strbuf *sb, const char *json)
     cJSON_Delete(obj);
 }
 
-/*
- * Parses <QueueMessage><MessageText>...</MessageText></QueueMessage> with libxml2: no
- * network, no DTD loading, no entity substitution, and any DOCTYPE refused. Returns the text
- * (the caller frees it, *len its length in bytes), or NULL if the document is not one.
- */
-static char *parse_message_xml(const char *body, size_t blen, size_t *len)
-{
-    if (blen == 0 || blen > LIMIT_MESSAGE_BODY)
-        return NULL;
-    xmlDocPtr doc = xmlReadMemory(body, (int)blen, NULL, NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc)
-        return NULL;
-    char *text = NULL;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (doc->intSubset || doc->extSubset || !root ||
-        xmlStrcmp(root->name, BAD_CAST "QueueMessage") != 0)
-        goto done;
-    for (xmlNodePtr n = root->children; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "MessageText") != 0)
-            continue;
-        xmlChar *content = xmlNodeGetContent(n);
-        text = xstrdup(content ? (const char *)content : "");
-        *len = strlen(text);
-        xmlFree(content);
-        break;
-    }
-done:
-    xmlFreeDoc(doc);
-    return text;
-}
-
 /* ---- begin: route, authorise, check parameters, pick the body mode ---- */
 
 static int check_params(struct http_request *req, struct queue_ctx *c)
@@ -475,7 +441,6 @@ static int check_params(struct http_request *req, struct queue_ctx *c)
 
 static void queue_begin(struct http_request *req)
 {
-    pthread_once(&xml_once, xmlInitParser);
     struct queue_ctx *c = xcalloc(1, sizeof *c);
     req->ctx = c;
     char *account = NULL;
@@ -633,7 +598,7 @@ static void message_times(struct strbuf *sb, const struct qstore_message *m)
 static void do_put_message(struct http_request *req, struct queue_ctx *c)
 {
     size_t len = 0;
-    char *text = parse_message_xml(req->body.data, req->body.len, &len);
+    char *text = azure_xml_queue_message(req->body.data, req->body.len, &len);
     if (!text) {
         azure_error_code(req, 400, "InvalidXmlDocument");
         return;
@@ -702,7 +667,7 @@ static void do_update_message(struct http_request *req, struct queue_ctx *c)
     char *text = NULL;
     size_t len = 0;
     if (req->body.len) {
-        text = parse_message_xml(req->body.data, req->body.len, &len);
+        text = azure_xml_queue_message(req->body.data, req->body.len, &len);
         if (!text) {
             azure_error_code(req, 400, "InvalidXmlDocument");
             return;

@@ -1,4 +1,4 @@
-/* Unit tests for blocklist.c: the Put Block List body parser, good and hostile input. */
+/* Unit tests for azure_xml.c: the block list and queue message parsers, good and hostile input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blocklist.h"
+#include "azure_xml.h"
 
 static int parse(const char *xml, struct bstore_block_ref **refs, size_t *n, const char **code)
 {
-    return blocklist_parse(xml, strlen(xml), refs, n, code);
+    return azure_xml_block_list(xml, strlen(xml), refs, n, code);
 }
 
 static void test_all_three_lists(void **state)
@@ -91,12 +91,34 @@ static void test_entities_refused(void **state)
                 "InvalidXmlDocument");
 }
 
+static void test_queue_message(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    const char *ok = "<?xml version=\"1.0\"?><QueueMessage><MessageText>a &amp; b</MessageText>"
+                     "</QueueMessage>";
+    char *t = azure_xml_queue_message(ok, strlen(ok), &len);
+    assert_non_null(t);
+    assert_string_equal(t, "a & b");
+    assert_int_equal(len, 5);
+    free(t);
+    const char *bad[] = {
+        "<QueueMessage><MessageText>x</MessageText>",
+        "<Other><MessageText>x</MessageText></Other>",
+        "<!DOCTYPE QueueMessage [<!ENTITY e \"boom\">]><QueueMessage><MessageText>&e;"
+        "</MessageText></QueueMessage>",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_null(azure_xml_queue_message(bad[i], strlen(bad[i]), &len));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_three_lists),  cmocka_unit_test(test_empty_list),
         cmocka_unit_test(test_malformed),        cmocka_unit_test(test_bad_ids),
-        cmocka_unit_test(test_entities_refused),
+        cmocka_unit_test(test_entities_refused), cmocka_unit_test(test_queue_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

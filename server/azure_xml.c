@@ -1,9 +1,10 @@
 /*
- * blocklist.c: parses Put Block List bodies. A document with a DTD is refused outright, so
- * no entity (internal or external) can be declared, let alone expanded; libxml2 runs with
- * XML_PARSE_NONET and its default size and depth limits. It does not look blocks up.
+ * azure_xml.c: parses the XML bodies of Put Block List and Put/Update Message. A document
+ * with a DTD is refused outright, so no entity (internal or external) can be declared, let
+ * alone expanded; libxml2 runs with XML_PARSE_NONET and its default size and depth limits.
+ * It does not look blocks or messages up.
  */
-#include "blocklist.h"
+#include "azure_xml.h"
 #include "b64.h"
 #include "spmig_limits.h"
 #include "xmalloc.h"
@@ -18,8 +19,8 @@ static void silent(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
-int blocklist_parse(const char *xml, size_t len, struct bstore_block_ref **refs, size_t *n,
-                    const char **code)
+int azure_xml_block_list(const char *xml, size_t len, struct bstore_block_ref **refs, size_t *n,
+                         const char **code)
 {
     *refs = NULL;
     *n = 0;
@@ -84,4 +85,31 @@ fail:
 out:
     xmlFreeDoc(doc);
     return rc;
+}
+
+char *azure_xml_queue_message(const char *body, size_t blen, size_t *len)
+{
+    if (blen == 0 || blen > LIMIT_MESSAGE_BODY)
+        return NULL;
+    xmlDocPtr doc = xmlReadMemory(body, (int)blen, NULL, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        return NULL;
+    char *text = NULL;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (doc->intSubset || doc->extSubset || !root ||
+        xmlStrcmp(root->name, BAD_CAST "QueueMessage") != 0)
+        goto done;
+    for (xmlNodePtr n = root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "MessageText") != 0)
+            continue;
+        xmlChar *content = xmlNodeGetContent(n);
+        text = xstrdup(content ? (const char *)content : "");
+        *len = strlen(text);
+        xmlFree(content);
+        break;
+    }
+done:
+    xmlFreeDoc(doc);
+    return text;
 }
