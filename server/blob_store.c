@@ -7,6 +7,7 @@
 #include "blob_store.h"
 #include "clock.h"
 #include "db.h"
+#include "extents.h"
 #include "log.h"
 #include "strbuf.h"
 #include "timefmt.h"
@@ -18,31 +19,6 @@
 #include <string.h>
 
 #define LIMIT_BLOCKS 50000
-
-/* Extent files to remove once the transaction that freed them has committed. */
-struct garbage {
-    char (*paths)[STORE_FILES_PATH_MAX];
-    size_t n, cap;
-};
-
-static void garbage_add(struct garbage *g, const char *path)
-{
-    if (g->n == g->cap) {
-        g->cap = g->cap ? g->cap * 2 : 8;
-        g->paths = xrealloc(g->paths, g->cap * sizeof *g->paths);
-    }
-    snprintf(g->paths[g->n++], STORE_FILES_PATH_MAX, "%s", path);
-}
-
-static void garbage_collect(struct garbage *g, bool committed)
-{
-    if (committed)
-        for (size_t i = 0; i < g->n; i++)
-            store_files_unlink(g->paths[i]);
-    free(g->paths);
-    g->paths = NULL;
-    g->n = g->cap = 0;
-}
 
 /* ETags: Windows FILETIME of the change, made strictly increasing so two changes in the same
  * tick still differ. */
@@ -162,70 +138,16 @@ static int cond_eval(const struct bstore_cond *c, bool exists, const char *etag,
     return BSTORE_OK;
 }
 
-/* ---- extents ---- */
-
-static int64_t extent_insert(struct db *d, const char *path, uint64_t size)
-{
-    sqlite3_stmt *st = db_stmt(d, "INSERT INTO extents (file, size, refs) VALUES (?1, ?2, 1)");
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-    if (db_exec_stmt(d, st) < 0)
-        return -1;
-    return sqlite3_last_insert_rowid(db_handle(d));
-}
-
-static int extent_ref(struct db *d, int64_t id, int delta, struct garbage *g)
-{
-    sqlite3_stmt *st =
-        db_stmt(d, "UPDATE extents SET refs = refs + ?2 WHERE id = ?1 RETURNING refs, file");
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, delta);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        log_error("store: extent %lld missing", (long long)id);
-        return -1;
-    }
-    int refs = sqlite3_column_int(st, 0);
-    char path[STORE_FILES_PATH_MAX];
-    col_copy(st, 1, path, sizeof path);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        ;
-    sqlite3_reset(st);
-    if (refs <= 0) {
-        sqlite3_stmt *del = db_stmt(d, "DELETE FROM extents WHERE id = ?1");
-        sqlite3_bind_int64(del, 1, id);
-        if (db_exec_stmt(d, del) < 0)
-            return -1;
-        garbage_add(g, path);
-    }
-    return 0;
-}
-
 /* Drops the segments of a blob row, releasing their extents. */
-static int segments_drop(struct db *d, int64_t blob_id, struct garbage *g)
+static int segments_drop(struct db *d, int64_t blob_id, struct extents_garbage *g)
 {
     sqlite3_stmt *st = db_stmt(d, "DELETE FROM segments WHERE blob_id = ?1 RETURNING extent_id");
     sqlite3_bind_int64(st, 1, blob_id);
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            ids = xrealloc(ids, cap * sizeof *ids);
-        }
-        ids[n++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    int out = rc == SQLITE_DONE ? 0 : -1;
-    for (size_t i = 0; i < n && out == 0; i++)
-        out = extent_ref(d, ids[i], -1, g);
-    free(ids);
-    return out;
+    return extents_release_rows(d, st, g);
 }
 
-static int blocks_drop(struct db *d, int64_t container_id, const char *name, struct garbage *g)
+static int blocks_drop(struct db *d, int64_t container_id, const char *name,
+                       struct extents_garbage *g)
 {
     const char *sql = name ? "DELETE FROM blocks WHERE container_id = ?1 AND blob_name = ?2 "
                              "RETURNING extent_id"
@@ -234,52 +156,7 @@ static int blocks_drop(struct db *d, int64_t container_id, const char *name, str
     sqlite3_bind_int64(st, 1, container_id);
     if (name)
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            ids = xrealloc(ids, cap * sizeof *ids);
-        }
-        ids[n++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    int out = rc == SQLITE_DONE ? 0 : -1;
-    for (size_t i = 0; i < n && out == 0; i++)
-        out = extent_ref(d, ids[i], -1, g);
-    free(ids);
-    return out;
-}
-
-/* ---- start-up ---- */
-
-struct orphan_walk {
-    struct db *d;
-    size_t removed;
-};
-
-static void orphan_check(void *ctx, const char *path)
-{
-    struct orphan_walk *w = ctx;
-    sqlite3_stmt *st = db_stmt(w->d, "SELECT 1 FROM extents WHERE file = ?1");
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    bool known = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    if (!known) {
-        store_files_unlink(path);
-        w->removed++;
-    }
-}
-
-size_t bstore_remove_orphans(void)
-{
-    struct orphan_walk w = {db_acquire(), 0};
-    store_files_walk(orphan_check, &w);
-    db_release(w.d);
-    if (w.removed)
-        log_info("store: removed %zu orphaned extent files", w.removed);
-    return w.removed;
+    return extents_release_rows(d, st, g);
 }
 
 /* ---- containers ---- */
@@ -377,7 +254,7 @@ int bstore_container_set_metadata(const char *account, const char *name, const c
 int bstore_container_delete(const char *account, const char *name)
 {
     struct db *d = db_acquire();
-    struct garbage g = {0};
+    struct extents_garbage g = {0};
     db_write_begin(d);
     struct bstore_container c = {0};
     int rc = container_row(d, account, name, &c);
@@ -411,7 +288,7 @@ int bstore_container_delete(const char *account, const char *name)
     }
     bstore_container_finish(&c);
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
-    garbage_collect(&g, ok);
+    extents_collect(&g, ok);
     db_release(d);
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }
@@ -552,7 +429,7 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
  */
 static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
                            const struct bstore_props *in, uint64_t size, int64_t now,
-                           const char *etag, struct garbage *g)
+                           const char *etag, struct extents_garbage *g)
 {
     struct bstore_props old = {0};
     int64_t id = -1;
@@ -643,7 +520,7 @@ int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_
                     struct bstore_props *out)
 {
     struct db *d = db_acquire();
-    struct garbage g = {0};
+    struct extents_garbage g = {0};
     db_write_begin(d);
     int rc = write_cond(d, container_id, name, cond, false);
     int64_t now = clock_now_ms();
@@ -651,13 +528,13 @@ int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_
     new_etag(now, etag);
     if (rc == BSTORE_OK) {
         int64_t id = blob_upsert(d, container_id, name, in, size, now, etag, &g);
-        int64_t ext = id < 0 ? -1 : extent_insert(d, extent, size);
+        int64_t ext = id < 0 ? -1 : extents_insert(d, extent, size);
         if (id < 0 || ext < 0 || segment_add(d, id, 0, ext, size, NULL, 0) < 0 ||
             blocks_drop(d, container_id, name, &g) < 0)
             rc = BSTORE_INTERNAL;
     }
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
-    garbage_collect(&g, ok);
+    extents_collect(&g, ok);
     db_release(d);
     if (ok)
         fill_out(out, etag, now, size);
@@ -668,7 +545,7 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
                      const char *extent, uint64_t size)
 {
     struct db *d = db_acquire();
-    struct garbage g = {0};
+    struct extents_garbage g = {0};
     db_write_begin(d);
     int rc = container_exists(d, container_id) ? BSTORE_OK : BSTORE_NO_CONTAINER;
     if (rc == BSTORE_OK) {
@@ -708,9 +585,9 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
         if (sqlite3_step(old) == SQLITE_ROW)
             old_ext = sqlite3_column_int64(old, 0);
         sqlite3_reset(old);
-        if (old_ext >= 0 && extent_ref(d, old_ext, -1, &g) < 0)
+        if (old_ext >= 0 && extents_ref(d, old_ext, -1, &g) < 0)
             rc = BSTORE_INTERNAL;
-        int64_t ext = rc == BSTORE_OK ? extent_insert(d, extent, size) : -1;
+        int64_t ext = rc == BSTORE_OK ? extents_insert(d, extent, size) : -1;
         sqlite3_stmt *st =
             db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
                        "extent_id, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -724,7 +601,7 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
             rc = BSTORE_INTERNAL;
     }
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
-    garbage_collect(&g, ok);
+    extents_collect(&g, ok);
     db_release(d);
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }
@@ -765,7 +642,7 @@ int bstore_block_list_commit(int64_t container_id, const char *name,
     if (nrefs > LIMIT_BLOCKS)
         return BSTORE_TOO_MANY_BLOCKS;
     struct db *d = db_acquire();
-    struct garbage g = {0};
+    struct extents_garbage g = {0};
     struct resolved *res = xcalloc(nrefs ? nrefs : 1, sizeof *res);
     db_write_begin(d);
     int rc = write_cond(d, container_id, name, cond, false);
@@ -783,7 +660,7 @@ int bstore_block_list_commit(int64_t container_id, const char *name,
     }
     /* Take the new references before the old ones go, so shared extents survive. */
     for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++)
-        if (extent_ref(d, res[i].extent_id, +1, &g) < 0)
+        if (extents_ref(d, res[i].extent_id, +1, &g) < 0)
             rc = BSTORE_INTERNAL;
     int64_t now = clock_now_ms();
     char etag[BSTORE_ETAG_LEN];
@@ -804,7 +681,7 @@ int bstore_block_list_commit(int64_t container_id, const char *name,
     }
     free(res);
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
-    garbage_collect(&g, ok);
+    extents_collect(&g, ok);
     db_release(d);
     if (ok)
         fill_out(out, etag, now, size);
@@ -930,7 +807,7 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
                          struct bstore_props *out)
 {
     struct db *d = db_acquire();
-    struct garbage g = {0};
+    struct extents_garbage g = {0};
     db_write_begin(d);
     int rc = write_cond(d, container_id, name, cond, true);
     struct bstore_props base = {0};
@@ -980,13 +857,13 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
         while (rc == BSTORE_OK && sqlite3_step(dup) == SQLITE_ROW) {
             int64_t ext = sqlite3_column_int64(dup, 0);
             int extra = sqlite3_column_int(dup, 1);
-            if (extent_ref(d, ext, extra, &g) < 0)
+            if (extents_ref(d, ext, extra, &g) < 0)
                 rc = BSTORE_INTERNAL;
         }
         sqlite3_reset(dup);
     }
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
-    garbage_collect(&g, ok);
+    extents_collect(&g, ok);
     db_release(d);
     if (ok)
         fill_out(out, base.etag, base.modified_ms, base.size);
@@ -994,7 +871,7 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }
 
-static int delete_row(struct db *d, int64_t id, struct garbage *g)
+static int delete_row(struct db *d, int64_t id, struct extents_garbage *g)
 {
     if (segments_drop(d, id, g) < 0)
         return -1;
@@ -1007,7 +884,7 @@ int bstore_blob_delete(int64_t container_id, const char *name, const char *snaps
                        enum bstore_delete_mode mode, const struct bstore_cond *cond)
 {
     struct db *d = db_acquire();
-    struct garbage g = {0};
+    struct extents_garbage g = {0};
     db_write_begin(d);
     int rc = container_exists(d, container_id) ? BSTORE_OK : BSTORE_NO_CONTAINER;
     struct bstore_props row = {0};
@@ -1042,7 +919,7 @@ int bstore_blob_delete(int64_t container_id, const char *name, const char *snaps
     }
     bstore_props_finish(&row);
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
-    garbage_collect(&g, ok);
+    extents_collect(&g, ok);
     db_release(d);
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }

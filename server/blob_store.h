@@ -75,10 +75,6 @@ struct bstore_blob {
 };
 void bstore_blob_finish(struct bstore_blob *b);
 
-/* Removes extent files that no row refers to (left by a crash between writing the bytes
- * and committing their row). Call at start, before serving. Returns how many were removed. */
-size_t bstore_remove_orphans(void);
-
 /* Containers. metadata is a JSON object text or NULL. */
 int bstore_container_create(const char *account, const char *name, const char *metadata,
                             struct bstore_container *out);

@@ -6,7 +6,7 @@
  */
 #include "accounts.h"
 #include "blob_api.h"
-#include "blob_store.h"
+#include "extents.h"
 #include "clock.h"
 #include "config.h"
 #include "db.h"
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
         goto out_db;
     }
     restore_clock(&cfg);
-    bstore_remove_orphans();
+    extents_remove_orphans();
 
     sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, cfg.max_connections,
                             cfg.connection_timeout);
