@@ -734,6 +734,15 @@ static void do_put_block_list(struct http_request *req, struct blob_ctx *c)
     http_set_header(req, "x-ms-request-server-encrypted", "true");
 }
 
+/* A content header of a blob, or the override a SAS signed for it (rscc, rscd, ...). */
+static void content_header(struct http_request *req, const char *name, const char *value,
+                           const char *override)
+{
+    const char *o = sas_present(&req->query) ? query_get(&req->query, override) : NULL;
+    if (o || value)
+        http_set_header(req, name, o ? o : value);
+}
+
 static void put_props_headers(struct http_request *req, const struct bstore_props *p)
 {
     http_set_header(req, "ETag", p->etag);
@@ -745,16 +754,11 @@ static void put_props_headers(struct http_request *req, const struct bstore_prop
     http_set_header(req, "x-ms-lease-status", "unlocked");
     http_set_header(req, "x-ms-lease-state", "available");
     http_set_header(req, "Accept-Ranges", "bytes");
-    if (p->content_type)
-        http_set_header(req, "Content-Type", p->content_type);
-    if (p->content_encoding)
-        http_set_header(req, "Content-Encoding", p->content_encoding);
-    if (p->content_language)
-        http_set_header(req, "Content-Language", p->content_language);
-    if (p->content_disposition)
-        http_set_header(req, "Content-Disposition", p->content_disposition);
-    if (p->cache_control)
-        http_set_header(req, "Cache-Control", p->cache_control);
+    content_header(req, "Content-Type", p->content_type, "rsct");
+    content_header(req, "Content-Encoding", p->content_encoding, "rsce");
+    content_header(req, "Content-Language", p->content_language, "rscl");
+    content_header(req, "Content-Disposition", p->content_disposition, "rscd");
+    content_header(req, "Cache-Control", p->cache_control, "rscc");
 }
 
 /* Parses "bytes=a-b" or "bytes=a-". Returns 1 for a range, 0 for none or unparseable. */
