@@ -415,6 +415,30 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
     return rc;
 }
 
+int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstore_blob *out)
+{
+    memset(out, 0, sizeof *out);
+    struct db *d = db_acquire();
+    /* Snapshot ids are fixed-width UTC times: the greatest is the newest; '' is the base. */
+    sqlite3_stmt *st = db_stmt(d, "SELECT max(snapshot), count(*) FROM blobs WHERE container_id "
+                                  "= ?1 AND name = ?2");
+    sqlite3_bind_int64(st, 1, container_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    char snap[BSTORE_SNAPSHOT_LEN] = "";
+    int64_t rows = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        col_copy(st, 0, snap, sizeof snap);
+        rows = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    if (rows == 0)
+        return BSTORE_NO_BLOB;
+    if (!snap[0])
+        return BSTORE_NO_SNAPSHOT;
+    return bstore_blob_read(container_id, name, snap, NULL, out);
+}
+
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)

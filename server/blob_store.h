@@ -27,6 +27,7 @@ enum bstore_err {
     BSTORE_TOO_MANY_BLOCKS,   /* 409 BlockCountExceedsLimit */
     BSTORE_SNAPSHOTS_PRESENT, /* 409 SnapshotsPresent */
     BSTORE_INTERNAL,          /* 500 */
+    BSTORE_NO_SNAPSHOT,       /* the blob exists but has no snapshot (the import needs one) */
 };
 
 #define BSTORE_ETAG_LEN     24 /* "0x..." quoted, NUL included */
@@ -92,6 +93,10 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
 /* Reads a blob's properties and extents; read semantics for cond (304 allowed). */
 int bstore_blob_read(int64_t container_id, const char *name, const char *snapshot,
                      const struct bstore_cond *cond, struct bstore_blob *out);
+
+/* Reads the newest snapshot of a blob, as the import job does. BSTORE_NO_BLOB if there is no
+ * such blob, BSTORE_NO_SNAPSHOT if it has never been snapshotted. */
+int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstore_blob *out);
 
 /*
  * Writes a whole blob from one extent (Put Blob). in carries content headers, MD5 and

@@ -41,6 +41,7 @@ static const struct setting settings[] = {
      "os (default: survives kill -9) or fsync (survives power loss)"},
     {"admin-token", "SPMIG_ADMIN_TOKEN", "admin_token", K_STR, OFF(admin_token),
      "token of the tenant admin (default: generated)"},
+    {"tenant", "SPMIG_TENANT", "tenant", K_STR, OFF(tenant), "tenant name (contoso)"},
     {"import-workers", "SPMIG_IMPORT_WORKERS", "import_workers", K_UINT, OFF(import_workers),
      "import job threads (2)"},
     {"max-connections", "SPMIG_MAX_CONNECTIONS", "max_connections", K_UINT, OFF(max_connections),
@@ -229,6 +230,7 @@ int config_load(struct config *cfg, int argc, char **argv)
     cfg->blob_port = 10000;
     cfg->queue_port = 10001;
     cfg->data_dir = xstrdup("./spmig-data");
+    cfg->tenant = xstrdup("contoso");
     cfg->import_workers = 2;
     cfg->max_connections = 256;
     cfg->connection_timeout = 30;
@@ -310,6 +312,7 @@ void config_finish(struct config *cfg)
 {
     free(cfg->host);
     free(cfg->data_dir);
+    free(cfg->tenant);
     if (cfg->admin_token) {
         memset(cfg->admin_token, 0, strlen(cfg->admin_token));
         free(cfg->admin_token);

@@ -16,6 +16,7 @@ struct config {
     bool in_memory;
     bool durability_fsync; /* --durability fsync */
     char *admin_token;     /* NULL: generated at first start */
+    char *tenant;          /* the tenant's name, "contoso" */
     unsigned import_workers;
     unsigned max_connections;    /* per listener */
     unsigned connection_timeout; /* seconds */

@@ -11,9 +11,13 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "import_job.h"
+#include "jobs.h"
 #include "log.h"
 #include "queue_api.h"
 #include "sp_api.h"
+#include "sp_auth.h"
+#include "sp_model.h"
 #include "store_files.h"
 #include "xmalloc.h"
 
@@ -146,6 +150,7 @@ int main(int argc, char **argv)
     }
     int exit_code = 2;
     struct http_server *sp = NULL, *blob = NULL, *queue = NULL;
+    bool workers = false;
     char *lockpath = xasprintf("%s/spmig.lock", dir);
     int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(lockpath);
@@ -162,25 +167,49 @@ int main(int argc, char **argv)
     }
     restore_clock(&cfg);
     extents_remove_orphans();
+    char *token_file = xasprintf("%s/admin-token", dir);
+    if (spm_init(cfg.tenant) < 0 || spa_init(cfg.tenant, cfg.admin_token, token_file) < 0) {
+        fprintf(stderr, "spmigd: cannot set up the tenant (see the log above)\n");
+        free(token_file);
+        goto out_db;
+    }
+    if (import_job_start(cfg.import_workers) < 0) {
+        free(token_file);
+        goto out_db;
+    }
+    workers = true;
 
-    sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, cfg.max_connections,
-                            cfg.connection_timeout);
+    /* Storage first: the SharePoint listener hands out their URLs. */
     blob = http_server_create(cfg.host, cfg.blob_port, &blob_api_ops, cfg.max_connections,
                               cfg.connection_timeout);
     queue = http_server_create(cfg.host, cfg.queue_port, &queue_api_ops, cfg.max_connections,
                                cfg.connection_timeout);
-    if (!sp || !blob || !queue) {
-        fprintf(stderr, "spmigd: cannot start the listeners on %s (ports %u, %u, %u)\n", cfg.host,
-                cfg.sp_port, cfg.blob_port, cfg.queue_port);
-        goto out_listeners;
-    }
     const char *h = strchr(cfg.host, ':') ? "[%s]" : "%s";
     char host[80];
     snprintf(host, sizeof host, h, cfg.host);
+    if (blob && queue) {
+        char *b = xasprintf("http://%s:%u", host, http_server_port(blob));
+        char *q = xasprintf("http://%s:%u", host, http_server_port(queue));
+        sp_api_set_endpoints(b, q);
+        free(b);
+        free(q);
+        sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, cfg.max_connections,
+                                cfg.connection_timeout);
+    }
+    if (!sp || !blob || !queue) {
+        fprintf(stderr, "spmigd: cannot start the listeners on %s (ports %u, %u, %u)\n", cfg.host,
+                cfg.sp_port, cfg.blob_port, cfg.queue_port);
+        free(token_file);
+        goto out_listeners;
+    }
     char *ready = xasprintf("{\"ready\":true,\"sp\":\"http://%s:%u\",\"blob\":\"http://%s:%u\","
                             "\"queue\":\"http://%s:%u\"}",
                             host, http_server_port(sp), host, http_server_port(blob), host,
                             http_server_port(queue));
+    if (cfg.in_memory && !cfg.admin_token)
+        fprintf(stderr, "spmigd: --in-memory without --admin-token: the admin token is in %s\n",
+                token_file);
+    free(token_file);
     if (!cfg.in_memory)
         write_endpoints(dir, ready);
     printf("%s\n", ready);
@@ -198,7 +227,10 @@ out_listeners:
     http_server_destroy(sp);
     http_server_destroy(blob);
     http_server_destroy(queue);
+    if (workers)
+        import_job_stop();
 out_db:
+    jobs_keys_wipe();
     accounts_unload();
     db_close();
 out:

@@ -218,7 +218,13 @@ static void test_snapshots_share_extents(void **state)
     struct bstore_props in = {0}, out;
     assert_int_equal(bstore_blob_put(cid, "snap", &in, w.path, w.size, NULL, &out), BSTORE_OK);
     char snap[BSTORE_SNAPSHOT_LEN];
+    struct bstore_blob latest;
+    assert_int_equal(bstore_blob_read_latest(cid, "snap", &latest), BSTORE_NO_SNAPSHOT);
+    assert_int_equal(bstore_blob_read_latest(cid, "nothing", &latest), BSTORE_NO_BLOB);
     assert_int_equal(bstore_blob_snapshot(cid, "snap", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_int_equal(bstore_blob_read_latest(cid, "snap", &latest), BSTORE_OK);
+    assert_string_equal(latest.props.snapshot, snap);
+    bstore_blob_finish(&latest);
     int files = count_extent_files();
     new_extent("changed", &w);
     assert_int_equal(bstore_blob_put(cid, "snap", &in, w.path, w.size, NULL, &out), BSTORE_OK);

@@ -1,0 +1,149 @@
+/*
+ * emu_api.c: /_emu, the emulator's own controls: GET health, GET/POST sites, POST users.
+ * Everything but health needs an admin token. Answers are plain JSON (no OData wrapping);
+ * errors use the SharePoint error body.
+ */
+#include "emu_api.h"
+#include "odata.h"
+#include "xmalloc.h"
+
+#include <string.h>
+
+static void reply(struct http_request *req, unsigned status, cJSON *o)
+{
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    http_reply(req, status, "application/json;charset=utf-8", text, strlen(text));
+}
+
+static const char *body_str(const cJSON *body, const char *name)
+{
+    const cJSON *v = body ? cJSON_GetObjectItem(body, name) : NULL;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static cJSON *site_json(const struct spm_site *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "url", s->url);
+    cJSON_AddStringToObject(o, "title", s->title);
+    cJSON_AddStringToObject(o, "id", s->uuid);
+    cJSON_AddStringToObject(o, "webId", s->web_uuid);
+    return o;
+}
+
+static void add_site(void *ctx, const struct spm_site *s)
+{
+    cJSON_AddItemToArray(ctx, site_json(s));
+}
+
+static void sites(struct http_request *req, cJSON *body)
+{
+    if (strcmp(req->method, "GET") == 0) {
+        cJSON *arr = cJSON_CreateArray();
+        spm_site_each(add_site, arr);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "sites", arr);
+        reply(req, 200, o);
+        return;
+    }
+    if (strcmp(req->method, "POST") != 0) {
+        odata_error(req, 405, -2147024809, "System.ArgumentException", "Use GET or POST.");
+        return;
+    }
+    const char *url = body_str(body, "url");
+    const char *title = body_str(body, "title");
+    if (!url) {
+        odata_bad_argument(req, "A site needs a \"url\" such as \"/sites/hr\".");
+        return;
+    }
+    struct spm_site s = {0};
+    int rc = spm_site_create(url, title ? title : url, &s);
+    if (rc == SPM_EXISTS)
+        odata_error(req, 409, -2147024713, "Microsoft.SharePoint.SPException",
+                    "A site already exists at that URL.");
+    else if (rc == SPM_BAD_NAME)
+        odata_bad_argument(req, "A site url is \"/sites/<name>\" with letters, digits, '-', '_' "
+                                "or '.' in the name.");
+    else if (rc != SPM_OK)
+        odata_error(req, 500, -2147467259, "System.Exception", "The site could not be created.");
+    else
+        reply(req, 201, site_json(&s));
+    spm_site_finish(&s);
+}
+
+static void users(struct http_request *req, cJSON *body)
+{
+    if (strcmp(req->method, "POST") != 0) {
+        odata_error(req, 405, -2147024809, "System.ArgumentException", "Use POST.");
+        return;
+    }
+    const char *login = body_str(body, "login");
+    const char *role_name = body_str(body, "role");
+    const char *site_url = body_str(body, "site");
+    enum spa_role role;
+    if (!login || !role_name || spa_role_parse(role_name, &role) < 0) {
+        odata_bad_argument(req, "A user needs a \"login\" and a \"role\" (GlobalAdmin, "
+                                "SharePointAdmin, SiteOwner or Member).");
+        return;
+    }
+    int64_t site_id = 0;
+    if (role == SPA_SITE_OWNER || role == SPA_MEMBER) {
+        struct spm_site s = {0};
+        if (spm_site_get(site_url ? site_url : "/", &s) != SPM_OK) {
+            spm_site_finish(&s);
+            odata_not_found(req, "The site does not exist.");
+            return;
+        }
+        site_id = s.id;
+        spm_site_finish(&s);
+    }
+    char token[SPA_TOKEN_LEN];
+    int64_t id;
+    int rc = spa_user_create(login, role, site_id, token, &id);
+    if (rc == SPA_EXISTS) {
+        odata_error(req, 409, -2147024713, "Microsoft.SharePoint.SPException",
+                    "A user with that login exists.");
+        return;
+    }
+    if (rc != SPA_OK) {
+        odata_bad_argument(req, "The user could not be created (is the login valid?).");
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "login", login);
+    cJSON_AddStringToObject(o, "role", spa_role_name(role));
+    if (site_id)
+        cJSON_AddStringToObject(o, "site", site_url ? site_url : "/");
+    cJSON_AddStringToObject(o, "token", token);
+    memset(token, 0, sizeof token);
+    reply(req, 201, o);
+}
+
+void emu_api_handle(struct http_request *req, const struct spa_principal *who, cJSON *body)
+{
+    const char *what = req->path + 6;
+    if (strcmp(what, "health") == 0) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "status", "ok");
+        cJSON_AddStringToObject(o, "version", SPMIG_VERSION);
+        reply(req, 200, o);
+        return;
+    }
+    if (!who) {
+        odata_error(req, 401, -2147024891, "System.UnauthorizedAccessException",
+                    "Access denied. Send the admin token (Authorization: Bearer ...).");
+        return;
+    }
+    if (!spa_is_admin(who)) {
+        odata_access_denied(req);
+        return;
+    }
+    if (strcmp(what, "sites") == 0)
+        sites(req, body);
+    else if (strcmp(what, "users") == 0)
+        users(req, body);
+    else
+        odata_not_found(req, "No such emulator control.");
+}

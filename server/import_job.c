@@ -1,0 +1,774 @@
+/*
+ * import_job.c: the timer job. A fixed pool of worker threads takes queued jobs from jobs.h;
+ * each job reads its package from the manifest container's newest snapshots, decrypts with
+ * the job's key, validates it (package.h), imports folders and files into the library
+ * through sp_model's staged import, and reports events (JobStart ... JobEnd, always last) to
+ * its event log and report queue, then writes Import-<job>-<attempt>.log/.wrn/.err.
+ */
+#include "import_job.h"
+#include "accounts.h"
+#include "aes.h"
+#include "b64.h"
+#include "blob_store.h"
+#include "clock.h"
+#include "crypto.h"
+#include "events.h"
+#include "log.h"
+#include "package.h"
+#include "query.h"
+#include "queue_store.h"
+#include "sp_model.h"
+#include "store_files.h"
+#include "strbuf.h"
+#include "timefmt.h"
+#include "uuid.h"
+#include "xmalloc.h"
+
+#include <cjson/cJSON.h>
+#include <libxml/xmlreader.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static pthread_t *workers;
+static unsigned nworkers;
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
+static _Atomic bool stopping;
+static unsigned pending_wakes;
+
+/* ---- where a job's storage lives ---- */
+
+/* account and name of "http://host/<account>/<name>?sas" (both owned by the caller). */
+static int split_uri(const char *uri, char **account, char **name)
+{
+    *account = *name = NULL;
+    const char *p = uri ? strstr(uri, "://") : NULL;
+    const char *path = p ? strchr(p + 3, '/') : NULL;
+    const char *slash = path ? strchr(path + 1, '/') : NULL;
+    if (!slash)
+        return -1;
+    const char *end = slash + 1 + strcspn(slash + 1, "?/");
+    *account = query_decode(path + 1, (size_t)(slash - path - 1), false, NULL);
+    *name = query_decode(slash + 1, (size_t)(end - slash - 1), false, NULL);
+    if (!*account || !*name) {
+        free(*account);
+        free(*name);
+        *account = *name = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- events ---- */
+
+struct run {
+    struct job *job;
+    bool has_key;
+    unsigned char key[AES_KEY_LEN];
+    struct events_job ej;
+    char correlation[37];
+    char site_uuid[37];
+    char *queue_account, *queue_name;
+    struct events_counters counters;
+    struct strbuf log, wrn, err; /* the three log files, as lines */
+    int64_t last_progress_ms;
+};
+
+static void log_line(struct run *r, struct strbuf *sb, const char *level, const char *type,
+                     const char *url, const char *msg)
+{
+    char t[TIMEFMT_BUF];
+    timefmt_sp_event(clock_now_ms(), t);
+    strbuf_printf(sb, "[%s] %s: [%s] [%s] %s\n", t, level, type ? type : "", url ? url : "",
+                  msg ? msg : "");
+}
+
+/* Appends one event to the job's log and posts it to its report queue (encrypted when the
+ * job is). Consumes ev. */
+static void emit(struct run *r, cJSON *ev)
+{
+    char *json = events_to_json(ev);
+    cJSON_Delete(ev);
+    jobs_log_append(r->job->uuid, clock_now_ms(), json);
+    if (r->queue_name) {
+        char *text = events_encode_message(json, r->job->uuid, r->has_key ? r->key : NULL);
+        int rc = qstore_put(r->queue_account, r->queue_name, text, strlen(text), 0, 0, NULL);
+        if (rc != QSTORE_OK)
+            log_warn("import: job %s: cannot post to its report queue %s (error %d)", r->job->uuid,
+                     r->queue_name, rc);
+        free(text);
+    }
+    free(json);
+}
+
+static void run_init(struct run *r, struct job *j)
+{
+    memset(r, 0, sizeof *r);
+    r->job = j;
+    r->has_key = j->encrypted && jobs_key_get(j->uuid, r->key);
+    struct spm_site s = {0};
+    if (spm_site_by_web(j->web_uuid, &s) == SPM_OK)
+        snprintf(r->site_uuid, sizeof r->site_uuid, "%s", s.uuid);
+    spm_site_finish(&s);
+    unsigned char c[UUID_LEN];
+    uuid_v4(c);
+    uuid_format(c, r->correlation);
+    r->ej.job_id = j->uuid;
+    r->ej.correlation_id = r->correlation;
+    r->ej.site_id = r->site_uuid;
+    r->ej.web_id = j->web_uuid;
+    r->ej.db_id = r->site_uuid;
+    r->ej.retry_count = j->attempt > 1 ? (unsigned)j->attempt - 1 : 0;
+    if (j->queue_uri)
+        split_uri(j->queue_uri, &r->queue_account, &r->queue_name);
+    events_counters_init(&r->counters);
+    strbuf_init(&r->log, 0);
+    strbuf_init(&r->wrn, 0);
+    strbuf_init(&r->err, 0);
+}
+
+static void run_finish(struct run *r)
+{
+    crypto_wipe(r->key, sizeof r->key);
+    free(r->queue_account);
+    free(r->queue_name);
+    strbuf_finish(&r->log);
+    strbuf_finish(&r->wrn);
+    strbuf_finish(&r->err);
+}
+
+void import_job_queued(const struct job *j)
+{
+    struct run r;
+    run_init(&r, (struct job *)j);
+    emit(&r, events_job_queued(&r.ej, clock_now_ms()));
+    run_finish(&r);
+    pthread_mutex_lock(&wake_lock);
+    pending_wakes++;
+    pthread_cond_signal(&wake_cond);
+    pthread_mutex_unlock(&wake_lock);
+}
+
+void import_job_deleted(const struct job *j)
+{
+    struct run r;
+    run_init(&r, (struct job *)j);
+    emit(&r, events_job_deleted(&r.ej, clock_now_ms()));
+    run_finish(&r);
+}
+
+/* A warning, error or fatal error: an event and a line in the logs. */
+static void issue(struct run *r, enum events_severity sev, const char *type, const char *url,
+                  const char *id, int32_t code, const char *etype, const char *msg)
+{
+    struct events_object_error e = {type, url, id, code, etype, msg};
+    emit(r, events_job_issue(&r->ej, clock_now_ms(), sev, &e));
+    const char *level = sev == EVENTS_WARNING ? "Warning"
+                        : sev == EVENTS_ERROR ? "Error"
+                                              : "FatalError";
+    log_line(r, &r->log, level, type, url, msg);
+    log_line(r, sev == EVENTS_WARNING ? &r->wrn : &r->err, level, type, url, msg);
+    if (sev == EVENTS_WARNING)
+        r->counters.warnings++;
+    else
+        r->counters.errors++;
+}
+
+static void maybe_progress(struct run *r, bool force)
+{
+    int64_t now = clock_real_ms();
+    if (!force && r->counters.objects_processed % 250 != 0 && now - r->last_progress_ms < 2000)
+        return;
+    r->last_progress_ms = now;
+    emit(r, events_job_progress(&r->ej, clock_now_ms(), &r->counters));
+}
+
+/* ---- reading and decrypting blobs ---- */
+
+/* The IV of a blob: its "IV" metadata (any case), base64 of 16 bytes. */
+static bool blob_iv(const struct bstore_props *p, unsigned char iv[AES_IV_LEN])
+{
+    cJSON *m = p->metadata ? cJSON_Parse(p->metadata) : NULL;
+    cJSON *v = m ? cJSON_GetObjectItem(m, "IV") : NULL; /* case-insensitive */
+    bool ok = cJSON_IsString(v) &&
+              b64_decode_to(v->valuestring, strlen(v->valuestring), iv, AES_IV_LEN) == AES_IV_LEN;
+    cJSON_Delete(m);
+    return ok;
+}
+
+/* Where the bytes of one blob go: a memory buffer (package XML) or a new extent (content). */
+struct sink {
+    struct strbuf *mem;
+    struct extent_writer *w;
+    uint64_t size;
+    uint64_t limit;
+};
+
+static int sink_put(struct sink *s, const void *data, size_t n)
+{
+    if (s->size + n > s->limit)
+        return -2;
+    s->size += n;
+    if (s->mem)
+        return strbuf_append(s->mem, data, n);
+    return extent_writer_write(s->w, data, n);
+}
+
+/*
+ * Reads the newest snapshot of name in container (account/name), decrypting it with the job
+ * key (iv from the manifest, else the blob's IV metadata), into s. Returns 0, or -1 with a
+ * reason in why; *md5 receives the MD5 of the stored bytes, *stored_md5 the blob's own
+ * Content-MD5 if it has one.
+ */
+static int read_blob(struct run *r, int64_t container_id, const char *name,
+                     const unsigned char *iv_given, struct sink *s, unsigned char md5[16],
+                     bool *has_stored, unsigned char stored_md5[16], char *why, size_t cap)
+{
+    struct bstore_blob b;
+    int rc = bstore_blob_read_latest(container_id, name, &b);
+    if (rc == BSTORE_NO_BLOB) {
+        snprintf(why, cap, "The blob '%s' does not exist.", name);
+        return -1;
+    }
+    if (rc == BSTORE_NO_SNAPSHOT) {
+        snprintf(why, cap, "The blob '%s' has no snapshot: take one after uploading it.", name);
+        return -1;
+    }
+    if (rc != BSTORE_OK) {
+        snprintf(why, cap, "The blob '%s' could not be read.", name);
+        return -1;
+    }
+    *has_stored = b.props.has_md5;
+    if (b.props.has_md5)
+        memcpy(stored_md5, b.props.md5, 16);
+    struct aes *a = NULL;
+    if (r->job->encrypted) {
+        unsigned char iv[AES_IV_LEN];
+        if (iv_given)
+            memcpy(iv, iv_given, AES_IV_LEN);
+        else if (!blob_iv(&b.props, iv)) {
+            snprintf(why, cap, "The blob '%s' has no IV metadata (x-ms-meta-IV).", name);
+            bstore_blob_finish(&b);
+            return -1;
+        }
+        a = aes_create(r->key, iv, false);
+    }
+    struct crypto_md5 *m = crypto_md5_create();
+    enum { CHUNK = 256 * 1024 };
+    unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK + AES_BLOCK_LEN);
+    int result = 0;
+    for (size_t i = 0; i < b.nsegs && result == 0; i++) {
+        int fd = store_files_open(b.segs[i].path);
+        if (fd < 0) {
+            snprintf(why, cap, "The bytes of blob '%s' could not be read.", name);
+            result = -1;
+            break;
+        }
+        uint64_t left = b.segs[i].size;
+        while (left && result == 0) {
+            ssize_t n = read(fd, in, left < CHUNK ? left : CHUNK);
+            if (n <= 0) {
+                snprintf(why, cap, "The bytes of blob '%s' could not be read.", name);
+                result = -1;
+                break;
+            }
+            left -= (uint64_t)n;
+            crypto_md5_update(m, in, (size_t)n);
+            size_t outlen = (size_t)n;
+            const void *plain = in;
+            if (a) {
+                if (aes_update(a, in, (size_t)n, out, &outlen) < 0)
+                    result = -3;
+                plain = out;
+            }
+            if (result == 0) {
+                int k = sink_put(s, plain, outlen);
+                if (k == -2)
+                    result = -2;
+                else if (k < 0)
+                    result = -1;
+            }
+        }
+        close(fd);
+    }
+    if (a && result == 0) {
+        size_t outlen = 0;
+        if (aes_final(a, out, &outlen) < 0)
+            result = -3;
+        else if (outlen) {
+            int k = sink_put(s, out, outlen);
+            result = k == -2 ? -2 : k < 0 ? -1 : 0;
+        }
+    }
+    if (result == -3)
+        snprintf(why, cap,
+                 "The blob '%s' does not decrypt with the job's key (corrupt "
+                 "ciphertext, wrong key or bad padding).",
+                 name);
+    else if (result == -2)
+        snprintf(why, cap, "The blob '%s' is larger than the package declares.", name);
+    if (result == -1 && !*why)
+        snprintf(why, cap, "The blob '%s' could not be written.", name);
+    crypto_md5_final(m, md5);
+    aes_destroy(a);
+    free(in);
+    free(out);
+    bstore_blob_finish(&b);
+    return result < 0 ? -1 : 0;
+}
+
+/* ---- the package ---- */
+
+struct reader {
+    struct run *r;
+    int64_t manifest_container;
+};
+
+static int read_package_file(void *ctx, const char *name, char **data, size_t *len, char **why)
+{
+    struct reader *rd = ctx;
+    struct strbuf mem;
+    strbuf_init(&mem, 0);
+    struct sink s = {.mem = &mem, .limit = PACKAGE_XML_MAX_BYTES};
+    unsigned char md5[16], stored[16];
+    bool has_stored;
+    char reason[300] = "";
+    struct bstore_blob probe;
+    int exists = bstore_blob_read_latest(rd->manifest_container, name, &probe);
+    if (exists == BSTORE_OK)
+        bstore_blob_finish(&probe);
+    if (exists == BSTORE_NO_BLOB) {
+        strbuf_finish(&mem);
+        return 1;
+    }
+    if (read_blob(rd->r, rd->manifest_container, name, NULL, &s, md5, &has_stored, stored, reason,
+                  sizeof reason) < 0) {
+        strbuf_finish(&mem);
+        *why = xstrdup(reason);
+        return -1;
+    }
+    *len = mem.len;
+    *data = strbuf_steal(&mem);
+    return 0;
+}
+
+/*
+ * The Id attribute of the first element called element in an XML document, read with
+ * libxml2's streaming reader (no DTD, no entities, no network). 0, or -1 if there is none.
+ * Validation proper is package.c's; this only tells the job which library to load for.
+ */
+static int first_element_id(const char *xml, size_t len, const char *element,
+                            unsigned char id[UUID_LEN])
+{
+    xmlTextReaderPtr rd = xmlReaderForMemory(
+        xml, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    int rc = -1;
+    while (rd && rc < 0 && xmlTextReaderRead(rd) == 1) {
+        if (xmlTextReaderNodeType(rd) == XML_READER_TYPE_DOCUMENT_TYPE)
+            break;
+        if (xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT ||
+            xmlStrcmp(xmlTextReaderConstLocalName(rd), BAD_CAST element) != 0)
+            continue;
+        xmlChar *v = xmlTextReaderGetAttribute(rd, BAD_CAST "Id");
+        xmlChar *type = xmlTextReaderGetAttribute(rd, BAD_CAST "Type");
+        bool is_list = !type || xmlStrcmp(type, BAD_CAST "List") == 0;
+        if (v && is_list && uuid_parse((const char *)v, id) == 0)
+            rc = 0;
+        xmlFree(v);
+        xmlFree(type);
+    }
+    xmlFreeTextReader(rd);
+    return rc;
+}
+
+/* Finds the target library: the first RootObject of type List, else the first
+ * DocumentLibrary of the first manifest. Fills list (caller finishes it). 0 or -1. */
+static int find_list(struct run *r, int64_t manifest_container, const struct spm_site *site,
+                     struct spm_list *list, char *why, size_t cap)
+{
+    struct reader rd = {r, manifest_container};
+    const char *files[] = {"RootObjectMap.xml", "Manifest.xml"};
+    const char *attr_of[] = {"RootObject", "DocumentLibrary"};
+    for (int f = 0; f < 2; f++) {
+        char *data = NULL, *err = NULL;
+        size_t len = 0;
+        if (read_package_file(&rd, files[f], &data, &len, &err) != 0) {
+            free(err);
+            continue;
+        }
+        unsigned char id[UUID_LEN];
+        int rc = len <= INT32_MAX ? first_element_id(data, len, attr_of[f], id) : -1;
+        free(data);
+        if (rc == 0) {
+            char s[UUID_BUF];
+            uuid_format(id, s);
+            if (spm_list_by_uuid(s, list) == SPM_OK && list->site_id == site->id)
+                return 0;
+            spm_list_finish(list);
+            snprintf(why, cap, "The package's library %s is not a library of %s.", s, site->url);
+            return -1;
+        }
+    }
+    snprintf(why, cap,
+             "The package names no target library (no RootObject of type List and no "
+             "DocumentLibrary in Manifest.xml).");
+    return -1;
+}
+
+/* Maps package user ids to site users, created on first use. */
+static int64_t site_user(const struct package *p, int id)
+{
+    const struct package_user *u = package_user_find(p, id);
+    int64_t sid = 0;
+    if (u && u->login[0])
+        spm_user_ensure(u->login, u->name[0] ? u->name : u->login, u->email, &sid);
+    return sid; /* 0: the system account */
+}
+
+static int64_t when(int64_t t, int64_t fallback)
+{
+    return t == PACKAGE_NO_TIME ? fallback : t;
+}
+
+/* Imports one file with all its versions; reports its own errors. */
+static void import_file(struct run *r, struct spm_import *imp, const struct package *p,
+                        const struct package_object *o, int64_t source_container)
+{
+    char id[UUID_BUF], parent[UUID_BUF], item[UUID_BUF];
+    uuid_format(o->id, id);
+    uuid_format(o->parent_id, parent);
+    uuid_format(o->list_item_id, item);
+    struct spm_version_spec *vs = xcalloc(o->n_versions, sizeof *vs);
+    struct extent_writer *ws = xcalloc(o->n_versions, sizeof *ws);
+    size_t done = 0;
+    char why[400] = "";
+    int64_t now = clock_now_ms();
+    for (; done < o->n_versions; done++) {
+        const struct package_version *v = &o->versions[done];
+        struct extent_writer *w = &ws[done];
+        if (extent_writer_open(w, false, false) < 0) {
+            snprintf(why, sizeof why, "The server could not store the file.");
+            break;
+        }
+        uint64_t limit =
+            v->file_size >= 0 ? (uint64_t)v->file_size : (uint64_t)PACKAGE_MAX_FILE_SIZE;
+        struct sink s = {.w = w, .limit = limit};
+        unsigned char md5[16], stored[16];
+        bool has_stored;
+        int rc = read_blob(r, source_container, v->file_value, v->has_iv ? v->iv : NULL, &s, md5,
+                           &has_stored, stored, why, sizeof why);
+        int crc = extent_writer_close(w, NULL);
+        if (rc == 0 && crc < 0)
+            snprintf(why, sizeof why, "The server could not store the file."), rc = -1;
+        if (rc == 0 && v->has_md5 && memcmp(md5, v->md5, 16) != 0)
+            snprintf(why, sizeof why, "The MD5Hash of '%s' does not match its blob.",
+                     v->file_value),
+                rc = -1;
+        if (rc == 0 && has_stored && memcmp(md5, stored, 16) != 0)
+            snprintf(why, sizeof why, "The blob '%s' does not match its Content-MD5.",
+                     v->file_value),
+                rc = -1;
+        if (rc == 0 && v->file_size >= 0 && s.size != (uint64_t)v->file_size)
+            snprintf(why, sizeof why, "The file is %llu bytes, but the package declares %lld.",
+                     (unsigned long long)s.size, (long long)v->file_size),
+                rc = -1;
+        if (rc < 0) {
+            if (crc == 0)
+                store_files_unlink(w->path);
+            break;
+        }
+        vs[done] = (struct spm_version_spec){.label = v->label,
+                                             .major = v->major,
+                                             .minor = v->minor,
+                                             .extent = w->path,
+                                             .size = s.size,
+                                             .created_ms = when(v->modified, now),
+                                             .author_id = site_user(p, v->editor),
+                                             .comment = v->checkin_comment};
+    }
+    int rc = -1;
+    if (done == o->n_versions) {
+        struct spm_file_spec f = {.uuid = id,
+                                  .item_uuid = o->has_list_item_id ? item : NULL,
+                                  .parent_uuid = parent,
+                                  .name = o->name,
+                                  .int_id = o->list_item_int_id,
+                                  .created_ms = when(o->created, now),
+                                  .modified_ms = when(o->modified, now),
+                                  .author_id = site_user(p, o->author),
+                                  .editor_id = site_user(p, o->editor),
+                                  .versions = vs,
+                                  .nversions = o->n_versions};
+        rc = spm_import_file(imp, &f);
+        if (rc == SPM_OK) {
+            for (size_t i = 0; i < o->n_versions; i++)
+                events_count_file(&r->counters, vs[i].size, i + 1 == o->n_versions, 0, 0);
+            events_count_object(&r->counters, EVENTS_SPFILE, 0, (unsigned)o->n_versions);
+            log_line(r, &r->log, "Progress", "File", o->url, "Imported.");
+        } else {
+            snprintf(why, sizeof why,
+                     rc == SPM_BAD_NAME   ? "The file name or path breaks "
+                                            "SharePoint's rules."
+                     : rc == SPM_CONFLICT ? "The file's ids conflict with "
+                                            "content of the library."
+                                          : "The file could not be imported.");
+        }
+    }
+    if (rc != SPM_OK) {
+        for (size_t i = 0; i < done; i++)
+            store_files_unlink(ws[i].path);
+        issue(r, EVENTS_ERROR, "File", o->url, id, PACKAGE_E_INVALIDARG,
+              "Microsoft.SharePoint.SPException", why);
+    }
+    r->counters.objects_processed++;
+    free(vs);
+    free(ws);
+}
+
+static void import_folder(struct run *r, struct spm_import *imp, const struct package *p,
+                          const struct package_object *o)
+{
+    char id[UUID_BUF], parent[UUID_BUF], item[UUID_BUF];
+    uuid_format(o->id, id);
+    uuid_format(o->parent_id, parent);
+    uuid_format(o->list_item_id, item);
+    int64_t now = clock_now_ms();
+    struct spm_folder_spec f = {.uuid = id,
+                                .item_uuid = o->has_list_item_id ? item : NULL,
+                                .parent_uuid = parent,
+                                .name = o->name,
+                                .int_id = o->list_item_int_id,
+                                .created_ms = when(o->created, now),
+                                .modified_ms = when(o->modified, now),
+                                .author_id = site_user(p, o->author),
+                                .editor_id = site_user(p, o->editor)};
+    int rc = spm_import_folder(imp, &f);
+    if (rc == SPM_OK) {
+        events_count_object(&r->counters, EVENTS_SPFOLDER, 0, 0);
+        log_line(r, &r->log, "Progress", "Folder", o->url, "Imported.");
+    } else {
+        issue(r, EVENTS_ERROR, "Folder", o->url, id, PACKAGE_E_INVALIDARG,
+              "Microsoft.SharePoint.SPException",
+              rc == SPM_BAD_NAME ? "The folder name or path breaks SharePoint's rules."
+                                 : "The folder could not be imported.");
+    }
+    r->counters.objects_processed++;
+}
+
+/* Writes Import-<job>-<attempt>.<ext> into the manifest container (encrypted for encrypted
+ * jobs, with its IV in metadata). */
+static void write_log_file(struct run *r, int64_t container, const char *ext,
+                           const struct strbuf *text)
+{
+    char name[96];
+    snprintf(name, sizeof name, "Import-%s-%d.%s", r->job->uuid, r->job->attempt, ext);
+    struct extent_writer w;
+    if (extent_writer_open(&w, true, false) < 0)
+        return;
+    const char *data = text->data ? text->data : "";
+    struct bstore_props in = {0};
+    char *meta = NULL;
+    int rc = 0;
+    if (r->has_key) {
+        unsigned char iv[AES_IV_LEN];
+        crypto_random(iv, sizeof iv);
+        size_t n = 0;
+        unsigned char *ct = aes_encrypt_buf(r->key, iv, data, text->len, &n);
+        rc = ct ? extent_writer_write(&w, ct, n) : -1;
+        free(ct);
+        char ivb[32];
+        b64_encode_to(iv, sizeof iv, ivb);
+        meta = xasprintf("{\"IV\":\"%s\"}", ivb);
+    } else {
+        rc = extent_writer_write(&w, data, text->len);
+    }
+    unsigned char md5[16];
+    if (rc < 0 || extent_writer_close(&w, md5) < 0) {
+        extent_writer_abort(&w);
+        free(meta);
+        return;
+    }
+    in.has_md5 = true;
+    memcpy(in.md5, md5, 16);
+    in.content_type = "text/plain";
+    in.metadata = meta;
+    if (bstore_blob_put(container, name, &in, w.path, w.size, NULL, NULL) != BSTORE_OK)
+        store_files_unlink(w.path);
+    free(meta);
+}
+
+static void run_job(struct job *j)
+{
+    struct run r;
+    run_init(&r, j);
+    int64_t started = clock_real_ms();
+    log_info("import: job %s attempt %d started", j->uuid, j->attempt);
+    char why[400] = "";
+    char *macct = NULL, *mname = NULL, *sacct = NULL, *sname = NULL;
+    struct bstore_container mc = {0}, sc = {0};
+    struct spm_site site = {0};
+    struct spm_list list = {0};
+    struct package *pkg = NULL;
+    struct spm_import *imp = NULL;
+    emit(&r, events_job_start(&r.ej, clock_now_ms()));
+    if (j->encrypted && !r.has_key) {
+        snprintf(why, sizeof why,
+                 "The encryption key is not available (the server restarted "
+                 "after the job was submitted): submit the job again.");
+        goto fatal;
+    }
+    if (split_uri(j->manifest_uri, &macct, &mname) < 0 ||
+        bstore_container_get(macct, mname, &mc) != BSTORE_OK ||
+        split_uri(j->source_uri, &sacct, &sname) < 0 ||
+        bstore_container_get(sacct, sname, &sc) != BSTORE_OK) {
+        snprintf(why, sizeof why, "The job's containers no longer exist.");
+        goto fatal;
+    }
+    if (spm_site_by_web(j->web_uuid, &site) != SPM_OK) {
+        snprintf(why, sizeof why, "The job's web no longer exists.");
+        goto fatal;
+    }
+    if (find_list(&r, mc.id, &site, &list, why, sizeof why) < 0)
+        goto fatal;
+    struct package_target t = {.web_url = site.url, .root_folder_url = list.root_url};
+    uuid_parse(site.web_uuid, t.web_id);
+    uuid_parse(list.uuid, t.list_id);
+    uuid_parse(list.root_folder_uuid, t.root_folder_id);
+    struct reader rd = {&r, mc.id};
+    pkg = package_load(&t, read_package_file, &rd);
+    for (size_t i = 0; i < pkg->n_issues; i++) {
+        const struct package_issue *is = &pkg->issues[i];
+        enum events_severity sev = is->level == PACKAGE_WARNING ? EVENTS_WARNING
+                                   : is->level == PACKAGE_ERROR ? EVENTS_ERROR
+                                                                : EVENTS_FATAL;
+        issue(&r, sev, is->object_type, is->url, is->id, is->error_code, is->error_type,
+              is->message);
+    }
+    if (pkg->n_fatal)
+        goto end;
+    r.counters.expected_objects = pkg->n_objects;
+    imp = spm_import_begin(list.id, j->uuid);
+    if (!imp) {
+        snprintf(why, sizeof why, "The import could not start.");
+        goto fatal;
+    }
+    for (size_t i = 0; i < pkg->n_objects && !atomic_load(&stopping); i++) {
+        const struct package_object *o = &pkg->objects[i];
+        if (o->excluded)
+            continue;
+        if (o->kind == PACKAGE_FOLDER)
+            import_folder(&r, imp, pkg, o);
+        else
+            import_file(&r, imp, pkg, o, sc.id);
+        maybe_progress(&r, false);
+    }
+    if (atomic_load(&stopping)) {
+        /* Stopping: the job is left processing and starts again after the restart. */
+        spm_import_abort(imp);
+        imp = NULL;
+        log_info("import: job %s parked by shutdown", j->uuid);
+        goto out;
+    }
+    if (spm_import_commit(imp) < 0) {
+        imp = NULL;
+        snprintf(why, sizeof why, "The imported content could not be committed.");
+        goto fatal;
+    }
+    imp = NULL;
+    goto end;
+fatal:
+    issue(&r, EVENTS_FATAL, "", "", "", PACKAGE_E_INVALIDARG, "Microsoft.SharePoint.SPException",
+          why);
+end:
+    spm_import_abort(imp);
+    r.counters.duration_ms = (uint64_t)(clock_real_ms() - started);
+    emit(&r, events_job_end(&r.ej, clock_now_ms(), &r.counters));
+    strbuf_printf(&r.log,
+                  "Totals: objects %llu, files %llu, bytes %llu, warnings %llu, errors "
+                  "%llu\n",
+                  (unsigned long long)r.counters.objects_processed,
+                  (unsigned long long)r.counters.files_created,
+                  (unsigned long long)r.counters.bytes_processed,
+                  (unsigned long long)r.counters.warnings, (unsigned long long)r.counters.errors);
+    if (mc.id) {
+        write_log_file(&r, mc.id, "log", &r.log);
+        write_log_file(&r, mc.id, "wrn", &r.wrn);
+        write_log_file(&r, mc.id, "err", &r.err);
+    }
+    jobs_end(j->uuid);
+    jobs_key_drop(j->uuid);
+    log_info("import: job %s ended: %llu objects, %llu errors", j->uuid,
+             (unsigned long long)r.counters.objects_processed,
+             (unsigned long long)r.counters.errors);
+out:
+    package_destroy(pkg);
+    spm_list_finish(&list);
+    spm_site_finish(&site);
+    bstore_container_finish(&mc);
+    bstore_container_finish(&sc);
+    free(macct);
+    free(mname);
+    free(sacct);
+    free(sname);
+    run_finish(&r);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stopping)) {
+        struct job j = {0};
+        int rc = jobs_claim(&j);
+        if (rc == 1) {
+            run_job(&j);
+            job_finish(&j);
+            continue;
+        }
+        pthread_mutex_lock(&wake_lock);
+        if (!pending_wakes && !atomic_load(&stopping)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&wake_cond, &wake_lock, &ts);
+        }
+        if (pending_wakes)
+            pending_wakes--;
+        pthread_mutex_unlock(&wake_lock);
+    }
+    return NULL;
+}
+
+int import_job_start(unsigned n)
+{
+    spm_import_drop_stale();
+    int requeued = jobs_requeue_interrupted();
+    if (requeued > 0)
+        log_info("import: %d interrupted jobs queued again", requeued);
+    atomic_store(&stopping, false);
+    workers = xcalloc(n, sizeof *workers);
+    for (nworkers = 0; nworkers < n; nworkers++) {
+        if (pthread_create(&workers[nworkers], NULL, worker, NULL) != 0) {
+            log_error("import: cannot start worker %u", nworkers);
+            import_job_stop();
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void import_job_stop(void)
+{
+    pthread_mutex_lock(&wake_lock);
+    atomic_store(&stopping, true);
+    pthread_cond_broadcast(&wake_cond);
+    pthread_mutex_unlock(&wake_lock);
+    for (unsigned i = 0; i < nworkers; i++)
+        pthread_join(workers[i], NULL);
+    free(workers);
+    workers = NULL;
+    nworkers = 0;
+}

@@ -1,0 +1,151 @@
+/*
+ * odata.c: builds SharePoint REST answers in the shape the caller's Accept header asks for.
+ * It knows nothing of sites or files: callers hand it cJSON objects and type names.
+ */
+#include "odata.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum odata_mode odata_mode(const struct http_request *req)
+{
+    const char *a = http_header(req, "Accept");
+    if (a && strstr(a, "odata=verbose"))
+        return ODATA_VERBOSE;
+    if (a && strstr(a, "odata=nometadata"))
+        return ODATA_NOMETA;
+    return ODATA_MINIMAL;
+}
+
+static const char *content_type(enum odata_mode m)
+{
+    switch (m) {
+    case ODATA_VERBOSE:
+        return "application/json;odata=verbose;charset=utf-8";
+    case ODATA_NOMETA:
+        return "application/json;odata=nometadata;charset=utf-8";
+    default:
+        return "application/json;odata=minimalmetadata;charset=utf-8";
+    }
+}
+
+static void send_json(struct http_request *req, unsigned status, cJSON *root)
+{
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    http_reply(req, status, content_type(odata_mode(req)), text, strlen(text));
+}
+
+/* Moves the "__type"/"__uri" hints of obj into the metadata the mode wants. */
+static void decorate(cJSON *obj, enum odata_mode m, const char *type, const char *uri)
+{
+    cJSON *t = cJSON_DetachItemFromObjectCaseSensitive(obj, "__type");
+    cJSON *u = cJSON_DetachItemFromObjectCaseSensitive(obj, "__uri");
+    if (!type && cJSON_IsString(t))
+        type = t->valuestring;
+    if (!uri && cJSON_IsString(u))
+        uri = u->valuestring;
+    if (m == ODATA_VERBOSE && type) {
+        cJSON *md = cJSON_CreateObject();
+        if (uri) {
+            cJSON_AddStringToObject(md, "id", uri);
+            cJSON_AddStringToObject(md, "uri", uri);
+        }
+        cJSON_AddStringToObject(md, "type", type);
+        cJSON_AddItemToObject(obj, "__metadata", md);
+    } else if (m == ODATA_MINIMAL && type) {
+        cJSON_AddStringToObject(obj, "odata.type", type);
+        if (uri)
+            cJSON_AddStringToObject(obj, "odata.id", uri);
+    }
+    cJSON_Delete(t);
+    cJSON_Delete(u);
+}
+
+void odata_entity(struct http_request *req, unsigned status, const char *type, const char *uri,
+                  cJSON *props)
+{
+    enum odata_mode m = odata_mode(req);
+    decorate(props, m, type, uri);
+    if (m == ODATA_VERBOSE) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddItemToObject(root, "d", props);
+        send_json(req, status, root);
+        return;
+    }
+    if (m == ODATA_MINIMAL && type) {
+        char *md = xasprintf("$metadata#%s/@Element", type);
+        cJSON_AddStringToObject(props, "odata.metadata", md);
+        free(md);
+    }
+    send_json(req, status, props);
+}
+
+void odata_collection(struct http_request *req, cJSON *items)
+{
+    enum odata_mode m = odata_mode(req);
+    cJSON *it;
+    cJSON_ArrayForEach(it, items) decorate(it, m, NULL, NULL);
+    cJSON *root = cJSON_CreateObject();
+    if (m == ODATA_VERBOSE) {
+        cJSON *d = cJSON_AddObjectToObject(root, "d");
+        cJSON_AddItemToObject(d, "results", items);
+    } else {
+        cJSON_AddItemToObject(root, "value", items);
+    }
+    send_json(req, 200, root);
+}
+
+void odata_result(struct http_request *req, const char *name, const char *type, cJSON *value)
+{
+    enum odata_mode m = odata_mode(req);
+    cJSON *root;
+    if (m == ODATA_VERBOSE) {
+        if (type)
+            decorate(value, m, type, NULL);
+        root = cJSON_CreateObject();
+        cJSON *d = cJSON_AddObjectToObject(root, "d");
+        cJSON_AddItemToObject(d, name, value);
+    } else if (type && cJSON_IsObject(value)) {
+        decorate(value, m, type, NULL);
+        root = value;
+    } else {
+        root = cJSON_CreateObject();
+        cJSON_AddItemToObject(root, "value", value);
+    }
+    send_json(req, 200, root);
+}
+
+void odata_error(struct http_request *req, unsigned status, long hresult, const char *type,
+                 const char *message)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *err = cJSON_AddObjectToObject(root, "error");
+    char code[200];
+    snprintf(code, sizeof code, "%ld, %s", hresult, type);
+    cJSON_AddStringToObject(err, "code", code);
+    cJSON *msg = cJSON_AddObjectToObject(err, "message");
+    cJSON_AddStringToObject(msg, "lang", "en-US");
+    cJSON_AddStringToObject(msg, "value", message);
+    send_json(req, status, root);
+}
+
+void odata_not_found(struct http_request *req, const char *message)
+{
+    odata_error(req, 404, -2147024894, "System.IO.FileNotFoundException",
+                message ? message : "File Not Found.");
+}
+
+void odata_access_denied(struct http_request *req)
+{
+    odata_error(req, 403, -2147024891, "System.UnauthorizedAccessException",
+                "Access denied. You do not have permission to perform this action or access this "
+                "resource.");
+}
+
+void odata_bad_argument(struct http_request *req, const char *message)
+{
+    odata_error(req, 400, -2147024809, "System.ArgumentException", message);
+}

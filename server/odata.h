@@ -1,0 +1,38 @@
+/*
+ * odata.h: the three JSON answer shapes of SharePoint REST, chosen by the Accept header:
+ * odata=verbose ({"d":{...}} with __metadata), odata=minimalmetadata (the default, with
+ * odata.metadata/odata.type) and odata=nometadata; and SharePoint's error body. The one place
+ * where SharePoint answers get their shape.
+ */
+#ifndef SPMIG_ODATA_H
+#define SPMIG_ODATA_H
+
+#include <cjson/cJSON.h>
+
+#include "http.h"
+
+enum odata_mode { ODATA_MINIMAL, ODATA_VERBOSE, ODATA_NOMETA };
+
+enum odata_mode odata_mode(const struct http_request *req);
+
+/* An entity: props (consumed) with its type ("SP.Web") and its REST uri (may be NULL). */
+void odata_entity(struct http_request *req, unsigned status, const char *type, const char *uri,
+                  cJSON *props);
+/*
+ * A collection: items (consumed) is an array of objects; each may carry "__type" and
+ * "__uri" strings, which become its metadata (or are dropped).
+ */
+void odata_collection(struct http_request *req, cJSON *items);
+/* The result of a function (method) called name: a primitive or an object of type type
+ * (type NULL for primitives). value is consumed. */
+void odata_result(struct http_request *req, const char *name, const char *type, cJSON *value);
+/* SharePoint's error body {"error":{"code":"<hresult>, <type>","message":{...}}}. */
+void odata_error(struct http_request *req, unsigned status, long hresult, const char *type,
+                 const char *message);
+
+/* Common errors. */
+void odata_not_found(struct http_request *req, const char *message);
+void odata_access_denied(struct http_request *req);
+void odata_bad_argument(struct http_request *req, const char *message);
+
+#endif

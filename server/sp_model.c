@@ -1,0 +1,1556 @@
+/*
+ * sp_model.c: the SharePoint content of sp_model.h in SQLite (schema/003_sharepoint.sql):
+ * sites, libraries, folders and files with their list items and versions, site users, and
+ * imports staged under a job (rows tagged pending_job, revealed by one commit transaction).
+ * The bytes stay in extent files whose reference counts extents.c keeps; no HTTP or JSON here.
+ */
+#include "sp_model.h"
+#include "clock.h"
+#include "db.h"
+#include "extents.h"
+#include "log.h"
+#include "uuid.h"
+#include "xmalloc.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Objects staged in memory before one short write transaction sends them to the database. */
+#define SPM_BATCH         256
+#define SPM_SITE_NAME_MAX 128
+#define SPM_LABEL_MAX     32
+/* A path of SPM_PATH_MAX_CHARS characters has at most four bytes each. */
+#define SPM_PATH_MAX_BYTES (4 * SPM_PATH_MAX_CHARS)
+
+_Static_assert(SPM_UUID_LEN == UUID_BUF, "sp_model GUIDs are uuid.h's text form");
+
+#define SYSTEM_LOGIN "SHAREPOINT\\system"
+#define SYSTEM_TITLE "System Account"
+
+#define SITE_COLS "id, uuid, web_uuid, root_folder_uuid, url, title, created_ms"
+#define LIST_COLS                                                                                  \
+    "id, site_id, uuid, root_folder_uuid, title, root_url, base_template, created_ms, "            \
+    "modified_ms, item_count"
+#define ITEM_COLS                                                                                  \
+    "id, list_id, int_id, uuid, item_uuid, parent_uuid, is_folder, path, name, size, version, "    \
+    "created_ms, modified_ms, author_id, editor_id"
+
+/* ---- small helpers ---- */
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+static void uuid_new(char out[SPM_UUID_LEN])
+{
+    unsigned char u[UUID_LEN];
+    uuid_v4(u);
+    uuid_format(u, out);
+}
+
+/* Accepts a GUID in either case, optionally in braces; writes it lowercase. */
+static bool uuid_norm(const char *in, char out[SPM_UUID_LEN])
+{
+    unsigned char u[UUID_LEN];
+    if (uuid_parse(in, u) < 0)
+        return false;
+    uuid_format(u, out);
+    return true;
+}
+
+/* in normalised into out; a NULL in gives dflt, or a new uuid if dflt is NULL too. */
+static bool uuid_or(const char *in, char out[SPM_UUID_LEN], const char *dflt)
+{
+    if (in)
+        return uuid_norm(in, out);
+    if (dflt)
+        memcpy(out, dflt, SPM_UUID_LEN);
+    else
+        uuid_new(out);
+    return true;
+}
+
+/* Code points of a valid UTF-8 string, or -1 if s is not valid UTF-8. */
+static long utf8_chars(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    long n = 0;
+    while (*p) {
+        unsigned c = *p;
+        int extra;
+        unsigned min;
+        if (c < 0x80) {
+            extra = 0, min = 0;
+        } else if ((c & 0xe0) == 0xc0) {
+            extra = 1, min = 0x80, c &= 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            extra = 2, min = 0x800, c &= 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            extra = 3, min = 0x10000, c &= 0x07;
+        } else {
+            return -1;
+        }
+        p++;
+        for (int i = 0; i < extra; i++, p++) {
+            if ((*p & 0xc0) != 0x80)
+                return -1;
+            c = (c << 6) | (*p & 0x3f);
+        }
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return -1;
+        n++;
+    }
+    return n;
+}
+
+/* ASCII case folding, the same SQLite's NOCASE does. */
+static void fold(const char *in, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < cap; i++)
+        out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] - 'A' + 'a') : in[i];
+    out[i] = '\0';
+}
+
+static bool ascii_strcasestr(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return false;
+}
+
+int spm_name_check(const char *name)
+{
+    static const char *const reserved[] = {".lock", "CON", "PRN", "AUX", "NUL", "desktop.ini"};
+    if (!name || !name[0])
+        return SPM_BAD_NAME;
+    long chars = utf8_chars(name);
+    if (chars < 0 || chars > SPM_PATH_MAX_CHARS)
+        return SPM_BAD_NAME;
+    size_t n = strlen(name);
+    if (name[0] == ' ' || name[n - 1] == ' ')
+        return SPM_BAD_NAME;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || strchr("\"*:<>?/\\|", *p))
+            return SPM_BAD_NAME;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return SPM_BAD_NAME;
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (strcasecmp(name, reserved[i]) == 0)
+            return SPM_BAD_NAME;
+    if (n == 4 && (strncasecmp(name, "COM", 3) == 0 || strncasecmp(name, "LPT", 3) == 0) &&
+        name[3] >= '0' && name[3] <= '9')
+        return SPM_BAD_NAME;
+    if (ascii_strcasestr(name, "_vti_") || strncmp(name, "~$", 2) == 0)
+        return SPM_BAD_NAME;
+    return SPM_OK;
+}
+
+static bool title_valid(const char *title)
+{
+    long chars = title ? utf8_chars(title) : -1;
+    if (chars < 1 || chars > SPM_TITLE_MAX_CHARS)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)title; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static bool site_url_valid(const char *url)
+{
+    if (strcmp(url, "/") == 0)
+        return true;
+    if (strncasecmp(url, "/sites/", 7) != 0)
+        return false;
+    const char *name = url + 7;
+    size_t n = strlen(name);
+    if (n < 1 || n > SPM_SITE_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* Copies a server-relative path for a lookup, without a trailing '/'; false if it cannot be
+ * one (then nothing has that path). */
+static bool path_norm(const char *in, char out[SPM_PATH_MAX_BYTES + 2])
+{
+    size_t n = in ? strlen(in) : 0;
+    if (n == 0 || in[0] != '/' || n > SPM_PATH_MAX_BYTES + 1)
+        return false;
+    if (n > 1 && in[n - 1] == '/')
+        n--;
+    memcpy(out, in, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* Steps a statement that writes one row: SPM_OK, SPM_EXISTS on a UNIQUE violation (not
+ * logged: callers expect it) or SPM_INTERNAL after logging. Resets st. */
+static int step_write(struct db *d, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return SPM_OK;
+    if (rc == SQLITE_CONSTRAINT)
+        return SPM_EXISTS;
+    log_error("sp_model: %s: %s", sqlite3_sql(st), sqlite3_errmsg(db_handle(d)));
+    return SPM_INTERNAL;
+}
+
+/* ---- finish ---- */
+
+void spm_site_finish(struct spm_site *s)
+{
+    if (!s)
+        return;
+    free(s->url);
+    free(s->title);
+    memset(s, 0, sizeof *s);
+}
+
+void spm_list_finish(struct spm_list *l)
+{
+    if (!l)
+        return;
+    free(l->title);
+    free(l->root_url);
+    memset(l, 0, sizeof *l);
+}
+
+void spm_item_finish(struct spm_item *i)
+{
+    if (!i)
+        return;
+    free(i->path);
+    free(i->name);
+    free(i->version);
+    memset(i, 0, sizeof *i);
+}
+
+void spm_version_finish(struct spm_version *v)
+{
+    if (!v)
+        return;
+    free(v->label);
+    free(v->comment);
+    memset(v, 0, sizeof *v);
+}
+
+void spm_user_finish(struct spm_user *u)
+{
+    if (!u)
+        return;
+    free(u->login);
+    free(u->title);
+    free(u->email);
+    memset(u, 0, sizeof *u);
+}
+
+/* ---- users ---- */
+
+static int user_find(struct db *d, const char *login, int64_t *id)
+{
+    sqlite3_stmt *st = db_stmt(d, "SELECT id FROM sp_users WHERE login = ?1");
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    int rc = SPM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        rc = SPM_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* In a write transaction. */
+static int user_ensure_tx(struct db *d, const char *login, const char *title, const char *email,
+                          int64_t *id)
+{
+    sqlite3_stmt *st = db_stmt(d, "INSERT INTO sp_users (login, title, email) VALUES (?1, ?2, ?3) "
+                                  "ON CONFLICT (login) DO NOTHING");
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
+    int rc = step_write(d, st);
+    if (rc != SPM_OK)
+        return SPM_INTERNAL;
+    return user_find(d, login, id) == SPM_OK ? SPM_OK : SPM_INTERNAL;
+}
+
+int spm_user_ensure(const char *login, const char *title, const char *email, int64_t *id)
+{
+    if (!login || !login[0] || strlen(login) > SPM_LOGIN_MAX_BYTES || utf8_chars(login) < 0)
+        return SPM_BAD_NAME;
+    struct db *d = db_acquire();
+    int rc = user_find(d, login, id);
+    if (rc == SPM_NOT_FOUND) {
+        db_write_begin(d);
+        rc = user_ensure_tx(d, login, title, email, id);
+        if (db_write_end(d, rc == SPM_OK) < 0)
+            rc = SPM_INTERNAL;
+    }
+    db_release(d);
+    return rc;
+}
+
+int spm_user_get(int64_t id, struct spm_user *out)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT id, login, title, email FROM sp_users WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, id);
+    int rc = SPM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        out->login = col_str(st, 1);
+        out->title = col_str(st, 2);
+        out->email = col_str(st, 3);
+        rc = SPM_OK;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return rc;
+}
+
+/* ---- sites ---- */
+
+static void site_from_row(sqlite3_stmt *st, struct spm_site *out)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, out->uuid, sizeof out->uuid);
+    col_copy(st, 2, out->web_uuid, sizeof out->web_uuid);
+    col_copy(st, 3, out->root_folder_uuid, sizeof out->root_folder_uuid);
+    out->url = col_str(st, 4);
+    out->title = col_str(st, 5);
+    out->created_ms = sqlite3_column_int64(st, 6);
+}
+
+/* Steps st once into out (which may be NULL); resets st. */
+static int site_step(sqlite3_stmt *st, struct spm_site *out)
+{
+    int rc = SPM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (out)
+            site_from_row(st, out);
+        rc = SPM_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int site_by_id(struct db *d, int64_t id, struct spm_site *out)
+{
+    sqlite3_stmt *st = db_stmt(d, "SELECT " SITE_COLS " FROM sp_sites WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, id);
+    return site_step(st, out);
+}
+
+static void list_from_row(sqlite3_stmt *st, struct spm_list *out)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->site_id = sqlite3_column_int64(st, 1);
+    col_copy(st, 2, out->uuid, sizeof out->uuid);
+    col_copy(st, 3, out->root_folder_uuid, sizeof out->root_folder_uuid);
+    out->title = col_str(st, 4);
+    out->root_url = col_str(st, 5);
+    out->base_template = sqlite3_column_int(st, 6);
+    out->created_ms = sqlite3_column_int64(st, 7);
+    out->modified_ms = sqlite3_column_int64(st, 8);
+    out->item_count = sqlite3_column_int64(st, 9);
+}
+
+static int list_step(sqlite3_stmt *st, struct spm_list *out)
+{
+    int rc = SPM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (out)
+            list_from_row(st, out);
+        rc = SPM_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int list_by_id(struct db *d, int64_t id, struct spm_list *out)
+{
+    sqlite3_stmt *st = db_stmt(d, "SELECT " LIST_COLS " FROM sp_lists WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, id);
+    return list_step(st, out);
+}
+
+/*
+ * In a write transaction: a library of site with its root folder item named folder. The
+ * root folder's path is the site url + "/" + folder.
+ */
+static int list_create_tx(struct db *d, const struct spm_site *site, const char *title,
+                          const char *folder, int base_template, struct spm_list *out)
+{
+    if (!title_valid(title) || spm_name_check(folder) != SPM_OK)
+        return SPM_BAD_NAME;
+    if (strcmp(site->url, "/") == 0 && strcasecmp(folder, "sites") == 0)
+        return SPM_BAD_NAME; /* the managed path of site collections */
+    char *root_url = xasprintf("%s/%s", strcmp(site->url, "/") == 0 ? "" : site->url, folder);
+    if (utf8_chars(root_url) > SPM_PATH_MAX_CHARS) {
+        free(root_url);
+        return SPM_BAD_NAME;
+    }
+    int64_t system_id;
+    int rc = user_ensure_tx(d, SYSTEM_LOGIN, SYSTEM_TITLE, NULL, &system_id);
+    char uuid[SPM_UUID_LEN], root_uuid[SPM_UUID_LEN], item_uuid[SPM_UUID_LEN];
+    uuid_new(uuid);
+    uuid_new(root_uuid);
+    uuid_new(item_uuid);
+    int64_t now = clock_now_ms();
+    int64_t list_id = 0;
+    if (rc == SPM_OK) {
+        sqlite3_stmt *st =
+            db_stmt(d, "INSERT INTO sp_lists (site_id, uuid, root_folder_uuid, title, root_url, "
+                       "base_template, created_ms, modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                       "?7, ?7)");
+        sqlite3_bind_int64(st, 1, site->id);
+        sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, root_uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, root_url, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 6, base_template);
+        sqlite3_bind_int64(st, 7, now);
+        rc = step_write(d, st);
+        list_id = sqlite3_last_insert_rowid(db_handle(d));
+    }
+    if (rc == SPM_OK) {
+        sqlite3_stmt *st = db_stmt(
+            d, "INSERT INTO sp_items (list_id, int_id, uuid, item_uuid, parent_uuid, is_folder, "
+               "path, name, created_ms, modified_ms, author_id, editor_id) VALUES (?1, 0, ?2, ?3, "
+               "?4, 1, ?5, ?6, ?7, ?7, ?8, ?8)");
+        sqlite3_bind_int64(st, 1, list_id);
+        sqlite3_bind_text(st, 2, root_uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, item_uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, site->root_folder_uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, root_url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, folder, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, now);
+        sqlite3_bind_int64(st, 8, system_id);
+        rc = step_write(d, st); /* SPM_EXISTS: a folder already has that path */
+    }
+    if (rc == SPM_OK && out)
+        rc = list_by_id(d, list_id, out) == SPM_OK ? SPM_OK : SPM_INTERNAL;
+    free(root_url);
+    return rc;
+}
+
+static int site_create_tx(struct db *d, const char *url_in, const char *title, struct spm_site *out)
+{
+    if (!url_in || !site_url_valid(url_in) || !title_valid(title))
+        return SPM_BAD_NAME;
+    char url[8 + SPM_SITE_NAME_MAX];
+    if (strcmp(url_in, "/") == 0)
+        strcpy(url, "/");
+    else
+        snprintf(url, sizeof url, "/sites/%s", url_in + 7); /* the managed path in lowercase */
+    char uuid[SPM_UUID_LEN], web[SPM_UUID_LEN], root[SPM_UUID_LEN];
+    uuid_new(uuid);
+    uuid_new(web);
+    uuid_new(root);
+    sqlite3_stmt *st = db_stmt(d, "INSERT INTO sp_sites (uuid, web_uuid, root_folder_uuid, url, "
+                                  "title, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, web, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, clock_now_ms());
+    int rc = step_write(d, st);
+    if (rc != SPM_OK)
+        return rc;
+    struct spm_site s = {0};
+    if (site_by_id(d, sqlite3_last_insert_rowid(db_handle(d)), &s) != SPM_OK)
+        return SPM_INTERNAL;
+    rc = list_create_tx(d, &s, "Documents", "Shared Documents", 101, NULL);
+    if (rc != SPM_OK) {
+        log_error("sp_model: cannot create the Documents library of %s", url);
+        rc = SPM_INTERNAL;
+    }
+    if (rc == SPM_OK && out)
+        *out = s;
+    else
+        spm_site_finish(&s);
+    return rc;
+}
+
+int spm_init(const char *tenant)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    int64_t system_id;
+    int rc = user_ensure_tx(d, SYSTEM_LOGIN, SYSTEM_TITLE, NULL, &system_id);
+    sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM sp_sites WHERE url = '/'");
+    bool have_root = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (rc == SPM_OK && !have_root) {
+        rc = site_create_tx(d, "/", tenant, NULL);
+        if (rc == SPM_OK)
+            log_info("sp_model: created the root site of tenant %s", tenant);
+        else
+            log_error("sp_model: cannot create the root site of tenant %s (%d)", tenant, rc);
+    }
+    if (db_write_end(d, rc == SPM_OK) < 0)
+        rc = SPM_INTERNAL;
+    db_release(d);
+    return rc == SPM_OK ? 0 : -1;
+}
+
+int spm_site_create(const char *url, const char *title, struct spm_site *out)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    int rc = site_create_tx(d, url, title, out);
+    if (db_write_end(d, rc == SPM_OK) < 0) {
+        if (out)
+            spm_site_finish(out);
+        rc = SPM_INTERNAL;
+    }
+    db_release(d);
+    return rc;
+}
+
+int spm_site_get(const char *url, struct spm_site *out)
+{
+    char buf[SPM_PATH_MAX_BYTES + 2];
+    if (!path_norm(url, buf))
+        return SPM_NOT_FOUND;
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " SITE_COLS " FROM sp_sites WHERE url = ?1");
+    sqlite3_bind_text(st, 1, buf, -1, SQLITE_STATIC);
+    int rc = site_step(st, out);
+    db_release(d);
+    return rc;
+}
+
+int spm_site_by_web(const char *web_uuid, struct spm_site *out)
+{
+    char u[SPM_UUID_LEN];
+    if (!web_uuid || !uuid_norm(web_uuid, u))
+        return SPM_NOT_FOUND;
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " SITE_COLS " FROM sp_sites WHERE web_uuid = ?1");
+    sqlite3_bind_text(st, 1, u, -1, SQLITE_STATIC);
+    int rc = site_step(st, out);
+    db_release(d);
+    return rc;
+}
+
+int spm_site_each(void (*fn)(void *ctx, const struct spm_site *s), void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " SITE_COLS " FROM sp_sites ORDER BY url");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct spm_site s = {0};
+        site_from_row(st, &s);
+        fn(ctx, &s);
+        spm_site_finish(&s);
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return rc == SQLITE_DONE ? SPM_OK : SPM_INTERNAL;
+}
+
+/* ---- lists ---- */
+
+int spm_list_create(int64_t site_id, const char *title, int base_template, struct spm_list *out)
+{
+    if (spm_name_check(title) != SPM_OK || !title_valid(title))
+        return SPM_BAD_NAME;
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    struct spm_site s = {0};
+    int rc = site_by_id(d, site_id, &s);
+    if (rc == SPM_OK)
+        rc = list_create_tx(d, &s, title, title, base_template, out);
+    spm_site_finish(&s);
+    if (db_write_end(d, rc == SPM_OK) < 0) {
+        if (out)
+            spm_list_finish(out);
+        rc = SPM_INTERNAL;
+    }
+    db_release(d);
+    return rc;
+}
+
+int spm_list_by_title(int64_t site_id, const char *title, struct spm_list *out)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st =
+        db_stmt(d, "SELECT " LIST_COLS " FROM sp_lists WHERE site_id = ?1 AND title = ?2");
+    sqlite3_bind_int64(st, 1, site_id);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    int rc = list_step(st, out);
+    db_release(d);
+    return rc;
+}
+
+int spm_list_by_uuid(const char *uuid, struct spm_list *out)
+{
+    char u[SPM_UUID_LEN];
+    if (!uuid || !uuid_norm(uuid, u))
+        return SPM_NOT_FOUND;
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " LIST_COLS " FROM sp_lists WHERE uuid = ?1");
+    sqlite3_bind_text(st, 1, u, -1, SQLITE_STATIC);
+    int rc = list_step(st, out);
+    db_release(d);
+    return rc;
+}
+
+int spm_list_each(int64_t site_id, void (*fn)(void *ctx, const struct spm_list *l), void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st =
+        db_stmt(d, "SELECT " LIST_COLS " FROM sp_lists WHERE site_id = ?1 ORDER BY title");
+    sqlite3_bind_int64(st, 1, site_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct spm_list l = {0};
+        list_from_row(st, &l);
+        fn(ctx, &l);
+        spm_list_finish(&l);
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return rc == SQLITE_DONE ? SPM_OK : SPM_INTERNAL;
+}
+
+/* ---- items ---- */
+
+static void item_from_row(sqlite3_stmt *st, struct spm_item *out)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->list_id = sqlite3_column_int64(st, 1);
+    out->int_id = sqlite3_column_int(st, 2);
+    col_copy(st, 3, out->uuid, sizeof out->uuid);
+    col_copy(st, 4, out->item_uuid, sizeof out->item_uuid);
+    col_copy(st, 5, out->parent_uuid, sizeof out->parent_uuid);
+    out->is_folder = sqlite3_column_int(st, 6) != 0;
+    out->path = col_str(st, 7);
+    out->name = col_str(st, 8);
+    out->size = (uint64_t)sqlite3_column_int64(st, 9);
+    out->version = col_str(st, 10);
+    out->created_ms = sqlite3_column_int64(st, 11);
+    out->modified_ms = sqlite3_column_int64(st, 12);
+    out->author_id = sqlite3_column_int64(st, 13);
+    out->editor_id = sqlite3_column_int64(st, 14);
+}
+
+static int item_step(sqlite3_stmt *st, struct spm_item *out)
+{
+    int rc = SPM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (out)
+            item_from_row(st, out);
+        rc = SPM_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Steps st to the end, calling fn for every item row. Resets st. */
+static int item_each(struct db *d, sqlite3_stmt *st,
+                     void (*fn)(void *ctx, const struct spm_item *i), void *ctx)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct spm_item it = {0};
+        item_from_row(st, &it);
+        fn(ctx, &it);
+        spm_item_finish(&it);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("sp_model: %s: %s", sqlite3_sql(st), sqlite3_errmsg(db_handle(d)));
+        return SPM_INTERNAL;
+    }
+    return SPM_OK;
+}
+
+static int item_by_path(struct db *d, const char *path, struct spm_item *out)
+{
+    sqlite3_stmt *st =
+        db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 AND path = ?1");
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    return item_step(st, out);
+}
+
+int spm_item_by_path(const char *path, struct spm_item *out)
+{
+    char buf[SPM_PATH_MAX_BYTES + 2];
+    if (!path_norm(path, buf))
+        return SPM_NOT_FOUND;
+    struct db *d = db_acquire();
+    int rc = item_by_path(d, buf, out);
+    db_release(d);
+    return rc;
+}
+
+int spm_item_by_uuid(int64_t list_id, const char *uuid, struct spm_item *out)
+{
+    char u[SPM_UUID_LEN];
+    if (!uuid || !uuid_norm(uuid, u))
+        return SPM_NOT_FOUND;
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 AND "
+                                  "uuid = ?1 AND list_id = ?2");
+    sqlite3_bind_text(st, 1, u, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, list_id);
+    int rc = item_step(st, out);
+    db_release(d);
+    return rc;
+}
+
+int spm_item_by_int_id(int64_t list_id, int int_id, struct spm_item *out)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 AND "
+                                  "list_id = ?1 AND int_id = ?2");
+    sqlite3_bind_int64(st, 1, list_id);
+    sqlite3_bind_int(st, 2, int_id);
+    int rc = item_step(st, out);
+    db_release(d);
+    return rc;
+}
+
+int spm_folder_children(const char *folder_path, bool folders,
+                        void (*fn)(void *ctx, const struct spm_item *i), void *ctx)
+{
+    char buf[SPM_PATH_MAX_BYTES + 2];
+    if (!path_norm(folder_path, buf))
+        return SPM_NOT_FOUND;
+    struct db *d = db_acquire();
+    db_read_begin(d);
+    struct spm_item folder = {0};
+    int rc = item_by_path(d, buf, &folder);
+    if (rc == SPM_OK && !folder.is_folder)
+        rc = SPM_NOT_FOUND;
+    if (rc == SPM_OK) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 "
+                                      "AND parent_uuid = ?1 AND is_folder = ?2 ORDER BY name");
+        sqlite3_bind_text(st, 1, folder.uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, folders ? 1 : 0);
+        rc = item_each(d, st, fn, ctx);
+    }
+    spm_item_finish(&folder);
+    db_read_end(d);
+    db_release(d);
+    return rc;
+}
+
+int spm_list_items(int64_t list_id, int after, unsigned max,
+                   void (*fn)(void *ctx, const struct spm_item *i), void *ctx)
+{
+    struct db *d = db_acquire();
+    db_read_begin(d);
+    int rc = list_by_id(d, list_id, NULL);
+    if (rc == SPM_OK) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 "
+                                      "AND list_id = ?1 AND int_id > ?2 ORDER BY int_id LIMIT ?3");
+        sqlite3_bind_int64(st, 1, list_id);
+        sqlite3_bind_int(st, 2, after);
+        sqlite3_bind_int64(st, 3, max ? (sqlite3_int64)max : -1);
+        rc = item_each(d, st, fn, ctx);
+    }
+    db_read_end(d);
+    db_release(d);
+    return rc;
+}
+
+/* ---- versions ---- */
+
+#define VERSION_SELECT                                                                             \
+    "SELECT v.label, v.major, v.minor, v.size, v.created_ms, v.author_id, v.comment, e.file, "     \
+    "v.seq = (SELECT max(seq) FROM sp_versions WHERE item_id = ?1) FROM sp_versions v JOIN "       \
+    "extents e ON e.id = v.extent_id JOIN sp_items i ON i.id = v.item_id AND i.pending_job = "     \
+    "0 WHERE v.item_id = ?1 "
+
+static void version_from_row(sqlite3_stmt *st, struct spm_version *out)
+{
+    out->label = col_str(st, 0);
+    out->major = sqlite3_column_int(st, 1);
+    out->minor = sqlite3_column_int(st, 2);
+    out->size = (uint64_t)sqlite3_column_int64(st, 3);
+    out->created_ms = sqlite3_column_int64(st, 4);
+    out->author_id = sqlite3_column_int64(st, 5);
+    out->comment = col_str(st, 6);
+    col_copy(st, 7, out->extent, sizeof out->extent);
+    out->is_current = sqlite3_column_int(st, 8) != 0;
+}
+
+int spm_file_versions(int64_t item_id, void (*fn)(void *ctx, const struct spm_version *v),
+                      void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, VERSION_SELECT "ORDER BY v.seq");
+    sqlite3_bind_int64(st, 1, item_id);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct spm_version v = {0};
+        version_from_row(st, &v);
+        fn(ctx, &v);
+        spm_version_finish(&v);
+        n++;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    if (rc != SQLITE_DONE)
+        return SPM_INTERNAL;
+    return n ? SPM_OK : SPM_NOT_FOUND;
+}
+
+int spm_file_version(int64_t item_id, const char *label, struct spm_version *out)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st;
+    if (label) {
+        st = db_stmt(d, VERSION_SELECT "AND v.label = ?2 ORDER BY v.seq DESC LIMIT 1");
+        sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
+    } else {
+        st = db_stmt(d, VERSION_SELECT "ORDER BY v.seq DESC LIMIT 1");
+    }
+    sqlite3_bind_int64(st, 1, item_id);
+    int rc = SPM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        version_from_row(st, out);
+        rc = SPM_OK;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return rc;
+}
+
+/* ---- imports: in-memory indexes of what a job has staged ---- */
+
+/* An open-addressing hash map from byte strings to an int64. */
+struct map_slot {
+    char *key; /* NULL: empty */
+    size_t len;
+    uint64_t hash;
+    int64_t val;
+};
+
+struct map {
+    struct map_slot *slots;
+    size_t cap, n; /* cap: 0 or a power of two */
+};
+
+static uint64_t map_hash(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static struct map_slot *map_slot(const struct map *m, const void *key, size_t len, uint64_t h)
+{
+    size_t i = (size_t)h & (m->cap - 1);
+    for (;;) {
+        struct map_slot *s = &m->slots[i];
+        if (!s->key || (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0))
+            return s;
+        i = (i + 1) & (m->cap - 1);
+    }
+}
+
+static bool map_get(const struct map *m, const void *key, size_t len, int64_t *val)
+{
+    if (!m->cap)
+        return false;
+    struct map_slot *s = map_slot(m, key, len, map_hash(key, len));
+    if (!s->key)
+        return false;
+    *val = s->val;
+    return true;
+}
+
+static void map_put(struct map *m, const void *key, size_t len, int64_t val)
+{
+    if ((m->n + 1) * 4 > m->cap * 3) {
+        struct map old = *m;
+        m->cap = old.cap ? old.cap * 2 : 64;
+        m->slots = xcalloc(m->cap, sizeof *m->slots);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.slots[i].key)
+                *map_slot(m, old.slots[i].key, old.slots[i].len, old.slots[i].hash) = old.slots[i];
+        free(old.slots);
+    }
+    uint64_t h = map_hash(key, len);
+    struct map_slot *s = map_slot(m, key, len, h);
+    if (!s->key) {
+        s->key = xmalloc(len ? len : 1);
+        memcpy(s->key, key, len);
+        s->len = len;
+        s->hash = h;
+        m->n++;
+    }
+    s->val = val;
+}
+
+static void map_free(struct map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].key);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- imports ---- */
+
+struct staged_version {
+    char *label, *comment;
+    int major, minor;
+    uint64_t size;
+    int64_t created_ms, author_id;
+    char extent[STORE_FILES_PATH_MAX];
+};
+
+/* An object accepted but not yet in the database. */
+struct staged {
+    bool is_folder;
+    int int_id; /* < 0: a placeholder, numbered at commit */
+    char uuid[SPM_UUID_LEN], item_uuid[SPM_UUID_LEN], parent_uuid[SPM_UUID_LEN];
+    char *name, *path;
+    int64_t created_ms, modified_ms, author_id, editor_id;
+    struct staged_version *versions;
+    size_t nversions;
+};
+
+/* A folder children may name as parent: staged by this job, or live (looked up once). */
+struct folder_rec {
+    char *path;
+    bool live;
+};
+
+struct spm_import {
+    struct db *d; /* held from begin to commit or abort */
+    int64_t id;   /* the sp_imports row, the pending_job of every staged row */
+    int64_t list_id;
+    int64_t system_id;
+    char root_uuid[SPM_UUID_LEN];
+    char *job;
+    bool failed; /* a flush failed: only abort remains */
+    size_t nstaged;
+    int64_t nauto; /* items staged without an int id; the last placeholder is -nauto */
+    struct staged batch[SPM_BATCH];
+    size_t nbatch;
+    /* by_uuid: folder_rec index, or -1 for a staged file. by_path: folded paths staged.
+     * by_int: int ids staged. by_extent: extent paths staged. */
+    struct map by_uuid, by_path, by_int, by_extent;
+    struct folder_rec *folders;
+    size_t nfolders, capfolders;
+};
+
+static int64_t folder_add(struct spm_import *imp, const char *path, bool live)
+{
+    if (imp->nfolders == imp->capfolders) {
+        imp->capfolders = imp->capfolders ? imp->capfolders * 2 : 64;
+        imp->folders = xrealloc(imp->folders, imp->capfolders * sizeof *imp->folders);
+    }
+    imp->folders[imp->nfolders].path = xstrdup(path);
+    imp->folders[imp->nfolders].live = live;
+    return (int64_t)imp->nfolders++;
+}
+
+/* Frees the batch; unlink: also remove its extent files (they have no rows). */
+static void batch_clear(struct spm_import *imp, bool unlink)
+{
+    for (size_t i = 0; i < imp->nbatch; i++) {
+        struct staged *s = &imp->batch[i];
+        for (size_t j = 0; j < s->nversions; j++) {
+            if (unlink)
+                store_files_unlink(s->versions[j].extent);
+            free(s->versions[j].label);
+            free(s->versions[j].comment);
+        }
+        free(s->versions);
+        free(s->name);
+        free(s->path);
+    }
+    imp->nbatch = 0;
+}
+
+static void import_free(struct spm_import *imp)
+{
+    batch_clear(imp, true);
+    map_free(&imp->by_uuid);
+    map_free(&imp->by_path);
+    map_free(&imp->by_int);
+    map_free(&imp->by_extent);
+    for (size_t i = 0; i < imp->nfolders; i++)
+        free(imp->folders[i].path);
+    free(imp->folders);
+    free(imp->job);
+    db_release(imp->d);
+    free(imp);
+}
+
+struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid)
+{
+    assert(job_uuid);
+    int64_t system_id;
+    if (spm_user_ensure(SYSTEM_LOGIN, SYSTEM_TITLE, NULL, &system_id) != SPM_OK)
+        return NULL;
+    struct db *d = db_acquire();
+    struct spm_list l = {0};
+    if (list_by_id(d, list_id, &l) != SPM_OK) {
+        log_error("sp_model: import of job %s: no list %lld", job_uuid, (long long)list_id);
+        db_release(d);
+        return NULL;
+    }
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "INSERT INTO sp_imports (job_uuid, list_id, started_ms) VALUES "
+                                  "(?1, ?2, ?3)");
+    sqlite3_bind_text(st, 1, job_uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, list_id);
+    sqlite3_bind_int64(st, 3, clock_now_ms());
+    int rc = step_write(d, st);
+    int64_t id = sqlite3_last_insert_rowid(db_handle(d));
+    if (db_write_end(d, rc == SPM_OK) < 0 || rc != SPM_OK) {
+        log_error("sp_model: cannot start the import of job %s", job_uuid);
+        spm_list_finish(&l);
+        db_release(d);
+        return NULL;
+    }
+    struct spm_import *imp = xcalloc(1, sizeof *imp);
+    imp->d = d;
+    imp->id = id;
+    imp->list_id = list_id;
+    imp->system_id = system_id;
+    imp->job = xstrdup(job_uuid);
+    memcpy(imp->root_uuid, l.root_folder_uuid, SPM_UUID_LEN);
+    map_put(&imp->by_uuid, l.root_folder_uuid, 36, folder_add(imp, l.root_url, true));
+    spm_list_finish(&l);
+    return imp;
+}
+
+/*
+ * In a write transaction: sends the batch to the database as rows of this job. Int ids from
+ * the package are reserved in the list's counter now, so no other job hands them out; the
+ * others keep their placeholders (-1, -2, ...) until commit numbers them after every id of
+ * the job. The batch stays in memory (the caller clears it once the transaction committed).
+ * 0 or -1.
+ */
+static int flush_rows(struct spm_import *imp)
+{
+    struct db *d = imp->d;
+    if (!imp->nbatch)
+        return 0;
+    int64_t reserve = 0;
+    for (size_t i = 0; i < imp->nbatch; i++)
+        if (imp->batch[i].int_id >= reserve)
+            reserve = (int64_t)imp->batch[i].int_id + 1;
+    sqlite3_stmt *st =
+        db_stmt(d, "UPDATE sp_lists SET next_int_id = max(next_int_id, ?2) WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, imp->list_id);
+    sqlite3_bind_int64(st, 2, reserve);
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    if (sqlite3_changes(db_handle(d)) != 1) {
+        log_error("sp_model: import of job %s: list %lld is gone", imp->job,
+                  (long long)imp->list_id);
+        return -1;
+    }
+    for (size_t i = 0; i < imp->nbatch; i++) {
+        struct staged *s = &imp->batch[i];
+        const struct staged_version *cur = s->nversions ? &s->versions[s->nversions - 1] : NULL;
+        st = db_stmt(d, "INSERT INTO sp_items (pending_job, list_id, int_id, uuid, item_uuid, "
+                        "parent_uuid, is_folder, path, name, size, version, created_ms, "
+                        "modified_ms, author_id, editor_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+        sqlite3_bind_int64(st, 1, imp->id);
+        sqlite3_bind_int64(st, 2, imp->list_id);
+        sqlite3_bind_int(st, 3, s->int_id);
+        sqlite3_bind_text(st, 4, s->uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, s->item_uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, s->parent_uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 7, s->is_folder);
+        sqlite3_bind_text(st, 8, s->path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 9, s->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 10, cur ? (sqlite3_int64)cur->size : 0);
+        if (cur)
+            sqlite3_bind_text(st, 11, cur->label, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 12, s->created_ms);
+        sqlite3_bind_int64(st, 13, s->modified_ms);
+        sqlite3_bind_int64(st, 14, s->author_id);
+        sqlite3_bind_int64(st, 15, s->editor_id);
+        if (db_exec_stmt(d, st) < 0)
+            return -1;
+        int64_t item_id = sqlite3_last_insert_rowid(db_handle(d));
+        for (size_t j = 0; j < s->nversions; j++) {
+            const struct staged_version *v = &s->versions[j];
+            int64_t extent = extents_insert(d, v->extent, v->size);
+            if (extent < 0)
+                return -1;
+            st = db_stmt(d, "INSERT INTO sp_versions (item_id, seq, label, major, minor, size, "
+                            "created_ms, author_id, comment, extent_id) VALUES (?1, ?2, ?3, ?4, "
+                            "?5, ?6, ?7, ?8, ?9, ?10)");
+            sqlite3_bind_int64(st, 1, item_id);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)j);
+            sqlite3_bind_text(st, 3, v->label, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 4, v->major);
+            sqlite3_bind_int(st, 5, v->minor);
+            sqlite3_bind_int64(st, 6, (sqlite3_int64)v->size);
+            sqlite3_bind_int64(st, 7, v->created_ms);
+            sqlite3_bind_int64(st, 8, v->author_id);
+            sqlite3_bind_text(st, 9, v->comment, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 10, extent);
+            if (db_exec_stmt(d, st) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* In the commit transaction: numbers the job's items without an int id (placeholders -1 to
+ * -nauto in staging order) from the list's counter, after the ids the job reserved. */
+static int number_items(struct spm_import *imp)
+{
+    struct db *d = imp->d;
+    if (!imp->nauto)
+        return 0;
+    sqlite3_stmt *st = db_stmt(d, "UPDATE sp_lists SET next_int_id = next_int_id + ?2 WHERE id "
+                                  "= ?1 RETURNING next_int_id - ?2");
+    sqlite3_bind_int64(st, 1, imp->list_id);
+    sqlite3_bind_int64(st, 2, imp->nauto);
+    int64_t base = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        base = sqlite3_column_int64(st, 0);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        ;
+    sqlite3_reset(st);
+    if (base < 1 || base + imp->nauto > INT32_MAX) {
+        log_error("sp_model: import of job %s: no item ids left in list %lld", imp->job,
+                  (long long)imp->list_id);
+        return -1;
+    }
+    /* -1 becomes base, -2 base + 1, ...: new values are above every id in the job. */
+    st = db_stmt(d, "UPDATE sp_items SET int_id = ?2 - 1 - int_id WHERE pending_job = ?1 AND "
+                    "int_id < 0");
+    sqlite3_bind_int64(st, 1, imp->id);
+    sqlite3_bind_int64(st, 2, base);
+    return db_exec_stmt(d, st);
+}
+
+/* One short write transaction for the batch. 0, or -1 (then the import has failed). */
+static int flush(struct spm_import *imp)
+{
+    db_write_begin(imp->d);
+    int rc = flush_rows(imp);
+    if (db_write_end(imp->d, rc == 0) < 0)
+        rc = -1;
+    if (rc < 0) {
+        log_error("sp_model: import of job %s: cannot stage %zu objects", imp->job, imp->nbatch);
+        imp->failed = true;
+        return -1;
+    }
+    batch_clear(imp, false);
+    return 0;
+}
+
+/* A live row that an object being staged meets, by uuid, path or int id. */
+struct live_hit {
+    bool found, is_folder;
+    int64_t id, list_id;
+    int int_id;
+    char *path;
+};
+
+/* Looks up the live rows with uuid, with path, and with int_id in the import's list (-1: do
+ * not look) in one statement. hits[0..2] in that order; free their paths. */
+static int live_hits(struct spm_import *imp, const char *uuid, const char *path, int int_id,
+                     struct live_hit hits[3])
+{
+    sqlite3_stmt *st = db_stmt(
+        imp->d, "SELECT 0, id, list_id, is_folder, int_id, path FROM sp_items WHERE pending_job "
+                "= 0 AND uuid = ?1 UNION ALL SELECT 1, id, list_id, is_folder, int_id, path FROM "
+                "sp_items WHERE pending_job = 0 AND path = ?2 UNION ALL SELECT 2, id, list_id, "
+                "is_folder, int_id, path FROM sp_items WHERE pending_job = 0 AND list_id = ?3 AND "
+                "int_id = ?4");
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, imp->list_id);
+    sqlite3_bind_int(st, 4, int_id);
+    memset(hits, 0, 3 * sizeof *hits);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct live_hit *h = &hits[sqlite3_column_int(st, 0) % 3];
+        h->found = true;
+        h->id = sqlite3_column_int64(st, 1);
+        h->list_id = sqlite3_column_int64(st, 2);
+        h->is_folder = sqlite3_column_int(st, 3) != 0;
+        h->int_id = sqlite3_column_int(st, 4);
+        free(h->path);
+        h->path = col_str(st, 5);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("sp_model: import of job %s: %s", imp->job, sqlite3_errmsg(db_handle(imp->d)));
+        return SPM_INTERNAL;
+    }
+    return SPM_OK;
+}
+
+/* The path of the folder parent of the import's list, staged or live; NULL if none. */
+static const char *parent_path(struct spm_import *imp, const char *parent)
+{
+    int64_t v;
+    if (map_get(&imp->by_uuid, parent, 36, &v))
+        return v >= 0 ? imp->folders[v].path : NULL;
+    sqlite3_stmt *st = db_stmt(imp->d, "SELECT path FROM sp_items WHERE pending_job = 0 AND uuid "
+                                       "= ?1 AND list_id = ?2 AND is_folder = 1");
+    sqlite3_bind_text(st, 1, parent, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, imp->list_id);
+    const char *out = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = folder_add(imp, (const char *)sqlite3_column_text(st, 0), true);
+        map_put(&imp->by_uuid, parent, 36, v);
+        out = imp->folders[v].path;
+    }
+    sqlite3_reset(st);
+    return out;
+}
+
+/* What both kinds of object share. */
+struct obj_in {
+    bool is_folder;
+    const char *uuid, *item_uuid, *parent_uuid, *name;
+    int int_id;
+    int64_t created_ms, modified_ms, author_id, editor_id;
+};
+
+static int version_check(struct spm_import *imp, const struct spm_version_spec *v, size_t nv)
+{
+    for (size_t i = 0; i < nv; i++) {
+        assert(v[i].extent);
+        if (v[i].label && (!v[i].label[0] || strlen(v[i].label) > SPM_LABEL_MAX))
+            return SPM_BAD_NAME;
+        if (v[i].major < 0 || v[i].minor < 0 || strlen(v[i].extent) >= STORE_FILES_PATH_MAX)
+            return SPM_BAD_NAME;
+        int64_t dummy;
+        if (map_get(&imp->by_extent, v[i].extent, strlen(v[i].extent), &dummy))
+            return SPM_CONFLICT;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(v[i].extent, v[j].extent) == 0)
+                return SPM_CONFLICT;
+    }
+    return SPM_OK;
+}
+
+/*
+ * Decides what staging in means against the live rows: SPM_OK to stage it (*int_id set to
+ * the id to use, 0 for a new one), SPM_EXISTS when a folder is already there (merged: its
+ * children go under the live one), or SPM_CONFLICT.
+ */
+static int live_decide(struct spm_import *imp, const struct obj_in *in, const char *uuid,
+                       const char *path, int *int_id, char **live_path)
+{
+    struct live_hit h[3];
+    int rc = live_hits(imp, uuid, path, in->int_id ? in->int_id : -1, h);
+    if (rc != SPM_OK)
+        goto out;
+    const struct live_hit *u = &h[0], *p = &h[1], *n = &h[2];
+    if (in->is_folder) {
+        if (u->found) {
+            rc = u->is_folder && u->list_id == imp->list_id && strcasecmp(u->path, path) == 0 &&
+                         (!n->found || n->id == u->id)
+                     ? SPM_EXISTS
+                     : SPM_CONFLICT;
+            if (rc == SPM_EXISTS)
+                *live_path = xstrdup(u->path);
+        } else if (p->found || n->found) {
+            rc = SPM_CONFLICT;
+        }
+        *int_id = in->int_id;
+        goto out;
+    }
+    /* A file replaces the live file with its uuid and the one at its path. */
+    if ((u->found && (u->is_folder || u->list_id != imp->list_id)) || (p->found && p->is_folder))
+        rc = SPM_CONFLICT;
+    else if (n->found && !(u->found && n->id == u->id) && !(p->found && n->id == p->id))
+        rc = SPM_CONFLICT;
+    *int_id = in->int_id ? in->int_id : u->found ? u->int_id : p->found ? p->int_id : 0;
+out:
+    for (int i = 0; i < 3; i++)
+        free(h[i].path);
+    return rc;
+}
+
+static int stage(struct spm_import *imp, const struct obj_in *in,
+                 const struct spm_version_spec *versions, size_t nversions)
+{
+    if (imp->failed)
+        return SPM_INTERNAL;
+    if (spm_name_check(in->name) != SPM_OK)
+        return SPM_BAD_NAME;
+    if (in->int_id < 0)
+        return SPM_CONFLICT;
+    char uuid[SPM_UUID_LEN], item_uuid[SPM_UUID_LEN], parent[SPM_UUID_LEN];
+    if (!uuid_or(in->uuid, uuid, NULL) || !uuid_or(in->item_uuid, item_uuid, NULL) ||
+        !uuid_or(in->parent_uuid, parent, imp->root_uuid))
+        return SPM_BAD_NAME;
+    if (in->is_folder && strcmp(uuid, imp->root_uuid) == 0) {
+        /* A package's first folder is the library root, which is there already. */
+        const char *leaf = strrchr(imp->folders[0].path, '/') + 1;
+        return strcasecmp(leaf, in->name) == 0 ? SPM_OK : SPM_CONFLICT;
+    }
+    int rc = version_check(imp, versions, nversions);
+    if (rc != SPM_OK)
+        return rc;
+    if (imp->nbatch == SPM_BATCH && flush(imp) < 0)
+        return SPM_INTERNAL;
+
+    int64_t v;
+    if (map_get(&imp->by_uuid, uuid, 36, &v) && (v < 0 || !imp->folders[v].live))
+        return SPM_EXISTS; /* staged twice by this job */
+    const char *ppath = parent_path(imp, parent);
+    if (!ppath)
+        return SPM_NOT_FOUND;
+    char *path = xasprintf("%s/%s", ppath, in->name);
+    char folded[SPM_PATH_MAX_BYTES + 1];
+    if (utf8_chars(path) > SPM_PATH_MAX_CHARS) {
+        rc = SPM_BAD_NAME;
+        goto fail;
+    }
+    fold(path, folded, sizeof folded);
+    if (map_get(&imp->by_path, folded, strlen(folded), &v)) {
+        rc = SPM_EXISTS;
+        goto fail;
+    }
+    int int_id = 0;
+    char *live_path = NULL;
+    rc = live_decide(imp, in, uuid, path, &int_id, &live_path);
+    if (rc == SPM_EXISTS) {
+        /* The folder is there already: nothing to stage, children go under it. */
+        map_put(&imp->by_uuid, uuid, 36, folder_add(imp, live_path, true));
+        free(live_path);
+        free(path);
+        return SPM_OK;
+    }
+    if (rc == SPM_OK && int_id && map_get(&imp->by_int, &int_id, sizeof int_id, &v))
+        rc = SPM_EXISTS;
+    if (rc != SPM_OK)
+        goto fail;
+
+    int64_t now = clock_now_ms();
+    struct staged *s = &imp->batch[imp->nbatch++];
+    memset(s, 0, sizeof *s);
+    s->is_folder = in->is_folder;
+    s->int_id = int_id;
+    memcpy(s->uuid, uuid, SPM_UUID_LEN);
+    memcpy(s->item_uuid, item_uuid, SPM_UUID_LEN);
+    memcpy(s->parent_uuid, parent, SPM_UUID_LEN);
+    s->name = xstrdup(in->name);
+    s->path = path;
+    s->created_ms = in->created_ms ? in->created_ms : now;
+    s->modified_ms = in->modified_ms ? in->modified_ms : now;
+    s->author_id = in->author_id ? in->author_id : imp->system_id;
+    s->editor_id = in->editor_id ? in->editor_id : imp->system_id;
+    if (nversions) {
+        s->versions = xcalloc(nversions, sizeof *s->versions);
+        s->nversions = nversions;
+    }
+    for (size_t i = 0; i < nversions; i++) {
+        const struct spm_version_spec *in_v = &versions[i];
+        struct staged_version *out_v = &s->versions[i];
+        out_v->label =
+            in_v->label ? xstrdup(in_v->label) : xasprintf("%d.%d", in_v->major, in_v->minor);
+        out_v->comment = in_v->comment ? xstrdup(in_v->comment) : NULL;
+        out_v->major = in_v->major;
+        out_v->minor = in_v->minor;
+        out_v->size = in_v->size;
+        out_v->created_ms = in_v->created_ms ? in_v->created_ms : s->modified_ms;
+        out_v->author_id = in_v->author_id ? in_v->author_id : s->editor_id;
+        snprintf(out_v->extent, sizeof out_v->extent, "%s", in_v->extent);
+        map_put(&imp->by_extent, in_v->extent, strlen(in_v->extent), 1);
+    }
+    map_put(&imp->by_uuid, uuid, 36, in->is_folder ? folder_add(imp, path, false) : -1);
+    map_put(&imp->by_path, folded, strlen(folded), 1);
+    if (int_id)
+        map_put(&imp->by_int, &int_id, sizeof int_id, 1);
+    else
+        s->int_id = (int)-++imp->nauto;
+    imp->nstaged++;
+    return SPM_OK;
+fail:
+    free(path);
+    return rc;
+}
+
+#define OBJ_IN(f, folder)                                                                          \
+    {                                                                                              \
+        .is_folder = (folder), .uuid = (f)->uuid, .item_uuid = (f)->item_uuid,                     \
+        .parent_uuid = (f)->parent_uuid, .name = (f)->name, .int_id = (f)->int_id,                 \
+        .created_ms = (f)->created_ms, .modified_ms = (f)->modified_ms,                            \
+        .author_id = (f)->author_id, .editor_id = (f)->editor_id                                   \
+    }
+
+int spm_import_folder(struct spm_import *imp, const struct spm_folder_spec *f)
+{
+    const struct obj_in in = OBJ_IN(f, true);
+    return stage(imp, &in, NULL, 0);
+}
+
+int spm_import_file(struct spm_import *imp, const struct spm_file_spec *f)
+{
+    assert(f->nversions > 0 && f->versions);
+    const struct obj_in in = OBJ_IN(f, false);
+    return stage(imp, &in, f->versions, f->nversions);
+}
+
+/* Drops the rows job staged, releasing their extents, in one transaction. 0 or -1. */
+static int drop_job(struct db *d, int64_t job)
+{
+    struct extents_garbage g = {0};
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "DELETE FROM sp_versions WHERE item_id IN (SELECT id FROM "
+                                  "sp_items WHERE pending_job = ?1) RETURNING extent_id");
+    sqlite3_bind_int64(st, 1, job);
+    int rc = extents_release_rows(d, st, &g);
+    if (rc == 0) {
+        st = db_stmt(d, "DELETE FROM sp_items WHERE pending_job = ?1");
+        sqlite3_bind_int64(st, 1, job);
+        rc = db_exec_stmt(d, st);
+    }
+    if (rc == 0) {
+        st = db_stmt(d, "DELETE FROM sp_imports WHERE id = ?1");
+        sqlite3_bind_int64(st, 1, job);
+        rc = db_exec_stmt(d, st);
+    }
+    bool committed = db_write_end(d, rc == 0) == 0 && rc == 0;
+    extents_collect(&g, committed);
+    return committed ? 0 : -1;
+}
+
+void spm_import_abort(struct spm_import *imp)
+{
+    if (!imp)
+        return;
+    if (drop_job(imp->d, imp->id) < 0)
+        log_error("sp_model: cannot drop the rows staged by job %s; they go at next start",
+                  imp->job);
+    import_free(imp); /* also removes the files of the batch not yet flushed */
+}
+
+/* The live files a job's staged files replace: same uuid in the list, or same path. */
+#define REPLACED_CTE                                                                               \
+    "WITH r (id) AS (SELECT l.id FROM sp_items s JOIN sp_items l ON l.pending_job = 0 AND "        \
+    "l.uuid = s.uuid AND l.list_id = s.list_id WHERE s.pending_job = ?1 AND s.is_folder = 0 "      \
+    "AND l.is_folder = 0 UNION SELECT l.id FROM sp_items s JOIN sp_items l ON l.pending_job = "    \
+    "0 AND l.path = s.path WHERE s.pending_job = ?1 AND s.is_folder = 0 AND l.is_folder = 0) "
+
+static int commit_rows(struct spm_import *imp, struct extents_garbage *g)
+{
+    struct db *d = imp->d;
+    if (flush_rows(imp) < 0 || number_items(imp) < 0)
+        return -1;
+    /* Folders another job made meanwhile: keep the live one. */
+    sqlite3_stmt *st = db_stmt(
+        d, "DELETE FROM sp_items WHERE pending_job = ?1 AND is_folder = 1 AND EXISTS (SELECT 1 "
+           "FROM sp_items l WHERE l.pending_job = 0 AND l.uuid = sp_items.uuid AND l.is_folder = "
+           "1 AND l.path = sp_items.path)");
+    sqlite3_bind_int64(st, 1, imp->id);
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    st = db_stmt(d, REPLACED_CTE "DELETE FROM sp_versions WHERE item_id IN r RETURNING extent_id");
+    sqlite3_bind_int64(st, 1, imp->id);
+    if (extents_release_rows(d, st, g) < 0)
+        return -1;
+    st = db_stmt(d, REPLACED_CTE "DELETE FROM sp_items WHERE id IN r");
+    sqlite3_bind_int64(st, 1, imp->id);
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    int replaced = sqlite3_changes(db_handle(d));
+    /* The reveal. A UNIQUE index refuses what contradicts the live rows (a path, uuid or
+     * int id another job took since staging). */
+    st = db_stmt(d, "UPDATE sp_items SET pending_job = 0 WHERE pending_job = ?1");
+    sqlite3_bind_int64(st, 1, imp->id);
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    int revealed = sqlite3_changes(db_handle(d));
+    st =
+        db_stmt(d, "UPDATE sp_lists SET modified_ms = ?2, item_count = (SELECT count(*) FROM "
+                   "sp_items WHERE pending_job = 0 AND list_id = ?1 AND int_id > 0) WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, imp->list_id);
+    sqlite3_bind_int64(st, 2, clock_now_ms());
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    st = db_stmt(d, "DELETE FROM sp_imports WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, imp->id);
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    log_info("sp_model: job %s committed %d objects into list %lld (%d files replaced)", imp->job,
+             revealed, (long long)imp->list_id, replaced);
+    return 0;
+}
+
+int spm_import_commit(struct spm_import *imp)
+{
+    if (imp->failed) {
+        spm_import_abort(imp);
+        return -1;
+    }
+    struct extents_garbage g = {0};
+    db_write_begin(imp->d);
+    int rc = commit_rows(imp, &g);
+    bool committed = db_write_end(imp->d, rc == 0) == 0 && rc == 0;
+    extents_collect(&g, committed);
+    if (!committed) {
+        log_error("sp_model: cannot commit the import of job %s", imp->job);
+        spm_import_abort(imp);
+        return -1;
+    }
+    batch_clear(imp, false);
+    import_free(imp);
+    return 0;
+}
+
+int spm_import_drop_stale(void)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT id, job_uuid FROM sp_imports ORDER BY id");
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            ids = xrealloc(ids, cap * sizeof *ids);
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+        log_info("sp_model: dropping the rows staged by interrupted job %s",
+                 (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (drop_job(d, ids[i]) < 0)
+            rc = -1;
+    free(ids);
+    db_release(d);
+    return rc;
+}

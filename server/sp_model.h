@@ -1,0 +1,209 @@
+/*
+ * sp_model.h: the SharePoint content spmigd holds: sites (one web each), document libraries,
+ * folders and files with their list items and versions, and the site users that authors and
+ * editors point to. Imported bytes live in extents (extents.h, store_files.h). Imports are
+ * staged under a job id and revealed in one step, so a reader never sees half a job. No
+ * HTTP, no JSON: sp_api formats, import_job feeds.
+ */
+#ifndef SPMIG_SP_MODEL_H
+#define SPMIG_SP_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_files.h"
+
+#define SPM_UUID_LEN 37 /* 36 characters and a NUL, lowercase */
+/* SharePoint's limit on a decoded server-relative path, in characters (code points). */
+#define SPM_PATH_MAX_CHARS  400
+#define SPM_TITLE_MAX_CHARS 255 /* site and list titles */
+#define SPM_LOGIN_MAX_BYTES 512 /* site user logins (claims) */
+
+enum spm_err {
+    SPM_OK = 0,
+    SPM_NOT_FOUND, /* no such site, list, folder, file, version or user */
+    SPM_EXISTS,    /* a site, list or item of that name or id exists */
+    SPM_BAD_NAME,  /* a name or URL breaks SharePoint's rules */
+    SPM_CONFLICT,  /* ids that contradict what exists (e.g. a file id used by a folder) */
+    SPM_INTERNAL,
+};
+
+/* A site collection and its one web. url is server-relative: "/" or "/sites/hr". */
+struct spm_site {
+    int64_t id;
+    char uuid[SPM_UUID_LEN];             /* SPSite.Id */
+    char web_uuid[SPM_UUID_LEN];         /* SPWeb.Id, the gWebId of migration jobs */
+    char root_folder_uuid[SPM_UUID_LEN]; /* the web's root folder */
+    char *url;
+    char *title;
+    int64_t created_ms;
+};
+
+/* A document library. */
+struct spm_list {
+    int64_t id;
+    int64_t site_id;
+    char uuid[SPM_UUID_LEN];
+    char root_folder_uuid[SPM_UUID_LEN];
+    char *title;       /* "Documents" */
+    char *root_url;    /* server-relative root folder: "/Shared Documents", "/sites/hr/Docs" */
+    int base_template; /* 101 */
+    int64_t created_ms, modified_ms;
+    int64_t item_count;
+};
+
+/* A folder or file with its list item. */
+struct spm_item {
+    int64_t id;
+    int64_t list_id;
+    int int_id;                     /* list item Id */
+    char uuid[SPM_UUID_LEN];        /* File/Folder UniqueId */
+    char item_uuid[SPM_UUID_LEN];   /* the list item's own GUID */
+    char parent_uuid[SPM_UUID_LEN]; /* the containing folder's UniqueId */
+    bool is_folder;
+    char *path;    /* server-relative: "/sites/hr/Shared Documents/a/b.txt" */
+    char *name;    /* leaf */
+    uint64_t size; /* files: current version's length */
+    char *version; /* files: current version label, "1.0" */
+    int64_t created_ms, modified_ms;
+    int64_t author_id, editor_id; /* spm_user ids */
+};
+
+struct spm_version {
+    char *label; /* "1.0" */
+    int major, minor;
+    uint64_t size;
+    int64_t created_ms;
+    int64_t author_id;
+    char *comment;
+    bool is_current;
+    char extent[STORE_FILES_PATH_MAX]; /* the bytes */
+};
+
+/* A site user (authors and editors of content); login is a claim or UPN. */
+struct spm_user {
+    int64_t id;
+    char *login, *title, *email;
+};
+
+/*
+ * SPM_OK if name may be a SharePoint file, folder or library name: not empty, valid UTF-8,
+ * none of " * : < > ? / \ | or control characters, no leading or trailing space, not "." or
+ * "..", not a reserved name (.lock CON PRN AUX NUL COM0-9 LPT0-9 desktop.ini, any case), no
+ * "_vti_" anywhere, no "~$" prefix, at most SPM_PATH_MAX_CHARS characters. Else SPM_BAD_NAME.
+ */
+int spm_name_check(const char *name);
+
+void spm_site_finish(struct spm_site *s);
+void spm_list_finish(struct spm_list *l);
+void spm_item_finish(struct spm_item *i);
+void spm_version_finish(struct spm_version *v);
+void spm_user_finish(struct spm_user *u);
+
+/*
+ * Creates the tenant's root site "/" (title tenant) with its "Documents" library at
+ * "/Shared Documents" if there is none yet. Called at start. 0 or -1.
+ */
+int spm_init(const char *tenant);
+
+/* Sites. url: "/" or "/sites/<name>" (name: letters, digits, '-', '_', '.'). A new site
+ * gets its "Documents" library at <url>/Shared Documents, as SharePoint makes it. */
+int spm_site_create(const char *url, const char *title, struct spm_site *out);
+int spm_site_get(const char *url, struct spm_site *out); /* case-insensitive */
+int spm_site_by_web(const char *web_uuid, struct spm_site *out);
+/* Calls fn for every site, ordered by url. */
+int spm_site_each(void (*fn)(void *ctx, const struct spm_site *s), void *ctx);
+
+/*
+ * Lists. A new library gets a root folder named from its title (spaces kept, SharePoint's
+ * invalid characters refused) directly under the site url.
+ */
+int spm_list_create(int64_t site_id, const char *title, int base_template, struct spm_list *out);
+int spm_list_by_title(int64_t site_id, const char *title, struct spm_list *out);
+int spm_list_by_uuid(const char *uuid, struct spm_list *out);
+int spm_list_each(int64_t site_id, void (*fn)(void *ctx, const struct spm_list *l), void *ctx);
+
+/* Items. path is server-relative (case-insensitive, no trailing '/'). The library root folder
+ * itself is an item with is_folder set and int_id 0. */
+int spm_item_by_path(const char *path, struct spm_item *out);
+int spm_item_by_uuid(int64_t list_id, const char *uuid, struct spm_item *out);
+int spm_item_by_int_id(int64_t list_id, int int_id, struct spm_item *out);
+/* Children of a folder (by its server-relative path), folders or files, ordered by name. */
+int spm_folder_children(const char *folder_path, bool folders,
+                        void (*fn)(void *ctx, const struct spm_item *i), void *ctx);
+/* Items of a list ordered by int_id, those with int_id > after, at most max (0: all). */
+int spm_list_items(int64_t list_id, int after, unsigned max,
+                   void (*fn)(void *ctx, const struct spm_item *i), void *ctx);
+/* Versions of a file item, oldest first (the current one last). */
+int spm_file_versions(int64_t item_id, void (*fn)(void *ctx, const struct spm_version *v),
+                      void *ctx);
+/* The current version (label NULL) or the named one. */
+int spm_file_version(int64_t item_id, const char *label, struct spm_version *out);
+
+/* Users: the one with this login (case-insensitive), created if missing. */
+int spm_user_ensure(const char *login, const char *title, const char *email, int64_t *id);
+int spm_user_get(int64_t id, struct spm_user *out);
+
+/* ---- imports ---- */
+
+struct spm_import;
+
+struct spm_folder_spec {
+    const char *uuid, *item_uuid, *parent_uuid; /* parent: a folder of the list */
+    const char *name;
+    int int_id;                      /* 0: assign the next free one */
+    int64_t created_ms, modified_ms; /* 0: now */
+    int64_t author_id, editor_id;    /* 0: the system account */
+};
+
+struct spm_version_spec {
+    const char *label; /* "1.0" */
+    int major, minor;
+    const char *extent; /* a closed extent file (store_files) with the bytes */
+    uint64_t size;
+    int64_t created_ms;
+    int64_t author_id;
+    const char *comment;
+};
+
+struct spm_file_spec {
+    const char *uuid, *item_uuid, *parent_uuid;
+    const char *name;
+    int int_id;
+    int64_t created_ms, modified_ms;
+    int64_t author_id, editor_id;
+    const struct spm_version_spec *versions; /* oldest first, the current one last */
+    size_t nversions;
+};
+
+/*
+ * Starts staging an import into list for job job_uuid. Staged rows are invisible to every
+ * read above until spm_import_commit. Returns NULL after logging.
+ */
+struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid);
+/*
+ * Stages one folder or file (parents first: the parent must be an existing folder of the
+ * list or one staged earlier). A file whose uuid or path exists replaces the old one with all
+ * its versions at commit. On SPM_OK the import owns the version extents; otherwise the caller
+ * still does. Staging is batched: rows reach the database every few hundred objects.
+ * NULL uuid or item_uuid: a new one; NULL parent_uuid: the library root. A folder that exists
+ * with the same uuid and path is kept (SPM_OK, its staged children go under it); staging the
+ * library root folder itself (a package's first SPFolder) is SPM_OK and changes nothing.
+ * Errors: SPM_BAD_NAME (name, path over SPM_PATH_MAX_CHARS, malformed GUID or version label),
+ * SPM_NOT_FOUND (no such parent folder in the list), SPM_EXISTS (uuid, path or int id staged
+ * twice by this import), SPM_CONFLICT (contradicts a live item: folder vs file, a folder's path
+ * with another uuid, an int id held by another item, an extent given twice), SPM_INTERNAL (the
+ * import has failed: only abort or commit, which then aborts, remain).
+ * An import is used by one thread at a time; it holds a database connection until it ends.
+ */
+int spm_import_folder(struct spm_import *imp, const struct spm_folder_spec *f);
+int spm_import_file(struct spm_import *imp, const struct spm_file_spec *f);
+/* Reveals everything staged in one transaction and frees imp. 0 or -1 (then as abort). */
+int spm_import_commit(struct spm_import *imp);
+/* Drops everything staged (and its extents) and frees imp. abort(NULL) is a no-op. */
+void spm_import_abort(struct spm_import *imp);
+/* At start: drops rows staged by jobs that did not commit (a crash or restart). */
+int spm_import_drop_stale(void);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * Unit tests for sp_auth.c on a real temporary store: the admin and its token file (mode,
+ * kept across starts, replaced by --admin-token), Authorization header checks, users with
+ * site roles, and who may manage or read which site.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "sp_auth.h"
+#include "sp_model.h"
+#include "store_files.h"
+#include "xmalloc.h"
+
+static char dir[64];
+static char token_file[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/spmig-test-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char *db = xasprintf("%s/spmig.db", dir);
+    assert_int_equal(db_open(db, false), 0);
+    free(db);
+    assert_int_equal(store_files_init(dir, false), 0);
+    snprintf(token_file, sizeof token_file, "%s/admin-token", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    db_close();
+    char *cmd = xasprintf("rm -rf %s", dir);
+    int rc = system(cmd);
+    (void)rc;
+    free(cmd);
+    return 0;
+}
+
+static void read_token_file(char *out, size_t cap)
+{
+    FILE *f = fopen(token_file, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+static bool is_b64url(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+            return false;
+    return true;
+}
+
+static int auth_token(const char *token, struct spa_principal *p)
+{
+    char *h = xasprintf("Bearer %s", token);
+    int rc = spa_authenticate(h, p);
+    free(h);
+    return rc;
+}
+
+static int files_in_dir(void)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_init_token_file(void **state)
+{
+    (void)state;
+    int files_before = files_in_dir();
+    assert_int_equal(spa_init("contoso", NULL, token_file), 0);
+    struct stat st;
+    assert_int_equal(stat(token_file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char first[128];
+    read_token_file(first, sizeof first);
+    assert_int_equal(strlen(first), 44);
+    assert_int_equal(first[43], '\n');
+    assert_true(is_b64url(first, 43));
+    first[43] = '\0';
+    assert_int_equal(files_in_dir(), files_before + 1); /* no temporary left behind */
+
+    struct spa_principal p = {0};
+    assert_int_equal(auth_token(first, &p), SPA_OK);
+    assert_string_equal(p.login, "admin@contoso.onmicrosoft.com");
+    assert_int_equal(p.role, SPA_GLOBAL_ADMIN);
+    assert_true(spa_is_admin(&p));
+
+    /* A second start keeps the token and the file. */
+    assert_int_equal(spa_init("contoso", NULL, token_file), 0);
+    char second[128];
+    read_token_file(second, sizeof second);
+    second[43] = '\0';
+    assert_string_equal(first, second);
+    assert_int_equal(auth_token(first, &p), SPA_OK);
+
+    /* --admin-token replaces it, in the database and in the file. */
+    assert_int_equal(spa_init("contoso", "my-chosen-admin-token", token_file), 0);
+    assert_int_equal(auth_token(first, &p), SPA_BAD_TOKEN);
+    assert_int_equal(auth_token("my-chosen-admin-token", &p), SPA_OK);
+    assert_int_equal(p.role, SPA_GLOBAL_ADMIN);
+    char third[128];
+    read_token_file(third, sizeof third);
+    assert_string_equal(third, "my-chosen-admin-token\n");
+    assert_int_equal(stat(token_file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* ... and a later start without it keeps the chosen one. */
+    assert_int_equal(spa_init("contoso", NULL, token_file), 0);
+    assert_int_equal(auth_token("my-chosen-admin-token", &p), SPA_OK);
+    assert_int_equal(files_in_dir(), files_before + 1);
+
+    /* Tokens that cannot be sent in a header are refused. */
+    assert_int_equal(spa_init("contoso", "has space", token_file), -1);
+    assert_int_equal(spa_init("contoso", "", token_file), -1);
+    assert_int_equal(auth_token("my-chosen-admin-token", &p), SPA_OK);
+}
+
+static void test_init_without_file(void **state)
+{
+    (void)state;
+    /* --admin-token on the very first start, with no file wanted. */
+    assert_int_equal(spa_init("fabrikam", "first-start-token", NULL), 0);
+    assert_int_not_equal(access(token_file, F_OK), 0);
+    struct spa_principal p = {0};
+    assert_int_equal(auth_token("first-start-token", &p), SPA_OK);
+    assert_string_equal(p.login, "admin@fabrikam.onmicrosoft.com");
+}
+
+static void test_authenticate_headers(void **state)
+{
+    (void)state;
+    assert_int_equal(spa_init("contoso", "tok-123", NULL), 0);
+    struct spa_principal p = {0};
+    assert_int_equal(spa_authenticate(NULL, &p), SPA_NO_TOKEN);
+    assert_int_equal(spa_authenticate("", &p), SPA_NO_TOKEN);
+    assert_int_equal(spa_authenticate("   ", &p), SPA_NO_TOKEN);
+    assert_int_equal(spa_authenticate("Bearer", &p), SPA_BAD_TOKEN);
+    assert_int_equal(spa_authenticate("Bearer ", &p), SPA_BAD_TOKEN);
+    assert_int_equal(spa_authenticate("Basic dXNlcjpwYXNz", &p), SPA_BAD_TOKEN);
+    assert_int_equal(spa_authenticate("Bearertok-123", &p), SPA_BAD_TOKEN);
+    assert_int_equal(spa_authenticate("tok-123", &p), SPA_BAD_TOKEN);
+    assert_int_equal(spa_authenticate("Bearer tok-1234", &p), SPA_BAD_TOKEN);
+    assert_int_equal(spa_authenticate("Bearer tok-12", &p), SPA_BAD_TOKEN);
+    assert_int_equal(spa_authenticate("Bearer tok-123 extra", &p), SPA_BAD_TOKEN);
+    assert_int_equal(spa_authenticate("Bearer tok-\x01"
+                                      "123",
+                                      &p),
+                     SPA_BAD_TOKEN);
+    char *huge = xcalloc(1, SPA_TOKEN_MAX + 16);
+    strcpy(huge, "Bearer ");
+    memset(huge + 7, 'a', SPA_TOKEN_MAX + 1);
+    assert_int_equal(spa_authenticate(huge, &p), SPA_BAD_TOKEN);
+    free(huge);
+    assert_int_equal(spa_authenticate("Bearer tok-123", &p), SPA_OK);
+    assert_int_equal(spa_authenticate("bearer tok-123", &p), SPA_OK);
+    assert_int_equal(spa_authenticate("BEARER \t tok-123  ", &p), SPA_OK);
+    assert_int_equal(p.role, SPA_GLOBAL_ADMIN);
+}
+
+static void test_users_and_roles(void **state)
+{
+    (void)state;
+    assert_int_equal(spm_init("contoso"), 0);
+    struct spm_site a = {0}, b = {0};
+    assert_int_equal(spm_site_create("/sites/a", "A", &a), SPM_OK);
+    assert_int_equal(spm_site_create("/sites/b", "B", &b), SPM_OK);
+
+    char owner_tok[SPA_TOKEN_LEN], member_tok[SPA_TOKEN_LEN], spadmin_tok[SPA_TOKEN_LEN],
+        lone_tok[SPA_TOKEN_LEN];
+    int64_t owner_id = 0, member_id = 0;
+    assert_int_equal(
+        spa_user_create("owner@contoso.com", SPA_SITE_OWNER, a.id, owner_tok, &owner_id), SPA_OK);
+    assert_int_equal(strlen(owner_tok), 43);
+    assert_true(is_b64url(owner_tok, 43));
+    assert_int_equal(
+        spa_user_create("member@contoso.com", SPA_MEMBER, a.id, member_tok, &member_id), SPA_OK);
+    assert_string_not_equal(owner_tok, member_tok);
+    assert_int_equal(
+        spa_user_create("spadmin@contoso.com", SPA_SHAREPOINT_ADMIN, 0, spadmin_tok, NULL), SPA_OK);
+    assert_int_equal(spa_user_create("lone@contoso.com", SPA_SITE_OWNER, 0, lone_tok, NULL),
+                     SPA_OK);
+    char t[SPA_TOKEN_LEN];
+    assert_int_equal(spa_user_create("OWNER@CONTOSO.COM", SPA_MEMBER, 0, t, NULL), SPA_EXISTS);
+    assert_int_equal(spa_user_create("", SPA_MEMBER, 0, t, NULL), SPA_INVALID);
+    char long_login[SPA_LOGIN_MAX + 8];
+    memset(long_login, 'x', sizeof long_login - 1);
+    long_login[sizeof long_login - 1] = '\0';
+    assert_int_equal(spa_user_create(long_login, SPA_MEMBER, 0, t, NULL), SPA_INVALID);
+    assert_int_equal(spa_user_create("bad-role", (enum spa_role)9, 0, t, NULL), SPA_INVALID);
+
+    struct spa_principal owner = {0}, member = {0}, spadmin = {0}, lone = {0};
+    assert_int_equal(auth_token(owner_tok, &owner), SPA_OK);
+    assert_int_equal(owner.id, owner_id);
+    assert_string_equal(owner.login, "owner@contoso.com");
+    assert_int_equal(owner.role, SPA_SITE_OWNER);
+    assert_int_equal(auth_token(member_tok, &member), SPA_OK);
+    assert_int_equal(member.id, member_id);
+    assert_int_equal(auth_token(spadmin_tok, &spadmin), SPA_OK);
+    assert_int_equal(auth_token(lone_tok, &lone), SPA_OK);
+
+    assert_true(spa_can_manage_site(&owner, a.id));
+    assert_false(spa_can_manage_site(&owner, b.id));
+    assert_true(spa_can_read_site(&owner, a.id));
+    assert_false(spa_can_read_site(&owner, b.id));
+    assert_false(spa_can_manage_site(&member, a.id));
+    assert_true(spa_can_read_site(&member, a.id));
+    assert_false(spa_can_read_site(&member, b.id));
+    assert_true(spa_can_manage_site(&spadmin, a.id));
+    assert_true(spa_can_manage_site(&spadmin, b.id));
+    assert_true(spa_can_read_site(&spadmin, b.id));
+    assert_false(spa_can_manage_site(&lone, a.id)); /* SiteOwner of no site */
+    assert_false(spa_is_admin(&owner));
+    assert_false(spa_can_manage_site(NULL, a.id));
+
+    spm_site_finish(&a);
+    spm_site_finish(&b);
+}
+
+static void test_role_names(void **state)
+{
+    (void)state;
+    enum spa_role r;
+    const enum spa_role all[] = {SPA_MEMBER, SPA_SITE_OWNER, SPA_SHAREPOINT_ADMIN,
+                                 SPA_GLOBAL_ADMIN};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(spa_role_parse(spa_role_name(all[i]), &r), 0);
+        assert_int_equal(r, all[i]);
+    }
+    assert_string_equal(spa_role_name(SPA_GLOBAL_ADMIN), "GlobalAdmin");
+    assert_string_equal(spa_role_name(SPA_SHAREPOINT_ADMIN), "SharePointAdmin");
+    assert_string_equal(spa_role_name(SPA_SITE_OWNER), "SiteOwner");
+    assert_string_equal(spa_role_name(SPA_MEMBER), "Member");
+    assert_int_equal(spa_role_parse("siteowner", &r), 0);
+    assert_int_equal(r, SPA_SITE_OWNER);
+    assert_int_equal(spa_role_parse("Owner", &r), -1);
+    assert_int_equal(spa_role_parse(NULL, &r), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_init_token_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_without_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_authenticate_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_and_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_role_names, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,876 @@
+/*
+ * Unit tests for sp_model.c on a real temporary store: the tenant's root site, sites and
+ * libraries, name rules, staged imports (invisible until commit, dropped by abort and after a
+ * crash), replacement of resubmitted files with their versions, folder children, list item
+ * paging, and a 10,000-file import (SPMIG_TEST_TIMING=1 prints how long it took;
+ * SPMIG_TEST_FILTER=test_large_import runs only that one).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "extents.h"
+#include "sp_model.h"
+#include "store_files.h"
+#include "xmalloc.h"
+
+static char dir[64];
+static struct spm_site root_site;
+static struct spm_list docs;
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(dir, "/tmp/spmig-test-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char *db = xasprintf("%s/spmig.db", dir);
+    assert_int_equal(db_open(db, false), 0);
+    free(db);
+    assert_int_equal(store_files_init(dir, false), 0);
+    assert_int_equal(spm_init("contoso"), 0);
+    assert_int_equal(spm_site_get("/", &root_site), SPM_OK);
+    assert_int_equal(spm_list_by_title(root_site.id, "Documents", &docs), SPM_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    spm_site_finish(&root_site);
+    spm_list_finish(&docs);
+    db_close();
+    char *cmd = xasprintf("rm -rf %s", dir);
+    int rc = system(cmd);
+    (void)rc;
+    free(cmd);
+    return 0;
+}
+
+static int count_extent_files(void)
+{
+    int n = 0;
+    for (int i = 0; i < 256; i++) {
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s/blobs/%02x", dir, i);
+        DIR *d = opendir(sub);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.')
+                n++;
+        closedir(d);
+    }
+    return n;
+}
+
+/* A closed extent file holding data. */
+static void new_extent(const char *data, char path[STORE_FILES_PATH_MAX], uint64_t *size)
+{
+    struct extent_writer w;
+    assert_int_equal(extent_writer_open(&w, false, false), 0);
+    assert_int_equal(extent_writer_write(&w, data, strlen(data)), 0);
+    assert_int_equal(extent_writer_close(&w, NULL), 0);
+    memcpy(path, w.path, STORE_FILES_PATH_MAX);
+    *size = w.size;
+}
+
+static char *read_extent(const char *path)
+{
+    int fd = store_files_open(path);
+    assert_true(fd >= 0);
+    char *buf = xcalloc(1, 4096);
+    ssize_t n = read(fd, buf, 4095);
+    assert_true(n >= 0);
+    close(fd);
+    return buf;
+}
+
+/* Deterministic GUIDs for tests: kind and n. */
+static const char *guid(char buf[SPM_UUID_LEN], unsigned kind, unsigned n)
+{
+    snprintf(buf, SPM_UUID_LEN, "%08x-0000-4000-8000-%012x", kind, n);
+    return buf;
+}
+
+/* Stages a file with one version per element of contents (NULL-terminated). */
+static int stage_file(struct spm_import *imp, const char *uuid, const char *parent,
+                      const char *name, int int_id, const char *const *contents)
+{
+    struct spm_version_spec v[8];
+    char paths[8][STORE_FILES_PATH_MAX];
+    size_t n = 0;
+    for (; contents[n]; n++) {
+        memset(&v[n], 0, sizeof v[n]);
+        new_extent(contents[n], paths[n], &v[n].size);
+        v[n].extent = paths[n];
+        v[n].major = (int)n + 1;
+        v[n].minor = 0;
+    }
+    struct spm_file_spec f = {0};
+    f.uuid = uuid;
+    f.parent_uuid = parent;
+    f.name = name;
+    f.int_id = int_id;
+    f.versions = v;
+    f.nversions = n;
+    int rc = spm_import_file(imp, &f);
+    if (rc != SPM_OK)
+        for (size_t i = 0; i < n; i++)
+            store_files_unlink(paths[i]);
+    return rc;
+}
+
+static int stage_folder(struct spm_import *imp, const char *uuid, const char *parent,
+                        const char *name)
+{
+    struct spm_folder_spec f = {0};
+    f.uuid = uuid;
+    f.parent_uuid = parent;
+    f.name = name;
+    return spm_import_folder(imp, &f);
+}
+
+static int64_t item_count(void)
+{
+    struct spm_list l = {0};
+    assert_int_equal(spm_list_by_uuid(docs.uuid, &l), SPM_OK);
+    int64_t n = l.item_count;
+    spm_list_finish(&l);
+    return n;
+}
+
+static bool exists(const char *path)
+{
+    struct spm_item it = {0};
+    int rc = spm_item_by_path(path, &it);
+    spm_item_finish(&it);
+    return rc == SPM_OK;
+}
+
+/* ---- callbacks collecting names ---- */
+
+struct names {
+    char buf[4096];
+    int n;
+};
+
+static void add_name(struct names *ns, const char *s)
+{
+    size_t len = strlen(ns->buf);
+    snprintf(ns->buf + len, sizeof ns->buf - len, "%s%s", ns->n ? "," : "", s);
+    ns->n++;
+}
+
+static void item_name(void *ctx, const struct spm_item *i)
+{
+    add_name(ctx, i->name);
+}
+
+static void site_url(void *ctx, const struct spm_site *s)
+{
+    add_name(ctx, s->url);
+}
+
+static void list_title(void *ctx, const struct spm_list *l)
+{
+    add_name(ctx, l->title);
+}
+
+struct vers {
+    char labels[256];
+    char extents[8][STORE_FILES_PATH_MAX];
+    int n, current;
+};
+
+static void version_cb(void *ctx, const struct spm_version *v)
+{
+    struct vers *vs = ctx;
+    size_t len = strlen(vs->labels);
+    snprintf(vs->labels + len, sizeof vs->labels - len, "%s%s", vs->n ? "," : "", v->label);
+    if (v->is_current)
+        vs->current = vs->n;
+    if (vs->n < 8)
+        memcpy(vs->extents[vs->n], v->extent, STORE_FILES_PATH_MAX);
+    vs->n++;
+}
+
+/* ---- tests ---- */
+
+static void test_init_idempotent(void **state)
+{
+    (void)state;
+    assert_string_equal(root_site.title, "contoso");
+    assert_string_equal(docs.root_url, "/Shared Documents");
+    assert_int_equal(docs.base_template, 101);
+    assert_int_equal(docs.item_count, 0);
+    assert_int_equal(spm_init("contoso"), 0);
+    assert_int_equal(spm_init("other"), 0);
+    struct names ns = {0};
+    assert_int_equal(spm_site_each(site_url, &ns), SPM_OK);
+    assert_string_equal(ns.buf, "/");
+    memset(&ns, 0, sizeof ns);
+    assert_int_equal(spm_list_each(root_site.id, list_title, &ns), SPM_OK);
+    assert_string_equal(ns.buf, "Documents");
+    /* The library root is an item: int id 0, a folder, parent the web's root folder. */
+    struct spm_item it = {0};
+    assert_int_equal(spm_item_by_path("/shared documents/", &it), SPM_OK);
+    assert_true(it.is_folder);
+    assert_int_equal(it.int_id, 0);
+    assert_string_equal(it.uuid, docs.root_folder_uuid);
+    assert_string_equal(it.parent_uuid, root_site.root_folder_uuid);
+    assert_string_equal(it.path, "/Shared Documents");
+    spm_item_finish(&it);
+    assert_int_equal(spm_item_by_int_id(docs.id, 0, &it), SPM_OK);
+    spm_item_finish(&it);
+}
+
+static void test_sites_and_lists(void **state)
+{
+    (void)state;
+    struct spm_site hr = {0}, got = {0};
+    assert_int_equal(spm_site_create("/sites/hr", "HR", &hr), SPM_OK);
+    assert_int_equal(spm_site_create("/SITES/HR", "HR again", NULL), SPM_EXISTS);
+    assert_int_equal(spm_site_create("/sites/", "x", NULL), SPM_BAD_NAME);
+    assert_int_equal(spm_site_create("/teams/x", "x", NULL), SPM_BAD_NAME);
+    assert_int_equal(spm_site_create("/sites/a b", "x", NULL), SPM_BAD_NAME);
+    assert_int_equal(spm_site_create("/sites/..", "x", NULL), SPM_BAD_NAME);
+    assert_int_equal(spm_site_create("/sites/ok", "", NULL), SPM_BAD_NAME);
+    assert_int_equal(spm_site_create("/SITES/Pay", "Pay", &got), SPM_OK);
+    assert_string_equal(got.url, "/sites/Pay");
+    spm_site_finish(&got);
+    assert_int_equal(spm_site_get("/Sites/Hr", &got), SPM_OK);
+    assert_int_equal(got.id, hr.id);
+    assert_string_equal(got.url, "/sites/hr");
+    spm_site_finish(&got);
+    char upper[SPM_UUID_LEN + 2];
+    snprintf(upper, sizeof upper, "{%s}", hr.web_uuid);
+    for (char *p = upper; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    assert_int_equal(spm_site_by_web(upper, &got), SPM_OK);
+    assert_int_equal(got.id, hr.id);
+    spm_site_finish(&got);
+    assert_int_equal(spm_site_get("/sites/nope", NULL), SPM_NOT_FOUND);
+
+    /* A new site has its Documents library, like SharePoint's. */
+    struct spm_list l = {0};
+    assert_int_equal(spm_list_by_title(hr.id, "DOCUMENTS", &l), SPM_OK);
+    assert_string_equal(l.root_url, "/sites/hr/Shared Documents");
+    spm_list_finish(&l);
+
+    assert_int_equal(spm_list_create(hr.id, "Team Docs", 101, &l), SPM_OK);
+    assert_string_equal(l.root_url, "/sites/hr/Team Docs");
+    assert_string_equal(l.title, "Team Docs");
+    assert_int_equal(l.item_count, 0);
+    struct spm_list l2 = {0};
+    assert_int_equal(spm_list_by_uuid(l.uuid, &l2), SPM_OK);
+    assert_int_equal(l2.id, l.id);
+    spm_list_finish(&l2);
+    assert_int_equal(spm_list_by_title(hr.id, "team docs", &l2), SPM_OK);
+    assert_int_equal(l2.id, l.id);
+    spm_list_finish(&l2);
+    assert_int_equal(spm_list_create(hr.id, "TEAM DOCS", 101, NULL), SPM_EXISTS);
+    assert_int_equal(spm_list_create(hr.id, "a:b", 101, NULL), SPM_BAD_NAME);
+    assert_int_equal(spm_list_create(root_site.id, "sites", 101, NULL), SPM_BAD_NAME);
+    assert_int_equal(spm_list_create(9999, "Orphan", 101, NULL), SPM_NOT_FOUND);
+
+    struct spm_item root = {0};
+    assert_int_equal(spm_item_by_path("/sites/hr/team docs", &root), SPM_OK);
+    assert_true(root.is_folder);
+    assert_string_equal(root.uuid, l.root_folder_uuid);
+    spm_item_finish(&root);
+    spm_list_finish(&l);
+
+    /* On the root site the library sits right under "/". */
+    assert_int_equal(spm_list_create(root_site.id, "Team Docs", 101, &l), SPM_OK);
+    assert_string_equal(l.root_url, "/Team Docs");
+    spm_list_finish(&l);
+    /* "Shared Documents" as a title collides with Documents' folder. */
+    assert_int_equal(spm_list_create(root_site.id, "Shared Documents", 101, NULL), SPM_EXISTS);
+
+    struct names ns = {0};
+    assert_int_equal(spm_site_each(site_url, &ns), SPM_OK);
+    assert_string_equal(ns.buf, "/,/sites/hr,/sites/Pay");
+    memset(&ns, 0, sizeof ns);
+    assert_int_equal(spm_list_each(hr.id, list_title, &ns), SPM_OK);
+    assert_string_equal(ns.buf, "Documents,Team Docs");
+    spm_site_finish(&hr);
+}
+
+static void test_users(void **state)
+{
+    (void)state;
+    int64_t a, b;
+    assert_int_equal(spm_user_ensure("i:0#.f|membership|ann@contoso.com", "Ann", "ann@c", &a),
+                     SPM_OK);
+    assert_int_equal(spm_user_ensure("I:0#.F|MEMBERSHIP|ANN@CONTOSO.COM", "x", NULL, &b), SPM_OK);
+    assert_int_equal(a, b);
+    struct spm_user u = {0};
+    assert_int_equal(spm_user_get(a, &u), SPM_OK);
+    assert_string_equal(u.title, "Ann");
+    assert_string_equal(u.email, "ann@c");
+    spm_user_finish(&u);
+    assert_int_equal(spm_user_get(a + 100, &u), SPM_NOT_FOUND);
+    assert_int_equal(spm_user_ensure("", NULL, NULL, &a), SPM_BAD_NAME);
+}
+
+static void test_bad_names(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",     "a\"b",        "a*b",         "a:b",     "a<b",    "a>b",        "a?b",
+        "a/b",  "a\\b",        "a|b",         " lead",   "trail ", ".lock",      "CON",
+        "con",  "PRN",         "aux",         "NUL",     "COM0",   "com9",       "LPT0",
+        "lpt5", "desktop.ini", "DESKTOP.INI", "x_vti_y", "_VTI_",  "~$doc.docx", ".",
+        "..",   "tab\there",   "\xff\xfe",
+    };
+    static const char *const good[] = {"a.txt",     "CON.txt", "COM10", "~doc", "x$~",
+                                       "naïve.txt", "#hash%",  "a b",   "LPT",  ".hidden"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(spm_name_check(bad[i]), SPM_BAD_NAME);
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_int_equal(spm_name_check(good[i]), SPM_OK);
+
+    struct spm_import *imp = spm_import_begin(docs.id, "job-bad-names");
+    assert_non_null(imp);
+    const char *const one[] = {"x", NULL};
+    assert_int_equal(stage_file(imp, NULL, NULL, "bad|name.txt", 0, one), SPM_BAD_NAME);
+    assert_int_equal(stage_folder(imp, NULL, NULL, "_vti_cnf"), SPM_BAD_NAME);
+    char g[SPM_UUID_LEN];
+    assert_int_equal(stage_folder(imp, "not-a-guid", NULL, "ok"), SPM_BAD_NAME);
+    /* "/Shared Documents/" is 18 characters; the path may have 400. */
+    char name[400];
+    memset(name, 'n', sizeof name);
+    name[400 - 18] = '\0';
+    assert_int_equal(stage_folder(imp, guid(g, 1, 1), NULL, name), SPM_OK);
+    name[400 - 18] = 'n';
+    name[400 - 17] = '\0';
+    assert_int_equal(stage_folder(imp, guid(g, 1, 2), NULL, name), SPM_BAD_NAME);
+    /* Characters, not bytes: 382 two-byte characters fit. */
+    char wide[800];
+    size_t o = 0;
+    for (int i = 0; i < 382; i++) {
+        wide[o++] = (char)0xc3;
+        wide[o++] = (char)0xa9;
+    }
+    wide[o] = '\0';
+    assert_int_equal(stage_folder(imp, guid(g, 1, 3), NULL, wide), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_int_equal(item_count(), 2);
+}
+
+static void test_import_invisible_until_commit(void **state)
+{
+    (void)state;
+    int before = count_extent_files();
+    struct spm_import *imp = spm_import_begin(docs.id, "job-1");
+    assert_non_null(imp);
+    char fa[SPM_UUID_LEN], fx[SPM_UUID_LEN];
+    guid(fa, 2, 1);
+    guid(fx, 3, 1);
+    assert_int_equal(stage_folder(imp, fa, NULL, "a"), SPM_OK);
+    const char *const c[] = {"hello", NULL};
+    assert_int_equal(stage_file(imp, fx, fa, "x.txt", 0, c), SPM_OK);
+    /* Staging the same things again in one job is refused. */
+    assert_int_equal(stage_folder(imp, fa, NULL, "a2"), SPM_EXISTS);
+    char other[SPM_UUID_LEN];
+    assert_int_equal(stage_file(imp, guid(other, 3, 2), fa, "X.TXT", 0, c), SPM_EXISTS);
+    char unknown[SPM_UUID_LEN];
+    assert_int_equal(stage_file(imp, guid(other, 3, 3), guid(unknown, 9, 9), "y", 0, c),
+                     SPM_NOT_FOUND);
+    assert_int_equal(stage_file(imp, guid(other, 3, 4), fx, "under-a-file", 0, c), SPM_NOT_FOUND);
+
+    assert_false(exists("/Shared Documents/a"));
+    assert_false(exists("/Shared Documents/a/x.txt"));
+    assert_int_equal(item_count(), 0);
+    struct names ns = {0};
+    assert_int_equal(spm_folder_children("/Shared Documents", true, item_name, &ns), SPM_OK);
+    assert_int_equal(ns.n, 0);
+    struct spm_item it = {0};
+    assert_int_equal(spm_item_by_uuid(docs.id, fx, &it), SPM_NOT_FOUND);
+    assert_int_equal(count_extent_files(), before + 1);
+
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_true(exists("/shared documents/A"));
+    assert_int_equal(item_count(), 2);
+    assert_int_equal(spm_item_by_path("/Shared Documents/a/x.txt", &it), SPM_OK);
+    assert_false(it.is_folder);
+    assert_string_equal(it.uuid, fx);
+    assert_string_equal(it.parent_uuid, fa);
+    assert_string_equal(it.name, "x.txt");
+    assert_string_equal(it.version, "1.0");
+    assert_int_equal(it.size, 5);
+    assert_true(it.int_id > 0);
+    assert_true(it.created_ms > 0 && it.author_id > 0);
+    struct spm_version v = {0};
+    assert_int_equal(spm_file_version(it.id, NULL, &v), SPM_OK);
+    char *got = read_extent(v.extent);
+    assert_string_equal(got, "hello");
+    free(got);
+    spm_version_finish(&v);
+    struct spm_item again = {0};
+    assert_int_equal(spm_item_by_int_id(docs.id, it.int_id, &again), SPM_OK);
+    assert_string_equal(again.path, "/Shared Documents/a/x.txt");
+    spm_item_finish(&again);
+    assert_int_equal(spm_item_by_uuid(docs.id, fx, &again), SPM_OK);
+    spm_item_finish(&again);
+    spm_item_finish(&it);
+    assert_int_equal(count_extent_files(), before + 1);
+}
+
+static void test_abort_releases_extents(void **state)
+{
+    (void)state;
+    int before = count_extent_files();
+    struct spm_import *imp = spm_import_begin(docs.id, "job-abort");
+    assert_non_null(imp);
+    const char *const c[] = {"v1", "v2", NULL};
+    char g[SPM_UUID_LEN], name[32];
+    /* More than one batch, so some rows reached the database and some did not. */
+    for (unsigned i = 0; i < 300; i++) {
+        snprintf(name, sizeof name, "f%03u.txt", i);
+        assert_int_equal(stage_file(imp, guid(g, 4, i), NULL, name, 0, c), SPM_OK);
+    }
+    assert_int_equal(count_extent_files(), before + 600);
+    spm_import_abort(imp);
+    spm_import_abort(NULL);
+    assert_int_equal(count_extent_files(), before);
+    assert_false(exists("/Shared Documents/f000.txt"));
+    assert_int_equal(item_count(), 0);
+    /* The same ids and paths are free again. */
+    imp = spm_import_begin(docs.id, "job-after-abort");
+    assert_non_null(imp);
+    assert_int_equal(stage_file(imp, guid(g, 4, 0), NULL, "f000.txt", 0, c), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_int_equal(count_extent_files(), before + 2);
+    assert_int_equal(item_count(), 1);
+}
+
+static void test_resubmission_replaces(void **state)
+{
+    (void)state;
+    int before = count_extent_files();
+    char fu[SPM_UUID_LEN], fu2[SPM_UUID_LEN], fo[SPM_UUID_LEN];
+    guid(fu, 5, 1);
+    guid(fu2, 5, 2);
+    guid(fo, 5, 3);
+    struct spm_import *imp = spm_import_begin(docs.id, "job-r1");
+    const char *const three[] = {"one", "two", "three", NULL};
+    assert_int_equal(stage_folder(imp, fo, NULL, "dir"), SPM_OK);
+    assert_int_equal(stage_file(imp, fu, fo, "r.txt", 0, three), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_int_equal(count_extent_files(), before + 3);
+    struct spm_item first = {0};
+    assert_int_equal(spm_item_by_path("/Shared Documents/dir/r.txt", &first), SPM_OK);
+    struct vers vs = {0};
+    assert_int_equal(spm_file_versions(first.id, version_cb, &vs), SPM_OK);
+    assert_string_equal(vs.labels, "1.0,2.0,3.0");
+    char old[3][STORE_FILES_PATH_MAX];
+    memcpy(old, vs.extents, sizeof old);
+
+    /* Same uuid, same folder (merged, not duplicated), one version: replaces all three. */
+    imp = spm_import_begin(docs.id, "job-r2");
+    const char *const one[] = {"new", NULL};
+    assert_int_equal(stage_folder(imp, fo, NULL, "DIR"), SPM_OK);
+    assert_int_equal(stage_file(imp, fu, fo, "r.txt", 0, one), SPM_OK);
+    /* Before the commit the old file is what readers see. */
+    memset(&vs, 0, sizeof vs);
+    assert_int_equal(spm_file_versions(first.id, version_cb, &vs), SPM_OK);
+    assert_int_equal(vs.n, 3);
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_int_equal(count_extent_files(), before + 1);
+    for (int i = 0; i < 3; i++) {
+        char full[256];
+        store_files_full_path(old[i], full, sizeof full);
+        assert_int_not_equal(access(full, F_OK), 0);
+    }
+    struct spm_item second = {0};
+    assert_int_equal(spm_item_by_path("/Shared Documents/dir/r.txt", &second), SPM_OK);
+    assert_int_not_equal(second.id, first.id);
+    assert_int_equal(second.int_id, first.int_id); /* kept when the package gives none */
+    assert_string_equal(second.version, "1.0");
+    assert_int_equal(spm_file_versions(first.id, version_cb, &vs), SPM_NOT_FOUND);
+    memset(&vs, 0, sizeof vs);
+    assert_int_equal(spm_file_versions(second.id, version_cb, &vs), SPM_OK);
+    assert_int_equal(vs.n, 1);
+    char *got = read_extent(vs.extents[0]);
+    assert_string_equal(got, "new");
+    free(got);
+    assert_int_equal(item_count(), 2);
+
+    /* A new uuid at the same path replaces it too. */
+    imp = spm_import_begin(docs.id, "job-r3");
+    const char *const other[] = {"other", NULL};
+    assert_int_equal(stage_file(imp, fu2, fo, "R.TXT", 0, other), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_int_equal(count_extent_files(), before + 1);
+    struct spm_item third = {0};
+    assert_int_equal(spm_item_by_path("/Shared Documents/dir/r.txt", &third), SPM_OK);
+    assert_string_equal(third.uuid, fu2);
+    assert_string_equal(third.name, "R.TXT");
+    assert_int_equal(spm_item_by_uuid(docs.id, fu, NULL), SPM_NOT_FOUND);
+    assert_int_equal(item_count(), 2);
+    spm_item_finish(&first);
+    spm_item_finish(&second);
+    spm_item_finish(&third);
+}
+
+static void test_conflicts(void **state)
+{
+    (void)state;
+    char fo[SPM_UUID_LEN], ff[SPM_UUID_LEN], g[SPM_UUID_LEN];
+    guid(fo, 6, 1);
+    guid(ff, 6, 2);
+    struct spm_import *imp = spm_import_begin(docs.id, "job-c1");
+    const char *const c[] = {"c", NULL};
+    assert_int_equal(stage_folder(imp, fo, NULL, "folder"), SPM_OK);
+    assert_int_equal(stage_file(imp, ff, NULL, "file.txt", 7, c), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+
+    imp = spm_import_begin(docs.id, "job-c2");
+    /* A folder where a folder with another id is. */
+    assert_int_equal(stage_folder(imp, guid(g, 6, 3), NULL, "Folder"), SPM_CONFLICT);
+    /* A file where a folder is, a file with a folder's id, a folder with a file's id. */
+    assert_int_equal(stage_file(imp, guid(g, 6, 4), NULL, "folder", 0, c), SPM_CONFLICT);
+    assert_int_equal(stage_file(imp, fo, NULL, "elsewhere.txt", 0, c), SPM_CONFLICT);
+    assert_int_equal(stage_folder(imp, ff, NULL, "f2"), SPM_CONFLICT);
+    /* An int id another live item holds. */
+    assert_int_equal(stage_file(imp, guid(g, 6, 5), NULL, "n.txt", 7, c), SPM_CONFLICT);
+    assert_int_equal(stage_file(imp, guid(g, 6, 6), NULL, "n.txt", 50, c), SPM_OK);
+    assert_int_equal(stage_file(imp, guid(g, 6, 7), NULL, "m.txt", 50, c), SPM_EXISTS);
+    /* The same extent twice. */
+    struct spm_version_spec v[2] = {0};
+    char p[STORE_FILES_PATH_MAX];
+    new_extent("dup", p, &v[0].size);
+    v[0].extent = v[1].extent = p;
+    v[0].label = "1.0";
+    v[1].label = "2.0";
+    struct spm_file_spec f = {0};
+    f.name = "dup.txt";
+    f.versions = v;
+    f.nversions = 2;
+    assert_int_equal(spm_import_file(imp, &f), SPM_CONFLICT);
+    f.nversions = 1;
+    assert_int_equal(spm_import_file(imp, &f), SPM_OK);
+    f.name = "dup2.txt";
+    assert_int_equal(spm_import_file(imp, &f), SPM_CONFLICT);
+    /* Same folder again: merged, its new children land under the live one. */
+    assert_int_equal(stage_folder(imp, fo, NULL, "folder"), SPM_OK);
+    assert_int_equal(stage_file(imp, guid(g, 6, 8), fo, "inside.txt", 0, c), SPM_OK);
+    /* The library root as the package's first folder: already there. */
+    assert_int_equal(
+        stage_folder(imp, docs.root_folder_uuid, root_site.root_folder_uuid, "Shared Documents"),
+        SPM_OK);
+    assert_int_equal(stage_folder(imp, docs.root_folder_uuid, NULL, "Other Name"), SPM_CONFLICT);
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_true(exists("/Shared Documents/folder/inside.txt"));
+    assert_true(exists("/Shared Documents/dup.txt"));
+    struct spm_item it = {0};
+    assert_int_equal(spm_item_by_int_id(docs.id, 50, &it), SPM_OK);
+    assert_string_equal(it.name, "n.txt");
+    spm_item_finish(&it);
+    /* The folder of the first job had no id from the package: it got the next after 7. */
+    assert_int_equal(spm_item_by_path("/Shared Documents/folder", &it), SPM_OK);
+    assert_int_equal(it.int_id, 8);
+    spm_item_finish(&it);
+    assert_int_equal(item_count(), 5);
+}
+
+static void test_versions_order(void **state)
+{
+    (void)state;
+    struct spm_import *imp = spm_import_begin(docs.id, "job-v");
+    char p[3][STORE_FILES_PATH_MAX];
+    struct spm_version_spec v[3] = {0};
+    const char *const data[] = {"first", "second", "third!"};
+    const char *const labels[] = {"1.0", "1.5", "2.0"};
+    for (int i = 0; i < 3; i++) {
+        new_extent(data[i], p[i], &v[i].size);
+        v[i].extent = p[i];
+        v[i].label = labels[i];
+        v[i].major = i == 2 ? 2 : 1;
+        v[i].minor = i == 1 ? 5 : 0;
+        v[i].created_ms = 1000 * (i + 1);
+        v[i].comment = i == 0 ? "initial" : NULL;
+    }
+    struct spm_file_spec f = {0};
+    f.name = "v.txt";
+    f.versions = v;
+    f.nversions = 3;
+    f.created_ms = 500;
+    f.modified_ms = 3000;
+    assert_int_equal(spm_import_file(imp, &f), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+    struct spm_item it = {0};
+    assert_int_equal(spm_item_by_path("/Shared Documents/v.txt", &it), SPM_OK);
+    assert_string_equal(it.version, "2.0");
+    assert_int_equal(it.size, 6);
+    assert_int_equal(it.created_ms, 500);
+    assert_int_equal(it.modified_ms, 3000);
+    struct vers vs = {0};
+    assert_int_equal(spm_file_versions(it.id, version_cb, &vs), SPM_OK);
+    assert_string_equal(vs.labels, "1.0,1.5,2.0");
+    assert_int_equal(vs.current, 2);
+    struct spm_version cur = {0}, old = {0};
+    assert_int_equal(spm_file_version(it.id, NULL, &cur), SPM_OK);
+    assert_string_equal(cur.label, "2.0");
+    assert_true(cur.is_current);
+    assert_int_equal(spm_file_version(it.id, "1.0", &old), SPM_OK);
+    assert_false(old.is_current);
+    assert_int_equal(old.created_ms, 1000);
+    assert_string_equal(old.comment, "initial");
+    assert_int_equal(old.major, 1);
+    char *got = read_extent(old.extent);
+    assert_string_equal(got, "first");
+    free(got);
+    spm_version_finish(&cur);
+    spm_version_finish(&old);
+    assert_int_equal(spm_file_version(it.id, "9.0", &old), SPM_NOT_FOUND);
+    spm_item_finish(&it);
+}
+
+static void test_folder_children_order(void **state)
+{
+    (void)state;
+    struct spm_import *imp = spm_import_begin(docs.id, "job-children");
+    char fo[SPM_UUID_LEN], g[SPM_UUID_LEN];
+    guid(fo, 7, 0);
+    const char *const c[] = {"c", NULL};
+    assert_int_equal(stage_folder(imp, fo, NULL, "parent"), SPM_OK);
+    const char *const files[] = {"b.txt", "A.txt", "c.txt", "a2.txt"};
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(stage_file(imp, guid(g, 7, 10 + i), fo, files[i], 0, c), SPM_OK);
+    assert_int_equal(stage_folder(imp, guid(g, 7, 20), fo, "Zeta"), SPM_OK);
+    char alpha[SPM_UUID_LEN];
+    assert_int_equal(stage_folder(imp, guid(alpha, 7, 21), fo, "alpha"), SPM_OK);
+    assert_int_equal(stage_file(imp, guid(g, 7, 22), alpha, "deep.txt", 0, c), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+    struct names ns = {0};
+    assert_int_equal(spm_folder_children("/Shared Documents/parent", false, item_name, &ns),
+                     SPM_OK);
+    assert_string_equal(ns.buf, "A.txt,a2.txt,b.txt,c.txt");
+    memset(&ns, 0, sizeof ns);
+    assert_int_equal(spm_folder_children("/shared documents/PARENT/", true, item_name, &ns),
+                     SPM_OK);
+    assert_string_equal(ns.buf, "alpha,Zeta");
+    memset(&ns, 0, sizeof ns);
+    assert_int_equal(spm_folder_children("/Shared Documents", true, item_name, &ns), SPM_OK);
+    assert_string_equal(ns.buf, "parent");
+    assert_true(exists("/Shared Documents/parent/alpha/deep.txt"));
+    assert_int_equal(spm_folder_children("/Shared Documents/parent/b.txt", false, item_name, &ns),
+                     SPM_NOT_FOUND);
+    assert_int_equal(spm_folder_children("/Shared Documents/none", false, item_name, &ns),
+                     SPM_NOT_FOUND);
+}
+
+struct ids {
+    int v[64];
+    int n;
+};
+
+static void item_id_cb(void *ctx, const struct spm_item *i)
+{
+    struct ids *ids = ctx;
+    ids->v[ids->n++] = i->int_id;
+}
+
+static void test_list_items_paging(void **state)
+{
+    (void)state;
+    struct spm_import *imp = spm_import_begin(docs.id, "job-paging");
+    char g[SPM_UUID_LEN], name[32];
+    const char *const c[] = {"c", NULL};
+    for (unsigned i = 0; i < 25; i++) {
+        snprintf(name, sizeof name, "p%02u.txt", i);
+        /* Half of them keep an id from the package, the others get the next free one. */
+        int id = i % 2 ? 100 + (int)i : 0;
+        assert_int_equal(stage_file(imp, guid(g, 8, i), NULL, name, id, c), SPM_OK);
+    }
+    assert_int_equal(spm_import_commit(imp), 0);
+    struct ids all = {0};
+    int after = 0, pages = 0;
+    for (;;) {
+        struct ids page = {0};
+        assert_int_equal(spm_list_items(docs.id, after, 10, item_id_cb, &page), SPM_OK);
+        if (!page.n)
+            break;
+        assert_true(page.n <= 10);
+        memcpy(all.v + all.n, page.v, (size_t)page.n * sizeof *page.v);
+        all.n += page.n;
+        after = page.v[page.n - 1];
+        pages++;
+    }
+    assert_int_equal(all.n, 25);
+    assert_int_equal(pages, 3);
+    for (int i = 1; i < all.n; i++)
+        assert_true(all.v[i] > all.v[i - 1]);
+    struct spm_item it = {0};
+    assert_int_equal(spm_item_by_int_id(docs.id, 101, &it), SPM_OK);
+    assert_string_equal(it.name, "p01.txt");
+    spm_item_finish(&it);
+    /* Ids without one from the package come after the highest the job gave: the 13 even
+     * ones are 124 to 136, in staging order. */
+    assert_int_equal(all.v[12], 124);
+    assert_int_equal(all.v[24], 136);
+    assert_int_equal(spm_item_by_int_id(docs.id, 124, &it), SPM_OK);
+    assert_string_equal(it.name, "p00.txt");
+    spm_item_finish(&it);
+    struct ids none = {0};
+    assert_int_equal(spm_list_items(docs.id, 0, 0, item_id_cb, &none), SPM_OK);
+    assert_int_equal(none.n, 25);
+    assert_int_equal(spm_list_items(9999, 0, 10, item_id_cb, &none), SPM_NOT_FOUND);
+}
+
+/* A job that stages and then dies without commit or abort: drop_stale at the next start
+ * removes its rows, and extents_remove_orphans the bytes that never reached a row. */
+static void test_drop_stale_after_crash(void **state)
+{
+    (void)state;
+    int before = count_extent_files();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The child gets a connection of its own and never touches the parent's. */
+        char *db = xasprintf("%s/spmig.db", dir);
+        if (db_open(db, false) < 0)
+            _exit(2);
+        struct spm_import *imp = spm_import_begin(docs.id, "job-crash");
+        if (!imp)
+            _exit(3);
+        const char *const c[] = {"crash", NULL};
+        char g[SPM_UUID_LEN], name[32];
+        for (unsigned i = 0; i < 300; i++) {
+            snprintf(name, sizeof name, "crash%03u.txt", i);
+            if (stage_file(imp, guid(g, 9, i), NULL, name, 0, c) != SPM_OK)
+                _exit(4);
+        }
+        _exit(0); /* the crash: no commit, no abort */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(count_extent_files(), before + 300);
+    assert_false(exists("/Shared Documents/crash000.txt"));
+    assert_int_equal(spm_import_drop_stale(), 0);
+    /* The 256 staged in the database are gone; the 44 still in memory are orphans. */
+    assert_int_equal(count_extent_files(), before + 44);
+    assert_int_equal(extents_remove_orphans(), 44);
+    assert_int_equal(count_extent_files(), before);
+    assert_false(exists("/Shared Documents/crash000.txt"));
+    assert_int_equal(item_count(), 0);
+    assert_int_equal(spm_import_drop_stale(), 0);
+    /* The paths are free for the resubmission. */
+    struct spm_import *imp = spm_import_begin(docs.id, "job-crash-again");
+    char g[SPM_UUID_LEN];
+    const char *const c[] = {"again", NULL};
+    assert_int_equal(stage_file(imp, guid(g, 9, 0), NULL, "crash000.txt", 0, c), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_true(exists("/Shared Documents/crash000.txt"));
+}
+
+static double now_s(clockid_t which)
+{
+    struct timespec ts;
+    clock_gettime(which, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 10,000 small files in 100 folders, staged and committed; then the same package again,
+ * which replaces every file. The extent files are written before the clock starts. */
+static void test_large_import(void **state)
+{
+    (void)state;
+    enum { FOLDERS = 100, PER = 100, N = FOLDERS * PER };
+    char(*paths)[STORE_FILES_PATH_MAX] = xcalloc(N, sizeof *paths);
+    struct spm_version_spec *v = xcalloc(N, sizeof *v);
+    double t_stage[2], t_commit[2], cpu[2];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            char data[32];
+            snprintf(data, sizeof data, "file %d round %d", i, round);
+            new_extent(data, paths[i], &v[i].size);
+            v[i].extent = paths[i];
+            v[i].label = "1.0";
+            v[i].major = 1;
+        }
+        double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+        struct spm_import *imp = spm_import_begin(docs.id, round ? "job-big-2" : "job-big-1");
+        assert_non_null(imp);
+        char fg[SPM_UUID_LEN], g[SPM_UUID_LEN], name[32];
+        for (int d = 0; d < FOLDERS; d++) {
+            snprintf(name, sizeof name, "folder%03d", d);
+            assert_int_equal(stage_folder(imp, guid(fg, 10, (unsigned)d), NULL, name), SPM_OK);
+            for (int i = 0; i < PER; i++) {
+                int k = d * PER + i;
+                snprintf(name, sizeof name, "file%05d.txt", k);
+                struct spm_file_spec f = {0};
+                f.uuid = guid(g, 11, (unsigned)k);
+                f.parent_uuid = fg;
+                f.name = name;
+                f.int_id = FOLDERS + 1 + k;
+                f.versions = &v[k];
+                f.nversions = 1;
+                assert_int_equal(spm_import_file(imp, &f), SPM_OK);
+            }
+        }
+        double t1 = now_s(CLOCK_MONOTONIC);
+        assert_int_equal(spm_import_commit(imp), 0);
+        double t2 = now_s(CLOCK_MONOTONIC);
+        cpu[round] = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        t_stage[round] = t1 - t0;
+        t_commit[round] = t2 - t1;
+        assert_int_equal(item_count(), FOLDERS + N);
+        assert_int_equal(count_extent_files(), N);
+    }
+    struct spm_item it = {0};
+    assert_int_equal(spm_item_by_path("/Shared Documents/folder042/file04217.txt", &it), SPM_OK);
+    assert_int_equal(it.int_id, FOLDERS + 1 + 4217);
+    struct spm_version ver = {0};
+    assert_int_equal(spm_file_version(it.id, NULL, &ver), SPM_OK);
+    char *got = read_extent(ver.extent);
+    assert_string_equal(got, "file 4217 round 1");
+    free(got);
+    spm_version_finish(&ver);
+    spm_item_finish(&it);
+    if (getenv("SPMIG_TEST_TIMING"))
+        for (int r = 0; r < 2; r++)
+            fprintf(stderr, "%s 10,000 files: stage %.3f s, commit %.3f s (cpu %.3f s)\n",
+                    r ? "replace" : "import", t_stage[r], t_commit[r], cpu[r]);
+    free(paths);
+    free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_init_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sites_and_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_invisible_until_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_releases_extents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resubmission_replaces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_folder_children_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_items_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_stale_after_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_import, setup, teardown),
+    };
+    if (getenv("SPMIG_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("SPMIG_TEST_FILTER"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
