@@ -4,9 +4,11 @@
  * errors use the SharePoint error body.
  */
 #include "emu_api.h"
+#include "faults.h"
 #include "odata.h"
 #include "xmalloc.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void reply(struct http_request *req, unsigned status, cJSON *o)
@@ -121,6 +123,33 @@ static void users(struct http_request *req, cJSON *body)
     reply(req, 201, o);
 }
 
+static void faults(struct http_request *req, cJSON *body)
+{
+    if (strcmp(req->method, "GET") == 0) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "faults", faults_list());
+        reply(req, 200, o);
+    } else if (strcmp(req->method, "DELETE") == 0) {
+        faults_clear();
+        http_reply(req, 204, NULL, NULL, 0);
+    } else if (strcmp(req->method, "POST") == 0) {
+        char why[200];
+        int id = body ? faults_add(body, why, sizeof why) : -1;
+        if (!body)
+            snprintf(why, sizeof why,
+                     "Send a JSON rule such as {\"status\":429,\"retryAfter\":2}.");
+        if (id < 0) {
+            odata_bad_argument(req, why);
+            return;
+        }
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", id);
+        reply(req, 201, o);
+    } else {
+        odata_error(req, 405, -2147024809, "System.ArgumentException", "Use GET, POST or DELETE.");
+    }
+}
+
 void emu_api_handle(struct http_request *req, const struct spa_principal *who, cJSON *body)
 {
     const char *what = req->path + 6;
@@ -144,6 +173,8 @@ void emu_api_handle(struct http_request *req, const struct spa_principal *who, c
         sites(req, body);
     else if (strcmp(what, "users") == 0)
         users(req, body);
+    else if (strcmp(what, "faults") == 0)
+        faults(req, body);
     else
         odata_not_found(req, "No such emulator control.");
 }

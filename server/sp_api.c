@@ -7,6 +7,7 @@
 #include "sp_api.h"
 #include "clock.h"
 #include "emu_api.h"
+#include "faults.h"
 #include "log.h"
 #include "migration_api.h"
 #include "odata.h"
@@ -682,7 +683,25 @@ static void api_call(struct http_request *req, const struct spa_principal *who, 
         spm_site_finish(&c.site);
         return;
     }
-    if (p.n == 0)
+    /* The operation a fault rule may name: the last segment ("items", "GetMigrationJobStatus"). */
+    struct fault_hit hit;
+    if (p.n && faults_check(who->login, p.seg[p.n - 1].name, &hit)) {
+        if (hit.status == 500) {
+            odata_error(req, 500, -2147467259, "System.Exception",
+                        "An injected failure (see /_emu/faults).");
+        } else {
+            odata_error(req, hit.status, -2147024860,
+                        "Microsoft.SharePoint.SPQueryThrottledException",
+                        hit.status == 429 ? "The request has been throttled (see /_emu/faults)."
+                                          : "The server is busy (see /_emu/faults).");
+        }
+        if (hit.retry_after) {
+            char ra[16];
+            snprintf(ra, sizeof ra, "%u", hit.retry_after);
+            http_set_header(req, "Retry-After", ra);
+        }
+        log_info("sp: injected %u for %s on %s", hit.status, who->login, p.seg[p.n - 1].name);
+    } else if (p.n == 0)
         odata_bad_argument(req, "The request names no resource.");
     else if (seg_is(&p, 0, "contextinfo") && p.n == 1)
         contextinfo(req, &c);
