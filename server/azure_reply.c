@@ -9,6 +9,10 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 
 static const struct {
@@ -130,4 +134,99 @@ void azure_transport_error(struct http_request *req, unsigned status, const char
 void azure_reply_xml(struct http_request *req, unsigned status, char *body, size_t len)
 {
     http_reply(req, status, "application/xml", body, len);
+}
+
+/* ---- x-ms-meta-* ---- */
+
+static int cmp_meta(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcasecmp(x->string, y->string);
+}
+
+/* Reads x-ms-meta-* into canonical JSON (names sorted, case-insensitively unique, the last
+ * header winning) so that equal metadata gives equal text. Replies and returns -1 when a name
+ * is not a C# identifier or the whole is over LIMIT_METADATA_BYTES. */
+int azure_metadata_read(struct http_request *req, char **out)
+{
+    const cJSON *items[LIMIT_HEADER_COUNT];
+    size_t n = 0, total = 0;
+    cJSON *all = cJSON_CreateObject();
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const char *name = req->headers[i].name;
+        if (strncasecmp(name, "x-ms-meta-", 10) != 0)
+            continue;
+        const char *key = name + 10;
+        bool ok = isalpha((unsigned char)key[0]) || key[0] == '_';
+        for (const char *p = key; ok && *p; p++)
+            ok = isalnum((unsigned char)*p) || *p == '_';
+        if (!ok) {
+            cJSON_Delete(all);
+            azure_error(req, 400, "InvalidMetadata",
+                        "The metadata specified is invalid. It has characters that are not "
+                        "permitted.",
+                        "HeaderName", name);
+            return -1;
+        }
+        total += strlen(key) + strlen(req->headers[i].value);
+        if (total > LIMIT_METADATA_BYTES) {
+            cJSON_Delete(all);
+            azure_error(req, 400, "MetadataTooLarge",
+                        "The size of the specified metadata exceeds the maximum size permitted.",
+                        NULL, NULL);
+            return -1;
+        }
+        cJSON_DeleteItemFromObject(all, key); /* case-insensitive */
+        cJSON_AddStringToObject(all, key, req->headers[i].value);
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, all)
+    {
+        items[n++] = it;
+    }
+    qsort(items, n, sizeof items[0], cmp_meta);
+    cJSON *sorted = cJSON_CreateObject();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddStringToObject(sorted, items[i]->string, items[i]->valuestring);
+    *out = cJSON_PrintUnformatted(sorted);
+    cJSON_Delete(sorted);
+    cJSON_Delete(all);
+    return 0;
+}
+
+void azure_metadata_headers(struct http_request *req, const char *json)
+{
+    cJSON *obj = json ? cJSON_Parse(json) : NULL;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj)
+    {
+        if (!cJSON_IsString(it))
+            continue;
+        char *h = xasprintf("x-ms-meta-%s", it->string);
+        http_set_header(req, h, it->valuestring);
+        free(h);
+    }
+    cJSON_Delete(obj);
+}
+
+void azure_metadata_xml(struct strbuf *sb, const char *json)
+{
+    cJSON *obj = json ? cJSON_Parse(json) : NULL;
+    if (!obj || !obj->child) {
+        strbuf_puts(sb, "<Metadata />");
+        cJSON_Delete(obj);
+        return;
+    }
+    const cJSON *it;
+    strbuf_puts(sb, "<Metadata>");
+    cJSON_ArrayForEach(it, obj)
+    {
+        if (!cJSON_IsString(it))
+            continue;
+        strbuf_printf(sb, "<%s>", it->string);
+        strbuf_xml_escape(sb, it->valuestring);
+        strbuf_printf(sb, "</%s>", it->string);
+    }
+    strbuf_puts(sb, "</Metadata>");
+    cJSON_Delete(obj);
 }

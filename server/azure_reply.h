@@ -31,4 +31,15 @@ void azure_transport_error(struct http_request *req, unsigned status, const char
 /* An XML body reply (application/xml). body is owned by the reply. */
 void azure_reply_xml(struct http_request *req, unsigned status, char *body, size_t len);
 
+/*
+ * x-ms-meta-* headers to canonical JSON (names sorted, case-insensitively unique, the last
+ * header winning), so equal metadata gives equal text; *out is freed with free(). Replies and
+ * returns -1 when a name is not a C# identifier or the whole is over LIMIT_METADATA_BYTES.
+ */
+int azure_metadata_read(struct http_request *req, char **out);
+/* The metadata JSON as x-ms-meta-* reply headers. */
+void azure_metadata_headers(struct http_request *req, const char *json);
+/* The metadata JSON as a <Metadata> element of a listing. */
+void azure_metadata_xml(struct strbuf *sb, const char *json);
+
 #endif

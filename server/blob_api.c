@@ -212,75 +212,6 @@ static int split_path(const char *raw, char **account, char **container, char **
     return *blob ? 0 : -1;
 }
 
-/* Reads x-ms-meta-* into a JSON object text; replies and returns -1 if they are invalid. */
-static int read_metadata(struct http_request *req, char **out)
-{
-    cJSON *obj = cJSON_CreateObject();
-    size_t total = 0;
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const char *name = req->headers[i].name;
-        if (strncasecmp(name, "x-ms-meta-", 10) != 0)
-            continue;
-        const char *key = name + 10;
-        bool ok = (isalpha((unsigned char)key[0]) || key[0] == '_');
-        for (const char *p = key; ok && *p; p++)
-            ok = isalnum((unsigned char)*p) || *p == '_';
-        total += strlen(key) + strlen(req->headers[i].value);
-        if (!ok) {
-            cJSON_Delete(obj);
-            azure_error(req, 400, "InvalidMetadata",
-                        "The metadata specified is invalid. It has characters that are not "
-                        "permitted.",
-                        "HeaderName", name);
-            return -1;
-        }
-        if (total > LIMIT_METADATA_BYTES) {
-            cJSON_Delete(obj);
-            azure_error(req, 400, "MetadataTooLarge",
-                        "The size of the specified metadata exceeds the maximum size permitted.",
-                        NULL, NULL);
-            return -1;
-        }
-        cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-        cJSON_AddStringToObject(obj, key, req->headers[i].value);
-    }
-    *out = cJSON_PrintUnformatted(obj);
-    cJSON_Delete(obj);
-    return 0;
-}
-
-static void write_metadata_headers(struct http_request *req, const char *json)
-{
-    cJSON *obj = json ? cJSON_Parse(json) : NULL;
-    cJSON *it;
-    cJSON_ArrayForEach(it, obj)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        char *h = xasprintf("x-ms-meta-%s", it->string);
-        http_set_header(req, h, it->valuestring);
-        free(h);
-    }
-    cJSON_Delete(obj);
-}
-
-static void write_metadata_xml(struct strbuf *sb, const char *json)
-{
-    cJSON *obj = json ? cJSON_Parse(json) : NULL;
-    cJSON *it;
-    strbuf_puts(sb, "<Metadata>");
-    cJSON_ArrayForEach(it, obj)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        strbuf_printf(sb, "<%s>", it->string);
-        strbuf_xml_escape(sb, it->valuestring);
-        strbuf_printf(sb, "</%s>", it->string);
-    }
-    strbuf_puts(sb, "</Metadata>");
-    cJSON_Delete(obj);
-}
-
 static int read_md5_header(struct http_request *req, const char *name, bool *has,
                            unsigned char md5[CRYPTO_MD5_LEN])
 {
@@ -596,7 +527,7 @@ static void blob_begin(struct http_request *req)
                         "x-ms-copy-source");
             return;
         }
-        if (read_metadata(req, &c->metadata) < 0)
+        if (azure_metadata_read(req, &c->metadata) < 0)
             return;
         begin_upload(req, c, LIMIT_PUT_BLOB_BYTES, true);
         return;
@@ -613,7 +544,7 @@ static void blob_begin(struct http_request *req)
         return;
     }
     case OP_PUT_BLOCK_LIST:
-        if (read_metadata(req, &c->metadata) < 0)
+        if (azure_metadata_read(req, &c->metadata) < 0)
             return;
         req->body_mode = HTTP_BODY_BUFFER;
         req->body_max = LIMIT_BLOCK_LIST_BODY;
@@ -622,7 +553,7 @@ static void blob_begin(struct http_request *req)
     case OP_SET_CONTAINER_META:
     case OP_CREATE_CONTAINER:
     case OP_SNAPSHOT:
-        read_metadata(req, &c->metadata);
+        azure_metadata_read(req, &c->metadata);
         return;
     default:
         return;
@@ -748,7 +679,7 @@ static void put_props_headers(struct http_request *req, const struct bstore_prop
     http_set_header(req, "ETag", p->etag);
     set_time_header(req, "Last-Modified", p->modified_ms);
     set_time_header(req, "x-ms-creation-time", p->created_ms);
-    write_metadata_headers(req, p->metadata);
+    azure_metadata_headers(req, p->metadata);
     http_set_header(req, "x-ms-blob-type", "BlockBlob");
     http_set_header(req, "x-ms-server-encrypted", "true");
     http_set_header(req, "x-ms-lease-status", "unlocked");
@@ -965,7 +896,7 @@ static void do_get_blob_meta(struct http_request *req, struct blob_ctx *c)
     reply_empty(req, 200);
     http_set_header(req, "ETag", b.props.etag);
     set_time_header(req, "Last-Modified", b.props.modified_ms);
-    write_metadata_headers(req, b.props.metadata);
+    azure_metadata_headers(req, b.props.metadata);
     bstore_blob_finish(&b);
 }
 
@@ -1135,7 +1066,7 @@ static void do_get_container_props(struct http_request *req, struct blob_ctx *c)
     }
     reply_empty(req, 200);
     container_headers(req, &k);
-    write_metadata_headers(req, k.metadata);
+    azure_metadata_headers(req, k.metadata);
     http_set_header(req, "x-ms-lease-status", "unlocked");
     http_set_header(req, "x-ms-lease-state", "available");
     http_set_header(req, "x-ms-has-immutability-policy", "false");
@@ -1226,7 +1157,7 @@ static void list_container_cb(void *ctx, const char *name, const struct bstore_c
                     "<HasImmutabilityPolicy>false</HasImmutabilityPolicy>"
                     "<HasLegalHold>false</HasLegalHold></Properties>");
     if (l->metadata)
-        write_metadata_xml(sb, k->metadata);
+        azure_metadata_xml(sb, k->metadata);
     strbuf_puts(sb, "</Container>");
 }
 
@@ -1323,7 +1254,7 @@ static void list_blob_cb(void *ctx, const char *prefix, const struct bstore_prop
                     "<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>"
                     "<ServerEncrypted>true</ServerEncrypted></Properties>");
     if (l->metadata)
-        write_metadata_xml(sb, p->metadata);
+        azure_metadata_xml(sb, p->metadata);
     strbuf_puts(sb, "</Blob>");
 }
 

@@ -267,99 +267,6 @@ static int query_range(struct http_request *req, const char *name, int64_t lo, i
     return 0;
 }
 
-static int cmp_meta(const void *a, const void *b)
-{
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    return strcasecmp(x->string, y->string);
-}
-
-/* Reads x-ms-meta-* into canonical JSON (names sorted, case-insensitively unique, the last
- * header winning) so that equal metadata gives equal text. Replies and returns -1 when a name
- * is not a C# identifier or the whole is over LIMIT_METADATA_BYTES. */
-static int read_metadata(struct http_request *req, char **out)
-{
-    const cJSON *items[LIMIT_HEADER_COUNT];
-    size_t n = 0, total = 0;
-    cJSON *all = cJSON_CreateObject();
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const char *name = req->headers[i].name;
-        if (strncasecmp(name, "x-ms-meta-", 10) != 0)
-            continue;
-        const char *key = name + 10;
-        bool ok = isalpha((unsigned char)key[0]) || key[0] == '_';
-        for (const char *p = key; ok && *p; p++)
-            ok = isalnum((unsigned char)*p) || *p == '_';
-        if (!ok) {
-            cJSON_Delete(all);
-            azure_error(req, 400, "InvalidMetadata",
-                        "The metadata specified is invalid. It has characters that are not "
-                        "permitted.",
-                        "HeaderName", name);
-            return -1;
-        }
-        total += strlen(key) + strlen(req->headers[i].value);
-        if (total > LIMIT_METADATA_BYTES) {
-            cJSON_Delete(all);
-            azure_error(req, 400, "MetadataTooLarge",
-                        "The size of the specified metadata exceeds the maximum size permitted.",
-                        NULL, NULL);
-            return -1;
-        }
-        cJSON_DeleteItemFromObject(all, key); /* case-insensitive */
-        cJSON_AddStringToObject(all, key, req->headers[i].value);
-    }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, all)
-    {
-        items[n++] = it;
-    }
-    qsort(items, n, sizeof items[0], cmp_meta);
-    cJSON *sorted = cJSON_CreateObject();
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddStringToObject(sorted, items[i]->string, items[i]->valuestring);
-    *out = cJSON_PrintUnformatted(sorted);
-    cJSON_Delete(sorted);
-    cJSON_Delete(all);
-    return 0;
-}
-
-static void write_metadata_headers(struct http_request *req, const char *json)
-{
-    cJSON *obj = json ? cJSON_Parse(json) : NULL;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, obj)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        char *h = xasprintf("x-ms-meta-%s", it->string);
-        http_set_header(req, h, it->valuestring);
-        free(h);
-    }
-    cJSON_Delete(obj);
-}
-
-static void write_metadata_xml(struct strbuf *sb, const char *json)
-{
-    cJSON *obj = json ? cJSON_Parse(json) : NULL;
-    if (!obj || !obj->child) {
-        strbuf_puts(sb, "<Metadata />");
-        cJSON_Delete(obj);
-        return;
-    }
-    const cJSON *it;
-    strbuf_puts(sb, "<Metadata>");
-    cJSON_ArrayForEach(it, obj)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        strbuf_printf(sb, "<%s>", it->string);
-        strbuf_xml_escape(sb, it->valuestring);
-        strbuf_printf(sb, "</%s>", it->string);
-    }
-    strbuf_puts(sb, "</Metadata>");
-    cJSON_Delete(obj);
-}
-
 /* ---- begin: route, authorise, check parameters, pick the body mode ---- */
 
 static int check_params(struct http_request *req, struct queue_ctx *c)
@@ -488,7 +395,7 @@ static void queue_begin(struct http_request *req)
     switch (c->op) {
     case OP_CREATE_QUEUE:
     case OP_SET_METADATA:
-        read_metadata(req, &c->metadata);
+        azure_metadata_read(req, &c->metadata);
         return;
     case OP_PUT_MESSAGE:
     case OP_UPDATE_MESSAGE:
@@ -542,7 +449,7 @@ static void do_list(struct http_request *req, struct queue_ctx *c)
         strbuf_xml_escape(&sb, l.queues[i].name);
         strbuf_puts(&sb, "</Name>");
         if (with_meta)
-            write_metadata_xml(&sb, l.queues[i].metadata);
+            azure_metadata_xml(&sb, l.queues[i].metadata);
         strbuf_puts(&sb, "</Queue>");
     }
     strbuf_puts(&sb, "</Queues>");
@@ -582,7 +489,7 @@ static void do_get_metadata(struct http_request *req, struct queue_ctx *c)
     char count[24];
     snprintf(count, sizeof count, "%" PRIu64, q.approx_messages);
     http_set_header(req, "x-ms-approximate-messages-count", count);
-    write_metadata_headers(req, q.metadata);
+    azure_metadata_headers(req, q.metadata);
     qstore_queue_finish(&q);
 }
 
