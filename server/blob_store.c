@@ -35,18 +35,6 @@ static void new_etag(int64_t now_ms, char out[BSTORE_ETAG_LEN])
     snprintf(out, BSTORE_ETAG_LEN, "\"0x%llX\"", (unsigned long long)next);
 }
 
-static char *col_str(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
-static void col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, cap, "%s", t ? (const char *)t : "");
-}
-
 void bstore_container_finish(struct bstore_container *c)
 {
     free(c->metadata);
@@ -174,8 +162,8 @@ static int container_row(struct db *d, const char *account, const char *name,
             out->id = sqlite3_column_int64(st, 0);
             out->created_ms = sqlite3_column_int64(st, 1);
             out->modified_ms = sqlite3_column_int64(st, 2);
-            col_copy(st, 3, out->etag, sizeof out->etag);
-            out->metadata = col_str(st, 4);
+            db_col_copy(st, 3, out->etag, sizeof out->etag);
+            out->metadata = db_col_str(st, 4);
         }
         rc = BSTORE_OK;
     }
@@ -316,8 +304,8 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
         struct bstore_container c = {.id = sqlite3_column_int64(st, 0),
                                      .created_ms = sqlite3_column_int64(st, 1),
                                      .modified_ms = sqlite3_column_int64(st, 2)};
-        col_copy(st, 3, c.etag, sizeof c.etag);
-        c.metadata = col_str(st, 4);
+        db_col_copy(st, 3, c.etag, sizeof c.etag);
+        c.metadata = db_col_str(st, 4);
         fn(ctx, name, &c);
         bstore_container_finish(&c);
         free(*next);
@@ -340,21 +328,21 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
 static void props_from_row(sqlite3_stmt *st, struct bstore_props *p)
 {
     p->id = sqlite3_column_int64(st, 0);
-    p->name = col_str(st, 1);
-    col_copy(st, 2, p->snapshot, sizeof p->snapshot);
+    p->name = db_col_str(st, 1);
+    db_col_copy(st, 2, p->snapshot, sizeof p->snapshot);
     p->size = (uint64_t)sqlite3_column_int64(st, 3);
     p->created_ms = sqlite3_column_int64(st, 4);
     p->modified_ms = sqlite3_column_int64(st, 5);
-    col_copy(st, 6, p->etag, sizeof p->etag);
-    p->content_type = col_str(st, 7);
-    p->content_encoding = col_str(st, 8);
-    p->content_language = col_str(st, 9);
-    p->content_disposition = col_str(st, 10);
-    p->cache_control = col_str(st, 11);
+    db_col_copy(st, 6, p->etag, sizeof p->etag);
+    p->content_type = db_col_str(st, 7);
+    p->content_encoding = db_col_str(st, 8);
+    p->content_language = db_col_str(st, 9);
+    p->content_disposition = db_col_str(st, 10);
+    p->cache_control = db_col_str(st, 11);
     p->has_md5 = sqlite3_column_bytes(st, 12) == CRYPTO_MD5_LEN;
     if (p->has_md5)
         memcpy(p->md5, sqlite3_column_blob(st, 12), CRYPTO_MD5_LEN);
-    p->metadata = col_str(st, 13);
+    p->metadata = db_col_str(st, 13);
 }
 
 static int blob_row(struct db *d, int64_t container_id, const char *name, const char *snapshot,
@@ -403,7 +391,7 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
                 out->segs = xrealloc(out->segs, cap * sizeof *out->segs);
             }
             struct bstore_segment *s = &out->segs[out->nsegs++];
-            col_copy(st, 0, s->path, sizeof s->path);
+            db_col_copy(st, 0, s->path, sizeof s->path);
             s->size = (uint64_t)sqlite3_column_int64(st, 1);
         }
         sqlite3_reset(st);
@@ -427,7 +415,7 @@ int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstor
     char snap[BSTORE_SNAPSHOT_LEN] = "";
     int64_t rows = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        col_copy(st, 0, snap, sizeof snap);
+        db_col_copy(st, 0, snap, sizeof snap);
         rows = sqlite3_column_int64(st, 1);
     }
     sqlite3_reset(st);

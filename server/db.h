@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct db;
 
@@ -40,6 +41,11 @@ void db_read_end(struct db *d);
 /* Runs a statement to completion (for writes); returns 0, or -1 after logging. The
  * statement is reset afterwards. */
 int db_exec_stmt(struct db *d, sqlite3_stmt *st);
+
+/* A text column as a new string (the caller frees it), or NULL for SQL NULL. */
+char *db_col_str(sqlite3_stmt *st, int col);
+/* A text column copied into out (cap bytes, truncated, "" for NULL). */
+void db_col_copy(sqlite3_stmt *st, int col, char *out, size_t cap);
 
 /* Small key/value settings table (clock offset, ids). Returns a new string or NULL. */
 char *db_setting_get(struct db *d, const char *key);

@@ -23,12 +23,6 @@ void job_finish(struct job *j)
     memset(j, 0, sizeof *j);
 }
 
-static char *col_str(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
 #define JOB_COLS                                                                                   \
     "uuid, site_id, web_uuid, source_uri, manifest_uri, queue_uri, encrypted, state, attempt, "    \
     "owner_id, created_ms, coalesce(started_ms, 0), coalesce(ended_ms, 0)"
@@ -38,9 +32,9 @@ static void job_from_row(sqlite3_stmt *st, struct job *j)
     snprintf(j->uuid, sizeof j->uuid, "%s", (const char *)sqlite3_column_text(st, 0));
     j->site_id = sqlite3_column_int64(st, 1);
     snprintf(j->web_uuid, sizeof j->web_uuid, "%s", (const char *)sqlite3_column_text(st, 2));
-    j->source_uri = col_str(st, 3);
-    j->manifest_uri = col_str(st, 4);
-    j->queue_uri = col_str(st, 5);
+    j->source_uri = db_col_str(st, 3);
+    j->manifest_uri = db_col_str(st, 4);
+    j->queue_uri = db_col_str(st, 5);
     j->encrypted = sqlite3_column_int(st, 6) != 0;
     j->state = sqlite3_column_int(st, 7);
     j->attempt = sqlite3_column_int(st, 8);

@@ -40,18 +40,6 @@ _Static_assert(SPM_UUID_LEN == UUID_BUF, "sp_model GUIDs are uuid.h's text form"
 
 /* ---- small helpers ---- */
 
-static char *col_str(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
-static void col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, cap, "%s", t ? (const char *)t : "");
-}
-
 static void uuid_new(char out[SPM_UUID_LEN])
 {
     unsigned char u[UUID_LEN];
@@ -320,9 +308,9 @@ int spm_user_get(int64_t id, struct spm_user *out)
     int rc = SPM_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         out->id = sqlite3_column_int64(st, 0);
-        out->login = col_str(st, 1);
-        out->title = col_str(st, 2);
-        out->email = col_str(st, 3);
+        out->login = db_col_str(st, 1);
+        out->title = db_col_str(st, 2);
+        out->email = db_col_str(st, 3);
         rc = SPM_OK;
     }
     sqlite3_reset(st);
@@ -335,11 +323,11 @@ int spm_user_get(int64_t id, struct spm_user *out)
 static void site_from_row(sqlite3_stmt *st, struct spm_site *out)
 {
     out->id = sqlite3_column_int64(st, 0);
-    col_copy(st, 1, out->uuid, sizeof out->uuid);
-    col_copy(st, 2, out->web_uuid, sizeof out->web_uuid);
-    col_copy(st, 3, out->root_folder_uuid, sizeof out->root_folder_uuid);
-    out->url = col_str(st, 4);
-    out->title = col_str(st, 5);
+    db_col_copy(st, 1, out->uuid, sizeof out->uuid);
+    db_col_copy(st, 2, out->web_uuid, sizeof out->web_uuid);
+    db_col_copy(st, 3, out->root_folder_uuid, sizeof out->root_folder_uuid);
+    out->url = db_col_str(st, 4);
+    out->title = db_col_str(st, 5);
     out->created_ms = sqlite3_column_int64(st, 6);
 }
 
@@ -367,10 +355,10 @@ static void list_from_row(sqlite3_stmt *st, struct spm_list *out)
 {
     out->id = sqlite3_column_int64(st, 0);
     out->site_id = sqlite3_column_int64(st, 1);
-    col_copy(st, 2, out->uuid, sizeof out->uuid);
-    col_copy(st, 3, out->root_folder_uuid, sizeof out->root_folder_uuid);
-    out->title = col_str(st, 4);
-    out->root_url = col_str(st, 5);
+    db_col_copy(st, 2, out->uuid, sizeof out->uuid);
+    db_col_copy(st, 3, out->root_folder_uuid, sizeof out->root_folder_uuid);
+    out->title = db_col_str(st, 4);
+    out->root_url = db_col_str(st, 5);
     out->base_template = sqlite3_column_int(st, 6);
     out->created_ms = sqlite3_column_int64(st, 7);
     out->modified_ms = sqlite3_column_int64(st, 8);
@@ -645,14 +633,14 @@ static void item_from_row(sqlite3_stmt *st, struct spm_item *out)
     out->id = sqlite3_column_int64(st, 0);
     out->list_id = sqlite3_column_int64(st, 1);
     out->int_id = sqlite3_column_int(st, 2);
-    col_copy(st, 3, out->uuid, sizeof out->uuid);
-    col_copy(st, 4, out->item_uuid, sizeof out->item_uuid);
-    col_copy(st, 5, out->parent_uuid, sizeof out->parent_uuid);
+    db_col_copy(st, 3, out->uuid, sizeof out->uuid);
+    db_col_copy(st, 4, out->item_uuid, sizeof out->item_uuid);
+    db_col_copy(st, 5, out->parent_uuid, sizeof out->parent_uuid);
     out->is_folder = sqlite3_column_int(st, 6) != 0;
-    out->path = col_str(st, 7);
-    out->name = col_str(st, 8);
+    out->path = db_col_str(st, 7);
+    out->name = db_col_str(st, 8);
     out->size = (uint64_t)sqlite3_column_int64(st, 9);
-    out->version = col_str(st, 10);
+    out->version = db_col_str(st, 10);
     out->created_ms = sqlite3_column_int64(st, 11);
     out->modified_ms = sqlite3_column_int64(st, 12);
     out->author_id = sqlite3_column_int64(st, 13);
@@ -790,14 +778,14 @@ int spm_list_items(int64_t list_id, int after, unsigned max,
 
 static void version_from_row(sqlite3_stmt *st, struct spm_version *out)
 {
-    out->label = col_str(st, 0);
+    out->label = db_col_str(st, 0);
     out->major = sqlite3_column_int(st, 1);
     out->minor = sqlite3_column_int(st, 2);
     out->size = (uint64_t)sqlite3_column_int64(st, 3);
     out->created_ms = sqlite3_column_int64(st, 4);
     out->author_id = sqlite3_column_int64(st, 5);
-    out->comment = col_str(st, 6);
-    col_copy(st, 7, out->extent, sizeof out->extent);
+    out->comment = db_col_str(st, 6);
+    db_col_copy(st, 7, out->extent, sizeof out->extent);
     out->is_current = sqlite3_column_int(st, 8) != 0;
 }
 
@@ -1206,7 +1194,7 @@ static int live_hits(struct spm_import *imp, const char *uuid, const char *path,
         h->is_folder = sqlite3_column_int(st, 3) != 0;
         h->int_id = sqlite3_column_int(st, 4);
         free(h->path);
-        h->path = col_str(st, 5);
+        h->path = db_col_str(st, 5);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
