@@ -538,6 +538,12 @@ static void schemas_load(void)
     }
 }
 
+static void silent(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
 /* The DOCTYPE callback: any document type declaration ends the parse before its internal
  * subset (where entities would be declared) is read. */
 static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
@@ -573,6 +579,9 @@ static xmlDocPtr read_doc(struct package *p, const char *name, const char *xml, 
         file_issue(p, PACKAGE_FATAL, name, PACKAGE_E_XML, ET_XML, "Out of memory reading %s", name);
         return NULL;
     }
+    /* Encoding errors reach libxml2's generic handler whatever the options say; this
+     * thread's handler is made silent (as azure_xml.c does): the issue carries the error. */
+    xmlSetGenericErrorFunc(NULL, silent);
     bool doctype = false;
     ctxt->_private = &doctype;
     ctxt->sax->internalSubset = refuse_doctype;

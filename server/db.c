@@ -15,7 +15,7 @@
 
 struct schema_file {
     const char *name;
-    const char *sql;
+    const char *text;
 };
 extern const struct schema_file schema_files[];
 extern const size_t schema_file_count;
@@ -82,7 +82,7 @@ static int migrate(sqlite3 *h)
     for (size_t i = (size_t)version; i < schema_file_count; i++) {
         char *err = NULL;
         char *sql =
-            xasprintf("BEGIN; %s\n; PRAGMA user_version=%zu; COMMIT;", schema_files[i].sql, i + 1);
+            xasprintf("BEGIN; %s\n; PRAGMA user_version=%zu; COMMIT;", schema_files[i].text, i + 1);
         int rc = sqlite3_exec(h, sql, NULL, NULL, &err);
         free(sql);
         if (rc != SQLITE_OK) {
