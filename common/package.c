@@ -1448,7 +1448,9 @@ int package_finish(struct package *p)
             file_issue(p, PACKAGE_FATAL, p->manifest_names[i], PACKAGE_E_NOT_FOUND, ET_SP,
                        "The manifest %s listed in SystemData.xml is missing", p->manifest_names[i]);
     }
-    resolve_users(p);
+    /* After a fatal issue nothing is imported: warnings about users would only be noise. */
+    if (!p->n_fatal)
+        resolve_users(p);
     return p->n_fatal ? -1 : 0;
 }
 

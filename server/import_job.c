@@ -105,8 +105,23 @@ static void emit(struct run *r, cJSON *ev)
     free(json);
 }
 
+/* The ids JobStart reports for the "farm" this process plays; fixed for its lifetime. */
+static char farm_id[UUID_BUF], server_id[UUID_BUF], subscription_id[UUID_BUF];
+static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
+
+static void make_ids(void)
+{
+    char *ids[] = {farm_id, server_id, subscription_id};
+    for (int i = 0; i < 3; i++) {
+        unsigned char u[UUID_LEN];
+        uuid_v4(u);
+        uuid_format(u, ids[i]);
+    }
+}
+
 static void run_init(struct run *r, struct job *j)
 {
+    pthread_once(&ids_once, make_ids);
     memset(r, 0, sizeof *r);
     r->job = j;
     r->has_key = j->encrypted && jobs_key_get(j->uuid, r->key);
@@ -122,6 +137,9 @@ static void run_init(struct run *r, struct job *j)
     r->ej.site_id = r->site_uuid;
     r->ej.web_id = j->web_uuid;
     r->ej.db_id = r->site_uuid;
+    r->ej.farm_id = farm_id;
+    r->ej.server_id = server_id;
+    r->ej.subscription_id = subscription_id;
     r->ej.retry_count = j->attempt > 1 ? (unsigned)j->attempt - 1 : 0;
     if (j->queue_uri)
         split_uri(j->queue_uri, &r->queue_account, &r->queue_name);
@@ -434,6 +452,31 @@ static int64_t when(int64_t t, int64_t fallback)
     return t == PACKAGE_NO_TIME ? fallback : t;
 }
 
+/* The HRESULT and text of a failed staging, as SharePoint would report them. */
+static int32_t spm_error_code(int rc)
+{
+    return rc == SPM_BAD_NAME                       ? PACKAGE_E_INVALID_NAME
+           : rc == SPM_CONFLICT || rc == SPM_EXISTS ? PACKAGE_E_ALREADY_EXISTS
+           : rc == SPM_NOT_FOUND                    ? PACKAGE_E_PATH_NOT_FOUND
+                                                    : PACKAGE_E_INVALIDARG;
+}
+
+static const char *spm_error_text(int rc, const char *what)
+{
+    switch (rc) {
+    case SPM_BAD_NAME:
+        return "The name or path breaks SharePoint's rules.";
+    case SPM_CONFLICT:
+    case SPM_EXISTS:
+        return "Its ids (UniqueId or list item Id) are taken by other content of "
+               "the library.";
+    case SPM_NOT_FOUND:
+        return "Its parent folder is not in the library.";
+    default:
+        return what;
+    }
+}
+
 /* Imports one file with all its versions; reports its own errors. */
 static void import_file(struct run *r, struct spm_import *imp, const struct package *p,
                         const struct package_object *o, int64_t source_container)
@@ -510,21 +553,18 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
             events_count_object(&r->counters, EVENTS_SPFILE, 0, (unsigned)o->n_versions);
             log_line(r, &r->log, "Progress", "File", o->url, "Imported.");
         } else {
-            snprintf(why, sizeof why,
-                     rc == SPM_BAD_NAME   ? "The file name or path breaks "
-                                            "SharePoint's rules."
-                     : rc == SPM_CONFLICT ? "The file's ids conflict with "
-                                            "content of the library."
-                                          : "The file could not be imported.");
+            snprintf(why, sizeof why, "%s", spm_error_text(rc, "The file could not be imported."));
         }
     }
     if (rc != SPM_OK) {
         for (size_t i = 0; i < done; i++)
             store_files_unlink(ws[i].path);
-        issue(r, EVENTS_ERROR, "File", o->url, id, PACKAGE_E_INVALIDARG,
+        /* rc -1: the bytes failed (read_blob or the checks), which is an argument problem. */
+        issue(r, EVENTS_ERROR, "File", o->url, id,
+              rc < 0 ? PACKAGE_E_INVALIDARG : spm_error_code(rc),
               "Microsoft.SharePoint.SPException", why);
+        r->counters.objects_processed++; /* done, if not imported */
     }
-    r->counters.objects_processed++;
     free(vs);
     free(ws);
 }
@@ -551,12 +591,11 @@ static void import_folder(struct run *r, struct spm_import *imp, const struct pa
         events_count_object(&r->counters, EVENTS_SPFOLDER, 0, 0);
         log_line(r, &r->log, "Progress", "Folder", o->url, "Imported.");
     } else {
-        issue(r, EVENTS_ERROR, "Folder", o->url, id, PACKAGE_E_INVALIDARG,
+        issue(r, EVENTS_ERROR, "Folder", o->url, id, spm_error_code(rc),
               "Microsoft.SharePoint.SPException",
-              rc == SPM_BAD_NAME ? "The folder name or path breaks SharePoint's rules."
-                                 : "The folder could not be imported.");
+              spm_error_text(rc, "The folder could not be imported."));
+        r->counters.objects_processed++; /* done, if not imported */
     }
-    r->counters.objects_processed++;
 }
 
 /* Writes Import-<job>-<attempt>.<ext> into the manifest container (encrypted for encrypted
@@ -651,6 +690,10 @@ static void run_job(struct job *j)
     if (pkg->n_fatal)
         goto end;
     r.counters.expected_objects = pkg->n_objects;
+    for (size_t i = 0; i < pkg->n_objects; i++)
+        for (size_t v = 0; v < pkg->objects[i].n_versions; v++)
+            if (pkg->objects[i].versions[v].file_size > 0)
+                r.counters.expected_bytes += (uint64_t)pkg->objects[i].versions[v].file_size;
     imp = spm_import_begin(list.id, j->uuid);
     if (!imp) {
         snprintf(why, sizeof why, "The import could not start.");

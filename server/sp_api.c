@@ -87,6 +87,31 @@ static char *api_uri(struct http_request *req, const struct spm_site *s, const c
     return u;
 }
 
+static bool wants_expand(struct http_request *req, const char *what)
+{
+    const char *e = query_get(&req->query, "$expand");
+    if (!e)
+        return false;
+    size_t n = strlen(what);
+    for (const char *p = e; (p = strcasestr(p, what)); p += n)
+        if ((p == e || p[-1] == ',') && (p[n] == '\0' || p[n] == ',' || p[n] == '/'))
+            return true;
+    return false;
+}
+
+/* The web's root folder (not an item of any library). */
+static cJSON *web_root_folder_json(const struct spm_site *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "Exists", true);
+    cJSON_AddStringToObject(o, "Name", "");
+    cJSON_AddStringToObject(o, "ServerRelativeUrl", s->url);
+    cJSON_AddStringToObject(o, "UniqueId", s->root_folder_uuid);
+    add_time(o, "TimeCreated", s->created_ms);
+    add_time(o, "TimeLastModified", s->created_ms);
+    return o;
+}
+
 static cJSON *web_json(struct http_request *req, const struct spm_site *s)
 {
     cJSON *o = cJSON_CreateObject();
@@ -98,6 +123,8 @@ static cJSON *web_json(struct http_request *req, const struct spm_site *s)
     cJSON_AddStringToObject(o, "ServerRelativeUrl", s->url);
     add_time(o, "Created", s->created_ms);
     cJSON_AddNumberToObject(o, "UIVersion", 15);
+    if (wants_expand(req, "RootFolder"))
+        cJSON_AddItemToObject(o, "RootFolder", web_root_folder_json(s));
     free(full);
     free(b);
     return o;
@@ -157,18 +184,6 @@ static cJSON *user_json(int64_t id)
     }
     spm_user_finish(&u);
     return o;
-}
-
-static bool wants_expand(struct http_request *req, const char *what)
-{
-    const char *e = query_get(&req->query, "$expand");
-    if (!e)
-        return false;
-    size_t n = strlen(what);
-    for (const char *p = e; (p = strcasestr(p, what)); p += n)
-        if ((p == e || p[-1] == ',') && (p[n] == '\0' || p[n] == ',' || p[n] == '/'))
-            return true;
-    return false;
 }
 
 static cJSON *item_json(struct http_request *req, const struct spm_item *i)
@@ -413,10 +428,23 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
     spm_list_items(l->id, after, top, collect_item, &col);
     if (col.count == top) {
         /* Tell the client where to continue, as SharePoint's __next does. */
+        /* The next page keeps every option of this one but the position. */
+        struct strbuf q;
+        strbuf_init(&q, 0);
+        for (size_t i = 0; i < req->query.n; i++) {
+            const char *n = req->query.pairs[i].name;
+            if (strcasecmp(n, "$skiptoken") == 0 || strcasecmp(n, "$top") == 0)
+                continue;
+            char *en = query_encode(n), *ev = query_encode(req->query.pairs[i].value);
+            strbuf_printf(&q, "&%s=%s", en, ev);
+            free(en);
+            free(ev);
+        }
         char *tail =
             xasprintf("Web/Lists(guid'%s')/Items?%%24skiptoken=Paged%%3DTRUE%%26p_ID%%3D%d&"
-                      "%%24top=%u",
-                      l->uuid, col.last, top);
+                      "%%24top=%u%s",
+                      l->uuid, col.last, top, q.data ? q.data : "");
+        strbuf_finish(&q);
         char *next = api_uri(req, &c->site, tail);
         enum odata_mode m = odata_mode(req);
         cJSON *root = cJSON_CreateObject();
@@ -507,6 +535,10 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
         char *uri = api_uri(req, &c->site, "Web");
         odata_entity(req, 200, "SP.Web", uri, web_json(req, &c->site));
         free(uri);
+        return;
+    }
+    if (seg_is(p, at, "RootFolder") && at + 1 == p->n) {
+        odata_entity(req, 200, "SP.Folder", NULL, web_root_folder_json(&c->site));
         return;
     }
     if (seg_is(p, at, "Lists") && !p->seg[at].has_parens && at + 1 == p->n) {
