@@ -5,6 +5,7 @@
  * refusal with Azure's code and detail. It does not know what the operations do.
  */
 #include "auth_azure.h"
+#include "lifecycle.h"
 #include "azure_reply.h"
 #include "clock.h"
 #include "crypto.h"
@@ -22,6 +23,9 @@ static void refuse(struct http_request *req, unsigned status, const char *code, 
 {
     log_info("auth: refused %s %s: %s%s%s", req->method, req->raw_path, code, detail ? ": " : "",
              detail ? detail : "");
+    char *why = xasprintf("%u %s%s%s", status, code, detail ? ": " : "", detail ? detail : "");
+    lifecycle_audit("refused", req->raw_path, why); /* the path without its query: no SAS */
+    free(why);
     azure_error(req, status, code, NULL, detail ? "AuthenticationErrorDetail" : NULL, detail);
 }
 

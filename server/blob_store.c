@@ -281,6 +281,48 @@ int bstore_container_delete(const char *account, const char *name)
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }
 
+int bstore_container_delink(const char *account, const char *name, const char *trash)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    struct bstore_container c = {0};
+    int rc = container_row(d, account, name, &c);
+    if (rc == BSTORE_NO_CONTAINER) {
+        bstore_container_finish(&c);
+        db_write_end(d, false);
+        db_release(d);
+        return BSTORE_OK;
+    }
+    int64_t now = clock_now_ms();
+    char etag[BSTORE_ETAG_LEN];
+    new_etag(now, etag);
+    sqlite3_stmt *st = db_stmt(d, "INSERT OR IGNORE INTO containers (account, name, created_ms, "
+                                  "modified_ms, etag, metadata) VALUES (?1, ?2, ?3, ?3, ?4, '{}')");
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, trash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
+    if (rc == BSTORE_OK && db_exec_stmt(d, st) < 0)
+        rc = BSTORE_INTERNAL;
+    static const char *moves[] = {
+        "UPDATE blobs SET container_id = (SELECT id FROM containers WHERE account = ?1 AND "
+        "name = ?2) WHERE container_id = ?3",
+        "UPDATE blocks SET container_id = (SELECT id FROM containers WHERE account = ?1 AND "
+        "name = ?2) WHERE container_id = ?3"};
+    for (size_t i = 0; i < 2 && rc == BSTORE_OK; i++) {
+        sqlite3_stmt *mv = db_stmt(d, moves[i]);
+        sqlite3_bind_text(mv, 1, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(mv, 2, trash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(mv, 3, c.id);
+        if (db_exec_stmt(d, mv) < 0)
+            rc = BSTORE_INTERNAL;
+    }
+    bstore_container_finish(&c);
+    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    db_release(d);
+    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
 int bstore_container_list(const char *account, const char *prefix, const char *marker, unsigned max,
                           void (*fn)(void *ctx, const char *name, const struct bstore_container *c),
                           void *ctx, char **next)

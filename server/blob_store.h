@@ -84,6 +84,13 @@ int bstore_container_set_metadata(const char *account, const char *name, const c
                                   struct bstore_container *out);
 /* Removes the container, its blobs and blocks; their extents go when unreferenced. */
 int bstore_container_delete(const char *account, const char *name);
+/*
+ * De-links a container's data in one transaction: its blobs and uncommitted blocks move to a
+ * new container named trash (same account), so reads of the container answer 404 at once
+ * while the bytes stay on disk until trash is deleted. BSTORE_OK (also when there is no such
+ * container), or an error; a failure leaves both as they were.
+ */
+int bstore_container_delink(const char *account, const char *name, const char *trash);
 /* Calls fn for each container of account whose name starts with prefix and sorts after
  * marker, at most max; *next gets the name to continue from (owned) or NULL. */
 int bstore_container_list(const char *account, const char *prefix, const char *marker, unsigned max,

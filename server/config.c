@@ -177,8 +177,14 @@ static int load_file(struct config *cfg, const char *path)
             if (!strcmp(settings[i].json, it->string))
                 s = &settings[i];
         if (!s) {
-            if (!strcmp(it->string, "policies"))
-                continue; /* read by the lifecycle module */
+            if (!strcmp(it->string, "policies")) {
+                char why[200];
+                if (policy_parse(&cfg->policy, it, why, sizeof why) == 0)
+                    continue;
+                fprintf(stderr, "spmigd: %s in %s\n", why, path);
+                rc = -1;
+                break;
+            }
             fprintf(stderr, "spmigd: unknown setting \"%s\" in %s\n", it->string, path);
             rc = -1;
             break;
@@ -235,6 +241,7 @@ int config_load(struct config *cfg, int argc, char **argv)
     cfg->max_connections = 256;
     cfg->connection_timeout = 30;
     cfg->log_level = LOG_WARN;
+    policy_defaults(&cfg->policy);
 
     /* First pass: --help, --version and --config, which decide what else is read. */
     const char *config_file = getenv("SPMIG_CONFIG");

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "policy.h"
+
 struct config {
     char *host;
     uint16_t sp_port, blob_port, queue_port;
@@ -23,7 +25,8 @@ struct config {
     int64_t clock_offset_ms;
     uint64_t seed;
     bool has_seed;
-    int log_level; /* enum log_level */
+    int log_level;        /* enum log_level */
+    struct policy policy; /* --config "policies", validated */
 };
 
 /*

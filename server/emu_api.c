@@ -1,12 +1,20 @@
 /*
- * emu_api.c: /_emu, the emulator's own controls: GET health, GET/POST sites, POST users.
+ * emu_api.c: /_emu, the emulator's own controls: GET health, GET/POST sites, POST users,
+ * faults, GET/POST clock, GET containers (lifecycle schedules), GET audit.
  * Everything but health needs an admin token. Answers are plain JSON (no OData wrapping);
  * errors use the SharePoint error body.
  */
 #include "emu_api.h"
+#include "clock.h"
 #include "faults.h"
+#include "lifecycle.h"
 #include "odata.h"
+#include "query.h"
+#include "timefmt.h"
 #include "xmalloc.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +158,79 @@ static void faults(struct http_request *req, cJSON *body)
     }
 }
 
+static cJSON *clock_json(void)
+{
+    char t[TIMEFMT_BUF];
+    int64_t now = clock_now_ms(), off = clock_offset_ms();
+    timefmt_iso8601(now, t);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "now", t);
+    cJSON_AddNumberToObject(o, "nowMs", (double)now);
+    char d[48];
+    snprintf(d, sizeof d, "PT%" PRId64 ".%03" PRId64 "S", off / 1000, off % 1000);
+    cJSON_AddStringToObject(o, "offset", d);
+    cJSON_AddNumberToObject(o, "offsetMs", (double)off);
+    cJSON_AddNumberToObject(o, "deadlinesDue", (double)lifecycle_due_count());
+    return o;
+}
+
+static void clock_move(struct http_request *req, cJSON *body)
+{
+    const char *adv = body_str(body, "advance");
+    const char *set = body_str(body, "set");
+    int64_t ms, offset;
+    if ((adv != NULL) == (set != NULL)) {
+        odata_bad_argument(req, "Send {\"advance\":\"P3DT1S\"} or "
+                                "{\"set\":\"2026-12-01T00:00:00Z\"}.");
+        return;
+    }
+    if (adv) {
+        if (adv[0] == '-' || timefmt_parse_duration(adv, &ms) < 0 || ms < 0) {
+            odata_bad_argument(req, "\"advance\" must be a positive ISO 8601 duration such as "
+                                    "P3DT1S (the clock never moves backwards).");
+            return;
+        }
+        offset = clock_offset_ms() + ms;
+    } else {
+        if (timefmt_parse_iso8601(set, &ms) < 0) {
+            odata_bad_argument(req, "\"set\" must be an RFC 3339 time such as "
+                                    "2026-12-01T00:00:00Z.");
+            return;
+        }
+        offset = ms - clock_real_ms();
+    }
+    if (offset < clock_offset_ms() || lifecycle_clock_set_offset(offset) < 0) {
+        odata_error(req, 409, -2147024809, "System.ArgumentException",
+                    "The emulator clock cannot move backwards: choose a time after the "
+                    "current emulator time (GET /_emu/clock).");
+        return;
+    }
+    reply(req, 200, clock_json());
+}
+
+static void clock_route(struct http_request *req, cJSON *body)
+{
+    if (strcmp(req->method, "GET") == 0)
+        reply(req, 200, clock_json());
+    else if (strcmp(req->method, "POST") == 0)
+        clock_move(req, body);
+    else
+        odata_error(req, 405, -2147024809, "System.ArgumentException", "Use GET or POST.");
+}
+
+static void audit_route(struct http_request *req)
+{
+    const char *top = query_get(&req->query, "top");
+    if (!top)
+        top = query_get(&req->query, "$top");
+    const char *skip = query_get(&req->query, "skiptoken");
+    if (!skip)
+        skip = query_get(&req->query, "$skiptoken");
+    unsigned long n = top ? strtoul(top, NULL, 10) : 100;
+    long long from = skip ? strtoll(skip, NULL, 10) : 0;
+    reply(req, 200, lifecycle_audit_json((unsigned)(n > 1000 ? 1000 : n), from));
+}
+
 void emu_api_handle(struct http_request *req, const struct spa_principal *who, cJSON *body)
 {
     const char *what = req->path + 6;
@@ -175,6 +256,12 @@ void emu_api_handle(struct http_request *req, const struct spa_principal *who, c
         users(req, body);
     else if (strcmp(what, "faults") == 0)
         faults(req, body);
+    else if (strcmp(what, "clock") == 0)
+        clock_route(req, body);
+    else if (strcmp(what, "containers") == 0 && strcmp(req->method, "GET") == 0)
+        reply(req, 200, lifecycle_containers_json());
+    else if (strcmp(what, "audit") == 0 && strcmp(req->method, "GET") == 0)
+        audit_route(req);
     else
         odata_not_found(req, "No such emulator control.");
 }

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "import_job.h"
 #include "jobs.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "queue_api.h"
 #include "sp_api.h"
@@ -178,6 +179,10 @@ int main(int argc, char **argv)
         goto out_db;
     }
     workers = true;
+    if (lifecycle_start(&cfg.policy, cfg.has_seed, cfg.seed) < 0) {
+        free(token_file);
+        goto out_listeners;
+    }
 
     /* Storage first: the SharePoint listener hands out their URLs. */
     blob = http_server_create(cfg.host, cfg.blob_port, &blob_api_ops, cfg.max_connections,
@@ -227,6 +232,7 @@ out_listeners:
     http_server_destroy(sp);
     http_server_destroy(blob);
     http_server_destroy(queue);
+    lifecycle_stop();
     if (workers)
         import_job_stop();
 out_db:

@@ -14,6 +14,7 @@
 #include "hex.h"
 #include "import_job.h"
 #include "jobs.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "odata.h"
 #include "queue_store.h"
@@ -27,9 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define KEY_TTL_MS            (3LL * 24 * 3600 * 1000)  /* container SAS: 3 days */
-#define QUEUE_TTL_MS          (21LL * 24 * 3600 * 1000) /* queue SAS: 21 days */
-#define PROGRESS_KEEP_MS      (4LL * 24 * 3600 * 1000)  /* event log after the job ends */
+/* Lifetimes (key TTL, queue SAS, progress retention) come from lifecycle_policy(). */
 #define PROVISION_SAS_VERSION "2018-03-28"
 
 /* "<kind>-<n>-<yyyymmdd of expiry>-<32 hex>", the shape of the real names. */
@@ -65,6 +64,7 @@ static bool require_manager(struct http_request *req, struct sp_call *c)
     if (spa_can_manage_site(&c->who, c->site.id))
         return true;
     log_info("migration: %s may not manage %s", c->who.login, c->site.url);
+    lifecycle_audit("refused", c->site.url, "403: the user may not manage the site");
     odata_access_denied(req);
     return false;
 }
@@ -82,6 +82,8 @@ static int provision_one(bool queue, int64_t site_id, int64_t now, int64_t expir
         new_name(queue ? 2 : 0, expiry, name);
         if (jobs_provisioned_add(name, queue ? "queue" : "container", site_id, now, expiry) < 0)
             continue; /* used before (or a clash): draw again */
+        if (lifecycle_schedule(name, queue, now, expiry) < 0)
+            return -1;
         if (queue) {
             bool created;
             return qstore_queue_create(ACCOUNTS_INTERNAL, name, NULL, &created) == QSTORE_OK ? 0
@@ -102,7 +104,7 @@ static void provision_containers(struct http_request *req, struct sp_call *c)
 {
     if (!require_manager(req, c))
         return;
-    int64_t now = clock_now_ms(), expiry = now + KEY_TTL_MS;
+    int64_t now = clock_now_ms(), expiry = now + lifecycle_policy()->key_ttl_ms;
     char data[64], meta[64];
     if (provision_one(false, c->site.id, now, expiry, data) < 0 ||
         provision_one(false, c->site.id, now, expiry, meta) < 0) {
@@ -135,7 +137,7 @@ static void provision_queue(struct http_request *req, struct sp_call *c)
 {
     if (!require_manager(req, c))
         return;
-    int64_t now = clock_now_ms(), expiry = now + QUEUE_TTL_MS;
+    int64_t now = clock_now_ms(), expiry = now + lifecycle_policy()->queue_sas_ttl_ms;
     char name[64];
     if (provision_one(true, c->site.id, now, expiry, name) < 0) {
         internal_error(req, "The migration queue could not be provisioned.");
@@ -308,6 +310,7 @@ static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
         target_finish(&tq);
         crypto_wipe(key, sizeof key);
         log_info("migration: job refused for %s: %s", c->site.url, why);
+        lifecycle_audit("refused", c->site.url, why);
         odata_bad_argument(req, why);
         return;
     }
@@ -334,6 +337,7 @@ static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
         return;
     }
     log_info("migration: job %s queued for %s", j.uuid, c->site.url);
+    lifecycle_audit("job", j.uuid, c->site.url);
     import_job_queued(&j);
     odata_result(req, encrypted ? "CreateMigrationJobEncrypted" : "CreateMigrationJob", NULL,
                  cJSON_CreateString(j.uuid));
@@ -392,7 +396,8 @@ static void job_progress(struct http_request *req, struct sp_call *c)
         odata_error(req, 500, -2147213145, "Microsoft.SharePoint.SPException", "Job not found");
         return;
     }
-    if (j.state == JOB_ENDED && clock_now_ms() > j.ended_ms + PROGRESS_KEEP_MS) {
+    if (j.state == JOB_ENDED &&
+        clock_now_ms() > j.ended_ms + lifecycle_policy()->progress_keep_ms) {
         job_finish(&j);
         odata_error(req, 500, -2147213146, "Microsoft.SharePoint.SPException",
                     "Job status expired");

@@ -5,6 +5,7 @@
  * from sp_model. It keeps no state between requests.
  */
 #include "sp_api.h"
+#include "lifecycle.h"
 #include "clock.h"
 #include "emu_api.h"
 #include "faults.h"
@@ -498,6 +499,7 @@ static void list_route(struct http_request *req, struct sp_call *c, const struct
 static void create_list(struct http_request *req, struct sp_call *c)
 {
     if (!spa_can_manage_site(&c->who, c->site.id)) {
+        lifecycle_audit("refused", c->site.url, "403: the user may not manage the site");
         odata_access_denied(req);
         return;
     }
@@ -704,6 +706,7 @@ static void api_call(struct http_request *req, const struct spa_principal *who, 
         return;
     }
     if (!spa_can_read_site(who, c.site.id)) {
+        lifecycle_audit("refused", c.site.url, "403: the user may not read the site");
         odata_access_denied(req);
         spm_site_finish(&c.site);
         return;
@@ -771,6 +774,8 @@ static void sp_finish(struct http_request *req)
     } else if (auth != SPA_OK) {
         log_info("sp: refused %s %s: %s", req->method, path,
                  auth == SPA_NO_TOKEN ? "no bearer token" : "unknown token");
+        lifecycle_audit("refused", path,
+                        auth == SPA_NO_TOKEN ? "401: no bearer token" : "401: unknown token");
         odata_error(req, 401, -2147024891, "System.UnauthorizedAccessException",
                     "Access denied. Send a valid bearer token (Authorization: Bearer ...).");
         http_set_header(req, "WWW-Authenticate", "Bearer realm=\"spmigd\"");

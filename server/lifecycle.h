@@ -1,0 +1,47 @@
+/*
+ * lifecycle.h: what time does to provisioned containers and queues. Each one gets a schedule
+ * at provisioning (key expiry, data de-link, removal of the soft-deleted bytes, purge) kept
+ * as rows of a deadlines table; a sweeper thread applies every deadline the emulator clock
+ * has passed. Also the audit log and moving the clock (persisted, forward only).
+ */
+#ifndef SPMIG_LIFECYCLE_H
+#define SPMIG_LIFECYCLE_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+/* Takes the policies and seed (copied) and starts the sweeper, which first catches up with
+ * every deadline already due. 0 or -1. */
+int lifecycle_start(const struct policy *p, bool has_seed, uint64_t seed);
+void lifecycle_stop(void);
+/* The policies in force (defaults before lifecycle_start). */
+const struct policy *lifecycle_policy(void);
+
+/* Draws the schedule of a freshly provisioned name (its provisioned row exists), records it
+ * and its deadlines, and audits the provision. 0 or -1. */
+int lifecycle_schedule(const char *name, bool queue, int64_t created_ms, int64_t key_expiry_ms);
+
+/* Appends to the audit log at emulator time. Never logs secrets: callers pass names and
+ * reasons only. Failures are logged and otherwise ignored. */
+void lifecycle_audit(const char *kind, const char *subject, const char *detail);
+
+/* Moves the clock to offset (ms), persists it and wakes the sweeper. -1 if it would move
+ * the clock backwards or cannot be persisted. */
+int lifecycle_clock_set_offset(int64_t offset_ms);
+
+/* Applies at most max deadlines due now; returns how many (or -1). The sweeper's step. */
+int lifecycle_sweep(unsigned max);
+/* Deadlines due now and not applied yet. */
+int64_t lifecycle_due_count(void);
+
+/* {"containers":[...]} every provisioned name with its schedule and state. Caller frees. */
+cJSON *lifecycle_containers_json(void);
+/* {"value":[...],"nextSkipToken":...} newest first, at most top, ids below skiptoken (0:
+ * from the newest). Caller frees. */
+cJSON *lifecycle_audit_json(unsigned top, int64_t skiptoken);
+
+#endif
