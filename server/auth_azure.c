@@ -219,6 +219,7 @@ bool auth_azure_check(struct http_request *req, const struct account *acct, stru
     if (sas_present(&req->query))
         return check_sas(req, acct, need);
     log_info("auth: refused %s %s: no credentials", req->method, req->raw_path);
+    lifecycle_audit("refused", req->raw_path, "401 NoAuthenticationInformation");
     azure_error(req, 401, "NoAuthenticationInformation",
                 "Server failed to authenticate the request. Please refer to the information in "
                 "the www-authenticate header.",
