@@ -166,8 +166,9 @@ static cJSON *clock_json(void)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "now", t);
     cJSON_AddNumberToObject(o, "nowMs", (double)now);
-    char d[48];
-    snprintf(d, sizeof d, "PT%" PRId64 ".%03" PRId64 "S", off / 1000, off % 1000);
+    char d[64]; /* P<days>DT<h>H<m>M<s>.<ms>S */
+    snprintf(d, sizeof d, "P%" PRId64 "DT%" PRId64 "H%" PRId64 "M%" PRId64 ".%03" PRId64 "S",
+             off / 86400000, off / 3600000 % 24, off / 60000 % 60, off / 1000 % 60, off % 1000);
     cJSON_AddStringToObject(o, "offset", d);
     cJSON_AddNumberToObject(o, "offsetMs", (double)off);
     cJSON_AddNumberToObject(o, "deadlinesDue", (double)lifecycle_due_count());
@@ -242,11 +243,13 @@ void emu_api_handle(struct http_request *req, const struct spa_principal *who, c
         return;
     }
     if (!who) {
+        lifecycle_audit("refused", req->path, "401: no admin token");
         odata_error(req, 401, -2147024891, "System.UnauthorizedAccessException",
                     "Access denied. Send the admin token (Authorization: Bearer ...).");
         return;
     }
     if (!spa_is_admin(who)) {
+        lifecycle_audit("refused", req->path, "403: not an admin");
         odata_access_denied(req);
         return;
     }

@@ -115,6 +115,7 @@ class ClockTest(LifecycleCase):
         self.assertEqual(c0['offsetMs'], 0)
         c1 = self.lc.emu('POST', 'clock', {'advance': 'P3DT1S'})
         self.assertEqual(c1['offsetMs'], (3 * DAY + 1) * 1000)
+        self.assertEqual(c1['offset'], 'P3DT0H0M1.000S')
         with self.assertRaises(mt.SpError) as e:
             self.lc.emu('POST', 'clock', {'set': '2020-01-01T00:00:00Z'})
         self.assertEqual(e.exception.status, 409)
@@ -127,6 +128,8 @@ class ClockTest(LifecycleCase):
         self.assertGreater(c2['offsetMs'], c1['offsetMs'])
         r = mt.http_call('GET', self.lc.server.sp + '/_emu/clock')
         self.assertEqual(r.status, 401)
+        self.assertTrue([a for a in self.lc.audit() if a['kind'] == 'refused' and
+                         a['subject'] == '/_emu/clock' and a['detail'].startswith('401')])
         # Persisted: a restart keeps the offset.
         self.lc.server.restart()
         self.assertGreaterEqual(self.lc.emu('GET', 'clock')['offsetMs'], c2['offsetMs'])
