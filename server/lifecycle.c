@@ -294,14 +294,16 @@ int lifecycle_sweep(unsigned max)
     }
     sqlite3_reset(st);
     db_release(d);
+    int applied = 0;
     for (size_t i = 0; i < n; i++) {
         done[i] = apply_store(&u[i]) == 0;
+        applied += done[i];
         if (!done[i])
             log_warn("lifecycle: deadline %d of %s failed; retrying later", u[i].action, u[i].name);
     }
     if (n && record_batch(u, n, done) < 0)
         return -1;
-    return (int)n;
+    return applied; /* a full batch that failed does not make the sweeper spin */
 }
 
 int64_t lifecycle_due_count(void)

@@ -33,7 +33,8 @@ void lifecycle_audit(const char *kind, const char *subject, const char *detail);
  * the clock backwards or cannot be persisted. */
 int lifecycle_clock_set_offset(int64_t offset_ms);
 
-/* Applies at most max deadlines due now; returns how many (or -1). The sweeper's step. */
+/* Applies at most max (capped at 256) deadlines due now; returns how many were applied (a
+ * failed one stays for a later sweep), or -1. The sweeper's step. */
 int lifecycle_sweep(unsigned max);
 /* Deadlines due now and not applied yet. */
 int64_t lifecycle_due_count(void);
