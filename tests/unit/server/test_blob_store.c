@@ -15,24 +15,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store_fixture.h"
 #include "blob_store.h"
 #include "clock.h"
 #include "db.h"
 #include "store_files.h"
 #include "xmalloc.h"
 
-static char dir[64];
+static char dir[FIXTURE_DIR_LEN];
 static int64_t cid;
 
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/spmig-test-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char *db = xasprintf("%s/spmig.db", dir);
-    assert_int_equal(db_open(db, false), 0);
-    free(db);
-    assert_int_equal(store_files_init(dir, false), 0);
+    fixture_open(dir);
     struct bstore_container c = {0};
     assert_int_equal(bstore_container_create("acct", "box", NULL, &c), BSTORE_OK);
     cid = c.id;
@@ -43,11 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    db_close();
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    fixture_close(dir);
     return 0;
 }
 
@@ -81,20 +73,7 @@ static char *read_all(const char *name, const char *snapshot)
 
 static int count_extent_files(void)
 {
-    int n = 0;
-    for (int i = 0; i < 256; i++) {
-        char sub[128];
-        snprintf(sub, sizeof sub, "%s/blobs/%02x", dir, i);
-        DIR *d = opendir(sub);
-        if (!d)
-            continue;
-        struct dirent *e;
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.')
-                n++;
-        closedir(d);
-    }
-    return n;
+    return fixture_count_extents(dir);
 }
 
 static void test_put_and_read(void **state)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_fixture.h"
 #include "accounts.h"
 #include "blob_store.h"
 #include "clock.h"
@@ -22,28 +23,19 @@
 
 #define DAY POLICY_DAY_MS
 
-static char dir[64];
+static char dir[FIXTURE_DIR_LEN];
 
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/spmig-lctest-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char *db = xasprintf("%s/spmig.db", dir);
-    assert_int_equal(db_open(db, false), 0);
-    free(db);
-    assert_int_equal(store_files_init(dir, false), 0);
+    fixture_open(dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    db_close();
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    fixture_close(dir);
     return 0;
 }
 

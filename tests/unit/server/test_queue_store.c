@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_fixture.h"
 #include "clock.h"
 #include "db.h"
 #include "queue_store.h"
@@ -21,16 +22,12 @@
 
 #define ACCT "acct"
 
-static char dir[64];
+static char dir[FIXTURE_DIR_LEN];
 
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/spmig-qtest-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char *db = xasprintf("%s/spmig.db", dir);
-    assert_int_equal(db_open(db, false), 0);
-    free(db);
+    fixture_open(dir);
     bool created;
     assert_int_equal(qstore_queue_create(ACCT, "jobs", NULL, &created), QSTORE_OK);
     assert_true(created);
@@ -40,11 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    db_close();
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    fixture_close(dir);
     return 0;
 }
 

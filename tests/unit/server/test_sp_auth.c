@@ -15,24 +15,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store_fixture.h"
 #include "db.h"
 #include "sp_auth.h"
 #include "sp_model.h"
 #include "store_files.h"
 #include "xmalloc.h"
 
-static char dir[64];
+static char dir[FIXTURE_DIR_LEN];
 static char token_file[128];
 
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/spmig-test-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char *db = xasprintf("%s/spmig.db", dir);
-    assert_int_equal(db_open(db, false), 0);
-    free(db);
-    assert_int_equal(store_files_init(dir, false), 0);
+    fixture_open(dir);
     snprintf(token_file, sizeof token_file, "%s/admin-token", dir);
     return 0;
 }
@@ -40,11 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    db_close();
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    fixture_close(dir);
     return 0;
 }
 

@@ -19,25 +19,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store_fixture.h"
 #include "db.h"
 #include "extents.h"
 #include "sp_model.h"
 #include "store_files.h"
 #include "xmalloc.h"
 
-static char dir[64];
+static char dir[FIXTURE_DIR_LEN];
 static struct spm_site root_site;
 static struct spm_list docs;
 
 static int setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/spmig-test-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char *db = xasprintf("%s/spmig.db", dir);
-    assert_int_equal(db_open(db, false), 0);
-    free(db);
-    assert_int_equal(store_files_init(dir, false), 0);
+    fixture_open(dir);
     assert_int_equal(spm_init("contoso"), 0);
     assert_int_equal(spm_site_get("/", &root_site), SPM_OK);
     assert_int_equal(spm_list_by_title(root_site.id, "Documents", &docs), SPM_OK);
@@ -49,30 +45,13 @@ static int teardown(void **state)
     (void)state;
     spm_site_finish(&root_site);
     spm_list_finish(&docs);
-    db_close();
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    fixture_close(dir);
     return 0;
 }
 
 static int count_extent_files(void)
 {
-    int n = 0;
-    for (int i = 0; i < 256; i++) {
-        char sub[128];
-        snprintf(sub, sizeof sub, "%s/blobs/%02x", dir, i);
-        DIR *d = opendir(sub);
-        if (!d)
-            continue;
-        struct dirent *e;
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.')
-                n++;
-        closedir(d);
-    }
-    return n;
+    return fixture_count_extents(dir);
 }
 
 /* A closed extent file holding data. */

@@ -1,0 +1,18 @@
+/*
+ * store_fixture.h: what every server unit test needs around a real store: a fresh temporary
+ * data dir with its database and extent folders, its removal, and a count of extent files.
+ */
+#ifndef SPMIG_STORE_FIXTURE_H
+#define SPMIG_STORE_FIXTURE_H
+
+#define FIXTURE_DIR_LEN 64
+
+/* Makes a temp dir, opens its database (schema applied) and extent folders; fails the test
+ * on any error. dir receives the path. */
+void fixture_open(char dir[FIXTURE_DIR_LEN]);
+/* Closes the database and removes the dir. */
+void fixture_close(const char *dir);
+/* How many extent files the dir holds. */
+int fixture_count_extents(const char *dir);
+
+#endif
