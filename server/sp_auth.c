@@ -69,6 +69,8 @@ static void token_new(char out[SPA_TOKEN_LEN])
     crypto_wipe(raw, sizeof raw);
     while (n && b64[n - 1] == '=')
         n--;
+    if (n > SPA_TOKEN_LEN - 1) /* never: 32 bytes make 43 characters; tells the compiler so */
+        n = SPA_TOKEN_LEN - 1;
     for (size_t i = 0; i < n; i++)
         out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
     out[n] = '\0';
