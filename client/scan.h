@@ -1,0 +1,101 @@
+/*
+ * scan.h: walks a source folder (the "file share") and judges every entry against the rules
+ * SharePoint puts on names and paths (SPEC section 9, migration-manager.md section 3): what
+ * can be migrated, what is filtered out, and what fails, with Migration Manager's error codes
+ * and messages. The walk streams: entries go to a callback, folders before their contents and
+ * names in byte order within a folder, so memory grows with depth, not with the share's size.
+ * Reading file contents, packaging and uploading are not here.
+ */
+#ifndef SPMIG_SCAN_H
+#define SPMIG_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCAN_MAX_FILE_SIZE (250LL << 30) /* 250 GiB: the Migration API's cap */
+#define SCAN_MAX_PATH      400           /* characters of the decoded destination path */
+
+/* What the scan decided for an entry. SCAN_OK and the warnings are migrated. */
+enum scan_verdict {
+    SCAN_OK,
+    SCAN_WARN_EMPTY,      /* a 0-byte file: migrated, reported */
+    SCAN_FILTERED_HIDDEN, /* a hidden entry (name starts with '.') and skip_hidden is set */
+    SCAN_FILTERED_SYSTEM, /* Thumbs.db, .DS_Store and the like: never migrated */
+    SCAN_FAIL_INVALID_CHARS,
+    SCAN_FAIL_SPACES,     /* leading or trailing space in the name */
+    SCAN_FAIL_RESERVED,   /* .lock, CON, PRN, AUX, NUL, COM0-9, LPT0-9 (with or without an
+                             extension), desktop.ini, _vti_ anywhere, a ~$ prefix */
+    SCAN_FAIL_PATH_TOO_LONG,
+    SCAN_FAIL_TOO_LARGE,
+    SCAN_FAIL_SYMLINK,    /* a symbolic link: not followed, not migrated */
+    SCAN_FAIL_SPECIAL,    /* a device, FIFO or socket */
+    SCAN_FAIL_UNREADABLE, /* no read access (a folder: its contents are not walked) */
+    SCAN_FAIL_PARENT,     /* under a folder that failed: not migrated */
+    SCAN_VERDICTS
+};
+
+enum scan_kind { SCAN_FILE, SCAN_FOLDER };
+
+struct scan_entry {
+    enum scan_kind kind;
+    const char *rel;  /* path under the source root, '/'-separated, no leading '/' */
+    const char *name; /* the last component of rel */
+    int depth;        /* 1 for the root's children */
+    int64_t size;     /* files: bytes; folders: 0 */
+    int64_t mtime_ns; /* modification time, ns since the epoch */
+    int64_t ctime_ns; /* birth time when the file system gives it, else the earliest of
+                         mtime and ctime */
+    uint32_t uid;     /* owner */
+    enum scan_verdict verdict;
+};
+
+struct scan_options {
+    /* The destination path the entries go under, server-relative and decoded, as in
+     * "/sites/hr/Shared Documents/Imported": its length counts toward SCAN_MAX_PATH. NULL or
+     * "" for none. */
+    const char *dest_prefix;
+    bool skip_hidden;
+};
+
+/* Totals of a scan, as ScanSummary reports them. */
+struct scan_totals {
+    uint64_t files, folders;      /* every entry seen (the root not counted) */
+    uint64_t bytes;               /* of all files seen */
+    uint64_t files_to_migrate, folders_to_migrate, bytes_to_migrate;
+    uint64_t files_failed, folders_failed; /* SCAN_FAIL_* */
+    uint64_t filtered;                     /* SCAN_FILTERED_* */
+    uint64_t warnings;                     /* SCAN_WARN_* */
+    size_t max_path;                       /* longest destination path, in characters */
+};
+
+/* Called for every entry, in walk order; return non-zero to stop the walk (scan_walk then
+ * returns that value). The entry and its strings live until the callback returns. */
+typedef int (*scan_fn)(void *ctx, const struct scan_entry *e);
+
+/*
+ * Walks root (a folder; symlinks under it are reported, never followed; the root itself may
+ * be a symlink to a folder). totals (may be NULL) is filled in. Returns 0 when the walk
+ * finished, the callback's non-zero value when it stopped the walk, or -1 when root cannot be
+ * opened as a folder (errno set).
+ */
+int scan_walk(const char *root, const struct scan_options *opt, scan_fn fn, void *ctx,
+              struct scan_totals *totals);
+
+/* The verdict for a name alone (the character and reserved-name rules), for one component. */
+enum scan_verdict scan_check_name(const char *name);
+
+/* Whether a verdict means the entry is migrated (SCAN_OK or a warning). */
+bool scan_migrates(enum scan_verdict v);
+/* Whether it is a filter (counted as filtered out, not failed). */
+bool scan_filtered(enum scan_verdict v);
+
+/* Migration Manager's error code ("0x0111000B"), "" for SCAN_OK (static strings). */
+const char *scan_error_code(enum scan_verdict v);
+/* A message for reports: "Scan file failure: Target path is too long" (static strings). */
+const char *scan_message(enum scan_verdict v);
+
+/* Number of characters (UTF-8 code points) of s. */
+size_t scan_utf8_chars(const char *s);
+
+#endif
