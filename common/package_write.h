@@ -48,9 +48,9 @@ struct pkgw_object {
     int author, editor;    /* pkgw_user ids */
     int64_t created_ms, modified_ms; /* ms since the epoch, written as UTC xs:dateTime */
     /* Files only (one version, "1.0" when NULL): */
-    const char *blob;      /* FileValue: the content blob's name */
-    int64_t size;          /* FileSize: the plaintext size */
-    bool has_md5;          /* write MD5Hash (base64 of md5, the plaintext's) */
+    const char *blob; /* FileValue: the content blob's name */
+    int64_t size;     /* FileSize: the plaintext size */
+    bool has_md5;     /* write MD5Hash (base64 of md5, the plaintext's) */
     unsigned char md5[16];
     const char *version;
 };
