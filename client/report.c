@@ -368,6 +368,12 @@ static void report_gb(char out[32], uint64_t bytes)
     snprintf(out, 32, "%.2f", (double)bytes / REPORT_GB);
 }
 
+/*
+ * ScanSummary's row from the scan's totals. As in the rest of the set, "items" in a column
+ * that has a "folders" sibling means files: Items with issues = files failed, Items to be
+ * migrated = files to migrate, Total items to be migrated = files and folders. A file share
+ * has no list items (0).
+ */
 static char *report_scan_csv(const struct report *r, const struct scan_totals *t)
 {
     char n[11][24];
@@ -391,6 +397,13 @@ static char *report_scan_csv(const struct report *r, const struct scan_totals *t
     return strbuf_steal(&sb);
 }
 
+/*
+ * SummaryReport's row (SPMT's columns). GB are 2^30 bytes with two decimals; times are UTC in
+ * ISO 8601 ("2026-11-22T12:55:53Z"); Duration is HH:MM:SS with hours past 24 as they come;
+ * GB/hour is migrated GB over the duration (0 for no time); Items not migrated = failed
+ * (skipped items are unchanged, not "not migrated"); GB not migrated = bytes meant to be sent
+ * but not imported. The agent has no SPMT workflow: Workflow ID is "N/A".
+ */
 static char *report_summary_csv(const struct report *r, const struct report_summary *s)
 {
     char tb[24], tgb[32], nfiles[24], mb[24], mgb[32], notgb[32], scanned[24], tomig[24];
@@ -500,6 +513,8 @@ static void report_fclose(struct report *r, FILE *f)
         r->err = errno ? errno : EIO;
 }
 
+/* s NULL closes the item reports without writing the summaries (a run abandoned before it
+ * has anything to summarise). */
 int report_close(struct report *r, const struct report_summary *s)
 {
     if (!r)

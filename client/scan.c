@@ -411,6 +411,22 @@ static int scan_folder(struct scan_walker *w, int fd, struct scan_names *ns, int
 /*
  * Judges one entry of the folder open as dirfd, hands it to the callback and, for a folder
  * that can be read and is not filtered out, walks it. Returns 0 or the callback's stop value.
+ *
+ * The first rule that applies decides, in this order: the system-file filter, the hidden
+ * filter, a failed parent (SCAN_FAIL_PARENT), a failed stat (unreadable, reported as a file),
+ * link, special file, the name rules, the path length, the size cap, read access, 0 bytes.
+ * Filters come first because a filtered entry is never migrated whatever else is wrong with
+ * it. Decisions the header leaves open:
+ *  - Under a failed folder every entry is still walked and reported (SCAN_FAIL_PARENT) with
+ *    its own size, so the reports list what was not migrated; a filtered folder (hidden) is
+ *    not walked at all, and its contents are neither reported nor counted.
+ *  - An unreadable folder's contents cannot be listed, so nothing under it is reported. When
+ *    the folder also failed for its name or path, that verdict is kept. Running out of file
+ *    descriptors (a tree deeper than the limit) makes a folder unreadable the same way.
+ *  - Links, FIFOs, sockets and devices are SCAN_FILE entries of size 0 (a link's own size is
+ *    its target's length, nothing to migrate); an entry that vanished between the listing and
+ *    its stat is skipped.
+ *  - max_path counts every reported entry but the filtered ones.
  */
 static int scan_one(struct scan_walker *w, int dirfd, const char *name, int depth, size_t rel_chars,
                     bool parent_failed)
@@ -505,6 +521,8 @@ static int scan_folder(struct scan_walker *w, int fd, struct scan_names *ns, int
     return 0;
 }
 
+/* When the callback stops the walk, totals hold what was seen up to and including the entry
+ * it stopped at. */
 int scan_walk(const char *root, const struct scan_options *opt, scan_fn fn, void *ctx,
               struct scan_totals *totals)
 {
