@@ -25,29 +25,29 @@ struct report_item {
     const char *result_category; /* "", "SCAN FILE FAILURE", "PACKAGING FAILURE",
                                     "UPLOADING FAILURE", "SUBMITTING FAILURE", "SERVER FAILURE" */
     const char *message;
-    const char *error_code;      /* "0x0111000B", or "" */
-    const char *source_item_id;  /* NULL: "N/A" */
-    const char *dest_item_id;    /* the UniqueId given in the package; NULL: "N/A" */
-    int package_no;              /* 0: "N/A" */
-    const char *job_id;          /* NULL: "N/A" */
+    const char *error_code;     /* "0x0111000B", or "" */
+    const char *source_item_id; /* NULL: "N/A" */
+    const char *dest_item_id;   /* the UniqueId given in the package; NULL: "N/A" */
+    int package_no;             /* 0: "N/A" */
+    const char *job_id;         /* NULL: "N/A" */
 };
 
 /* What report_close summarises. */
 struct report_summary {
     const char *source, *destination;
-    const char *status;                /* "Completed", "Completed with issues", "Failed" */
-    const char *failure_reason;        /* a fatal error's one line, or NULL */
-    int64_t start_ms, end_ms;          /* wall clock, ms since the epoch */
-    struct scan_totals scan;           /* this round's scan */
-    uint64_t total_bytes;              /* all files of the source */
+    const char *status;                    /* "Completed", "Completed with issues", "Failed" */
+    const char *failure_reason;            /* a fatal error's one line, or NULL */
+    int64_t start_ms, end_ms;              /* wall clock, ms since the epoch */
+    struct scan_totals scan;               /* this round's scan */
+    uint64_t total_bytes;                  /* all files of the source */
     uint64_t to_migrate, to_migrate_bytes; /* items (files and folders) and file bytes sent
                                               this round */
-    uint64_t migrated, migrated_bytes; /* items imported this round, and their file bytes */
-    uint64_t failed;                   /* items that failed, scan failures included */
-    uint64_t skipped;                  /* unchanged since an earlier round */
+    uint64_t migrated, migrated_bytes;     /* items imported this round, and their file bytes */
+    uint64_t failed;                       /* items that failed, scan failures included */
+    uint64_t skipped;                      /* unchanged since an earlier round */
     uint64_t warnings;
     uint64_t packages, jobs;
-    const char *log_path;              /* or NULL */
+    const char *log_path; /* or NULL */
 };
 
 struct report;

@@ -23,9 +23,9 @@ enum scan_verdict {
     SCAN_FILTERED_HIDDEN, /* a hidden entry (name starts with '.') and skip_hidden is set */
     SCAN_FILTERED_SYSTEM, /* Thumbs.db, .DS_Store and the like: never migrated */
     SCAN_FAIL_INVALID_CHARS,
-    SCAN_FAIL_SPACES,     /* leading or trailing space in the name */
-    SCAN_FAIL_RESERVED,   /* .lock, CON, PRN, AUX, NUL, COM0-9, LPT0-9 (with or without an
-                             extension), desktop.ini, _vti_ anywhere, a ~$ prefix */
+    SCAN_FAIL_SPACES,   /* leading or trailing space in the name */
+    SCAN_FAIL_RESERVED, /* .lock, CON, PRN, AUX, NUL, COM0-9, LPT0-9 (with or without an
+                           extension), desktop.ini, _vti_ anywhere, a ~$ prefix */
     SCAN_FAIL_PATH_TOO_LONG,
     SCAN_FAIL_TOO_LARGE,
     SCAN_FAIL_SYMLINK,    /* a symbolic link: not followed, not migrated */
@@ -60,8 +60,8 @@ struct scan_options {
 
 /* Totals of a scan, as ScanSummary reports them. */
 struct scan_totals {
-    uint64_t files, folders;      /* every entry seen (the root not counted) */
-    uint64_t bytes;               /* of all files seen */
+    uint64_t files, folders; /* every entry seen (the root not counted) */
+    uint64_t bytes;          /* of all files seen */
     uint64_t files_to_migrate, folders_to_migrate, bytes_to_migrate;
     uint64_t files_failed, folders_failed; /* SCAN_FAIL_* */
     uint64_t filtered;                     /* SCAN_FILTERED_* */
@@ -94,6 +94,13 @@ bool scan_filtered(enum scan_verdict v);
 const char *scan_error_code(enum scan_verdict v);
 /* A message for reports: "Scan file failure: Target path is too long" (static strings). */
 const char *scan_message(enum scan_verdict v);
+
+/* The same for an entry of kind k: Migration Manager words some failures differently for a
+ * folder (an unreadable folder is 0x01110003, "cannot access source folder"; an unreadable
+ * file 0x01110009, "could not read file metadata"). scan_error_code and scan_message give the
+ * file's. Static strings. */
+const char *scan_error_code_kind(enum scan_verdict v, enum scan_kind k);
+const char *scan_message_kind(enum scan_verdict v, enum scan_kind k);
 
 /* Number of characters (UTF-8 code points) of s. */
 size_t scan_utf8_chars(const char *s);
