@@ -1,29 +1,536 @@
 /*
- * main.c: the spmig command line. For now it knows --version and --help; the migrate, scan,
- * package and jobs commands arrive with the client issue.
+ * main.c: the spmig command line: migrate, scan, package, jobs and admin, their options and
+ * exit codes (0 done, 1 some items failed, 2 a fatal error or bad usage). The work is in
+ * migrate.c, scan.c, sp.c and friends; this file only reads arguments and prints.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-static void usage(FILE *out)
+#include "aes.h"
+#include "b64.h"
+#include "crypto.h"
+#include "http.h"
+#include "log.h"
+#include "migrate.h"
+#include "report.h"
+#include "scan.h"
+#include "sp.h"
+#include "xmalloc.h"
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
 {
-    fprintf(out, "Usage: spmig COMMAND [OPTION]...\n"
-                 "Client agent for spmigd, the SharePoint migration backend emulator.\n\n"
-                 "Options:\n"
-                 "  --help       show this help and exit\n"
-                 "  --version    show the version and exit\n");
+    if (cancelled) /* the second Ctrl-C does not wait */
+        _exit(128 + sig);
+    cancelled = 1;
+}
+
+static const char usage_text[] =
+    "Usage: spmig COMMAND [OPTION]...\n"
+    "Client agent for spmigd, the SharePoint migration backend emulator: migrates a folder\n"
+    "(a file share) into a SharePoint document library through the Migration API.\n"
+    "\n"
+    "Commands:\n"
+    "  migrate SOURCE --site URL   scan, package, encrypt, upload, submit, follow, report\n"
+    "  scan SOURCE                 only the scan, with its report\n"
+    "  package SOURCE OUTDIR       write the packages unencrypted into OUTDIR, to inspect\n"
+    "  jobs status|progress|events JOBID --site URL\n"
+    "                              a job's status, its progress log, its decrypted events\n"
+    "  admin clock [--advance DURATION | --set TIME] --site URL\n"
+    "  admin containers --site URL the emulator's clock and provisioned containers\n"
+    "\n"
+    "Options of migrate (and, where they apply, of the others):\n"
+    "  --site URL          the destination site, e.g. http://127.0.0.1:8080/sites/hr\n"
+    "  --library NAME      the document library (default: Documents)\n"
+    "  --folder PATH       a folder under the library root to migrate into\n"
+    "  --report-dir DIR    where the round's reports go (default: under the state dir)\n"
+    "  --state-dir DIR     where the incremental state lives\n"
+    "                      (default: $XDG_STATE_HOME/spmig or ~/.local/state/spmig)\n"
+    "  --parallel N        upload connections (default: 4)\n"
+    "  --token TOKEN       bearer token (default: $SPMIG_TOKEN)\n"
+    "  --skip-hidden       leave out names starting with '.'\n"
+    "  --user-domain D     owners become logins user@D (default: contoso.com)\n"
+    "  --job-timeout SECS  fail a job that says nothing for this long (default: 600)\n"
+    "  --retries N         attempts per HTTP request (default: 6)\n"
+    "  --key BASE64        the job's AES key, for jobs events\n"
+    "  --no-progress       no progress bar even on a terminal\n"
+    "  -v, --verbose       log every retry\n"
+    "  -h, --help          show this help and exit\n"
+    "  --version           show the version and exit\n"
+    "\n"
+    "Exit status: 0 when every item migrated (or was unchanged), 1 when some failed (the\n"
+    "reports say which), 2 for a fatal error (a one-line reason on stderr).\n";
+
+enum {
+    OPT_SITE = 256,
+    OPT_LIBRARY,
+    OPT_FOLDER,
+    OPT_REPORT_DIR,
+    OPT_STATE_DIR,
+    OPT_PARALLEL,
+    OPT_TOKEN,
+    OPT_SKIP_HIDDEN,
+    OPT_USER_DOMAIN,
+    OPT_JOB_TIMEOUT,
+    OPT_RETRIES,
+    OPT_KEY,
+    OPT_NO_PROGRESS,
+    OPT_ADVANCE,
+    OPT_SET,
+    OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    {"site", required_argument, NULL, OPT_SITE},
+    {"library", required_argument, NULL, OPT_LIBRARY},
+    {"folder", required_argument, NULL, OPT_FOLDER},
+    {"report-dir", required_argument, NULL, OPT_REPORT_DIR},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"parallel", required_argument, NULL, OPT_PARALLEL},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"skip-hidden", no_argument, NULL, OPT_SKIP_HIDDEN},
+    {"user-domain", required_argument, NULL, OPT_USER_DOMAIN},
+    {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"advance", required_argument, NULL, OPT_ADVANCE},
+    {"set", required_argument, NULL, OPT_SET},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+struct args {
+    struct migrate_options m;
+    const char *key, *advance, *set;
+    bool no_progress;
+    char *pos[4];
+    int n_pos;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "spmig: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'spmig --help' for more information.\n");
+    return 2;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Reads options and up to 4 positional arguments after the command; -1 exit 0 (help), 2 bad. */
+static int parse(int argc, char **argv, struct args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->m.parallel = 4;
+    a->m.token = getenv("SPMIG_TOKEN");
+    optind = 1;
+    int c;
+    long v;
+    while ((c = getopt_long(argc, argv, "hv", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SITE:
+            a->m.site_url = optarg;
+            break;
+        case OPT_LIBRARY:
+            a->m.library = optarg;
+            break;
+        case OPT_FOLDER:
+            while (*optarg == '/')
+                optarg++;
+            a->m.folder = optarg;
+            break;
+        case OPT_REPORT_DIR:
+            a->m.report_dir = optarg;
+            break;
+        case OPT_STATE_DIR:
+            a->m.state_dir = optarg;
+            break;
+        case OPT_PARALLEL:
+            if (!parse_long(optarg, 1, 64, &v))
+                return usage_error("--parallel wants a number from 1 to 64, not '%s'", optarg);
+            a->m.parallel = (int)v;
+            break;
+        case OPT_TOKEN:
+            a->m.token = optarg;
+            break;
+        case OPT_SKIP_HIDDEN:
+            a->m.skip_hidden = true;
+            break;
+        case OPT_USER_DOMAIN:
+            a->m.user_domain = optarg;
+            break;
+        case OPT_JOB_TIMEOUT:
+            if (!parse_long(optarg, 1, 86400 * 7, &v))
+                return usage_error("--job-timeout wants seconds, not '%s'", optarg);
+            a->m.job_timeout_s = v;
+            break;
+        case OPT_RETRIES:
+            if (!parse_long(optarg, 1, 100, &v))
+                return usage_error("--retries wants a number from 1 to 100, not '%s'", optarg);
+            a->m.max_attempts = (int)v;
+            break;
+        case OPT_KEY:
+            a->key = optarg;
+            break;
+        case OPT_NO_PROGRESS:
+            a->no_progress = true;
+            break;
+        case OPT_ADVANCE:
+            a->advance = optarg;
+            break;
+        case OPT_SET:
+            a->set = optarg;
+            break;
+        case 'v':
+            log_set_level(LOG_DEBUG);
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return -1;
+        case OPT_VERSION:
+            printf("spmig %s\n", SPMIG_VERSION);
+            return -1;
+        default:
+            fprintf(stderr, "Try 'spmig --help' for more information.\n");
+            return 2;
+        }
+    }
+    for (; optind < argc; optind++) {
+        if (a->n_pos == 4)
+            return usage_error("unexpected argument '%s'", argv[optind]);
+        a->pos[a->n_pos++] = argv[optind];
+    }
+    a->m.cancel = &cancelled;
+    a->m.progress = !a->no_progress && isatty(STDERR_FILENO);
+    return 0;
+}
+
+static int need_site(const struct args *a)
+{
+    if (!a->m.site_url)
+        return usage_error("%s", "--site URL is required");
+    if (!a->m.token)
+        return usage_error("%s", "a token is required (--token or SPMIG_TOKEN)");
+    return 0;
+}
+
+/* -- scan ------------------------------------------------------------------------------------ */
+
+struct scan_ctx {
+    struct report *rep;
+    const char *root;
+    const char *dest;
+    uint64_t rows;
+};
+
+static int scan_row(void *ctx, const struct scan_entry *e)
+{
+    struct scan_ctx *s = ctx;
+    if (cancelled)
+        return 1;
+    if (!s->rep)
+        return 0;
+    char *src = xasprintf("%s/%s", s->root, e->rel);
+    char *dst = xasprintf("%s/%s", s->dest, e->rel);
+    bool ok = scan_migrates(e->verdict), filtered = scan_filtered(e->verdict);
+    struct report_item it = {
+        .source = src,
+        .destination = dst,
+        .size = e->size,
+        .is_folder = e->kind == SCAN_FOLDER,
+        .status = ok         ? "Ready to migrate"
+                  : filtered ? "Filtered out"
+                             : "Failed",
+        .result_category = ok || filtered ? "" : "SCAN FILE FAILURE",
+        .message = scan_message(e->verdict),
+        .error_code = scan_error_code(e->verdict),
+    };
+    int rc = report_item(s->rep, &it);
+    free(src);
+    free(dst);
+    s->rows++;
+    return rc < 0 ? -1 : 0;
+}
+
+static int cmd_scan(struct args *a)
+{
+    if (a->n_pos != 1)
+        return usage_error("%s", "scan wants one SOURCE folder");
+    char *root = realpath(a->pos[0], NULL);
+    if (!root) {
+        fprintf(stderr, "spmig: %s: %s\n", a->pos[0], strerror(errno));
+        return 2;
+    }
+    /* Path lengths count from the destination: the library root and --folder. */
+    char *dest =
+        xasprintf("/Shared Documents%s%s", a->m.folder ? "/" : "", a->m.folder ? a->m.folder : "");
+    struct scan_ctx s = {.root = root, .dest = dest};
+    if (a->m.report_dir) {
+        s.rep = report_open(a->m.report_dir, 0, NULL, NULL);
+        if (!s.rep) {
+            fprintf(stderr, "spmig: cannot write reports in %s: %s\n", a->m.report_dir,
+                    strerror(errno));
+            free(root);
+            free(dest);
+            return 2;
+        }
+    }
+    struct scan_options so = {.dest_prefix = dest, .skip_hidden = a->m.skip_hidden};
+    struct scan_totals t;
+    int64_t start = (int64_t)time(NULL) * 1000;
+    int rc = scan_walk(root, &so, scan_row, &s, &t);
+    if (rc < 0) {
+        fprintf(stderr, "spmig: %s: %s\n", root, strerror(errno));
+        report_close(s.rep, &(struct report_summary){.status = "Failed", .scan = t});
+        free(root);
+        free(dest);
+        return 2;
+    }
+    struct report_summary sum = {
+        .source = root,
+        .destination = dest,
+        .status = "Scanned",
+        .start_ms = start,
+        .end_ms = (int64_t)time(NULL) * 1000,
+        .scan = t,
+        .total_bytes = t.bytes,
+        .to_migrate = t.files_to_migrate + t.folders_to_migrate,
+        .to_migrate_bytes = t.bytes_to_migrate,
+        .failed = t.files_failed + t.folders_failed,
+        .warnings = t.warnings,
+    };
+    if (s.rep && report_close(s.rep, &sum) < 0)
+        fprintf(stderr, "spmig: cannot write the reports in %s\n", a->m.report_dir);
+    printf("scanned %llu files and %llu folders (%llu bytes): %llu files and %llu folders to "
+           "migrate (%llu bytes), %llu with issues, %llu filtered out, %llu warnings; longest "
+           "destination path %zu characters\n",
+           (unsigned long long)t.files, (unsigned long long)t.folders, (unsigned long long)t.bytes,
+           (unsigned long long)t.files_to_migrate, (unsigned long long)t.folders_to_migrate,
+           (unsigned long long)t.bytes_to_migrate,
+           (unsigned long long)(t.files_failed + t.folders_failed), (unsigned long long)t.filtered,
+           (unsigned long long)t.warnings, t.max_path);
+    free(root);
+    free(dest);
+    return rc > 0 ? 2 : t.files_failed + t.folders_failed ? 1 : 0;
+}
+
+/* -- jobs and admin -------------------------------------------------------------------------- */
+
+/* Prints an event log line, decrypted when it is an envelope and key is at hand. */
+static void print_event(const char *text, const unsigned char *key)
+{
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *label = cJSON_GetObjectItemCaseSensitive(j, "Label");
+    if (!cJSON_IsString(label) || strcmp(label->valuestring, "Encrypted") != 0 || !key) {
+        puts(text);
+        cJSON_Delete(j);
+        return;
+    }
+    const cJSON *iv = cJSON_GetObjectItemCaseSensitive(j, "IV");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(j, "Content");
+    unsigned char ivb[AES_IV_LEN];
+    size_t clen = 0, plen = 0;
+    unsigned char *c = cJSON_IsString(content)
+                           ? b64_decode(content->valuestring, strlen(content->valuestring), &clen)
+                           : NULL;
+    unsigned char *p = NULL;
+    if (c && cJSON_IsString(iv) &&
+        b64_decode_to(iv->valuestring, strlen(iv->valuestring), ivb, sizeof ivb) == AES_IV_LEN)
+        p = aes_decrypt_buf(key, ivb, c, clen, &plen);
+    if (p)
+        printf("%.*s\n", (int)plen, (const char *)p);
+    else
+        fprintf(stderr, "spmig: an event does not decrypt with the key given\n");
+    free(p);
+    free(c);
+    cJSON_Delete(j);
+}
+
+static int cmd_jobs(struct args *a)
+{
+    if (a->n_pos != 2)
+        return usage_error("%s", "jobs wants status|progress|events and a JOBID");
+    int rc = need_site(a);
+    if (rc)
+        return rc;
+    const char *what = a->pos[0], *id = a->pos[1];
+    if (strcmp(what, "status") && strcmp(what, "progress") && strcmp(what, "events"))
+        return usage_error("jobs: unknown '%s' (status, progress or events)", what);
+    unsigned char key[AES_KEY_LEN], *keyp = NULL;
+    const char *key_text = a->key ? a->key : getenv("SPMIG_JOB_KEY");
+    if (key_text) {
+        if (b64_decode_to(key_text, strlen(key_text), key, sizeof key) != AES_KEY_LEN)
+            return usage_error("%s", "--key must be the base64 of 32 bytes");
+        keyp = key;
+    }
+    struct httpc_options ho = {.max_attempts = a->m.max_attempts, .cancel = &cancelled};
+    struct httpc *h = httpc_create(&ho);
+    char err[SPC_ERR];
+    struct spc sp;
+    if (!h || spc_init(&sp, h, a->m.site_url, a->m.token, err) < 0) {
+        fprintf(stderr, "spmig: %s\n", h ? err : "cannot start libcurl");
+        httpc_destroy(h);
+        return 2;
+    }
+    rc = 0;
+    if (strcmp(what, "status") == 0) {
+        int st;
+        if (spc_job_status(&sp, id, &st, err) < 0) {
+            fprintf(stderr, "spmig: %s\n", err);
+            rc = 2;
+        } else {
+            printf("%s %d %s\n", id, st,
+                   st == 0   ? "None"
+                   : st == 2 ? "Queued"
+                   : st == 4 ? "Processing"
+                             : "Unknown");
+        }
+    } else {
+        char token[64] = "0";
+        for (int page = 0; page < 100000 && !cancelled; page++) {
+            cJSON *j = spc_job_progress(&sp, id, token, err);
+            if (!j) {
+                fprintf(stderr, "spmig: %s\n", err);
+                rc = 2;
+                break;
+            }
+            const cJSON *logs = cJSON_GetObjectItemCaseSensitive(j, "Logs");
+            const cJSON *next = cJSON_GetObjectItemCaseSensitive(j, "NextToken");
+            int n = cJSON_GetArraySize(logs);
+            const cJSON *l;
+            cJSON_ArrayForEach(l, logs)
+            {
+                if (cJSON_IsString(l))
+                    print_event(l->valuestring, strcmp(what, "events") == 0 ? keyp : NULL);
+            }
+            bool more = n > 0 && cJSON_IsString(next) && strcmp(next->valuestring, token) != 0;
+            if (cJSON_IsString(next))
+                snprintf(token, sizeof token, "%s", next->valuestring);
+            cJSON_Delete(j);
+            if (!more)
+                break;
+        }
+    }
+    crypto_wipe(key, sizeof key);
+    spc_finish(&sp);
+    httpc_destroy(h);
+    return rc;
+}
+
+static int cmd_admin(struct args *a)
+{
+    if (a->n_pos != 1 || (strcmp(a->pos[0], "clock") && strcmp(a->pos[0], "containers")))
+        return usage_error("%s", "admin wants clock or containers");
+    int rc = need_site(a);
+    if (rc)
+        return rc;
+    struct httpc_options ho = {.max_attempts = a->m.max_attempts, .cancel = &cancelled};
+    struct httpc *h = httpc_create(&ho);
+    char err[SPC_ERR];
+    struct spc sp;
+    if (!h || spc_init(&sp, h, a->m.site_url, a->m.token, err) < 0) {
+        fprintf(stderr, "spmig: %s\n", h ? err : "cannot start libcurl");
+        httpc_destroy(h);
+        return 2;
+    }
+    cJSON *out;
+    if (strcmp(a->pos[0], "clock") == 0 && (a->advance || a->set)) {
+        cJSON *body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, a->advance ? "advance" : "set",
+                                a->advance ? a->advance : a->set);
+        out = spc_emu(&sp, "POST", "clock", body, err);
+        cJSON_Delete(body);
+    } else {
+        out = spc_emu(&sp, "GET", a->pos[0], NULL, err);
+    }
+    if (!out) {
+        fprintf(stderr, "spmig: %s\n", err);
+        rc = 2;
+    } else {
+        char *text = cJSON_Print(out);
+        puts(text);
+        cJSON_free(text);
+        cJSON_Delete(out);
+    }
+    spc_finish(&sp);
+    httpc_destroy(h);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
         printf("spmig %s\n", SPMIG_VERSION);
         return 0;
     }
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(stdout);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
         return 0;
     }
-    usage(stderr);
-    return 2;
+    struct args a;
+    int rc = parse(argc - 1, argv + 1, &a);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (httpc_global_init() < 0) {
+        fprintf(stderr, "spmig: cannot start libcurl\n");
+        return 2;
+    }
+    if (strcmp(cmd, "migrate") == 0) {
+        if (a.n_pos != 1)
+            rc = usage_error("%s", "migrate wants one SOURCE folder");
+        else if (!(rc = need_site(&a))) {
+            a.m.source = a.pos[0];
+            rc = migrate_run(&a.m);
+        }
+    } else if (strcmp(cmd, "scan") == 0) {
+        rc = cmd_scan(&a);
+    } else if (strcmp(cmd, "package") == 0) {
+        if (a.n_pos != 2) {
+            rc = usage_error("%s", "package wants SOURCE and OUTDIR");
+        } else {
+            if (a.m.site_url && !a.m.token)
+                rc = need_site(&a);
+            if (!rc) {
+                a.m.source = a.pos[0];
+                rc = migrate_package(&a.m, a.pos[1]);
+            }
+        }
+    } else if (strcmp(cmd, "jobs") == 0) {
+        rc = cmd_jobs(&a);
+    } else if (strcmp(cmd, "admin") == 0) {
+        rc = cmd_admin(&a);
+    } else {
+        rc = usage_error("unknown command '%s'", cmd);
+    }
+    httpc_global_cleanup();
+    return rc;
 }
