@@ -1084,7 +1084,8 @@ int migrate_run(const struct migrate_options *o)
         goto out;
     }
     report_dir = o->report_dir ? xstrdup(o->report_dir) : default_report_dir(state_dir, state_path);
-    r.rep = report_open(report_dir, r.round, task_id, NULL);
+    r.rep = r.resumed ? report_resume(report_dir, r.round, task_id, NULL)
+                      : report_open(report_dir, r.round, task_id, NULL);
     free(task_id);
     if (!r.rep) {
         fprintf(stderr, "spmig: cannot write reports in %s: %s\n", report_dir, strerror(errno));

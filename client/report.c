@@ -39,6 +39,7 @@ struct report {
     char *device;
     FILE *items;
     FILE *failures; /* NULL until the first failed item */
+    bool append;    /* a resumed round: keep the rows written before */
     int err;        /* the first I/O error (errno), 0 while all is well */
 };
 
@@ -211,7 +212,7 @@ static int report_put(struct report *r, FILE *f, const struct strbuf *sb)
 static FILE *report_create_csv(struct report *r, const char *base)
 {
     char *path = report_path(r->dir, base, r->round, "csv");
-    FILE *f = fopen(path, "we");
+    FILE *f = fopen(path, r->append ? "ae" : "we");
     if (!f) {
         int e = errno;
         log_error("report: cannot create %s: %s", path, strerror(e));
@@ -220,6 +221,8 @@ static FILE *report_create_csv(struct report *r, const char *base)
         return NULL;
     }
     free(path);
+    if (r->append && ftell(f) > 0)
+        return f; /* the header is there already */
     struct strbuf sb;
     strbuf_init(&sb, 0);
     report_csv_row(&sb, report_item_cols, REPORT_NCOLS(report_item_cols));
@@ -241,7 +244,8 @@ char *report_path(const char *dir, const char *base, int round, const char *ext)
     return xasprintf("%s/%s_R%d.%s", dir, base, round, ext[0] == '.' ? ext + 1 : ext);
 }
 
-struct report *report_open(const char *dir, int round, const char *task_id, const char *device)
+static struct report *open_round(const char *dir, int round, const char *task_id,
+                                 const char *device, bool append)
 {
     if (report_mkdirs(dir) != 0) {
         int e = errno;
@@ -252,6 +256,7 @@ struct report *report_open(const char *dir, int round, const char *task_id, cons
     struct report *r = xcalloc(1, sizeof(*r));
     r->dir = xstrdup(dir);
     r->round = round;
+    r->append = append;
     r->task_id = xstrdup(task_id ? task_id : "");
     if (device) {
         r->device = xstrdup(device);
@@ -271,12 +276,24 @@ struct report *report_open(const char *dir, int round, const char *task_id, cons
         errno = e;
         return NULL;
     }
+    if (append)
+        return r;
     /* A failure report left by an earlier attempt at this round would tell of failures this
      * attempt may not have: it only exists when this attempt writes it. */
     char *fpath = report_path(dir, "ItemFailureReport", round, "csv");
     unlink(fpath);
     free(fpath);
     return r;
+}
+
+struct report *report_open(const char *dir, int round, const char *task_id, const char *device)
+{
+    return open_round(dir, round, task_id, device, false);
+}
+
+struct report *report_resume(const char *dir, int round, const char *task_id, const char *device)
+{
+    return open_round(dir, round, task_id, device, true);
 }
 
 /* ---- items ---- */

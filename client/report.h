@@ -59,6 +59,10 @@ struct report;
  */
 struct report *report_open(const char *dir, int round, const char *task_id, const char *device);
 
+/* The same for a round an earlier run began and did not finish: its rows are kept and new
+ * ones appended (ItemReport's header is written only to a new file). */
+struct report *report_resume(const char *dir, int round, const char *task_id, const char *device);
+
 /* Appends one item (and to ItemFailureReport when status is "Failed"). 0, or -1 on an I/O
  * error (errno set; later calls keep failing). */
 int report_item(struct report *r, const struct report_item *it);
