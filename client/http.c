@@ -120,6 +120,16 @@ static size_t on_read(char *out, size_t size, size_t n, void *ctx)
     return want;
 }
 
+/* Lets libcurl rewind the body (a request resent on a new connection). */
+static int on_seek(void *ctx, curl_off_t offset, int origin)
+{
+    struct call *k = ctx;
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > k->len)
+        return CURL_SEEKFUNC_FAIL;
+    k->off = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 static void header_value(char *dst, size_t cap, const char *v, size_t vlen)
 {
     while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
@@ -194,6 +204,7 @@ static bool transient_curl(CURLcode e)
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
     case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_FAIL_REWIND:
         return true;
     default:
         return false;
@@ -239,6 +250,8 @@ static CURLcode attempt(struct httpc *c, const char *method, const char *url, st
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(h, CURLOPT_READDATA, k);
+        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, k);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)k->len);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     }

@@ -1058,8 +1058,8 @@ int migrate_run(const struct migrate_options *o)
     }
     fill_pkgw_target(&r);
 
-    state_path = state_file_path(state_dir, r.src_root, o->site_url,
-                                 o->library ? o->library : "Documents", o->folder);
+    state_path =
+        state_file_path(state_dir, r.src_root, r.target.web_id, r.target.list_id, o->folder);
     r.st = state_open(state_path, err);
     if (!r.st) {
         fprintf(stderr, "spmig: %s\n", err);

@@ -142,11 +142,10 @@ char *state_default_dir(void)
     return xasprintf("%s/.local/state/spmig", home && home[0] ? home : "/tmp");
 }
 
-char *state_file_path(const char *dir, const char *source, const char *site, const char *library,
+char *state_file_path(const char *dir, const char *source, const char *web_id, const char *list_id,
                       const char *folder)
 {
-    char *key =
-        xasprintf("%s\n%s\n%s\n%s", source, site, library ? library : "", folder ? folder : "");
+    char *key = xasprintf("%s\n%s\n%s\n%s", source, web_id, list_id, folder ? folder : "");
     unsigned char h[CRYPTO_SHA256_LEN];
     crypto_sha256(key, strlen(key), h);
     free(key);

@@ -25,8 +25,12 @@ void state_close(struct state *s);
 
 /* The default state folder: $XDG_STATE_HOME/spmig, else $HOME/.local/state/spmig (malloc'ed). */
 char *state_default_dir(void);
-/* "<dir>/<16 hex digits of SHA-256 of the key parts>.db" (malloc'ed). */
-char *state_file_path(const char *dir, const char *source, const char *site, const char *library,
+/*
+ * "<dir>/<16 hex digits of SHA-256 of the key parts>.db" (malloc'ed): one file per source and
+ * destination, the destination named by its ids (web and library) so that a server moving to
+ * another address keeps its state.
+ */
+char *state_file_path(const char *dir, const char *source, const char *web_id, const char *list_id,
                       const char *folder);
 
 /* Meta values: get returns a malloc'ed copy or NULL. */

@@ -1,0 +1,449 @@
+"""
+test_client.py: the real spmig against the real spmigd. A generated share of a few hundred
+files in nested folders is migrated and read back byte for byte through SharePoint REST (with
+migration_tool's independent REST client); the reports are checked column by column; reruns
+send nothing, one touched file, or the added files; bad names, long paths, unreadable files and
+symlinks are reported and not sent; throttling through /_emu/faults is ridden out; a server
+killed mid-run is survived by resuming. Also the scan, package, jobs and admin commands and bad
+usage.
+
+The binaries come from $SPMIG and $SPMIGD (meson sets them). Run with /usr/bin/python3.
+"""
+import csv
+import json
+import os
+import random
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+import migration_tool as mt
+from harness import Server, ServerTestCase
+
+ADMIN = 'client-admin'
+RUN_TIMEOUT = 180
+
+ITEM_COLUMNS = ['Source', 'Destination', 'Item name', 'Extension', 'Item size', 'Content type',
+                'Status', 'Result category', 'Message', 'Error code', 'Source item ID',
+                'Destination item ID', 'Package number', 'Migration job ID', 'Incremental round',
+                'Task ID', 'Device name']
+
+
+def spmig_path():
+    p = os.environ.get('SPMIG')
+    if p:
+        return p
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.join(repo, 'build', 'client', 'spmig')
+
+
+def make_share(root, n_files=300, seed=7):
+    """Nested folders with files of varied sizes (0 bytes to ~9 MiB, so some go in blocks).
+    Returns {relative path: bytes}."""
+    rnd = random.Random(seed)
+    files = {}
+    folders = ['', 'Reports', 'Reports/2024', 'Reports/2024/Q1', 'Photos', 'Photos/Trip 2023',
+               'Team & Co', 'Team & Co/Ünïcode €', 'Deep/a/b/c/d/e']
+    for f in folders:
+        os.makedirs(os.path.join(root, f), exist_ok=True)
+    sizes = [0, 1, 15, 16, 17, 4096, 65536, 100000]
+    for i in range(n_files):
+        folder = folders[i % len(folders)]
+        size = sizes[i % len(sizes)] if i % 97 else 9 * 1024 * 1024 + 5
+        name = 'file %03d%s' % (i, ['.txt', '.docx', '.bin', '', '.tar.gz'][i % 5])
+        rel = (folder + '/' if folder else '') + name
+        data = rnd.randbytes(size)
+        with open(os.path.join(root, rel), 'wb') as fh:
+            fh.write(data)
+        files[rel] = data
+    return files
+
+
+def read_csv(path):
+    with open(path, newline='', encoding='utf-8') as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+class ClientCase(ServerTestCase):
+    server_args = ('--admin-token', ADMIN)
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix='spmig-e2e-')
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.state = os.path.join(self.tmp, 'state')
+        self.reports = os.path.join(self.tmp, 'reports')
+        self.sp = mt.SharePoint(self.server.sp, ADMIN, accept=mt.NOMETADATA)
+
+    def library(self, title):
+        """A fresh document library; its root folder's server-relative URL."""
+        self.sp.call('POST', 'web/lists', {'Title': title, 'BaseTemplate': 101})
+        lst = self.sp.entity('web/lists/getbytitle(%s)' % mt.quote_literal(title),
+                             {'$expand': 'RootFolder'})
+        return lst['RootFolder']['ServerRelativeUrl']
+
+    def spmig(self, *args, ok=(0,), env=None, timeout=RUN_TIMEOUT):
+        e = {k: v for k, v in os.environ.items() if not k.startswith('SPMIG_')}
+        e.update(env or {})
+        p = subprocess.run([spmig_path()] + [str(a) for a in args], capture_output=True,
+                           timeout=timeout, env=e, stdin=subprocess.DEVNULL)
+        if ok is not None and p.returncode not in ok:
+            self.fail('spmig %s exited %d\nstdout: %s\nstderr: %s' % (
+                ' '.join(map(str, args)), p.returncode, p.stdout.decode(errors='replace')[-3000:],
+                p.stderr.decode(errors='replace')[-3000:]))
+        return p
+
+    def migrate(self, source, library, *extra, ok=(0,)):
+        return self.spmig('migrate', source, '--site', self.server.sp, '--token', ADMIN,
+                          '--library', library, '--state-dir', self.state, '--report-dir',
+                          self.reports, '--parallel', 4, *extra, ok=ok)
+
+    def summary(self, round_no=None):
+        name = 'summary.json' if round_no is None else 'summary_R%d.json' % round_no
+        with open(os.path.join(self.reports, name)) as fh:
+            return json.load(fh)
+
+    def items(self, round_no):
+        header, rows = read_csv(os.path.join(self.reports, 'ItemReport_R%d.csv' % round_no))
+        self.assertEqual(header, ITEM_COLUMNS)
+        return rows
+
+    def file_bytes(self, server_relative):
+        return self.sp.value("web/GetFileByServerRelativeUrl(%s)/$value"
+                             % mt.quote_literal(server_relative))
+
+    def file_entity(self, server_relative):
+        return self.sp.entity("web/GetFileByServerRelativeUrl(%s)"
+                              % mt.quote_literal(server_relative))
+
+    def assertMigrated(self, root_url, files):
+        for rel, data in files.items():
+            got = self.file_bytes(root_url + '/' + rel)
+            self.assertEqual(len(got), len(data), rel)
+            self.assertEqual(got, data, rel)
+
+
+class MigrateTest(ClientCase):
+
+    def test_share_read_back_and_reports(self):
+        src = os.path.join(self.tmp, 'share')
+        files = make_share(src)
+        t0 = time.time() - 2
+        os.utime(os.path.join(src, 'Reports/2024/Q1'), (t0, t0))
+        root = self.library('Share One')
+        p = self.migrate(src, 'Share One')
+        self.assertIn(b'round 0 done', p.stderr)
+        self.assertMigrated(root, files)
+
+        # Timestamps and ids: TimeLastModified is the file's mtime (to the second).
+        touched = 'Reports/2024/file 002.bin'
+        ent = self.file_entity(root + '/' + touched)
+        mtime = os.stat(os.path.join(src, touched)).st_mtime
+        got = mt.datetime.datetime.strptime(ent['TimeLastModified'][:19], '%Y-%m-%dT%H:%M:%S')
+        want = mt.datetime.datetime.utcfromtimestamp(int(mtime))
+        self.assertLessEqual(abs((got - want).total_seconds()), 1)
+
+        rows = self.items(0)
+        by_src = {r['Source']: r for r in rows}
+        folder_rows = [r for r in rows if r['Content type'] == 'Folder']
+        n_folders = sum(len(ds) for _, ds, _ in os.walk(src))
+        self.assertEqual(n_folders, 13)
+        self.assertEqual(len(folder_rows), n_folders)
+        self.assertEqual(len(rows), len(files) + len(folder_rows))
+        task_ids = {r['Task ID'] for r in rows}
+        self.assertEqual(len(task_ids), 1)
+        for rel, data in files.items():
+            r = by_src[os.path.join(os.path.realpath(src), rel)]
+            self.assertEqual(r['Status'], 'Migrated', r)
+            self.assertEqual(r['Item name'], os.path.basename(rel))
+            self.assertEqual(r['Item size'], str(len(data)))
+            self.assertEqual(r['Content type'], 'File')
+            ext = os.path.splitext(rel)[1]
+            self.assertEqual(r['Extension'], ext)
+            self.assertEqual(r['Result category'], '')
+            self.assertEqual(r['Error code'], '')
+            self.assertEqual(r['Incremental round'], '0')
+            self.assertEqual(r['Source item ID'], 'N/A')
+            self.assertEqual(r['Destination'],
+                             self.server.sp + root + '/' + rel)
+            self.assertRegex(r['Migration job ID'], r'^[0-9a-f-]{36}$')
+            self.assertTrue(r['Package number'].isdigit())
+            # Destination item ID is the UniqueId the file has in SharePoint.
+            if rel == touched:
+                self.assertEqual(r['Destination item ID'].lower(), ent['UniqueId'].lower())
+        self.assertFalse(os.path.exists(os.path.join(self.reports, 'ItemFailureReport_R0.csv')))
+
+        s = self.summary()
+        self.assertEqual(s['round'], 0)
+        self.assertEqual(s['migrated'], len(files) + len(folder_rows))
+        self.assertEqual(s['failed'], 0)
+        self.assertEqual(s['skipped'], 0)
+        self.assertEqual(s['bytes'], sum(len(d) for d in files.values()))
+        self.assertGreater(s['seconds'], 0)
+        self.assertEqual(s, self.summary(0))
+        h, scan = read_csv(os.path.join(self.reports, 'ScanSummary_R0.csv'))
+        self.assertEqual(h, ['Incremental round', 'Total scanned items', 'Total scanned folders',
+                             'Total scanned list items', 'Total scanned files',
+                             'Folders with issues', 'Items with issues', 'Items filtered out',
+                             'Folders to be migrated', 'Items to be migrated',
+                             'Total items to be migrated', 'Device name'])
+        self.assertEqual(scan[0]['Total scanned files'], str(len(files)))
+        h, summ = read_csv(os.path.join(self.reports, 'SummaryReport_R0.csv'))
+        self.assertEqual(h[:4], ['Source', 'Destination', 'Status', 'Total bytes'])
+        self.assertIn('GB/hour', h)
+        self.assertEqual(summ[0]['Status'], 'Completed')
+
+        # Round 1 with nothing changed sends nothing.
+        self.migrate(src, 'Share One')
+        s = self.summary()
+        self.assertEqual((s['round'], s['migrated'], s['skipped'], s['packages']),
+                         (1, 0, len(files) + len(folder_rows), 0))
+        self.assertTrue(all(r['Status'] == 'Skipped' for r in self.items(1)))
+
+        # Round 2: one file touched is sent again and replaces the old one (same UniqueId).
+        with open(os.path.join(src, touched), 'wb') as fh:
+            fh.write(b'changed content')
+        later = time.time() + 5
+        os.utime(os.path.join(src, touched), (later, later))
+        self.migrate(src, 'Share One')
+        s = self.summary()
+        self.assertEqual((s['round'], s['migrated'], s['packages']), (2, 1, 1))
+        self.assertEqual(self.file_bytes(root + '/' + touched), b'changed content')
+        ent2 = self.file_entity(root + '/' + touched)
+        self.assertEqual(ent2['UniqueId'], ent['UniqueId'])
+        sent = [r for r in self.items(2) if r['Status'] == 'Migrated']
+        self.assertEqual([r['Item name'] for r in sent], ['file 002.bin'])
+
+        # Round 3: files added are sent, files removed stay in the library.
+        with open(os.path.join(src, 'Photos/new one.jpg'), 'wb') as fh:
+            fh.write(b'\xff\xd8new')
+        os.makedirs(os.path.join(src, 'Brand new/inner'))
+        with open(os.path.join(src, 'Brand new/inner/x.txt'), 'wb') as fh:
+            fh.write(b'x')
+        os.remove(os.path.join(src, 'Photos/file 004.tar.gz'))
+        self.migrate(src, 'Share One')
+        self.assertEqual(self.summary()['migrated'], 4)  # 2 files, 2 folders
+        self.assertEqual(self.file_bytes(root + '/Photos/new one.jpg'), b'\xff\xd8new')
+        self.assertEqual(self.file_bytes(root + '/Brand new/inner/x.txt'), b'x')
+        self.assertEqual(self.file_bytes(root + '/Photos/file 004.tar.gz'),
+                         files['Photos/file 004.tar.gz'])
+
+    def test_bad_entries_reported_not_sent(self):
+        src = os.path.join(self.tmp, 'bad')
+        os.makedirs(os.path.join(src, 'ok'))
+        with open(os.path.join(src, 'ok/fine.txt'), 'w') as fh:
+            fh.write('fine')
+        bad = {'bad:colon.txt': '0x01110010', 'trailing .txt ': '0x01110010',
+               'CON.txt': '0x01110010', 'x_vti_y.txt': '0x01110010', '~$lock.docx': '0x01110010',
+               'desktop.ini': '0x01110010'}
+        for n in bad:
+            with open(os.path.join(src, n), 'w') as fh:
+                fh.write('no')
+        longdir = os.path.join(src, 'L' * 150, 'M' * 150)
+        os.makedirs(longdir)
+        with open(os.path.join(longdir, 'too-long-' + 'x' * 100 + '.txt'), 'w') as fh:
+            fh.write('long')
+        os.symlink('ok/fine.txt', os.path.join(src, 'link.txt'))
+        os.symlink('ok', os.path.join(src, 'linkdir'))
+        locked = os.path.join(src, 'ok', 'locked.txt')
+        with open(locked, 'w') as fh:
+            fh.write('secret')
+        os.chmod(locked, 0)
+        open(os.path.join(src, 'ok', 'empty.txt'), 'w').close()
+        root = self.library('Bad Names')
+        # Unreadable files only fail for an unprivileged reader: run as nobody when root.
+        as_root = os.geteuid() == 0
+        if as_root:
+            for d, _, fs in os.walk(self.tmp):
+                os.chmod(d, 0o777)
+        p = self.spmig('migrate', src, '--site', self.server.sp, '--token', ADMIN, '--library',
+                       'Bad Names', '--state-dir', self.state, '--report-dir', self.reports,
+                       ok=(1,)) if not as_root else self._as_nobody(src)
+        self.assertEqual(p.returncode, 1)
+        rows = {os.path.relpath(r['Source'], os.path.realpath(src)): r for r in self.items(0)}
+        for n, code in bad.items():
+            self.assertEqual(rows[n]['Status'], 'Failed', n)
+            self.assertEqual(rows[n]['Result category'], 'SCAN FILE FAILURE', n)
+            self.assertEqual(rows[n]['Error code'], code, n)
+            self.assertEqual(self.sp.raw('GET', "web/GetFileByServerRelativeUrl(%s)" %
+                                         mt.quote_literal(root + '/' + n))[1].status, 404)
+        too_long = os.path.relpath(os.path.join(longdir, 'too-long-' + 'x' * 100 + '.txt'), src)
+        self.assertEqual(rows[too_long]['Error code'], '0x0111000B')
+        self.assertEqual(rows['link.txt']['Status'], 'Failed')
+        self.assertEqual(rows['linkdir']['Status'], 'Failed')
+        self.assertEqual(rows['ok/locked.txt']['Status'], 'Failed')
+        self.assertEqual(rows['ok/fine.txt']['Status'], 'Migrated')
+        self.assertEqual(rows['ok/empty.txt']['Status'], 'Migrated')
+        self.assertEqual(self.file_bytes(root + '/ok/fine.txt'), b'fine')
+        self.assertEqual(self.file_bytes(root + '/ok/empty.txt'), b'')
+        _, fails = read_csv(os.path.join(self.reports, 'ItemFailureReport_R0.csv'))
+        self.assertEqual({os.path.relpath(r['Source'], os.path.realpath(src)) for r in fails},
+                         {k for k, r in rows.items() if r['Status'] == 'Failed'})
+        self.assertEqual(self.summary()['status'], 'Completed with issues')
+
+    def _as_nobody(self, src):
+        os.chmod(self.tmp, 0o777)
+        for d, ds, fs in os.walk(self.tmp):
+            os.chmod(d, 0o777)
+            for f in fs:
+                path = os.path.join(d, f)
+                if not os.path.islink(path) and os.stat(path).st_mode & 0o777:
+                    os.chmod(path, 0o666)
+        return subprocess.run(
+            [spmig_path(), 'migrate', src, '--site', self.server.sp, '--token', ADMIN,
+             '--library', 'Bad Names', '--state-dir', self.state, '--report-dir', self.reports],
+            capture_output=True, timeout=RUN_TIMEOUT, user=65534, group=65534,
+            env={'PATH': os.environ.get('PATH', '/usr/bin'), 'HOME': self.tmp})
+
+    def test_throttling_ridden_out(self):
+        src = os.path.join(self.tmp, 'thr')
+        files = make_share(src, n_files=40, seed=3)
+        root = self.library('Throttled')
+        for op, status in (('ProvisionMigrationContainers', 503),
+                           ('CreateMigrationJobEncrypted', 429), ('web', 429)):
+            mt.emu(self.server.sp, ADMIN, 'POST', 'faults',
+                   {'status': status, 'retryAfter': 1, 'operation': op, 'count': 2})
+        t = time.monotonic()
+        self.migrate(src, 'Throttled')
+        self.assertGreaterEqual(time.monotonic() - t, 2)  # waited for Retry-After
+        self.assertMigrated(root, files)
+        left = mt.emu(self.server.sp, ADMIN, 'GET', 'faults')['faults']
+        mt.emu(self.server.sp, ADMIN, 'DELETE', 'faults')
+        self.assertTrue(all(f.get('count', 0) == 0 for f in left), left)
+
+    def test_destination_folder_and_package_command(self):
+        src = os.path.join(self.tmp, 'fold')
+        files = make_share(src, n_files=20, seed=5)
+        root = self.library('Foldered')
+        self.migrate(src, 'Foldered', '--folder', 'Imported/2024')
+        self.assertMigrated(root + '/Imported/2024', files)
+        # A second source into the same destination folder merges with it.
+        src2 = os.path.join(self.tmp, 'fold2')
+        os.makedirs(src2)
+        with open(os.path.join(src2, 'more.txt'), 'w') as fh:
+            fh.write('more')
+        self.migrate(src2, 'Foldered', '--folder', 'Imported/2024')
+        self.assertEqual(self.file_bytes(root + '/Imported/2024/more.txt'), b'more')
+        self.assertMigrated(root + '/Imported/2024', files)
+
+        out = os.path.join(self.tmp, 'pkgs')
+        self.spmig('package', src, out)
+        pkgs = sorted(os.listdir(out))
+        self.assertEqual(pkgs, ['package-0001'])
+        names = sorted(os.listdir(os.path.join(out, pkgs[0])))
+        self.assertEqual(names, sorted(['content', 'Manifest.xml', 'ExportSettings.xml',
+                                        'SystemData.xml', 'UserGroup.xml', 'RootObjectMap.xml',
+                                        'LookupListMap.xml', 'Requirements.xml',
+                                        'ViewFormsList.xml']))
+        content = os.path.join(out, pkgs[0], 'content')
+        blobs = sorted(open(os.path.join(content, n), 'rb').read() for n in os.listdir(content))
+        self.assertEqual(blobs, sorted(files.values()))
+        with open(os.path.join(out, pkgs[0], 'Manifest.xml'), encoding='utf-8') as fh:
+            manifest = fh.read()
+        self.assertIn('urn:deployment-manifest-schema', manifest)
+        self.assertIn('file 000.txt', manifest)
+
+    def test_jobs_and_admin_commands(self):
+        src = os.path.join(self.tmp, 'jobs')
+        make_share(src, n_files=5, seed=9)
+        self.library('Jobs')
+        self.migrate(src, 'Jobs')
+        job = self.items(0)[0]['Migration job ID']
+        site = ('--site', self.server.sp, '--token', ADMIN)
+        p = self.spmig('jobs', 'status', job, *site)
+        self.assertEqual(p.stdout.decode().split()[:2], [job, '0'])
+        p = self.spmig('jobs', 'progress', job, *site)
+        lines = p.stdout.decode().splitlines()
+        self.assertTrue(lines)
+        # Without the key the events stay in their envelopes; with a wrong key they fail.
+        events = [json.loads(x) for x in lines]
+        self.assertTrue(all(e.get('Label') == 'Encrypted' or 'Event' in e for e in events))
+        p = self.spmig('jobs', 'events', job, *site, '--key', 'A' * 43 + '=', ok=(0,))
+        if any(e.get('Label') == 'Encrypted' for e in events):
+            self.assertIn(b'does not decrypt', p.stderr)
+        p = self.spmig('admin', 'clock', *site)
+        self.assertIn('now', json.loads(p.stdout))
+        p = self.spmig('admin', 'containers', *site)
+        self.assertIsInstance(json.loads(p.stdout), dict)
+
+    def test_bad_usage(self):
+        for args, text in ((['migrate'], b'SOURCE'),
+                           (['migrate', self.tmp], b'--site'),
+                           (['migrate', self.tmp, '--site', self.server.sp], b'token'),
+                           (['migrate', self.tmp, '--site', 'ftp://x', '--token', 't'], b'http'),
+                           (['migrate', '/no/such/dir', '--site', self.server.sp, '--token',
+                             ADMIN], b'No such file'),
+                           (['frobnicate'], b'unknown command'),
+                           (['migrate', self.tmp, '--parallel', '0'], b'--parallel'),
+                           (['jobs', 'status'], b'JOBID')):
+            p = self.spmig(*args, ok=(2,), timeout=30)
+            self.assertIn(text, p.stderr, args)
+        p = self.spmig('migrate', self.tmp, '--site', self.server.sp, '--token', 'wrong',
+                       '--state-dir', self.state, ok=(2,), timeout=60)
+        self.assertIn(b'401', p.stderr)
+        self.assertEqual(self.spmig('--version').stdout.decode().split()[0], 'spmig')
+        self.assertIn(b'Usage: spmig', self.spmig('--help').stdout)
+
+
+class ResumeTest(unittest.TestCase):
+    """The server killed in the middle of a run: spmig stops with exit 2 and the next run
+    resumes the round and completes it."""
+
+    def test_kill_and_resume(self):
+        server = Server(('--admin-token', ADMIN))
+        self.addCleanup(server.cleanup)
+        tmp = tempfile.mkdtemp(prefix='spmig-e2e-')
+        self.addCleanup(shutil.rmtree, tmp, True)
+        src = os.path.join(tmp, 'share')
+        files = make_share(src, n_files=1500, seed=11)
+        state, reports = os.path.join(tmp, 'state'), os.path.join(tmp, 'reports')
+        env = {k: v for k, v in os.environ.items() if not k.startswith('SPMIG_')}
+        env['SPMIG_TOKEN'] = ADMIN
+
+        def run(sp_url):
+            return subprocess.Popen(
+                [spmig_path(), 'migrate', src, '--site', sp_url, '--state-dir', state,
+                 '--report-dir', reports, '--retries', '2'],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+        p = run(server.sp)
+        # Kill the server once some packages have settled.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = p.stderr.readline()
+            if b'settled' in line or not line:
+                break
+        server.kill9()
+        out, err = p.communicate(timeout=RUN_TIMEOUT)
+        self.assertEqual(p.returncode, 2, err)
+        self.assertIn(b'run again to resume', err)
+
+        server.start()  # same data dir, new ports
+        p = run(server.sp)
+        out, err = p.communicate(timeout=RUN_TIMEOUT)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertIn(b'resuming round 0', err)
+        with open(os.path.join(reports, 'summary.json')) as fh:
+            s = json.load(fh)
+        self.assertEqual(s['round'], 0)
+        self.assertEqual(s['failed'], 0)
+        sp = mt.SharePoint(server.sp, ADMIN, accept=mt.NOMETADATA)
+        for rel, data in files.items():
+            got = sp.value("web/GetFileByServerRelativeUrl(%s)/$value"
+                           % mt.quote_literal('/Shared Documents/' + rel))
+            self.assertEqual(got, data, rel)
+        # Every item has exactly one Migrated row in the round's report.
+        _, rows = read_csv(os.path.join(reports, 'ItemReport_R0.csv'))
+        migrated = [r['Source'] for r in rows if r['Status'] == 'Migrated']
+        self.assertEqual(len(migrated), len(set(migrated)))
+        self.assertEqual(s['migrated'], len(set(migrated)))
+        server.stop()
+
+
+if __name__ == '__main__':
+    unittest.main()
