@@ -189,6 +189,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* Aborts a transfer in flight once the run is cancelled (Ctrl-C). */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const struct httpc *c = ctx;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return c->opt.cancel && *c->opt.cancel ? 1 : 0;
+}
+
 static bool transient_status(long s)
 {
     return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
@@ -242,6 +251,11 @@ static CURLcode attempt(struct httpc *c, const char *method, const char *url, st
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "spmig/" SPMIG_VERSION);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->opt.cancel) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     if (strcmp(method, "GET") == 0) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(method, "HEAD") == 0) {

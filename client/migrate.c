@@ -115,7 +115,9 @@ static void set_fatal(struct run *r, const char *fmt, ...) __attribute__((format
 static void set_fatal(struct run *r, const char *fmt, ...)
 {
     pthread_mutex_lock(&r->mu);
-    if (!r->fatal[0]) {
+    if (!r->fatal[0] && r->o->cancel && *r->o->cancel) {
+        snprintf(r->fatal, sizeof r->fatal, "interrupted"); /* whatever failed because of it */
+    } else if (!r->fatal[0]) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(r->fatal, sizeof r->fatal, fmt, ap);
