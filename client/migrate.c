@@ -172,6 +172,16 @@ static void report_obj(struct run *r, const struct pack *p, const struct pack_ob
     free(dest);
 }
 
+static void job_free(struct job *j)
+{
+    crypto_wipe(j->key, sizeof j->key);
+    azc_sas_finish(&j->data);
+    azc_sas_finish(&j->meta);
+    free(j->fatal_msg);
+    pack_destroy(j->p);
+    free(j);
+}
+
 /* Settles every item of j (failed ones as marked, the rest migrated) and frees j. */
 static void settle(struct run *r, struct job *j)
 {
@@ -206,12 +216,7 @@ static void settle(struct run *r, struct job *j)
     r->items_settled += n;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    crypto_wipe(j->key, sizeof j->key);
-    azc_sas_finish(&j->data);
-    azc_sas_finish(&j->meta);
-    free(j->fatal_msg);
-    pack_destroy(p);
-    free(j);
+    job_free(j);
 }
 
 /* Marks every item of j not failed yet. */
@@ -586,6 +591,14 @@ static bool handle_message(struct run *r, struct job *j, const char *text)
     return end;
 }
 
+static void pending_free(struct pending *p)
+{
+    free(p->m.id);
+    free(p->m.pop_receipt);
+    free(p->m.text);
+    free(p);
+}
+
 struct follower {
     struct run *r;
     struct httpc *h;
@@ -634,10 +647,7 @@ static void follow_once(struct follower *f, bool *got)
             return;
         }
         *pp = p->next;
-        free(p->m.id);
-        free(p->m.pop_receipt);
-        free(p->m.text);
-        free(p);
+        pending_free(p);
     }
 }
 
@@ -689,10 +699,7 @@ static void *follower_main(void *arg)
     while (f->pending) {
         struct pending *p = f->pending;
         f->pending = p->next;
-        free(p->m.id);
-        free(p->m.pop_receipt);
-        free(p->m.text);
-        free(p);
+        pending_free(p);
     }
     return NULL;
 }
@@ -1177,12 +1184,7 @@ stop:
     while (r.jobs) {
         struct job *j = r.jobs;
         r.jobs = j->next;
-        crypto_wipe(j->key, sizeof j->key);
-        azc_sas_finish(&j->data);
-        azc_sas_finish(&j->meta);
-        free(j->fatal_msg);
-        pack_destroy(j->p);
-        free(j);
+        job_free(j);
     }
     {
         struct state_counts c;
