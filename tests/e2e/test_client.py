@@ -286,6 +286,17 @@ class MigrateTest(ClientCase):
                          {k for k, r in rows.items() if r['Status'] == 'Failed'})
         self.assertEqual(self.summary()['status'], 'Completed with issues')
 
+        # The scan alone says the same, sends nothing, and exits 1 for the failures.
+        scan_dir = os.path.join(self.tmp, 'scan-report')
+        p = self.spmig('scan', src, '--report-dir', scan_dir, ok=(1,))
+        self.assertIn(b'to migrate', p.stdout)
+        _, srows = read_csv(os.path.join(scan_dir, 'ItemReport_R0.csv'))
+        srows = {os.path.relpath(r['Source'], os.path.realpath(src)): r for r in srows}
+        for n, code in bad.items():
+            self.assertEqual((srows[n]['Status'], srows[n]['Error code']), ('Failed', code))
+        self.assertEqual(srows['ok/fine.txt']['Status'], 'Ready to migrate')
+        self.assertTrue(os.path.exists(os.path.join(scan_dir, 'ScanSummary_R0.csv')))
+
     def _as_nobody(self, src):
         os.chmod(self.tmp, 0o777)
         for d, ds, fs in os.walk(self.tmp):
