@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
+#include "pkgdir.h"
 #include "report.h"
 #include "scan.h"
 #include "sp.h"
@@ -521,7 +522,7 @@ int main(int argc, char **argv)
                 rc = need_site(&a);
             if (!rc) {
                 a.m.source = a.pos[0];
-                rc = migrate_package(&a.m, a.pos[1]);
+                rc = pkgdir_run(&a.m, a.pos[1]);
             }
         }
     } else if (strcmp(cmd, "jobs") == 0) {

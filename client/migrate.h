@@ -1,8 +1,8 @@
 /*
  * migrate.h: `spmig migrate`, one round of a migration from a source folder into a SharePoint
  * document library: scan, package, encrypt, upload in parallel, submit, follow the report
- * queue, record outcomes in the state file, write the round's reports. `spmig package` (the
- * packages unencrypted into a folder) shares the scan and packaging steps.
+ * queue, record outcomes in the state file, write the round's reports. The options are also
+ * those of `spmig package` (pkgdir.h).
  */
 #ifndef SPMIG_MIGRATE_H
 #define SPMIG_MIGRATE_H
@@ -30,9 +30,5 @@ struct migrate_options {
 /* Runs one round. Returns the exit code: 0 every item migrated (or unchanged), 1 some
  * failed (the reports say which), 2 a fatal error (one line on stderr). */
 int migrate_run(const struct migrate_options *o);
-
-/* `spmig package SOURCE OUTDIR`: the packages as plain files, one folder each. With site_url
- * the target's real ids are used, else made-up ones. Returns an exit code like migrate_run. */
-int migrate_package(const struct migrate_options *o, const char *outdir);
 
 #endif
