@@ -1,22 +1,26 @@
 /*
  * blob_store.c: the Blob service's state. Containers and blobs are rows; bytes are extents
- * shared by reference count (segments of blobs, uncommitted blocks), removed from disk only
- * after the transaction that dropped their last reference commits. Every write is one
- * transaction under db's write lock; reads use a read snapshot.
+ * (files, or inline rows for small bodies) shared by reference count (segments of blobs,
+ * uncommitted blocks), removed only after the transaction that dropped their last reference
+ * commits. Every write is one transaction under db's write lock; reads use a read snapshot.
+ * It also reads blob bytes back (bstore_reader), so callers need not know where they are.
  */
 #include "blob_store.h"
 #include "clock.h"
 #include "db.h"
 #include "extents.h"
 #include "log.h"
+#include "spmig_limits.h"
 #include "strbuf.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LIMIT_BLOCKS 50000
 
@@ -59,6 +63,8 @@ void bstore_blob_finish(struct bstore_blob *b)
     free(b->segs);
     b->segs = NULL;
     b->nsegs = 0;
+    free(b->data);
+    b->data = NULL;
 }
 
 void bstore_block_list_finish(struct bstore_block_list *l)
@@ -423,11 +429,16 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
     if (rc == BSTORE_OK)
         rc = cond_eval(cond, true, out->props.etag, out->props.modified_ms, true);
     if (rc == BSTORE_OK) {
-        sqlite3_stmt *st = db_stmt(d, "SELECT e.file, s.size FROM segments s JOIN extents e ON "
-                                      "e.id = s.extent_id WHERE s.blob_id = ?1 ORDER BY s.seq");
+        /* Inline bytes are copied only for a one-segment blob (at most LIMIT_INLINE_BYTES);
+         * longer blobs are read through a bstore_reader, one extent at a time. */
+        sqlite3_stmt *st =
+            db_stmt(d, "SELECT e.file, s.size, s.extent_id, x.data FROM segments s JOIN extents e "
+                       "ON e.id = s.extent_id LEFT JOIN extent_bytes x ON x.extent_id = "
+                       "s.extent_id AND e.file IS NULL WHERE s.blob_id = ?1 ORDER BY s.seq");
         sqlite3_bind_int64(st, 1, out->props.id);
         size_t cap = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (out->nsegs == cap) {
                 cap = cap ? cap * 2 : 4;
                 out->segs = xrealloc(out->segs, cap * sizeof *out->segs);
@@ -435,7 +446,25 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
             struct bstore_segment *s = &out->segs[out->nsegs++];
             db_col_copy(st, 0, s->path, sizeof s->path);
             s->size = (uint64_t)sqlite3_column_int64(st, 1);
+            s->extent_id = sqlite3_column_int64(st, 2);
+            if (out->nsegs == 1 && !s->path[0]) {
+                size_t n = (size_t)sqlite3_column_bytes(st, 3);
+                if (n != s->size) {
+                    log_error("blob: inline extent %lld holds %zu bytes, not %llu",
+                              (long long)s->extent_id, n, (unsigned long long)s->size);
+                    rc = BSTORE_INTERNAL;
+                    break;
+                }
+                out->data = xmalloc(n ? n : 1);
+                if (n)
+                    memcpy(out->data, sqlite3_column_blob(st, 3), n);
+            } else if (out->nsegs == 2) {
+                free(out->data);
+                out->data = NULL;
+            }
         }
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = BSTORE_INTERNAL;
         sqlite3_reset(st);
     }
     db_read_end(d);
@@ -467,6 +496,93 @@ int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstor
     if (!snap[0])
         return BSTORE_NO_SNAPSHOT;
     return bstore_blob_read(container_id, name, snap, NULL, out);
+}
+
+/* ---- reading bytes ---- */
+
+struct bstore_reader {
+    struct bstore_segment *segs; /* owned */
+    size_t nsegs;
+    uint64_t base;
+    size_t cur;         /* segment holding the last offset read */
+    uint64_t cur_start; /* blob offset where segment cur starts */
+    int fd;             /* open file of segment fd_seg, or -1 */
+    size_t fd_seg;
+    unsigned char *data; /* bytes of a one-inline-extent blob (owned), or NULL */
+};
+
+struct bstore_reader *bstore_reader_create(struct bstore_blob *b, uint64_t base)
+{
+    struct bstore_reader *r = xcalloc(1, sizeof *r);
+    r->segs = b->segs;
+    r->nsegs = b->nsegs;
+    r->base = base;
+    r->fd = -1;
+    r->data = b->data;
+    b->segs = NULL;
+    b->nsegs = 0;
+    b->data = NULL;
+    return r;
+}
+
+void bstore_reader_destroy(struct bstore_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->segs);
+    free(r->data);
+    free(r);
+}
+
+long bstore_reader_read(struct bstore_reader *r, uint64_t pos, void *buf, size_t max)
+{
+    uint64_t off = r->base + pos;
+    /* Reads go forward: continue from the last segment unless asked to go back. */
+    if (off < r->cur_start) {
+        r->cur = 0;
+        r->cur_start = 0;
+    }
+    while (r->cur < r->nsegs && r->cur_start + r->segs[r->cur].size <= off)
+        r->cur_start += r->segs[r->cur++].size;
+    if (r->cur == r->nsegs || max == 0)
+        return 0;
+    const struct bstore_segment *s = &r->segs[r->cur];
+    uint64_t in_seg = off - r->cur_start;
+    if (max > s->size - in_seg)
+        max = (size_t)(s->size - in_seg);
+    if (r->data) {
+        memcpy(buf, r->data + in_seg, max);
+        return (long)max;
+    }
+    if (!s->path[0]) {
+        struct db *d = db_acquire();
+        long n = extents_read_inline(d, s->extent_id, in_seg, buf, max);
+        db_release(d);
+        if (n != (long)max) {
+            log_error("blob: inline extent %lld is gone (blob replaced while read)",
+                      (long long)s->extent_id);
+            return -1;
+        }
+        return n;
+    }
+    if (r->fd < 0 || r->fd_seg != r->cur) {
+        if (r->fd >= 0)
+            close(r->fd);
+        r->fd = store_files_open(s->path);
+        r->fd_seg = r->cur;
+        if (r->fd < 0) {
+            log_error("blob: cannot open extent %s", s->path);
+            return -1;
+        }
+    }
+    ssize_t n = pread(r->fd, buf, max, (off_t)in_seg);
+    if (n <= 0) {
+        log_error("blob: cannot read extent %s", s->path);
+        return -1;
+    }
+    return (long)n;
 }
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
@@ -569,9 +685,15 @@ static void fill_out(struct bstore_props *out, const char *etag, int64_t now, ui
     out->size = size;
 }
 
-int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
-                    const char *extent, uint64_t size, const struct bstore_cond *cond,
-                    struct bstore_props *out)
+/* A new extent for a write: the file extent when it is set, else size inline bytes of data. */
+static int64_t new_extent(struct db *d, const char *extent, const void *data, uint64_t size)
+{
+    return extent ? extents_insert(d, extent, size) : extents_insert_inline(d, data, size);
+}
+
+static int blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
+                    const char *extent, const void *data, uint64_t size,
+                    const struct bstore_cond *cond, struct bstore_props *out)
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
@@ -582,7 +704,7 @@ int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_
     new_etag(now, etag);
     if (rc == BSTORE_OK) {
         int64_t id = blob_upsert(d, container_id, name, in, size, now, etag, &g);
-        int64_t ext = id < 0 ? -1 : extents_insert(d, extent, size);
+        int64_t ext = id < 0 ? -1 : new_extent(d, extent, data, size);
         if (id < 0 || ext < 0 || segment_add(d, id, 0, ext, size, NULL, 0) < 0 ||
             blocks_drop(d, container_id, name, &g) < 0)
             rc = BSTORE_INTERNAL;
@@ -595,8 +717,25 @@ int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }
 
-int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
-                     const char *extent, uint64_t size)
+int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
+                    const char *extent, uint64_t size, const struct bstore_cond *cond,
+                    struct bstore_props *out)
+{
+    assert(extent);
+    return blob_put(container_id, name, in, extent, NULL, size, cond, out);
+}
+
+int bstore_blob_put_inline(int64_t container_id, const char *name, const struct bstore_props *in,
+                           const void *data, uint64_t size, const struct bstore_cond *cond,
+                           struct bstore_props *out)
+{
+    if (size > LIMIT_INLINE_BYTES)
+        return BSTORE_INTERNAL;
+    return blob_put(container_id, name, in, NULL, data, size, cond, out);
+}
+
+static int block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
+                     const char *extent, const void *data, uint64_t size)
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
@@ -641,7 +780,7 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
         sqlite3_reset(old);
         if (old_ext >= 0 && extents_ref(d, old_ext, -1, &g) < 0)
             rc = BSTORE_INTERNAL;
-        int64_t ext = rc == BSTORE_OK ? extents_insert(d, extent, size) : -1;
+        int64_t ext = rc == BSTORE_OK ? new_extent(d, extent, data, size) : -1;
         sqlite3_stmt *st =
             db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
                        "extent_id, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -658,6 +797,21 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
     extents_collect(&g, ok);
     db_release(d);
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
+                     const char *extent, uint64_t size)
+{
+    assert(extent);
+    return block_put(container_id, name, id, idlen, extent, NULL, size);
+}
+
+int bstore_block_put_inline(int64_t container_id, const char *name, const unsigned char *id,
+                            size_t idlen, const void *data, uint64_t size)
+{
+    if (size > LIMIT_INLINE_BYTES)
+        return BSTORE_INTERNAL;
+    return block_put(container_id, name, id, idlen, NULL, data, size);
 }
 
 struct resolved {
