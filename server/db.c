@@ -1,12 +1,14 @@
 /*
  * db.c: the SQLite database of db.h: opening and schema migration, a pool of connections
- * with their prepared-statement caches, the process-wide write lock and the settings table.
- * It knows no table but settings; the stores own their SQL.
+ * with their prepared-statement caches, the process-wide write lock with the one connection
+ * every write transaction runs on, and the settings table. It knows no table but settings;
+ * the stores own their SQL.
  */
 #include "db.h"
 #include "log.h"
 #include "xmalloc.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,10 +27,22 @@ struct stmt_slot {
     sqlite3_stmt *stmt;
 };
 
-struct db {
+/* One SQLite connection and its statement cache. */
+struct conn {
     sqlite3 *h;
     struct stmt_slot *slots;
     size_t nslots, cap;
+};
+
+/*
+ * What a caller borrows: its own connection for reads, switched to the writer connection
+ * between db_write_begin and db_write_end. All writes use that one connection, so its page
+ * cache stays valid from one write to the next: a connection that did not make the last
+ * commit must drop its cache and read the pages again.
+ */
+struct db {
+    struct conn *cur; /* own, or writer during a write transaction */
+    struct conn own;
     struct db *next_free;
 };
 
@@ -39,6 +53,7 @@ static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *pool_free;
 static struct db **all;
 static size_t nall;
+static struct conn writer; /* used under write_lock only */
 
 static sqlite3 *open_conn(void)
 {
@@ -104,28 +119,36 @@ int db_open(const char *path, bool sync_full)
     if (!h)
         return -1;
     int rc = migrate(h);
+    /* A fresh writer, also in a forked child that inherited one (its statements included). */
+    writer = (struct conn){.h = open_conn()};
+    if (!writer.h)
+        rc = -1;
     struct db *d = xcalloc(1, sizeof *d);
-    d->h = h;
+    d->own.h = h;
+    d->cur = &d->own;
     all = xrealloc(all, (nall + 1) * sizeof *all);
     all[nall++] = d;
     pool_free = d;
     return rc;
 }
 
-static void conn_destroy(struct db *d)
+static void conn_finish(struct conn *c)
 {
-    for (size_t i = 0; i < d->nslots; i++)
-        sqlite3_finalize(d->slots[i].stmt);
-    free(d->slots);
-    sqlite3_close(d->h);
-    free(d);
+    for (size_t i = 0; i < c->nslots; i++)
+        sqlite3_finalize(c->slots[i].stmt);
+    free(c->slots);
+    sqlite3_close(c->h);
+    memset(c, 0, sizeof *c);
 }
 
 void db_close(void)
 {
     pthread_mutex_lock(&pool_lock);
-    for (size_t i = 0; i < nall; i++)
-        conn_destroy(all[i]);
+    for (size_t i = 0; i < nall; i++) {
+        conn_finish(&all[i]->own);
+        free(all[i]);
+    }
+    conn_finish(&writer);
     free(all);
     all = NULL;
     nall = 0;
@@ -148,7 +171,8 @@ struct db *db_acquire(void)
     if (!h)
         abort(); /* the database opened at start; failing now is unrecoverable */
     d = xcalloc(1, sizeof *d);
-    d->h = h;
+    d->own.h = h;
+    d->cur = &d->own;
     pthread_mutex_lock(&pool_lock);
     all = xrealloc(all, (nall + 1) * sizeof *all);
     all[nall++] = d;
@@ -168,70 +192,84 @@ void db_release(struct db *d)
 
 sqlite3 *db_handle(struct db *d)
 {
-    return d->h;
+    return d->cur->h;
+}
+
+static sqlite3_stmt *conn_stmt(struct conn *c, const char *sql)
+{
+    for (size_t i = 0; i < c->nslots; i++) {
+        if (c->slots[i].sql == sql) {
+            sqlite3_reset(c->slots[i].stmt);
+            sqlite3_clear_bindings(c->slots[i].stmt);
+            return c->slots[i].stmt;
+        }
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        log_error("db: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(c->h));
+        abort();
+    }
+    if (c->nslots == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 32;
+        c->slots = xrealloc(c->slots, c->cap * sizeof *c->slots);
+    }
+    c->slots[c->nslots].sql = sql;
+    c->slots[c->nslots].stmt = st;
+    c->nslots++;
+    return st;
 }
 
 sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 {
-    for (size_t i = 0; i < d->nslots; i++) {
-        if (d->slots[i].sql == sql) {
-            sqlite3_reset(d->slots[i].stmt);
-            sqlite3_clear_bindings(d->slots[i].stmt);
-            return d->slots[i].stmt;
-        }
-    }
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        log_error("db: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(d->h));
-        abort();
-    }
-    if (d->nslots == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 32;
-        d->slots = xrealloc(d->slots, d->cap * sizeof *d->slots);
-    }
-    d->slots[d->nslots].sql = sql;
-    d->slots[d->nslots].stmt = st;
-    d->nslots++;
-    return st;
+    return conn_stmt(d->cur, sql);
 }
 
-static int exec(struct db *d, const char *sql)
+/* Runs one of the transaction statements below, prepared once per connection. */
+static int exec(struct conn *c, const char *sql)
 {
-    char *err = NULL;
-    if (sqlite3_exec(d->h, sql, NULL, NULL, &err) != SQLITE_OK) {
-        log_error("db: %s failed: %s", sql, err);
-        sqlite3_free(err);
+    sqlite3_stmt *st = conn_stmt(c, sql);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("db: %s failed: %s", sql, sqlite3_errmsg(c->h));
         return -1;
     }
     return 0;
 }
 
+static const char SQL_BEGIN[] = "BEGIN", SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE",
+                  SQL_COMMIT[] = "COMMIT", SQL_ROLLBACK[] = "ROLLBACK";
+
 void db_write_begin(struct db *d)
 {
+    assert(d->cur == &d->own);
     pthread_mutex_lock(&write_lock);
-    if (exec(d, "BEGIN IMMEDIATE") < 0)
+    d->cur = &writer;
+    if (exec(d->cur, SQL_BEGIN_IMMEDIATE) < 0)
         abort();
 }
 
 int db_write_end(struct db *d, bool ok)
 {
+    assert(d->cur == &writer);
     int rc = 0;
-    if (ok && exec(d, "COMMIT") < 0)
+    if (ok && exec(d->cur, SQL_COMMIT) < 0)
         ok = false, rc = -1;
-    if (!ok && sqlite3_get_autocommit(d->h) == 0)
-        exec(d, "ROLLBACK");
+    if (!ok && sqlite3_get_autocommit(d->cur->h) == 0)
+        exec(d->cur, SQL_ROLLBACK);
+    d->cur = &d->own;
     pthread_mutex_unlock(&write_lock);
     return rc;
 }
 
 void db_read_begin(struct db *d)
 {
-    exec(d, "BEGIN");
+    exec(d->cur, SQL_BEGIN);
 }
 
 void db_read_end(struct db *d)
 {
-    exec(d, "COMMIT");
+    exec(d->cur, SQL_COMMIT);
 }
 
 int db_exec_stmt(struct db *d, sqlite3_stmt *st)
@@ -241,7 +279,7 @@ int db_exec_stmt(struct db *d, sqlite3_stmt *st)
         ;
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        log_error("db: %s: %s", sqlite3_sql(st), sqlite3_errmsg(d->h));
+        log_error("db: %s: %s", sqlite3_sql(st), sqlite3_errmsg(d->cur->h));
         return -1;
     }
     return 0;
