@@ -132,25 +132,40 @@ static int cond_eval(const struct bstore_cond *c, bool exists, const char *etag,
     return BSTORE_OK;
 }
 
+/*
+ * Row removal releases the extents first (a SELECT of their ids), then deletes: DELETE ...
+ * RETURNING would build a temporary table on every call, and these run on every write.
+ */
+
 /* Drops the segments of a blob row, releasing their extents. */
 static int segments_drop(struct db *d, int64_t blob_id, struct extents_garbage *g)
 {
-    sqlite3_stmt *st = db_stmt(d, "DELETE FROM segments WHERE blob_id = ?1 RETURNING extent_id");
+    sqlite3_stmt *st = db_stmt(d, "SELECT extent_id FROM segments WHERE blob_id = ?1");
     sqlite3_bind_int64(st, 1, blob_id);
-    return extents_release_rows(d, st, g);
+    if (extents_release_rows(d, st, g) < 0)
+        return -1;
+    sqlite3_stmt *del = db_stmt(d, "DELETE FROM segments WHERE blob_id = ?1");
+    sqlite3_bind_int64(del, 1, blob_id);
+    return db_exec_stmt(d, del);
 }
 
 static int blocks_drop(struct db *d, int64_t container_id, const char *name,
                        struct extents_garbage *g)
 {
-    const char *sql = name ? "DELETE FROM blocks WHERE container_id = ?1 AND blob_name = ?2 "
-                             "RETURNING extent_id"
-                           : "DELETE FROM blocks WHERE container_id = ?1 RETURNING extent_id";
-    sqlite3_stmt *st = db_stmt(d, sql);
-    sqlite3_bind_int64(st, 1, container_id);
-    if (name)
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    return extents_release_rows(d, st, g);
+    const char *sel = name ? "SELECT extent_id FROM blocks WHERE container_id = ?1 AND "
+                             "blob_name = ?2"
+                           : "SELECT extent_id FROM blocks WHERE container_id = ?1";
+    const char *del = name ? "DELETE FROM blocks WHERE container_id = ?1 AND blob_name = ?2"
+                           : "DELETE FROM blocks WHERE container_id = ?1";
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_stmt(d, i == 0 ? sel : del);
+        sqlite3_bind_int64(st, 1, container_id);
+        if (name)
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if ((i == 0 ? extents_release_rows(d, st, g) : db_exec_stmt(d, st)) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* ---- containers ---- */
@@ -594,34 +609,32 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 }
 
 /*
- * Creates or replaces the base blob row of name with in's properties; returns its id or -1.
- * An existing row keeps its id and creation time; its segments are dropped.
+ * Creates the base blob row of name with in's properties, or replaces the row old_id (-1:
+ * none), which keeps its id and creation time and loses its segments. Returns the row id or
+ * -1.
  */
-static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
+static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name, int64_t old_id,
                            const struct bstore_props *in, uint64_t size, int64_t now,
                            const char *etag, struct extents_garbage *g)
 {
-    struct bstore_props old = {0};
-    int64_t id = -1;
-    if (blob_row(d, container_id, name, "", &old) == BSTORE_OK) {
-        id = old.id;
-        if (segments_drop(d, id, g) < 0) {
-            bstore_props_finish(&old);
-            return -1;
-        }
+    if (old_id >= 0 && segments_drop(d, old_id, g) < 0)
+        return -1;
+    sqlite3_stmt *st =
+        old_id >= 0
+            ? db_stmt(d, "UPDATE blobs SET size = ?3, modified_ms = ?4, etag = ?5, content_type "
+                         "= ?6, content_encoding = ?7, content_language = ?8, content_disposition "
+                         "= ?9, cache_control = ?10, content_md5 = ?11, metadata = ?12 WHERE id = "
+                         "?1")
+            : db_stmt(d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, "
+                         "modified_ms, etag, content_type, content_encoding, content_language, "
+                         "content_disposition, cache_control, content_md5, metadata) VALUES (?1, "
+                         "?2, '', ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (old_id >= 0) {
+        sqlite3_bind_int64(st, 1, old_id);
+    } else {
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     }
-    sqlite3_stmt *st = db_stmt(
-        d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, modified_ms, etag, "
-           "content_type, content_encoding, content_language, content_disposition, cache_control, "
-           "content_md5, metadata) VALUES (?1, ?2, '', ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-           "?12) ON CONFLICT (container_id, name, snapshot) DO UPDATE SET size = excluded.size, "
-           "modified_ms = excluded.modified_ms, etag = excluded.etag, content_type = "
-           "excluded.content_type, content_encoding = excluded.content_encoding, "
-           "content_language = excluded.content_language, content_disposition = "
-           "excluded.content_disposition, cache_control = excluded.cache_control, content_md5 = "
-           "excluded.content_md5, metadata = excluded.metadata RETURNING id");
-    sqlite3_bind_int64(st, 1, container_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_text(st, 5, etag, -1, SQLITE_STATIC);
@@ -635,14 +648,9 @@ static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
     else
         sqlite3_bind_null(st, 11);
     sqlite3_bind_text(st, 12, in->metadata ? in->metadata : "{}", -1, SQLITE_STATIC);
-    id = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        id = sqlite3_column_int64(st, 0);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        ;
-    sqlite3_reset(st);
-    bstore_props_finish(&old);
-    return id;
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    return old_id >= 0 ? old_id : sqlite3_last_insert_rowid(db_handle(d));
 }
 
 static int segment_add(struct db *d, int64_t blob_id, int seq, int64_t extent_id, uint64_t size,
@@ -661,16 +669,21 @@ static int segment_add(struct db *d, int64_t blob_id, int seq, int64_t extent_id
     return db_exec_stmt(d, st);
 }
 
-/* The current state of the base blob for a write's conditions. */
+/* The current state of the base blob for a write's conditions; *id (may be NULL) receives
+ * the row id of the base blob, or -1 if there is none. */
 static int write_cond(struct db *d, int64_t container_id, const char *name,
-                      const struct bstore_cond *cond, bool must_exist)
+                      const struct bstore_cond *cond, bool must_exist, int64_t *id)
 {
+    if (id)
+        *id = -1;
     if (!container_exists(d, container_id))
         return BSTORE_NO_CONTAINER;
     struct bstore_props cur = {0};
     bool exists = blob_row(d, container_id, name, "", &cur) == BSTORE_OK;
     int rc = exists || !must_exist ? cond_eval(cond, exists, cur.etag, cur.modified_ms, false)
                                    : BSTORE_NO_BLOB;
+    if (exists && id)
+        *id = cur.id;
     bstore_props_finish(&cur);
     return rc;
 }
@@ -698,12 +711,13 @@ static int blob_put(int64_t container_id, const char *name, const struct bstore_
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, false);
+    int64_t old_id;
+    int rc = write_cond(d, container_id, name, cond, false, &old_id);
     int64_t now = clock_now_ms();
     char etag[BSTORE_ETAG_LEN];
     new_etag(now, etag);
     if (rc == BSTORE_OK) {
-        int64_t id = blob_upsert(d, container_id, name, in, size, now, etag, &g);
+        int64_t id = blob_upsert(d, container_id, name, old_id, in, size, now, etag, &g);
         int64_t ext = id < 0 ? -1 : new_extent(d, extent, data, size);
         if (id < 0 || ext < 0 || segment_add(d, id, 0, ext, size, NULL, 0) < 0 ||
             blocks_drop(d, container_id, name, &g) < 0)
@@ -769,8 +783,8 @@ static int block_put(int64_t container_id, const char *name, const unsigned char
     }
     if (rc == BSTORE_OK) {
         /* A block put again under the same id replaces the earlier one. */
-        sqlite3_stmt *old = db_stmt(d, "DELETE FROM blocks WHERE container_id = ?1 AND blob_name "
-                                       "= ?2 AND block_id = ?3 RETURNING extent_id");
+        sqlite3_stmt *old = db_stmt(d, "SELECT extent_id FROM blocks WHERE container_id = ?1 AND "
+                                       "blob_name = ?2 AND block_id = ?3");
         sqlite3_bind_int64(old, 1, container_id);
         sqlite3_bind_text(old, 2, name, -1, SQLITE_STATIC);
         sqlite3_bind_blob(old, 3, id, (int)idlen, SQLITE_STATIC);
@@ -778,8 +792,15 @@ static int block_put(int64_t container_id, const char *name, const unsigned char
         if (sqlite3_step(old) == SQLITE_ROW)
             old_ext = sqlite3_column_int64(old, 0);
         sqlite3_reset(old);
-        if (old_ext >= 0 && extents_ref(d, old_ext, -1, &g) < 0)
-            rc = BSTORE_INTERNAL;
+        if (old_ext >= 0) {
+            sqlite3_stmt *del = db_stmt(d, "DELETE FROM blocks WHERE container_id = ?1 AND "
+                                           "blob_name = ?2 AND block_id = ?3");
+            sqlite3_bind_int64(del, 1, container_id);
+            sqlite3_bind_text(del, 2, name, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(del, 3, id, (int)idlen, SQLITE_STATIC);
+            if (db_exec_stmt(d, del) < 0 || extents_ref(d, old_ext, -1, &g) < 0)
+                rc = BSTORE_INTERNAL;
+        }
         int64_t ext = rc == BSTORE_OK ? new_extent(d, extent, data, size) : -1;
         sqlite3_stmt *st =
             db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
@@ -853,7 +874,8 @@ int bstore_block_list_commit(int64_t container_id, const char *name,
     struct extents_garbage g = {0};
     struct resolved *res = xcalloc(nrefs ? nrefs : 1, sizeof *res);
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, false);
+    int64_t old_id;
+    int rc = write_cond(d, container_id, name, cond, false, &old_id);
     for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++) {
         const struct bstore_block_ref *r = &refs[i];
         bool found = false;
@@ -877,7 +899,7 @@ int bstore_block_list_commit(int64_t container_id, const char *name,
     for (size_t i = 0; i < nrefs; i++)
         size += res[i].size;
     if (rc == BSTORE_OK) {
-        int64_t id = blob_upsert(d, container_id, name, in, size, now, etag, &g);
+        int64_t id = blob_upsert(d, container_id, name, old_id, in, size, now, etag, &g);
         if (id < 0)
             rc = BSTORE_INTERNAL;
         for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++)
@@ -950,7 +972,7 @@ static int simple_update(int64_t container_id, const char *name, const struct bs
 {
     struct db *d = db_acquire();
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, true);
+    int rc = write_cond(d, container_id, name, cond, true, NULL);
     int64_t now = clock_now_ms();
     char etag[BSTORE_ETAG_LEN];
     new_etag(now, etag);
@@ -1017,7 +1039,7 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, true);
+    int rc = write_cond(d, container_id, name, cond, true, NULL);
     struct bstore_props base = {0};
     int64_t now = clock_now_ms();
     if (rc == BSTORE_OK)
