@@ -55,6 +55,18 @@ static struct db **all;
 static size_t nall;
 static struct conn writer; /* used under write_lock only */
 
+/*
+ * Checkpoints run on a thread of their own: the writer's WAL hook wakes it once the WAL holds
+ * DB_CHECKPOINT_PAGES, and it copies pages back with a passive checkpoint (which never blocks
+ * writers). SQLite's automatic checkpoint would do that work, fsyncs included, inside the
+ * commit of whichever write crossed the mark, while every other writer waits on write_lock.
+ */
+#define DB_CHECKPOINT_PAGES 1000
+static pthread_t ckpt_thread;
+static bool ckpt_started, ckpt_wanted, ckpt_stop;
+static pthread_mutex_t ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ckpt_cond = PTHREAD_COND_INITIALIZER;
+
 static sqlite3 *open_conn(void)
 {
     sqlite3 *h = NULL;
@@ -111,6 +123,68 @@ static int migrate(sqlite3 *h)
     return 0;
 }
 
+static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
+{
+    (void)arg, (void)h, (void)name;
+    if (pages >= DB_CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&ckpt_lock);
+        ckpt_wanted = true;
+        pthread_cond_signal(&ckpt_cond);
+        pthread_mutex_unlock(&ckpt_lock);
+    }
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    sqlite3 *h = arg;
+    pthread_mutex_lock(&ckpt_lock);
+    while (!ckpt_stop) {
+        if (!ckpt_wanted) {
+            pthread_cond_wait(&ckpt_cond, &ckpt_lock);
+            continue;
+        }
+        ckpt_wanted = false;
+        pthread_mutex_unlock(&ckpt_lock);
+        int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("db: checkpoint failed: %s", sqlite3_errmsg(h));
+        pthread_mutex_lock(&ckpt_lock);
+    }
+    pthread_mutex_unlock(&ckpt_lock);
+    sqlite3_close(h);
+    return NULL;
+}
+
+/* Starts the checkpoint thread on a connection of its own and hands the writer's checkpoints
+ * to it. Without it (no connection or thread), the writer keeps SQLite's automatic ones. */
+static void ckpt_start(void)
+{
+    ckpt_wanted = ckpt_stop = false;
+    sqlite3 *h = open_conn();
+    if (!h)
+        return;
+    if (pthread_create(&ckpt_thread, NULL, ckpt_main, h) != 0) {
+        log_warn("db: no checkpoint thread; checkpoints stay in the commits");
+        sqlite3_close(h);
+        return;
+    }
+    ckpt_started = true;
+    sqlite3_wal_hook(writer.h, wal_hook, NULL); /* replaces the automatic checkpoint */
+}
+
+static void ckpt_finish(void)
+{
+    if (!ckpt_started)
+        return;
+    pthread_mutex_lock(&ckpt_lock);
+    ckpt_stop = true;
+    pthread_cond_signal(&ckpt_cond);
+    pthread_mutex_unlock(&ckpt_lock);
+    pthread_join(ckpt_thread, NULL);
+    ckpt_started = false;
+}
+
 int db_open(const char *path, bool sync_full)
 {
     db_path = xstrdup(path);
@@ -121,8 +195,11 @@ int db_open(const char *path, bool sync_full)
     int rc = migrate(h);
     /* A fresh writer, also in a forked child that inherited one (its statements included). */
     writer = (struct conn){.h = open_conn()};
+    ckpt_started = false;
     if (!writer.h)
         rc = -1;
+    else
+        ckpt_start();
     struct db *d = xcalloc(1, sizeof *d);
     d->own.h = h;
     d->cur = &d->own;
@@ -143,6 +220,7 @@ static void conn_finish(struct conn *c)
 
 void db_close(void)
 {
+    ckpt_finish();
     pthread_mutex_lock(&pool_lock);
     for (size_t i = 0; i < nall; i++) {
         conn_finish(&all[i]->own);
