@@ -62,6 +62,8 @@ static struct conn writer; /* used under write_lock only */
  * commit of whichever write crossed the mark, while every other writer waits on write_lock.
  */
 #define DB_CHECKPOINT_PAGES 1000
+/* The writer's page cache in KiB: the only cache that lives from one request to the next. */
+#define DB_WRITER_CACHE_KIB "4096"
 static pthread_t ckpt_thread;
 static bool ckpt_started, ckpt_wanted, ckpt_stop;
 static pthread_mutex_t ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -196,7 +198,8 @@ int db_open(const char *path, bool sync_full)
     /* A fresh writer, also in a forked child that inherited one (its statements included). */
     writer = (struct conn){.h = open_conn()};
     ckpt_started = false;
-    if (!writer.h)
+    if (!writer.h || sqlite3_exec(writer.h, "PRAGMA cache_size=-" DB_WRITER_CACHE_KIB, NULL, NULL,
+                                  NULL) != SQLITE_OK)
         rc = -1;
     else
         ckpt_start();
@@ -262,6 +265,10 @@ void db_release(struct db *d)
 {
     if (!d)
         return;
+    /* A pooled connection keeps no pages for its next borrower: any write would make them
+     * stale anyway, and since small blobs live in the database, reads would otherwise fill
+     * every pooled connection's cache with blob bytes (memory times connections). */
+    sqlite3_db_release_memory(d->own.h);
     pthread_mutex_lock(&pool_lock);
     d->next_free = pool_free;
     pool_free = d;
