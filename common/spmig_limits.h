@@ -24,6 +24,9 @@
 #define LIMIT_BLOB_NAME          1024
 #define LIMIT_CONTAINER_NAME     63
 #define LIMIT_METADATA_BYTES     (8 * 1024) /* all x-ms-meta-* names and values */
+/* Put Blob and Put Block bodies this small (Content-Length given) are buffered and kept in
+ * the database instead of an extent file. */
+#define LIMIT_INLINE_BYTES (64 * 1024)
 
 /* Azure Queue */
 #define LIMIT_QUEUE_NAME          63

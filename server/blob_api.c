@@ -1,8 +1,9 @@
 /*
  * blob_api.c: the Azure Blob REST listener. Splits the path into account, container and
  * blob, picks the operation from method and query, authorises it (auth_azure), streams
- * upload bodies into extents while hashing them, and turns blob_store's results into Azure's
- * status codes, headers and XML. It holds no state between requests.
+ * upload bodies into extents while hashing them (small ones are buffered and stored inline),
+ * and turns blob_store's results into Azure's status codes, headers and XML. It holds no
+ * state between requests.
  */
 #include "blob_api.h"
 #include "auth_azure.h"
@@ -58,6 +59,8 @@ struct blob_ctx {
     struct bstore_container cont;
     struct extent_writer w;
     enum extent_state ext;
+    bool inline_body; /* the upload is small: buffered in req->body, stored inline */
+    bool want_md5;
     unsigned char md5[CRYPTO_MD5_LEN];
     unsigned char block_id[64];
     size_t block_idlen;
@@ -400,6 +403,14 @@ static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t m
         return -1;
     }
     bool want_crc = http_header(req, "x-ms-content-crc64") != NULL;
+    if (req->has_length && req->content_length <= LIMIT_INLINE_BYTES) {
+        /* Small bodies go into the database with the blob's row: no file to create. */
+        c->inline_body = true;
+        c->want_md5 = want_md5;
+        req->body_mode = HTTP_BODY_BUFFER;
+        req->body_max = LIMIT_INLINE_BYTES;
+        return 0;
+    }
     if (extent_writer_open(&c->w, want_md5, want_crc) < 0) {
         azure_error_code(req, 500, "InternalError");
         return -1;
@@ -417,11 +428,22 @@ static int end_upload(struct http_request *req, struct blob_ctx *c)
         azure_error_code(req, 413, "RequestBodyTooLarge");
         return -1;
     }
-    int rc = extent_writer_close(&c->w, c->md5);
-    c->ext = rc == 0 ? EXT_CLOSED : EXT_NONE;
-    if (rc < 0) {
-        azure_error_code(req, 500, "InternalError");
-        return -1;
+    const char *crc = http_header(req, "x-ms-content-crc64");
+    uint64_t crc64 = 0;
+    if (c->inline_body) {
+        const char *body = req->body.data ? req->body.data : "";
+        if (c->want_md5)
+            crypto_md5(body, req->body.len, c->md5);
+        if (crc)
+            crc64 = crypto_crc64(0, body, req->body.len);
+    } else {
+        int rc = extent_writer_close(&c->w, c->md5);
+        c->ext = rc == 0 ? EXT_CLOSED : EXT_NONE;
+        if (rc < 0) {
+            azure_error_code(req, 500, "InternalError");
+            return -1;
+        }
+        crc64 = c->w.crc64;
     }
     bool has;
     unsigned char want[CRYPTO_MD5_LEN];
@@ -431,11 +453,10 @@ static int end_upload(struct http_request *req, struct blob_ctx *c)
         azure_error_code(req, 400, "Md5Mismatch");
         return -1;
     }
-    const char *crc = http_header(req, "x-ms-content-crc64");
     if (crc) {
         unsigned char got[8];
         for (int i = 0; i < 8; i++)
-            got[i] = (unsigned char)(c->w.crc64 >> (8 * i));
+            got[i] = (unsigned char)(crc64 >> (8 * i));
         unsigned char sent[8];
         if (b64_decode_to(crc, strlen(crc), sent, sizeof sent) != 8) {
             bad_header(req, "x-ms-content-crc64");
@@ -586,7 +607,10 @@ static void do_put_blob(struct http_request *req, struct blob_ctx *c)
     bool create_only = !(c->granted & SAS_PERM('w'));
     if (create_only && !cond.if_none_match)
         cond.if_none_match = "*";
-    int rc = bstore_blob_put(c->cont.id, c->blob, &in, c->w.path, c->w.size, &cond, &out);
+    int rc = c->inline_body
+                 ? bstore_blob_put_inline(c->cont.id, c->blob, &in, req->body.data, req->body.len,
+                                          &cond, &out)
+                 : bstore_blob_put(c->cont.id, c->blob, &in, c->w.path, c->w.size, &cond, &out);
     bstore_props_finish(&in);
     if (rc == BSTORE_BLOB_EXISTS && create_only) {
         azure_error_code(req, 403, "AuthorizationPermissionMismatch");
@@ -607,8 +631,10 @@ static void do_put_block(struct http_request *req, struct blob_ctx *c)
 {
     if (end_upload(req, c) < 0)
         return;
-    int rc =
-        bstore_block_put(c->cont.id, c->blob, c->block_id, c->block_idlen, c->w.path, c->w.size);
+    int rc = c->inline_body ? bstore_block_put_inline(c->cont.id, c->blob, c->block_id,
+                                                      c->block_idlen, req->body.data, req->body.len)
+                            : bstore_block_put(c->cont.id, c->blob, c->block_id, c->block_idlen,
+                                               c->w.path, c->w.size);
     if (rc != BSTORE_OK) {
         store_error(req, rc);
         return;
@@ -720,51 +746,15 @@ static int parse_range(const char *v, uint64_t *start, uint64_t *end, bool *open
     return 1;
 }
 
-/* Streams several extents as one body; opens each extent when reached. */
-struct seg_reader {
-    struct bstore_segment *segs;
-    size_t nsegs;
-    uint64_t base; /* blob offset of body position 0 */
-    size_t cur;    /* segment index of fd */
-    int fd;
-    uint64_t cur_start;
-};
-
-static ssize_t seg_read(void *ctx, uint64_t pos, char *buf, size_t max)
+/* Callback replies read the blob through blob_store's reader (several extents, or a range). */
+static ssize_t blob_read(void *ctx, uint64_t pos, char *buf, size_t max)
 {
-    struct seg_reader *r = ctx;
-    uint64_t off = r->base + pos;
-    uint64_t start = 0;
-    size_t i = 0;
-    while (i < r->nsegs && start + r->segs[i].size <= off)
-        start += r->segs[i++].size;
-    if (i == r->nsegs)
-        return 0;
-    if (r->fd < 0 || r->cur != i) {
-        if (r->fd >= 0)
-            close(r->fd);
-        r->fd = store_files_open(r->segs[i].path);
-        r->cur = i;
-        if (r->fd < 0) {
-            log_error("blob: cannot open extent %s", r->segs[i].path);
-            return -1;
-        }
-    }
-    uint64_t in_seg = off - start;
-    uint64_t left = r->segs[i].size - in_seg;
-    if (max > left)
-        max = (size_t)left;
-    ssize_t n = pread(r->fd, buf, max, (off_t)in_seg);
-    return n > 0 ? n : -1;
+    return bstore_reader_read(ctx, pos, buf, max);
 }
 
-static void seg_free(void *ctx)
+static void blob_read_free(void *ctx)
 {
-    struct seg_reader *r = ctx;
-    if (r->fd >= 0)
-        close(r->fd);
-    free(r->segs);
-    free(r);
+    bstore_reader_destroy(ctx);
 }
 
 static ssize_t no_read(void *ctx, uint64_t pos, char *buf, size_t max)
@@ -825,17 +815,16 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
     if (req->is_head) {
         http_reply_reader(req, 200, size, no_read, NULL, NULL);
     } else if (range_md5) {
-        struct seg_reader r = {.segs = b.segs, .nsegs = b.nsegs, .base = start, .fd = -1};
+        struct bstore_reader *r = bstore_reader_create(&b, start);
         char *buf = xmalloc(len ? len : 1);
         uint64_t got = 0;
         while (got < len) {
-            ssize_t n = seg_read(&r, got, buf + got, len - got);
+            long n = bstore_reader_read(r, got, buf + got, len - got);
             if (n <= 0)
                 break;
             got += (uint64_t)n;
         }
-        if (r.fd >= 0)
-            close(r.fd);
+        bstore_reader_destroy(r);
         if (got != len) {
             free(buf);
             bstore_blob_finish(&b);
@@ -846,6 +835,17 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
         crypto_md5(buf, len, md5);
         http_reply(req, status, NULL, buf, len);
         set_md5_header(req, "Content-MD5", md5);
+    } else if (b.data) {
+        /* One inline extent, read with the row: answer from memory. */
+        char *body = NULL;
+        if (start == 0 && len == size) {
+            body = (char *)b.data;
+            b.data = NULL;
+        } else if (len) {
+            body = xmalloc(len);
+            memcpy(body, b.data + start, len);
+        }
+        http_reply(req, status, NULL, body, len);
     } else if (b.nsegs == 1 || len == 0) {
         int fd = b.nsegs ? store_files_open(b.segs[0].path) : -1;
         if (b.nsegs && fd < 0) {
@@ -858,14 +858,8 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
         else
             http_reply_fd(req, status, fd, start, len);
     } else {
-        struct seg_reader *r = xcalloc(1, sizeof *r);
-        r->segs = b.segs;
-        r->nsegs = b.nsegs;
-        r->base = start;
-        r->fd = -1;
-        b.segs = NULL;
-        b.nsegs = 0;
-        http_reply_reader(req, status, len, seg_read, r, seg_free);
+        http_reply_reader(req, status, len, blob_read, bstore_reader_create(&b, start),
+                          blob_read_free);
     }
     put_props_headers(req, &b.props);
     if (ranged) {

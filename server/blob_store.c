@@ -1,22 +1,26 @@
 /*
  * blob_store.c: the Blob service's state. Containers and blobs are rows; bytes are extents
- * shared by reference count (segments of blobs, uncommitted blocks), removed from disk only
- * after the transaction that dropped their last reference commits. Every write is one
- * transaction under db's write lock; reads use a read snapshot.
+ * (files, or inline rows for small bodies) shared by reference count (segments of blobs,
+ * uncommitted blocks), removed only after the transaction that dropped their last reference
+ * commits. Every write is one transaction under db's write lock; reads use a read snapshot.
+ * It also reads blob bytes back (bstore_reader), so callers need not know where they are.
  */
 #include "blob_store.h"
 #include "clock.h"
 #include "db.h"
 #include "extents.h"
 #include "log.h"
+#include "spmig_limits.h"
 #include "strbuf.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LIMIT_BLOCKS 50000
 
@@ -59,6 +63,8 @@ void bstore_blob_finish(struct bstore_blob *b)
     free(b->segs);
     b->segs = NULL;
     b->nsegs = 0;
+    free(b->data);
+    b->data = NULL;
 }
 
 void bstore_block_list_finish(struct bstore_block_list *l)
@@ -126,25 +132,40 @@ static int cond_eval(const struct bstore_cond *c, bool exists, const char *etag,
     return BSTORE_OK;
 }
 
+/*
+ * Row removal releases the extents first (a SELECT of their ids), then deletes: DELETE ...
+ * RETURNING would build a temporary table on every call, and these run on every write.
+ */
+
 /* Drops the segments of a blob row, releasing their extents. */
 static int segments_drop(struct db *d, int64_t blob_id, struct extents_garbage *g)
 {
-    sqlite3_stmt *st = db_stmt(d, "DELETE FROM segments WHERE blob_id = ?1 RETURNING extent_id");
+    sqlite3_stmt *st = db_stmt(d, "SELECT extent_id FROM segments WHERE blob_id = ?1");
     sqlite3_bind_int64(st, 1, blob_id);
-    return extents_release_rows(d, st, g);
+    if (extents_release_rows(d, st, g) < 0)
+        return -1;
+    sqlite3_stmt *del = db_stmt(d, "DELETE FROM segments WHERE blob_id = ?1");
+    sqlite3_bind_int64(del, 1, blob_id);
+    return db_exec_stmt(d, del);
 }
 
 static int blocks_drop(struct db *d, int64_t container_id, const char *name,
                        struct extents_garbage *g)
 {
-    const char *sql = name ? "DELETE FROM blocks WHERE container_id = ?1 AND blob_name = ?2 "
-                             "RETURNING extent_id"
-                           : "DELETE FROM blocks WHERE container_id = ?1 RETURNING extent_id";
-    sqlite3_stmt *st = db_stmt(d, sql);
-    sqlite3_bind_int64(st, 1, container_id);
-    if (name)
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    return extents_release_rows(d, st, g);
+    const char *sel = name ? "SELECT extent_id FROM blocks WHERE container_id = ?1 AND "
+                             "blob_name = ?2"
+                           : "SELECT extent_id FROM blocks WHERE container_id = ?1";
+    const char *del = name ? "DELETE FROM blocks WHERE container_id = ?1 AND blob_name = ?2"
+                           : "DELETE FROM blocks WHERE container_id = ?1";
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_stmt(d, i == 0 ? sel : del);
+        sqlite3_bind_int64(st, 1, container_id);
+        if (name)
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if ((i == 0 ? extents_release_rows(d, st, g) : db_exec_stmt(d, st)) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* ---- containers ---- */
@@ -423,11 +444,16 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
     if (rc == BSTORE_OK)
         rc = cond_eval(cond, true, out->props.etag, out->props.modified_ms, true);
     if (rc == BSTORE_OK) {
-        sqlite3_stmt *st = db_stmt(d, "SELECT e.file, s.size FROM segments s JOIN extents e ON "
-                                      "e.id = s.extent_id WHERE s.blob_id = ?1 ORDER BY s.seq");
+        /* Inline bytes are copied only for a one-segment blob (at most LIMIT_INLINE_BYTES);
+         * longer blobs are read through a bstore_reader, one extent at a time. */
+        sqlite3_stmt *st =
+            db_stmt(d, "SELECT e.file, s.size, s.extent_id, x.data FROM segments s JOIN extents e "
+                       "ON e.id = s.extent_id LEFT JOIN extent_bytes x ON x.extent_id = "
+                       "s.extent_id AND e.file IS NULL WHERE s.blob_id = ?1 ORDER BY s.seq");
         sqlite3_bind_int64(st, 1, out->props.id);
         size_t cap = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (out->nsegs == cap) {
                 cap = cap ? cap * 2 : 4;
                 out->segs = xrealloc(out->segs, cap * sizeof *out->segs);
@@ -435,7 +461,25 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
             struct bstore_segment *s = &out->segs[out->nsegs++];
             db_col_copy(st, 0, s->path, sizeof s->path);
             s->size = (uint64_t)sqlite3_column_int64(st, 1);
+            s->extent_id = sqlite3_column_int64(st, 2);
+            if (out->nsegs == 1 && !s->path[0]) {
+                size_t n = (size_t)sqlite3_column_bytes(st, 3);
+                if (n != s->size) {
+                    log_error("blob: inline extent %lld holds %zu bytes, not %llu",
+                              (long long)s->extent_id, n, (unsigned long long)s->size);
+                    rc = BSTORE_INTERNAL;
+                    break;
+                }
+                out->data = xmalloc(n ? n : 1);
+                if (n)
+                    memcpy(out->data, sqlite3_column_blob(st, 3), n);
+            } else if (out->nsegs == 2) {
+                free(out->data);
+                out->data = NULL;
+            }
         }
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = BSTORE_INTERNAL;
         sqlite3_reset(st);
     }
     db_read_end(d);
@@ -469,6 +513,93 @@ int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstor
     return bstore_blob_read(container_id, name, snap, NULL, out);
 }
 
+/* ---- reading bytes ---- */
+
+struct bstore_reader {
+    struct bstore_segment *segs; /* owned */
+    size_t nsegs;
+    uint64_t base;
+    size_t cur;         /* segment holding the last offset read */
+    uint64_t cur_start; /* blob offset where segment cur starts */
+    int fd;             /* open file of segment fd_seg, or -1 */
+    size_t fd_seg;
+    unsigned char *data; /* bytes of a one-inline-extent blob (owned), or NULL */
+};
+
+struct bstore_reader *bstore_reader_create(struct bstore_blob *b, uint64_t base)
+{
+    struct bstore_reader *r = xcalloc(1, sizeof *r);
+    r->segs = b->segs;
+    r->nsegs = b->nsegs;
+    r->base = base;
+    r->fd = -1;
+    r->data = b->data;
+    b->segs = NULL;
+    b->nsegs = 0;
+    b->data = NULL;
+    return r;
+}
+
+void bstore_reader_destroy(struct bstore_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->segs);
+    free(r->data);
+    free(r);
+}
+
+long bstore_reader_read(struct bstore_reader *r, uint64_t pos, void *buf, size_t max)
+{
+    uint64_t off = r->base + pos;
+    /* Reads go forward: continue from the last segment unless asked to go back. */
+    if (off < r->cur_start) {
+        r->cur = 0;
+        r->cur_start = 0;
+    }
+    while (r->cur < r->nsegs && r->cur_start + r->segs[r->cur].size <= off)
+        r->cur_start += r->segs[r->cur++].size;
+    if (r->cur == r->nsegs || max == 0)
+        return 0;
+    const struct bstore_segment *s = &r->segs[r->cur];
+    uint64_t in_seg = off - r->cur_start;
+    if (max > s->size - in_seg)
+        max = (size_t)(s->size - in_seg);
+    if (r->data) {
+        memcpy(buf, r->data + in_seg, max);
+        return (long)max;
+    }
+    if (!s->path[0]) {
+        struct db *d = db_acquire();
+        long n = extents_read_inline(d, s->extent_id, in_seg, buf, max);
+        db_release(d);
+        if (n != (long)max) {
+            log_error("blob: inline extent %lld is gone (blob replaced while read)",
+                      (long long)s->extent_id);
+            return -1;
+        }
+        return n;
+    }
+    if (r->fd < 0 || r->fd_seg != r->cur) {
+        if (r->fd >= 0)
+            close(r->fd);
+        r->fd = store_files_open(s->path);
+        r->fd_seg = r->cur;
+        if (r->fd < 0) {
+            log_error("blob: cannot open extent %s", s->path);
+            return -1;
+        }
+    }
+    ssize_t n = pread(r->fd, buf, max, (off_t)in_seg);
+    if (n <= 0) {
+        log_error("blob: cannot read extent %s", s->path);
+        return -1;
+    }
+    return (long)n;
+}
+
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
@@ -478,34 +609,32 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 }
 
 /*
- * Creates or replaces the base blob row of name with in's properties; returns its id or -1.
- * An existing row keeps its id and creation time; its segments are dropped.
+ * Creates the base blob row of name with in's properties, or replaces the row old_id (-1:
+ * none), which keeps its id and creation time and loses its segments. Returns the row id or
+ * -1.
  */
-static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
+static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name, int64_t old_id,
                            const struct bstore_props *in, uint64_t size, int64_t now,
                            const char *etag, struct extents_garbage *g)
 {
-    struct bstore_props old = {0};
-    int64_t id = -1;
-    if (blob_row(d, container_id, name, "", &old) == BSTORE_OK) {
-        id = old.id;
-        if (segments_drop(d, id, g) < 0) {
-            bstore_props_finish(&old);
-            return -1;
-        }
+    if (old_id >= 0 && segments_drop(d, old_id, g) < 0)
+        return -1;
+    sqlite3_stmt *st =
+        old_id >= 0
+            ? db_stmt(d, "UPDATE blobs SET size = ?3, modified_ms = ?4, etag = ?5, content_type "
+                         "= ?6, content_encoding = ?7, content_language = ?8, content_disposition "
+                         "= ?9, cache_control = ?10, content_md5 = ?11, metadata = ?12 WHERE id = "
+                         "?1")
+            : db_stmt(d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, "
+                         "modified_ms, etag, content_type, content_encoding, content_language, "
+                         "content_disposition, cache_control, content_md5, metadata) VALUES (?1, "
+                         "?2, '', ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (old_id >= 0) {
+        sqlite3_bind_int64(st, 1, old_id);
+    } else {
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     }
-    sqlite3_stmt *st = db_stmt(
-        d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, modified_ms, etag, "
-           "content_type, content_encoding, content_language, content_disposition, cache_control, "
-           "content_md5, metadata) VALUES (?1, ?2, '', ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-           "?12) ON CONFLICT (container_id, name, snapshot) DO UPDATE SET size = excluded.size, "
-           "modified_ms = excluded.modified_ms, etag = excluded.etag, content_type = "
-           "excluded.content_type, content_encoding = excluded.content_encoding, "
-           "content_language = excluded.content_language, content_disposition = "
-           "excluded.content_disposition, cache_control = excluded.cache_control, content_md5 = "
-           "excluded.content_md5, metadata = excluded.metadata RETURNING id");
-    sqlite3_bind_int64(st, 1, container_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_text(st, 5, etag, -1, SQLITE_STATIC);
@@ -519,14 +648,9 @@ static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
     else
         sqlite3_bind_null(st, 11);
     sqlite3_bind_text(st, 12, in->metadata ? in->metadata : "{}", -1, SQLITE_STATIC);
-    id = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        id = sqlite3_column_int64(st, 0);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        ;
-    sqlite3_reset(st);
-    bstore_props_finish(&old);
-    return id;
+    if (db_exec_stmt(d, st) < 0)
+        return -1;
+    return old_id >= 0 ? old_id : sqlite3_last_insert_rowid(db_handle(d));
 }
 
 static int segment_add(struct db *d, int64_t blob_id, int seq, int64_t extent_id, uint64_t size,
@@ -545,16 +669,21 @@ static int segment_add(struct db *d, int64_t blob_id, int seq, int64_t extent_id
     return db_exec_stmt(d, st);
 }
 
-/* The current state of the base blob for a write's conditions. */
+/* The current state of the base blob for a write's conditions; *id (may be NULL) receives
+ * the row id of the base blob, or -1 if there is none. */
 static int write_cond(struct db *d, int64_t container_id, const char *name,
-                      const struct bstore_cond *cond, bool must_exist)
+                      const struct bstore_cond *cond, bool must_exist, int64_t *id)
 {
+    if (id)
+        *id = -1;
     if (!container_exists(d, container_id))
         return BSTORE_NO_CONTAINER;
     struct bstore_props cur = {0};
     bool exists = blob_row(d, container_id, name, "", &cur) == BSTORE_OK;
     int rc = exists || !must_exist ? cond_eval(cond, exists, cur.etag, cur.modified_ms, false)
                                    : BSTORE_NO_BLOB;
+    if (exists && id)
+        *id = cur.id;
     bstore_props_finish(&cur);
     return rc;
 }
@@ -569,20 +698,27 @@ static void fill_out(struct bstore_props *out, const char *etag, int64_t now, ui
     out->size = size;
 }
 
-int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
-                    const char *extent, uint64_t size, const struct bstore_cond *cond,
-                    struct bstore_props *out)
+/* A new extent for a write: the file extent when it is set, else size inline bytes of data. */
+static int64_t new_extent(struct db *d, const char *extent, const void *data, uint64_t size)
+{
+    return extent ? extents_insert(d, extent, size) : extents_insert_inline(d, data, size);
+}
+
+static int blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
+                    const char *extent, const void *data, uint64_t size,
+                    const struct bstore_cond *cond, struct bstore_props *out)
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, false);
+    int64_t old_id;
+    int rc = write_cond(d, container_id, name, cond, false, &old_id);
     int64_t now = clock_now_ms();
     char etag[BSTORE_ETAG_LEN];
     new_etag(now, etag);
     if (rc == BSTORE_OK) {
-        int64_t id = blob_upsert(d, container_id, name, in, size, now, etag, &g);
-        int64_t ext = id < 0 ? -1 : extents_insert(d, extent, size);
+        int64_t id = blob_upsert(d, container_id, name, old_id, in, size, now, etag, &g);
+        int64_t ext = id < 0 ? -1 : new_extent(d, extent, data, size);
         if (id < 0 || ext < 0 || segment_add(d, id, 0, ext, size, NULL, 0) < 0 ||
             blocks_drop(d, container_id, name, &g) < 0)
             rc = BSTORE_INTERNAL;
@@ -595,8 +731,25 @@ int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }
 
-int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
-                     const char *extent, uint64_t size)
+int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
+                    const char *extent, uint64_t size, const struct bstore_cond *cond,
+                    struct bstore_props *out)
+{
+    assert(extent);
+    return blob_put(container_id, name, in, extent, NULL, size, cond, out);
+}
+
+int bstore_blob_put_inline(int64_t container_id, const char *name, const struct bstore_props *in,
+                           const void *data, uint64_t size, const struct bstore_cond *cond,
+                           struct bstore_props *out)
+{
+    if (size > LIMIT_INLINE_BYTES)
+        return BSTORE_INTERNAL;
+    return blob_put(container_id, name, in, NULL, data, size, cond, out);
+}
+
+static int block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
+                     const char *extent, const void *data, uint64_t size)
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
@@ -630,8 +783,8 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
     }
     if (rc == BSTORE_OK) {
         /* A block put again under the same id replaces the earlier one. */
-        sqlite3_stmt *old = db_stmt(d, "DELETE FROM blocks WHERE container_id = ?1 AND blob_name "
-                                       "= ?2 AND block_id = ?3 RETURNING extent_id");
+        sqlite3_stmt *old = db_stmt(d, "SELECT extent_id FROM blocks WHERE container_id = ?1 AND "
+                                       "blob_name = ?2 AND block_id = ?3");
         sqlite3_bind_int64(old, 1, container_id);
         sqlite3_bind_text(old, 2, name, -1, SQLITE_STATIC);
         sqlite3_bind_blob(old, 3, id, (int)idlen, SQLITE_STATIC);
@@ -639,9 +792,16 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
         if (sqlite3_step(old) == SQLITE_ROW)
             old_ext = sqlite3_column_int64(old, 0);
         sqlite3_reset(old);
-        if (old_ext >= 0 && extents_ref(d, old_ext, -1, &g) < 0)
-            rc = BSTORE_INTERNAL;
-        int64_t ext = rc == BSTORE_OK ? extents_insert(d, extent, size) : -1;
+        if (old_ext >= 0) {
+            sqlite3_stmt *del = db_stmt(d, "DELETE FROM blocks WHERE container_id = ?1 AND "
+                                           "blob_name = ?2 AND block_id = ?3");
+            sqlite3_bind_int64(del, 1, container_id);
+            sqlite3_bind_text(del, 2, name, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(del, 3, id, (int)idlen, SQLITE_STATIC);
+            if (db_exec_stmt(d, del) < 0 || extents_ref(d, old_ext, -1, &g) < 0)
+                rc = BSTORE_INTERNAL;
+        }
+        int64_t ext = rc == BSTORE_OK ? new_extent(d, extent, data, size) : -1;
         sqlite3_stmt *st =
             db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
                        "extent_id, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -658,6 +818,21 @@ int bstore_block_put(int64_t container_id, const char *name, const unsigned char
     extents_collect(&g, ok);
     db_release(d);
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+}
+
+int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
+                     const char *extent, uint64_t size)
+{
+    assert(extent);
+    return block_put(container_id, name, id, idlen, extent, NULL, size);
+}
+
+int bstore_block_put_inline(int64_t container_id, const char *name, const unsigned char *id,
+                            size_t idlen, const void *data, uint64_t size)
+{
+    if (size > LIMIT_INLINE_BYTES)
+        return BSTORE_INTERNAL;
+    return block_put(container_id, name, id, idlen, NULL, data, size);
 }
 
 struct resolved {
@@ -699,7 +874,8 @@ int bstore_block_list_commit(int64_t container_id, const char *name,
     struct extents_garbage g = {0};
     struct resolved *res = xcalloc(nrefs ? nrefs : 1, sizeof *res);
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, false);
+    int64_t old_id;
+    int rc = write_cond(d, container_id, name, cond, false, &old_id);
     for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++) {
         const struct bstore_block_ref *r = &refs[i];
         bool found = false;
@@ -723,7 +899,7 @@ int bstore_block_list_commit(int64_t container_id, const char *name,
     for (size_t i = 0; i < nrefs; i++)
         size += res[i].size;
     if (rc == BSTORE_OK) {
-        int64_t id = blob_upsert(d, container_id, name, in, size, now, etag, &g);
+        int64_t id = blob_upsert(d, container_id, name, old_id, in, size, now, etag, &g);
         if (id < 0)
             rc = BSTORE_INTERNAL;
         for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++)
@@ -796,7 +972,7 @@ static int simple_update(int64_t container_id, const char *name, const struct bs
 {
     struct db *d = db_acquire();
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, true);
+    int rc = write_cond(d, container_id, name, cond, true, NULL);
     int64_t now = clock_now_ms();
     char etag[BSTORE_ETAG_LEN];
     new_etag(now, etag);
@@ -863,7 +1039,7 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, true);
+    int rc = write_cond(d, container_id, name, cond, true, NULL);
     struct bstore_props base = {0};
     int64_t now = clock_now_ms();
     if (rc == BSTORE_OK)

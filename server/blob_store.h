@@ -1,8 +1,9 @@
 /*
  * blob_store.h: containers, block blobs, uncommitted blocks, snapshots and metadata. Rows in
- * SQLite, bytes in extent files (store_files); a blob is an ordered list of whole extents,
- * so committing a block list or taking a snapshot copies no bytes. Conditional headers are
- * evaluated here, inside the transaction that acts on them. It knows nothing about HTTP.
+ * SQLite, bytes in extents: files (store_files) or, for bodies up to LIMIT_INLINE_BYTES,
+ * inline rows (extents.h). A blob is an ordered list of whole extents, so committing a block
+ * list or taking a snapshot copies no bytes. Conditional headers are evaluated here, inside
+ * the transaction that acts on them. It knows nothing about HTTP.
  */
 #ifndef SPMIG_BLOB_STORE_H
 #define SPMIG_BLOB_STORE_H
@@ -65,7 +66,8 @@ struct bstore_props {
 void bstore_props_finish(struct bstore_props *p);
 
 struct bstore_segment {
-    char path[STORE_FILES_PATH_MAX];
+    char path[STORE_FILES_PATH_MAX]; /* "" for an inline extent */
+    int64_t extent_id;
     uint64_t size;
 };
 
@@ -73,6 +75,10 @@ struct bstore_blob {
     struct bstore_props props;
     struct bstore_segment *segs; /* owned */
     size_t nsegs;
+    /* The bytes (props.size of them) when the blob is one inline extent, read in the same
+     * transaction as props; owned, never NULL then (also for an empty blob). NULL otherwise:
+     * read the segments through a bstore_reader. */
+    unsigned char *data;
 };
 void bstore_blob_finish(struct bstore_blob *b);
 
@@ -101,6 +107,19 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
 int bstore_blob_read(int64_t container_id, const char *name, const char *snapshot,
                      const struct bstore_cond *cond, struct bstore_blob *out);
 
+/*
+ * Reads a blob's bytes as they are needed, whatever its extents: files are opened when
+ * reached, inline extents fetched one at a time, so memory stays bounded by one inline extent
+ * whatever the blob's size. Created from a bstore_blob_read result, whose segments (and data)
+ * it takes over: b keeps its props. base is the blob offset of reader position 0. Never NULL.
+ */
+struct bstore_reader;
+struct bstore_reader *bstore_reader_create(struct bstore_blob *b, uint64_t base);
+/* Copies up to max bytes from position pos; returns the count, 0 at the end, or -1 when an
+ * extent cannot be read (logged; the blob was replaced or deleted meanwhile, or I/O failed). */
+long bstore_reader_read(struct bstore_reader *r, uint64_t pos, void *buf, size_t max);
+void bstore_reader_destroy(struct bstore_reader *r);
+
 /* Reads the newest snapshot of a blob, as the import job does. BSTORE_NO_BLOB if there is no
  * such blob, BSTORE_NO_SNAPSHOT if it has never been snapshotted. */
 int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstore_blob *out);
@@ -114,9 +133,18 @@ int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_
                     const char *extent, uint64_t size, const struct bstore_cond *cond,
                     struct bstore_props *out);
 
+/* Put Blob of a small body: as bstore_blob_put, but the size bytes of data (at most
+ * LIMIT_INLINE_BYTES) are copied into the database; no file is involved. */
+int bstore_blob_put_inline(int64_t container_id, const char *name, const struct bstore_props *in,
+                           const void *data, uint64_t size, const struct bstore_cond *cond,
+                           struct bstore_props *out);
+
 /* Stores an uncommitted block (Put Block); ownership of extent as for bstore_blob_put. */
 int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
                      const char *extent, uint64_t size);
+/* Put Block of a small body (at most LIMIT_INLINE_BYTES), copied into the database. */
+int bstore_block_put_inline(int64_t container_id, const char *name, const unsigned char *id,
+                            size_t idlen, const void *data, uint64_t size);
 
 struct bstore_block_ref {
     unsigned char id[64];

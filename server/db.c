@@ -1,12 +1,14 @@
 /*
  * db.c: the SQLite database of db.h: opening and schema migration, a pool of connections
- * with their prepared-statement caches, the process-wide write lock and the settings table.
- * It knows no table but settings; the stores own their SQL.
+ * with their prepared-statement caches, the process-wide write lock with the one connection
+ * every write transaction runs on, and the settings table. It knows no table but settings;
+ * the stores own their SQL.
  */
 #include "db.h"
 #include "log.h"
 #include "xmalloc.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,10 +27,22 @@ struct stmt_slot {
     sqlite3_stmt *stmt;
 };
 
-struct db {
+/* One SQLite connection and its statement cache. */
+struct conn {
     sqlite3 *h;
     struct stmt_slot *slots;
     size_t nslots, cap;
+};
+
+/*
+ * What a caller borrows: its own connection for reads, switched to the writer connection
+ * between db_write_begin and db_write_end. All writes use that one connection, so its page
+ * cache stays valid from one write to the next: a connection that did not make the last
+ * commit must drop its cache and read the pages again.
+ */
+struct db {
+    struct conn *cur; /* own, or writer during a write transaction */
+    struct conn own;
     struct db *next_free;
 };
 
@@ -39,6 +53,21 @@ static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *pool_free;
 static struct db **all;
 static size_t nall;
+static struct conn writer; /* used under write_lock only */
+
+/*
+ * Checkpoints run on a thread of their own: the writer's WAL hook wakes it once the WAL holds
+ * DB_CHECKPOINT_PAGES, and it copies pages back with a passive checkpoint (which never blocks
+ * writers). SQLite's automatic checkpoint would do that work, fsyncs included, inside the
+ * commit of whichever write crossed the mark, while every other writer waits on write_lock.
+ */
+#define DB_CHECKPOINT_PAGES 1000
+/* The writer's page cache in KiB: the only cache that lives from one request to the next. */
+#define DB_WRITER_CACHE_KIB "4096"
+static pthread_t ckpt_thread;
+static bool ckpt_started, ckpt_wanted, ckpt_stop;
+static pthread_mutex_t ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ckpt_cond = PTHREAD_COND_INITIALIZER;
 
 static sqlite3 *open_conn(void)
 {
@@ -96,6 +125,68 @@ static int migrate(sqlite3 *h)
     return 0;
 }
 
+static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
+{
+    (void)arg, (void)h, (void)name;
+    if (pages >= DB_CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&ckpt_lock);
+        ckpt_wanted = true;
+        pthread_cond_signal(&ckpt_cond);
+        pthread_mutex_unlock(&ckpt_lock);
+    }
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    sqlite3 *h = arg;
+    pthread_mutex_lock(&ckpt_lock);
+    while (!ckpt_stop) {
+        if (!ckpt_wanted) {
+            pthread_cond_wait(&ckpt_cond, &ckpt_lock);
+            continue;
+        }
+        ckpt_wanted = false;
+        pthread_mutex_unlock(&ckpt_lock);
+        int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("db: checkpoint failed: %s", sqlite3_errmsg(h));
+        pthread_mutex_lock(&ckpt_lock);
+    }
+    pthread_mutex_unlock(&ckpt_lock);
+    sqlite3_close(h);
+    return NULL;
+}
+
+/* Starts the checkpoint thread on a connection of its own and hands the writer's checkpoints
+ * to it. Without it (no connection or thread), the writer keeps SQLite's automatic ones. */
+static void ckpt_start(void)
+{
+    ckpt_wanted = ckpt_stop = false;
+    sqlite3 *h = open_conn();
+    if (!h)
+        return;
+    if (pthread_create(&ckpt_thread, NULL, ckpt_main, h) != 0) {
+        log_warn("db: no checkpoint thread; checkpoints stay in the commits");
+        sqlite3_close(h);
+        return;
+    }
+    ckpt_started = true;
+    sqlite3_wal_hook(writer.h, wal_hook, NULL); /* replaces the automatic checkpoint */
+}
+
+static void ckpt_finish(void)
+{
+    if (!ckpt_started)
+        return;
+    pthread_mutex_lock(&ckpt_lock);
+    ckpt_stop = true;
+    pthread_cond_signal(&ckpt_cond);
+    pthread_mutex_unlock(&ckpt_lock);
+    pthread_join(ckpt_thread, NULL);
+    ckpt_started = false;
+}
+
 int db_open(const char *path, bool sync_full)
 {
     db_path = xstrdup(path);
@@ -104,28 +195,41 @@ int db_open(const char *path, bool sync_full)
     if (!h)
         return -1;
     int rc = migrate(h);
+    /* A fresh writer, also in a forked child that inherited one (its statements included). */
+    writer = (struct conn){.h = open_conn()};
+    ckpt_started = false;
+    if (!writer.h || sqlite3_exec(writer.h, "PRAGMA cache_size=-" DB_WRITER_CACHE_KIB, NULL, NULL,
+                                  NULL) != SQLITE_OK)
+        rc = -1;
+    else
+        ckpt_start();
     struct db *d = xcalloc(1, sizeof *d);
-    d->h = h;
+    d->own.h = h;
+    d->cur = &d->own;
     all = xrealloc(all, (nall + 1) * sizeof *all);
     all[nall++] = d;
     pool_free = d;
     return rc;
 }
 
-static void conn_destroy(struct db *d)
+static void conn_finish(struct conn *c)
 {
-    for (size_t i = 0; i < d->nslots; i++)
-        sqlite3_finalize(d->slots[i].stmt);
-    free(d->slots);
-    sqlite3_close(d->h);
-    free(d);
+    for (size_t i = 0; i < c->nslots; i++)
+        sqlite3_finalize(c->slots[i].stmt);
+    free(c->slots);
+    sqlite3_close(c->h);
+    memset(c, 0, sizeof *c);
 }
 
 void db_close(void)
 {
+    ckpt_finish();
     pthread_mutex_lock(&pool_lock);
-    for (size_t i = 0; i < nall; i++)
-        conn_destroy(all[i]);
+    for (size_t i = 0; i < nall; i++) {
+        conn_finish(&all[i]->own);
+        free(all[i]);
+    }
+    conn_finish(&writer);
     free(all);
     all = NULL;
     nall = 0;
@@ -148,7 +252,8 @@ struct db *db_acquire(void)
     if (!h)
         abort(); /* the database opened at start; failing now is unrecoverable */
     d = xcalloc(1, sizeof *d);
-    d->h = h;
+    d->own.h = h;
+    d->cur = &d->own;
     pthread_mutex_lock(&pool_lock);
     all = xrealloc(all, (nall + 1) * sizeof *all);
     all[nall++] = d;
@@ -160,6 +265,10 @@ void db_release(struct db *d)
 {
     if (!d)
         return;
+    /* A pooled connection keeps no pages for its next borrower: any write would make them
+     * stale anyway, and since small blobs live in the database, reads would otherwise fill
+     * every pooled connection's cache with blob bytes (memory times connections). */
+    sqlite3_db_release_memory(d->own.h);
     pthread_mutex_lock(&pool_lock);
     d->next_free = pool_free;
     pool_free = d;
@@ -168,70 +277,84 @@ void db_release(struct db *d)
 
 sqlite3 *db_handle(struct db *d)
 {
-    return d->h;
+    return d->cur->h;
+}
+
+static sqlite3_stmt *conn_stmt(struct conn *c, const char *sql)
+{
+    for (size_t i = 0; i < c->nslots; i++) {
+        if (c->slots[i].sql == sql) {
+            sqlite3_reset(c->slots[i].stmt);
+            sqlite3_clear_bindings(c->slots[i].stmt);
+            return c->slots[i].stmt;
+        }
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        log_error("db: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(c->h));
+        abort();
+    }
+    if (c->nslots == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 32;
+        c->slots = xrealloc(c->slots, c->cap * sizeof *c->slots);
+    }
+    c->slots[c->nslots].sql = sql;
+    c->slots[c->nslots].stmt = st;
+    c->nslots++;
+    return st;
 }
 
 sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 {
-    for (size_t i = 0; i < d->nslots; i++) {
-        if (d->slots[i].sql == sql) {
-            sqlite3_reset(d->slots[i].stmt);
-            sqlite3_clear_bindings(d->slots[i].stmt);
-            return d->slots[i].stmt;
-        }
-    }
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        log_error("db: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(d->h));
-        abort();
-    }
-    if (d->nslots == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 32;
-        d->slots = xrealloc(d->slots, d->cap * sizeof *d->slots);
-    }
-    d->slots[d->nslots].sql = sql;
-    d->slots[d->nslots].stmt = st;
-    d->nslots++;
-    return st;
+    return conn_stmt(d->cur, sql);
 }
 
-static int exec(struct db *d, const char *sql)
+/* Runs one of the transaction statements below, prepared once per connection. */
+static int exec(struct conn *c, const char *sql)
 {
-    char *err = NULL;
-    if (sqlite3_exec(d->h, sql, NULL, NULL, &err) != SQLITE_OK) {
-        log_error("db: %s failed: %s", sql, err);
-        sqlite3_free(err);
+    sqlite3_stmt *st = conn_stmt(c, sql);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("db: %s failed: %s", sql, sqlite3_errmsg(c->h));
         return -1;
     }
     return 0;
 }
 
+static const char SQL_BEGIN[] = "BEGIN", SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE",
+                  SQL_COMMIT[] = "COMMIT", SQL_ROLLBACK[] = "ROLLBACK";
+
 void db_write_begin(struct db *d)
 {
+    assert(d->cur == &d->own);
     pthread_mutex_lock(&write_lock);
-    if (exec(d, "BEGIN IMMEDIATE") < 0)
+    d->cur = &writer;
+    if (exec(d->cur, SQL_BEGIN_IMMEDIATE) < 0)
         abort();
 }
 
 int db_write_end(struct db *d, bool ok)
 {
+    assert(d->cur == &writer);
     int rc = 0;
-    if (ok && exec(d, "COMMIT") < 0)
+    if (ok && exec(d->cur, SQL_COMMIT) < 0)
         ok = false, rc = -1;
-    if (!ok && sqlite3_get_autocommit(d->h) == 0)
-        exec(d, "ROLLBACK");
+    if (!ok && sqlite3_get_autocommit(d->cur->h) == 0)
+        exec(d->cur, SQL_ROLLBACK);
+    d->cur = &d->own;
     pthread_mutex_unlock(&write_lock);
     return rc;
 }
 
 void db_read_begin(struct db *d)
 {
-    exec(d, "BEGIN");
+    exec(d->cur, SQL_BEGIN);
 }
 
 void db_read_end(struct db *d)
 {
-    exec(d, "COMMIT");
+    exec(d->cur, SQL_COMMIT);
 }
 
 int db_exec_stmt(struct db *d, sqlite3_stmt *st)
@@ -241,7 +364,7 @@ int db_exec_stmt(struct db *d, sqlite3_stmt *st)
         ;
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        log_error("db: %s: %s", sqlite3_sql(st), sqlite3_errmsg(d->h));
+        log_error("db: %s: %s", sqlite3_sql(st), sqlite3_errmsg(d->cur->h));
         return -1;
     }
     return 0;

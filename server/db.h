@@ -2,8 +2,9 @@
  * db.h: the SQLite database. One file (WAL) under the data dir, schema applied from the
  * embedded schema files in order and recorded in PRAGMA user_version. Connections come from
  * a pool (any thread may borrow one); writes are serialised by one process-wide lock taken
- * with db_write_begin, so a writer never waits in SQLite's busy loop. Prepared statements are
- * cached per connection by their SQL text.
+ * with db_write_begin, so a writer never waits in SQLite's busy loop, and all run on one
+ * writer connection whose page cache therefore stays warm. Prepared statements are cached
+ * per connection by the address of their SQL text (pass string literals).
  */
 #ifndef SPMIG_DB_H
 #define SPMIG_DB_H
@@ -29,7 +30,9 @@ void db_release(struct db *d);
 sqlite3_stmt *db_stmt(struct db *d, const char *sql);
 sqlite3 *db_handle(struct db *d);
 
-/* Write transactions: the process-wide write lock plus BEGIN IMMEDIATE. db_write_end commits
+/* Write transactions: the process-wide write lock plus BEGIN IMMEDIATE. Until db_write_end,
+ * d stands for the writer connection: db_stmt and db_handle give its statements and handle,
+ * so a statement taken before db_write_begin must not be used inside. db_write_end commits
  * (ok = true) or rolls back; returns 0, or -1 if the commit failed (then rolled back). */
 void db_write_begin(struct db *d);
 int db_write_end(struct db *d, bool ok);

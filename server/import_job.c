@@ -279,40 +279,32 @@ static int read_blob(struct run *r, int64_t container_id, const char *name,
     enum { CHUNK = 256 * 1024 };
     unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK + AES_BLOCK_LEN);
     int result = 0;
-    for (size_t i = 0; i < b.nsegs && result == 0; i++) {
-        int fd = store_files_open(b.segs[i].path);
-        if (fd < 0) {
+    struct bstore_reader *br = bstore_reader_create(&b, 0);
+    for (uint64_t pos = 0; pos < b.props.size && result == 0;) {
+        long n = bstore_reader_read(br, pos, in, CHUNK);
+        if (n <= 0) {
             snprintf(why, cap, "The bytes of blob '%s' could not be read.", name);
             result = -1;
             break;
         }
-        uint64_t left = b.segs[i].size;
-        while (left && result == 0) {
-            ssize_t n = read(fd, in, left < CHUNK ? left : CHUNK);
-            if (n <= 0) {
-                snprintf(why, cap, "The bytes of blob '%s' could not be read.", name);
-                result = -1;
-                break;
-            }
-            left -= (uint64_t)n;
-            crypto_md5_update(m, in, (size_t)n);
-            size_t outlen = (size_t)n;
-            const void *plain = in;
-            if (a) {
-                if (aes_update(a, in, (size_t)n, out, &outlen) < 0)
-                    result = -3;
-                plain = out;
-            }
-            if (result == 0) {
-                int k = sink_put(s, plain, outlen);
-                if (k == -2)
-                    result = -2;
-                else if (k < 0)
-                    result = -1;
-            }
+        pos += (uint64_t)n;
+        crypto_md5_update(m, in, (size_t)n);
+        size_t outlen = (size_t)n;
+        const void *plain = in;
+        if (a) {
+            if (aes_update(a, in, (size_t)n, out, &outlen) < 0)
+                result = -3;
+            plain = out;
         }
-        close(fd);
+        if (result == 0) {
+            int k = sink_put(s, plain, outlen);
+            if (k == -2)
+                result = -2;
+            else if (k < 0)
+                result = -1;
+        }
     }
+    bstore_reader_destroy(br);
     if (a && result == 0) {
         size_t outlen = 0;
         if (aes_final(a, out, &outlen) < 0)

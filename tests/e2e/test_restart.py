@@ -1,12 +1,17 @@
 """
 Crash safety and lifecycle (SPEC section 1): every acknowledged write survives kill -9; SIGTERM
-exits 0; the ready line and <data-dir>/endpoints.json carry the same endpoints.
+exits 0; the ready line and <data-dir>/endpoints.json carry the same endpoints. Small bodies
+(up to 64 KiB with a Content-Length) are kept in the database instead of extent files: the
+boundary, ranges, block lists mixing both kinds, snapshots, and kill -9 with --durability fsync.
 """
+import base64
 import hashlib
+import http.client
 import json
 import os
 import re
 import unittest
+import urllib.parse
 
 from azure.storage.blob import BlobServiceClient
 
@@ -84,6 +89,123 @@ class KillNineTests(ServerTestCase):
         self.assertEqual(props.approximate_message_count, len(remaining))
         after = list(q.receive_messages(messages_per_page=32, visibility_timeout=60))
         self.assertEqual(sorted(m.content for m in after), remaining)
+
+
+INLINE_MAX = 64 * 1024
+
+
+class InlineBlobTests(ServerTestCase):
+    server_args = ('--durability', 'fsync')
+
+    def extent_files(self):
+        root = os.path.join(self.server.data_dir, 'blobs')
+        return sum(len(os.listdir(os.path.join(root, d))) for d in os.listdir(root))
+
+    def url(self, blob, query=''):
+        return '%s/%s/%s%s' % (self.server.blob_account_url, self.cname, blob, query)
+
+    def put(self, blob, data, query='', headers=None):
+        h = {'x-ms-blob-type': 'BlockBlob'} if not query else {}
+        h.update(headers or {})
+        r = harness.request('PUT', self.url(blob, query), auth='sharedkey', body=data, headers=h)
+        self.assertEqual(r.status, 201, r)
+        return r
+
+    def get(self, blob, headers=None, query=''):
+        return harness.request('GET', self.url(blob, query), auth='sharedkey', headers=headers)
+
+    def put_chunked(self, blob, data):
+        """Put Blob without a Content-Length (chunked transfer encoding)."""
+        headers = {'x-ms-blob-type': 'BlockBlob', 'x-ms-date': harness.utcnow().strftime(
+            '%a, %d %b %Y %H:%M:%S GMT'), 'x-ms-version': harness.RAW_VERSION}
+        url = self.url(blob)
+        headers['Authorization'] = harness.shared_key_authorization('PUT', url, headers)
+        u = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
+        try:
+            conn.request('PUT', u.path, body=iter([data]), headers=headers, encode_chunked=True)
+            resp = conn.getresponse()
+            resp.read()
+            self.assertEqual(resp.status, 201)
+        finally:
+            conn.close()
+
+    def test_inline_blobs_survive_kill9(self):
+        self.cname = unique_name('inline')
+        r = harness.request('PUT', '%s/%s?restype=container' % (self.server.blob_account_url,
+                                                                self.cname), auth='sharedkey',
+                            body=b'')
+        self.assertEqual(r.status, 201, r)
+        files = self.extent_files()
+        blobs = {}
+        # Up to the limit: no extent file; one byte over: one file.
+        for size in (0, 1, 4096, INLINE_MAX - 1, INLINE_MAX):
+            data = os.urandom(size)
+            r = self.put('in-%d' % size, data)
+            self.assertEqual(r.header('Content-MD5'),
+                             base64.b64encode(hashlib.md5(data).digest()).decode())
+            blobs['in-%d' % size] = data
+        self.assertEqual(self.extent_files(), files)
+        blobs['over'] = os.urandom(INLINE_MAX + 1)
+        self.put('over', blobs['over'])
+        self.assertEqual(self.extent_files(), files + 1)
+        # A small body without a Content-Length streams to a file as before.
+        blobs['chunked'] = b'sent in chunks'
+        self.put_chunked('chunked', blobs['chunked'])
+        self.assertEqual(self.extent_files(), files + 2)
+
+        # Ranges of an inline blob, with and without the range MD5.
+        data = blobs['in-4096']
+        r = self.get('in-4096', {'x-ms-range': 'bytes=100-199'})
+        self.assertEqual((r.status, r.body), (206, data[100:200]))
+        self.assertEqual(r.header('Content-Range'), 'bytes 100-199/4096')
+        r = self.get('in-4096', {'x-ms-range': 'bytes=4000-', 'x-ms-range-get-content-md5': 'true'})
+        self.assertEqual((r.status, r.body), (206, data[4000:]))
+        self.assertEqual(r.header('Content-MD5'),
+                         base64.b64encode(hashlib.md5(data[4000:]).digest()).decode())
+        r = self.get('in-0')
+        self.assertEqual((r.status, r.body), (200, b''))
+
+        # A block list mixing inline blocks with one stored as a file, then a snapshot and a
+        # recommit that reuses a committed inline block.
+        parts = [b'a' * 1000, os.urandom(INLINE_MAX + 10), b'c' * 3000]
+        ids = [base64.b64encode(b'block-%d' % i).decode() for i in range(3)]
+        for i, part in enumerate(parts):
+            self.put('mixed', part, '?comp=block&blockid=' + urllib.parse.quote(ids[i], safe=''))
+        xml = '<BlockList>%s</BlockList>' % ''.join('<Latest>%s</Latest>' % i
+                                                   for i in ids + ids[:1])
+        self.put('mixed', xml.encode(), '?comp=blocklist')
+        blobs['mixed'] = b''.join(parts + parts[:1])
+        r = self.get('mixed', {'x-ms-range': 'bytes=900-%d' % (1000 + INLINE_MAX + 10 + 99)})
+        self.assertEqual(r.body, blobs['mixed'][900:1000 + INLINE_MAX + 10 + 100])
+        r = harness.request('PUT', self.url('mixed', '?comp=snapshot'), auth='sharedkey',
+                            body=b'')
+        self.assertEqual(r.status, 201, r)
+        snapshot = r.header('x-ms-snapshot')
+        xml = '<BlockList><Committed>%s</Committed></BlockList>' % ids[2]
+        self.put('mixed', xml.encode(), '?comp=blocklist')
+        # An uncommitted small block, left staged.
+        self.put('staged', b'staged', '?comp=block&blockid=' + ids[0])
+
+        self.assertEqual(self.server.kill9(), -9)
+        self.server.restart()
+
+        for name, data in blobs.items():
+            if name == 'mixed':
+                continue
+            r = self.get(name)
+            self.assertEqual((r.status, r.body), (200, data), name)
+        r = self.get('mixed', query='?snapshot=' + urllib.parse.quote(snapshot))
+        self.assertEqual((r.status, r.body), (200, blobs['mixed']))
+        self.assertEqual(self.get('mixed').body, parts[2])
+        r = self.get('staged', query='?comp=blocklist&blocklisttype=uncommitted')
+        self.assertIn(ids[0].encode(), r.body)
+        # Deleting everything leaves only the files of the other tests.
+        for name in blobs:
+            r = harness.request('DELETE', self.url(name), auth='sharedkey',
+                                headers={'x-ms-delete-snapshots': 'include'})
+            self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.extent_files(), files)
 
 
 class CleanShutdownTests(ServerTestCase):

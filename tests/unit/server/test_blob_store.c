@@ -1,7 +1,9 @@
 /*
  * Unit tests for blob_store.c on a real temporary store: put and read, block lists with
  * all three lists, shared extents kept alive by snapshots and freed with the last reference,
- * conditions, listings with prefix, delimiter and paging.
+ * conditions, listings with prefix, delimiter and paging; inline (small) blobs and blocks:
+ * reads and ranges, the size limit, snapshots, block lists mixing inline and file extents,
+ * deletion, and a reader whose extent went away.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include "clock.h"
 #include "db.h"
 #include "store_files.h"
+#include "spmig_limits.h"
 #include "xmalloc.h"
 
 static char dir[FIXTURE_DIR_LEN];
@@ -51,29 +54,63 @@ static void new_extent(const char *data, struct extent_writer *w)
     assert_int_equal(extent_writer_close(w, NULL), 0);
 }
 
-static char *read_all(const char *name, const char *snapshot)
+/* The whole blob through a bstore_reader, in reads of at most chunk bytes. */
+static char *read_chunked(const char *name, const char *snapshot, size_t chunk)
 {
     struct bstore_blob b;
     if (bstore_blob_read(cid, name, snapshot, NULL, &b) != BSTORE_OK)
         return NULL;
     char *out = xcalloc(1, b.props.size + 1);
-    size_t pos = 0;
-    for (size_t i = 0; i < b.nsegs; i++) {
-        int fd = store_files_open(b.segs[i].path);
-        assert_true(fd >= 0);
-        ssize_t n = read(fd, out + pos, b.segs[i].size);
-        assert_int_equal(n, (ssize_t)b.segs[i].size);
-        pos += (size_t)n;
-        close(fd);
+    uint64_t size = b.props.size, pos = 0;
+    struct bstore_reader *r = bstore_reader_create(&b, 0);
+    assert_null(b.segs);
+    while (pos < size) {
+        long n = bstore_reader_read(r, pos, out + pos, chunk);
+        assert_true(n > 0);
+        pos += (uint64_t)n;
     }
-    assert_int_equal(pos, b.props.size);
+    assert_int_equal(bstore_reader_read(r, pos, out, chunk), 0);
+    bstore_reader_destroy(r);
     bstore_blob_finish(&b);
     return out;
+}
+
+static char *read_all(const char *name, const char *snapshot)
+{
+    return read_chunked(name, snapshot, 1 << 20);
 }
 
 static int count_extent_files(void)
 {
     return fixture_count_extents(dir);
+}
+
+/* Rows in a table of the store (extents, extent_bytes, blocks, segments). */
+static int count_rows(const char *table)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *st;
+    struct db *d = db_acquire();
+    assert_int_equal(sqlite3_prepare_v2(db_handle(d), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    db_release(d);
+    return n;
+}
+
+static int put_inline(const char *name, const char *data, size_t n)
+{
+    struct bstore_props in = {0};
+    return bstore_blob_put_inline(cid, name, &in, data, n, NULL, NULL);
+}
+
+static void put_inline_block(const char *blob, const char *id, const char *data)
+{
+    assert_int_equal(bstore_block_put_inline(cid, blob, (const unsigned char *)id, strlen(id), data,
+                                             strlen(data)),
+                     BSTORE_OK);
 }
 
 static void test_put_and_read(void **state)
@@ -282,12 +319,216 @@ static void test_listing(void **state)
     assert_int_equal(bstore_container_get("acct", "list", NULL), BSTORE_NO_CONTAINER);
 }
 
+static void test_inline_put_read_range(void **state)
+{
+    (void)state;
+    int files = count_extent_files(), bytes = count_rows("extent_bytes");
+    assert_int_equal(put_inline("small", "0123456789", 10), BSTORE_OK);
+    assert_int_equal(count_extent_files(), files); /* no file for a small blob */
+    assert_int_equal(count_rows("extent_bytes"), bytes + 1);
+    struct bstore_blob b;
+    assert_int_equal(bstore_blob_read(cid, "small", NULL, NULL, &b), BSTORE_OK);
+    assert_int_equal(b.props.size, 10);
+    assert_int_equal(b.nsegs, 1);
+    assert_string_equal(b.segs[0].path, "");
+    assert_non_null(b.data);
+    assert_memory_equal(b.data, "0123456789", 10);
+    /* A range: the reader from offset 3, taking over the bytes read with the row. */
+    struct bstore_reader *r = bstore_reader_create(&b, 3);
+    assert_null(b.data);
+    char buf[16] = {0};
+    assert_int_equal(bstore_reader_read(r, 0, buf, 4), 4);
+    assert_string_equal(buf, "3456");
+    assert_int_equal(bstore_reader_read(r, 4, buf, sizeof buf), 3);
+    assert_memory_equal(buf, "789", 3);
+    assert_int_equal(bstore_reader_read(r, 7, buf, sizeof buf), 0);
+    bstore_reader_destroy(r);
+    bstore_blob_finish(&b);
+    /* Overwrite with an inline blob, then with a file: the old bytes go each time. */
+    assert_int_equal(put_inline("small", "abc", 3), BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes + 1);
+    char *got = read_all("small", NULL);
+    assert_string_equal(got, "abc");
+    free(got);
+    struct extent_writer w;
+    new_extent("from a file", &w);
+    struct bstore_props in = {0};
+    assert_int_equal(bstore_blob_put(cid, "small", &in, w.path, w.size, NULL, NULL), BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes);
+    assert_int_equal(bstore_blob_read(cid, "small", NULL, NULL, &b), BSTORE_OK);
+    assert_null(b.data); /* a file extent is not read with the row */
+    bstore_blob_finish(&b);
+    got = read_all("small", NULL);
+    assert_string_equal(got, "from a file");
+    free(got);
+    /* An empty inline blob reads as empty, with its bytes non-NULL. */
+    assert_int_equal(put_inline("empty", NULL, 0), BSTORE_OK);
+    assert_int_equal(bstore_blob_read(cid, "empty", NULL, NULL, &b), BSTORE_OK);
+    assert_int_equal(b.props.size, 0);
+    assert_non_null(b.data);
+    bstore_blob_finish(&b);
+    assert_int_equal(bstore_blob_delete(cid, "small", NULL, BSTORE_DELETE_BLOB, NULL), BSTORE_OK);
+    assert_int_equal(bstore_blob_delete(cid, "empty", NULL, BSTORE_DELETE_BLOB, NULL), BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes);
+    assert_int_equal(count_extent_files(), files);
+}
+
+static void test_inline_limit(void **state)
+{
+    (void)state;
+    char *big = xmalloc(LIMIT_INLINE_BYTES + 1);
+    for (size_t i = 0; i < LIMIT_INLINE_BYTES + 1; i++)
+        big[i] = (char)('a' + i % 26);
+    int bytes = count_rows("extent_bytes");
+    /* Exactly at the limit is kept inline; one byte over is refused (it needs a file). */
+    assert_int_equal(put_inline("limit", big, LIMIT_INLINE_BYTES), BSTORE_OK);
+    assert_int_equal(put_inline("over", big, LIMIT_INLINE_BYTES + 1), BSTORE_INTERNAL);
+    assert_int_equal(bstore_block_put_inline(cid, "over", (const unsigned char *)"b1", 2, big,
+                                             LIMIT_INLINE_BYTES + 1),
+                     BSTORE_INTERNAL);
+    assert_int_equal(count_rows("extent_bytes"), bytes + 1);
+    assert_int_equal(bstore_blob_read(cid, "over", NULL, NULL, &(struct bstore_blob){0}),
+                     BSTORE_NO_BLOB);
+    /* Read back whole and in odd-sized chunks. */
+    char *got = read_chunked("limit", NULL, 1000);
+    assert_memory_equal(got, big, LIMIT_INLINE_BYTES);
+    free(got);
+    assert_int_equal(bstore_blob_delete(cid, "limit", NULL, BSTORE_DELETE_BLOB, NULL), BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes);
+    free(big);
+}
+
+static void test_inline_snapshot(void **state)
+{
+    (void)state;
+    int bytes = count_rows("extent_bytes"), extents = count_rows("extents");
+    assert_int_equal(put_inline("isnap", "first", 5), BSTORE_OK);
+    char snap[BSTORE_SNAPSHOT_LEN];
+    struct bstore_props out;
+    assert_int_equal(bstore_blob_snapshot(cid, "isnap", NULL, NULL, snap, &out), BSTORE_OK);
+    /* The snapshot shares the extent: no bytes copied. */
+    assert_int_equal(count_rows("extent_bytes"), bytes + 1);
+    assert_int_equal(count_rows("extents"), extents + 1);
+    struct bstore_blob latest;
+    assert_int_equal(bstore_blob_read_latest(cid, "isnap", &latest), BSTORE_OK);
+    assert_non_null(latest.data);
+    assert_memory_equal(latest.data, "first", 5);
+    bstore_blob_finish(&latest);
+    assert_int_equal(put_inline("isnap", "second", 6), BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes + 2);
+    char *a = read_all("isnap", snap), *b = read_all("isnap", NULL);
+    assert_string_equal(a, "first");
+    assert_string_equal(b, "second");
+    free(a);
+    free(b);
+    /* Deleting the snapshot alone frees its bytes; the base keeps its own. */
+    assert_int_equal(bstore_blob_delete(cid, "isnap", snap, BSTORE_DELETE_BLOB, NULL), BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes + 1);
+    assert_int_equal(bstore_blob_snapshot(cid, "isnap", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_int_equal(bstore_blob_delete(cid, "isnap", NULL, BSTORE_DELETE_INCLUDE, NULL),
+                     BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes);
+    assert_int_equal(count_rows("extents"), extents);
+}
+
+static void test_inline_block_lists(void **state)
+{
+    (void)state;
+    int files = count_extent_files(), bytes = count_rows("extent_bytes");
+    put_inline_block("mixed", "b1", "aa");  /* inline */
+    put_block("mixed", "b2", "BBBB");       /* file */
+    put_inline_block("mixed", "b3", "ccc"); /* inline */
+    put_inline_block("mixed", "b3", "CCC"); /* replaces b3: the first bytes go */
+    assert_int_equal(count_rows("extent_bytes"), bytes + 2);
+    struct bstore_block_list l;
+    assert_int_equal(bstore_block_list_get(cid, "mixed", NULL, false, true, &l), BSTORE_OK);
+    assert_int_equal(l.nuncommitted, 3);
+    bstore_block_list_finish(&l);
+    struct bstore_block_ref refs[] = {ref("b1", 'U'), ref("b2", 'L'), ref("b3", 'L'),
+                                      ref("b1", 'U')};
+    struct bstore_props in = {0}, out;
+    assert_int_equal(bstore_block_list_commit(cid, "mixed", refs, 4, &in, NULL, &out), BSTORE_OK);
+    assert_int_equal(out.size, 11);
+    /* Several segments: not read with the row, but through the reader, in any chunk size. */
+    struct bstore_blob b;
+    assert_int_equal(bstore_blob_read(cid, "mixed", NULL, NULL, &b), BSTORE_OK);
+    assert_int_equal(b.nsegs, 4);
+    assert_null(b.data);
+    bstore_blob_finish(&b);
+    for (size_t chunk = 1; chunk <= 16; chunk *= 2) {
+        char *got = read_chunked("mixed", NULL, chunk);
+        assert_string_equal(got, "aaBBBBCCCaa");
+        free(got);
+    }
+    /* A range starting inside the file segment and ending in the last inline one. */
+    assert_int_equal(bstore_blob_read(cid, "mixed", NULL, NULL, &b), BSTORE_OK);
+    struct bstore_reader *r = bstore_reader_create(&b, 4);
+    char buf[8] = {0};
+    assert_int_equal(bstore_reader_read(r, 0, buf, 8), 2);
+    assert_int_equal(bstore_reader_read(r, 2, buf + 2, 6), 3);
+    assert_int_equal(bstore_reader_read(r, 5, buf + 5, 3), 2);
+    assert_string_equal(buf, "BBCCCaa");
+    /* Going back works too. */
+    assert_int_equal(bstore_reader_read(r, 0, buf, 1), 1);
+    bstore_reader_destroy(r);
+    bstore_blob_finish(&b);
+
+    /* A snapshot, then a recommit reusing a committed inline block plus a new file block. */
+    char snap[BSTORE_SNAPSHOT_LEN];
+    assert_int_equal(bstore_blob_snapshot(cid, "mixed", NULL, NULL, snap, &out), BSTORE_OK);
+    put_block("mixed", "b4", "DD");
+    struct bstore_block_ref refs2[] = {ref("b3", 'C'), ref("b4", 'L')};
+    assert_int_equal(bstore_block_list_commit(cid, "mixed", refs2, 2, &in, NULL, &out), BSTORE_OK);
+    char *got = read_all("mixed", NULL);
+    assert_string_equal(got, "CCCDD");
+    free(got);
+    got = read_all("mixed", snap);
+    assert_string_equal(got, "aaBBBBCCCaa");
+    free(got);
+    assert_int_equal(bstore_block_list_get(cid, "mixed", NULL, true, false, &l), BSTORE_OK);
+    assert_int_equal(l.ncommitted, 2);
+    assert_int_equal(l.committed[0].size, 3);
+    bstore_block_list_finish(&l);
+    /* A reader holding an inline extent that a delete freed fails instead of reading
+     * something else. */
+    assert_int_equal(bstore_blob_read(cid, "mixed", snap, NULL, &b), BSTORE_OK);
+    r = bstore_reader_create(&b, 0);
+    bstore_blob_finish(&b);
+    assert_int_equal(bstore_blob_delete(cid, "mixed", NULL, BSTORE_DELETE_INCLUDE, NULL),
+                     BSTORE_OK);
+    put_inline_block("other", "x1", "zz"); /* a new id: ids are never reused */
+    assert_int_equal(bstore_reader_read(r, 0, buf, 2), -1);
+    bstore_reader_destroy(r);
+    /* Everything is gone but the new block; uncommitted blocks go with the container. */
+    assert_int_equal(count_rows("extent_bytes"), bytes + 1);
+    assert_int_equal(count_extent_files(), files);
+    struct bstore_container c = {0};
+    assert_int_equal(bstore_container_create("acct", "gone", NULL, &c), BSTORE_OK);
+    int64_t saved = cid;
+    cid = c.id;
+    put_inline_block("x", "y1", "yy");
+    assert_int_equal(put_inline("z", "zzz", 3), BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes + 3);
+    assert_int_equal(bstore_container_delete("acct", "gone"), BSTORE_OK);
+    assert_int_equal(count_rows("extent_bytes"), bytes + 1);
+    cid = saved;
+    bstore_container_finish(&c);
+    assert_int_equal(bstore_blob_delete(cid, "other", NULL, BSTORE_DELETE_BLOB, NULL),
+                     BSTORE_NO_BLOB);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_and_read), cmocka_unit_test(test_conditions),
-        cmocka_unit_test(test_block_lists),  cmocka_unit_test(test_snapshots_share_extents),
+        cmocka_unit_test(test_put_and_read),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_block_lists),
+        cmocka_unit_test(test_snapshots_share_extents),
         cmocka_unit_test(test_listing),
+        cmocka_unit_test(test_inline_put_read_range),
+        cmocka_unit_test(test_inline_limit),
+        cmocka_unit_test(test_inline_snapshot),
+        cmocka_unit_test(test_inline_block_lists),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
