@@ -121,29 +121,26 @@ struct xml_read {
     size_t cap_out_attrs, cap_out_elems;
 };
 
-/* The stream behind libxml2's input: counts, caps and remembers how it ended. */
+/* The stream behind libxml2's input: counts, caps and remembers how it ended. It fills the
+ * whole request unless the stream ends: libxml2's pull parser misreads the end of some
+ * documents when a read brings only a few bytes. */
 static int io_read(void *ctx, char *buf, int len)
 {
     struct xml_read *x = ctx;
-    if (x->failed || x->too_big)
-        return -1;
-    if (x->eof || len <= 0)
-        return 0;
-    ssize_t n = x->src->read(x->src->ctx, buf, (size_t)len, &x->why);
-    if (n < 0) {
-        x->failed = true;
-        return -1;
+    int got = 0;
+    while (got < len && !x->eof && !x->failed && !x->too_big) {
+        ssize_t n = x->src->read(x->src->ctx, buf + got, (size_t)(len - got), &x->why);
+        if (n < 0) {
+            x->failed = true;
+        } else if (n == 0) {
+            x->eof = true;
+        } else {
+            x->total += (size_t)n;
+            x->too_big = x->total > PACKAGE_XML_MAX_BYTES;
+            got += (int)n;
+        }
     }
-    if (n == 0) {
-        x->eof = true;
-        return 0;
-    }
-    x->total += (size_t)n;
-    if (x->total > PACKAGE_XML_MAX_BYTES) {
-        x->too_big = true;
-        return -1;
-    }
-    return (int)n;
+    return x->failed || x->too_big ? -1 : got;
 }
 
 /* Reads what the parser left (it stops early on a DOCTYPE or an error) so that a stream

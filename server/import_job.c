@@ -521,12 +521,21 @@ static int open_package_file(void *ctx, const char *name, struct package_stream 
     return 0;
 }
 
+/* libxml2's read callback over an xml_source; fills the request unless the file ends. */
 static int xml_source_io(void *ctx, char *buf, int len)
 {
-    char *why = NULL;
-    ssize_t n = xml_source_read(ctx, buf, len > 0 ? (size_t)len : 0, &why);
-    free(why);
-    return (int)n;
+    int got = 0;
+    while (got < len) {
+        char *why = NULL;
+        ssize_t n = xml_source_read(ctx, buf + got, (size_t)(len - got), &why);
+        free(why);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (int)n;
+    }
+    return got;
 }
 
 /*
