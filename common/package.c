@@ -162,7 +162,9 @@ void *package_alloc(struct package *p, size_t n)
     const size_t align = _Alignof(max_align_t);
     n = (n + align - 1) & ~(align - 1);
     struct package_block *b = st->blocks;
-    if (!b || b->cap - b->used < n) {
+    if (b) /* strings leave used anywhere */
+        b->used = (b->used + align - 1) & ~(align - 1);
+    if (!b || b->used > b->cap || b->cap - b->used < n) {
         size_t cap = b ? 2 * b->cap : 16 * 1024;
         if (cap > 1024 * 1024)
             cap = 1024 * 1024;

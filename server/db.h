@@ -29,6 +29,14 @@ void db_release(struct db *d);
 sqlite3_stmt *db_stmt(struct db *d, const char *sql);
 sqlite3 *db_handle(struct db *d);
 
+/* Page cache of every connection, and the smaller one a connection held for a long job (an
+ * import) uses so that jobs side by side do not each fill the large one. */
+#define DB_CACHE_KIB     8000
+#define DB_CACHE_JOB_KIB 2000
+/* Sets d's page cache to kib KiB (giving back pages over it); db_release restores the
+ * default. */
+void db_set_cache(struct db *d, int kib);
+
 /* Write transactions: the process-wide write lock plus BEGIN IMMEDIATE. db_write_end commits
  * (ok = true) or rolls back; returns 0, or -1 if the commit failed (then rolled back). */
 void db_write_begin(struct db *d);
