@@ -103,8 +103,8 @@ struct xml_read {
     int depth;
     struct open_elem *open;
     size_t cap_open;
-    bool closing; /* the last event was the end tag of an element starting at ... */
-    int closing_line;
+    bool closing;     /* the last event was an end tag ... */
+    int closing_line; /* ... of an element whose start tag is on this line */
     /* The record being collected and what package_checks.c gets of it. */
     char *text;
     size_t text_len, text_cap;

@@ -296,7 +296,7 @@ struct blob_reader {
     const char *name;
     struct bstore_blob b;
     struct aes *a;        /* decrypting, for encrypted jobs */
-    struct crypto_md5 *m; /* of the stored bytes */
+    struct crypto_md5 *m; /* of the stored bytes, when wanted */
     size_t chunk;         /* bytes read from an extent at a time */
     unsigned char *in, *out;
     size_t seg;    /* the segment fd reads */
@@ -307,12 +307,15 @@ struct blob_reader {
 };
 
 /*
- * Opens name in container_id for reading in chunks of chunk bytes. Returns 0, 1 when there is
- * no such blob, or -1 when it cannot be read (no snapshot, no IV for an encrypted job), with
- * the reason in br->why either way; only after 0 must blob_close follow.
+ * Opens name in container_id for reading in chunks of chunk bytes, hashing the stored bytes
+ * when md5 says so (MD5_IF_STORED: when the blob has a Content-MD5 to compare with). Returns
+ * 0, 1 when there is no such blob, or -1 when it cannot be read (no snapshot, no IV for an
+ * encrypted job), with the reason in br->why either way; only after 0 must blob_close follow.
  */
+enum blob_md5 { MD5_NEVER, MD5_IF_STORED, MD5_ALWAYS };
+
 static int blob_open(struct blob_reader *br, struct run *r, int64_t container_id, const char *name,
-                     const unsigned char *iv_given, size_t chunk)
+                     const unsigned char *iv_given, size_t chunk, enum blob_md5 md5)
 {
     memset(br, 0, sizeof *br);
     br->name = name;
@@ -344,7 +347,8 @@ static int blob_open(struct blob_reader *br, struct run *r, int64_t container_id
         }
         br->a = aes_create(r->key, iv, false);
     }
-    br->m = crypto_md5_create();
+    if (md5 == MD5_ALWAYS || (md5 == MD5_IF_STORED && br->b.props.has_md5))
+        br->m = crypto_md5_create();
     br->in = xmalloc(chunk);
     br->out = xmalloc(chunk + AES_BLOCK_LEN);
     return 0;
@@ -379,7 +383,8 @@ static ssize_t blob_next(struct blob_reader *br, const void **data)
         if (n <= 0)
             goto unreadable;
         br->left -= (uint64_t)n;
-        crypto_md5_update(br->m, br->in, (size_t)n);
+        if (br->m)
+            crypto_md5_update(br->m, br->in, (size_t)n);
         if (!br->a) {
             *data = br->in;
             return n;
@@ -407,11 +412,15 @@ unreadable:
     return -1;
 }
 
-/* Ends a read; md5 (may be NULL) receives the MD5 of the stored bytes read. */
+/* Ends a read; md5 (may be NULL) receives the MD5 of the stored bytes read, or zeros when
+ * they were not hashed. */
 static void blob_close(struct blob_reader *br, unsigned char md5[16])
 {
     unsigned char ignored[16];
-    crypto_md5_final(br->m, md5 ? md5 : ignored);
+    if (br->m)
+        crypto_md5_final(br->m, md5 ? md5 : ignored);
+    else if (md5)
+        memset(md5, 0, 16);
     if (br->fd >= 0)
         close(br->fd);
     aes_destroy(br->a);
@@ -423,16 +432,18 @@ static void blob_close(struct blob_reader *br, unsigned char md5[16])
 /*
  * Copies the newest snapshot of name in container_id, decrypted, into the new extent w, at
  * most limit bytes. Returns 0, or -1 with a reason in why; *md5 receives the MD5 of the stored
- * bytes, *stored_md5 the blob's own Content-MD5 if it has one, *size the plaintext's length.
+ * bytes when want_md5 or the blob has its own Content-MD5 (then in *stored_md5), *size the
+ * plaintext's length.
  */
 static int read_blob(struct run *r, int64_t container_id, const char *name,
-                     const unsigned char *iv_given, struct extent_writer *w, uint64_t limit,
-                     uint64_t *size, unsigned char md5[16], bool *has_stored,
+                     const unsigned char *iv_given, bool want_md5, struct extent_writer *w,
+                     uint64_t limit, uint64_t *size, unsigned char md5[16], bool *has_stored,
                      unsigned char stored_md5[16], char *why, size_t cap)
 {
     struct blob_reader br;
     *size = 0;
-    if (blob_open(&br, r, container_id, name, iv_given, 256 * 1024) != 0) {
+    if (blob_open(&br, r, container_id, name, iv_given, 256 * 1024,
+                  want_md5 ? MD5_ALWAYS : MD5_IF_STORED) != 0) {
         snprintf(why, cap, "%s", br.why);
         return -1;
     }
@@ -510,7 +521,7 @@ static int open_package_file(void *ctx, const char *name, struct package_stream 
 {
     struct reader *rd = ctx;
     struct xml_source *s = xcalloc(1, sizeof *s);
-    int rc = blob_open(&s->br, rd->r, rd->manifest_container, name, NULL, 64 * 1024);
+    int rc = blob_open(&s->br, rd->r, rd->manifest_container, name, NULL, 64 * 1024, MD5_NEVER);
     if (rc != 0) {
         if (rc < 0)
             *why = xstrdup(s->br.why);
@@ -674,8 +685,8 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
         uint64_t size = 0;
         unsigned char md5[16], stored[16];
         bool has_stored = false;
-        int rc = read_blob(r, source_container, v->file_value, v->has_iv ? v->iv : NULL, w, limit,
-                           &size, md5, &has_stored, stored, why, sizeof why);
+        int rc = read_blob(r, source_container, v->file_value, v->has_iv ? v->iv : NULL, v->has_md5,
+                           w, limit, &size, md5, &has_stored, stored, why, sizeof why);
         int crc = extent_writer_close(w, NULL);
         if (rc == 0 && crc < 0)
             snprintf(why, sizeof why, "The server could not store the file."), rc = -1;
