@@ -30,6 +30,7 @@ struct stmt_slot {
 /* One SQLite connection and its statement cache. */
 struct conn {
     sqlite3 *h;
+    int cache_kib; /* 0: DB_CACHE_KIB */
     struct stmt_slot *slots;
     size_t nslots, cap;
 };
@@ -81,10 +82,11 @@ static sqlite3 *open_conn(void)
     }
     sqlite3_busy_timeout(h, 10000);
     char *err = NULL;
-    const char *pragmas = db_sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                         "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8000;"
-                                       : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                         "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8000;";
+    char pragmas[200];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF; "
+             "PRAGMA cache_size=-%d;",
+             db_sync_full ? "FULL" : "NORMAL", DB_CACHE_KIB);
     if (sqlite3_exec(h, pragmas, NULL, NULL, &err) != SQLITE_OK) {
         log_error("db: cannot set up %s: %s", db_path, err);
         sqlite3_free(err);
@@ -261,6 +263,15 @@ struct db *db_acquire(void)
     return d;
 }
 
+void db_set_cache(struct db *d, int kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", kib);
+    if (sqlite3_exec(d->own.h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        log_warn("db: cannot set the page cache to %d KiB: %s", kib, sqlite3_errmsg(d->own.h));
+    d->own.cache_kib = kib == DB_CACHE_KIB ? 0 : kib;
+}
+
 void db_release(struct db *d)
 {
     if (!d)
@@ -269,6 +280,8 @@ void db_release(struct db *d)
      * stale anyway, and since small blobs live in the database, reads would otherwise fill
      * every pooled connection's cache with blob bytes (memory times connections). */
     sqlite3_db_release_memory(d->own.h);
+    if (d->own.cache_kib)
+        db_set_cache(d, DB_CACHE_KIB);
     pthread_mutex_lock(&pool_lock);
     d->next_free = pool_free;
     pool_free = d;

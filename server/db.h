@@ -30,6 +30,14 @@ void db_release(struct db *d);
 sqlite3_stmt *db_stmt(struct db *d, const char *sql);
 sqlite3 *db_handle(struct db *d);
 
+/* Page cache of every connection, and the smaller one a connection held for a long job (an
+ * import) uses so that jobs side by side do not each fill the large one. */
+#define DB_CACHE_KIB     8000
+#define DB_CACHE_JOB_KIB 2000
+/* Sets the page cache of d's own (reading) connection to kib KiB, giving back pages over it;
+ * db_release restores the default. Writes use the one writer connection whatever this says. */
+void db_set_cache(struct db *d, int kib);
+
 /* Write transactions: the process-wide write lock plus BEGIN IMMEDIATE. Until db_write_end,
  * d stands for the writer connection: db_stmt and db_handle give its statements and handle,
  * so a statement taken before db_write_begin must not be used inside. db_write_end commits

@@ -65,6 +65,21 @@ static int split_uri(const char *uri, char **account, char **name)
 
 /* ---- events ---- */
 
+/*
+ * One of the job's log files (.log, .wrn, .err). Lines go through a small buffer into a new
+ * extent as the job runs, encrypted on the way for encrypted jobs, so a job of any size holds
+ * at most LOG_FLUSH bytes of each; write_log_file puts the extent into the manifest container.
+ */
+enum { LOG_FLUSH = 64 * 1024 };
+
+struct log_out {
+    struct strbuf pending;
+    struct extent_writer w;
+    bool open, failed;
+    struct aes *a; /* encrypting, for encrypted jobs */
+    unsigned char iv[AES_IV_LEN];
+};
+
 struct run {
     struct job *job;
     bool has_key;
@@ -74,17 +89,72 @@ struct run {
     char site_uuid[37];
     char *queue_account, *queue_name;
     struct events_counters counters;
-    struct strbuf log, wrn, err; /* the three log files, as lines */
+    struct log_out log, wrn, err;
     int64_t last_progress_ms;
 };
 
-static void log_line(struct run *r, struct strbuf *sb, const char *level, const char *type,
+/* Opens lf's extent (and cipher) on first use; false if the file cannot be written. */
+static bool log_begin(struct run *r, struct log_out *lf)
+{
+    if (!lf->open && !lf->failed) {
+        if (extent_writer_open(&lf->w, true, false) < 0) {
+            lf->failed = true;
+            return false;
+        }
+        lf->open = true;
+        if (r->has_key) {
+            crypto_random(lf->iv, sizeof lf->iv);
+            lf->a = aes_create(r->key, lf->iv, true);
+            lf->failed = !lf->a;
+        }
+    }
+    return lf->open && !lf->failed;
+}
+
+/* Writes what lf holds to its extent; after a failure lines are dropped (the file is not
+ * put). */
+static void log_flush(struct run *r, struct log_out *lf)
+{
+    if (lf->pending.len && log_begin(r, lf)) {
+        int rc = 0;
+        if (lf->a) {
+            unsigned char out[4096 + AES_BLOCK_LEN];
+            for (size_t at = 0; rc == 0 && at < lf->pending.len; at += 4096) {
+                size_t n = lf->pending.len - at < 4096 ? lf->pending.len - at : 4096, outlen = 0;
+                rc = aes_update(lf->a, lf->pending.data + at, n, out, &outlen);
+                if (rc == 0)
+                    rc = extent_writer_write(&lf->w, out, outlen);
+            }
+        } else {
+            rc = extent_writer_write(&lf->w, lf->pending.data, lf->pending.len);
+        }
+        lf->failed = rc < 0;
+    }
+    lf->pending.len = 0;
+    if (lf->pending.data)
+        lf->pending.data[0] = '\0';
+}
+
+static void log_line(struct run *r, struct log_out *lf, const char *level, const char *type,
                      const char *url, const char *msg)
 {
     char t[TIMEFMT_BUF];
     timefmt_sp_event(clock_now_ms(), t);
-    strbuf_printf(sb, "[%s] %s: [%s] [%s] %s\n", t, level, type ? type : "", url ? url : "",
-                  msg ? msg : "");
+    strbuf_printf(&lf->pending, "[%s] %s: [%s] [%s] %s\n", t, level, type ? type : "",
+                  url ? url : "", msg ? msg : "");
+    if (lf->pending.len >= LOG_FLUSH)
+        log_flush(r, lf);
+}
+
+/* Drops a log file that was never put (a job parked by shutdown, no manifest container). */
+static void log_drop(struct log_out *lf)
+{
+    if (lf->open)
+        extent_writer_abort(&lf->w);
+    aes_destroy(lf->a);
+    lf->a = NULL;
+    lf->open = false;
+    strbuf_finish(&lf->pending);
 }
 
 /* Appends one event to the job's log and posts it to its report queue (encrypted when the
@@ -144,9 +214,9 @@ static void run_init(struct run *r, struct job *j)
     if (j->queue_uri)
         split_uri(j->queue_uri, &r->queue_account, &r->queue_name);
     events_counters_init(&r->counters);
-    strbuf_init(&r->log, 0);
-    strbuf_init(&r->wrn, 0);
-    strbuf_init(&r->err, 0);
+    strbuf_init(&r->log.pending, 0);
+    strbuf_init(&r->wrn.pending, 0);
+    strbuf_init(&r->err.pending, 0);
 }
 
 static void run_finish(struct run *r)
@@ -154,9 +224,9 @@ static void run_finish(struct run *r)
     crypto_wipe(r->key, sizeof r->key);
     free(r->queue_account);
     free(r->queue_name);
-    strbuf_finish(&r->log);
-    strbuf_finish(&r->wrn);
-    strbuf_finish(&r->err);
+    log_drop(&r->log);
+    log_drop(&r->wrn);
+    log_drop(&r->err);
 }
 
 void import_job_queued(const struct job *j)
@@ -218,180 +288,295 @@ static bool blob_iv(const struct bstore_props *p, unsigned char iv[AES_IV_LEN])
     return ok;
 }
 
-/* Where the bytes of one blob go: a memory buffer (package XML) or a new extent (content). */
-struct sink {
-    struct strbuf *mem;
-    struct extent_writer *w;
-    uint64_t size;
-    uint64_t limit;
+/*
+ * The newest snapshot of a blob, read a chunk at a time and decrypted on the way (with the
+ * IV the manifest gives, else the blob's IV metadata), so no blob is ever held whole.
+ */
+struct blob_reader {
+    const char *name;
+    struct bstore_blob b;
+    struct aes *a;        /* decrypting, for encrypted jobs */
+    struct crypto_md5 *m; /* of the stored bytes, when wanted */
+    size_t chunk;         /* bytes read from the blob at a time */
+    unsigned char *in, *out;
+    struct bstore_reader *rd; /* the stored bytes, in extent files or inline alike */
+    uint64_t pos;             /* of the next read */
+    bool done, broken;
+    char why[300]; /* what went wrong */
 };
 
-static int sink_put(struct sink *s, const void *data, size_t n)
-{
-    if (s->size + n > s->limit)
-        return -2;
-    s->size += n;
-    if (s->mem)
-        return strbuf_append(s->mem, data, n);
-    return extent_writer_write(s->w, data, n);
-}
-
 /*
- * Reads the newest snapshot of name in container (account/name), decrypting it with the job
- * key (iv from the manifest, else the blob's IV metadata), into s. Returns 0, or -1 with a
- * reason in why; *md5 receives the MD5 of the stored bytes, *stored_md5 the blob's own
- * Content-MD5 if it has one.
+ * Opens name in container_id for reading in chunks of chunk bytes, hashing the stored bytes
+ * when md5 says so (MD5_IF_STORED: when the blob has a Content-MD5 to compare with). Returns
+ * 0, 1 when there is no such blob, or -1 when it cannot be read (no snapshot, no IV for an
+ * encrypted job), with the reason in br->why either way; only after 0 must blob_close follow.
  */
-static int read_blob(struct run *r, int64_t container_id, const char *name,
-                     const unsigned char *iv_given, struct sink *s, unsigned char md5[16],
-                     bool *has_stored, unsigned char stored_md5[16], char *why, size_t cap)
+enum blob_md5 { MD5_NEVER, MD5_IF_STORED, MD5_ALWAYS };
+
+static int blob_open(struct blob_reader *br, struct run *r, int64_t container_id, const char *name,
+                     const unsigned char *iv_given, size_t chunk, enum blob_md5 md5)
 {
-    struct bstore_blob b;
-    int rc = bstore_blob_read_latest(container_id, name, &b);
+    memset(br, 0, sizeof *br);
+    br->name = name;
+    br->chunk = chunk;
+    int rc = bstore_blob_read_latest(container_id, name, &br->b);
     if (rc == BSTORE_NO_BLOB) {
-        snprintf(why, cap, "The blob '%s' does not exist.", name);
-        return -1;
+        snprintf(br->why, sizeof br->why, "The blob '%s' does not exist.", name);
+        return 1;
     }
     if (rc == BSTORE_NO_SNAPSHOT) {
-        snprintf(why, cap, "The blob '%s' has no snapshot: take one after uploading it.", name);
+        snprintf(br->why, sizeof br->why,
+                 "The blob '%s' has no snapshot: take one after uploading it.", name);
         return -1;
     }
     if (rc != BSTORE_OK) {
-        snprintf(why, cap, "The blob '%s' could not be read.", name);
+        snprintf(br->why, sizeof br->why, "The blob '%s' could not be read.", name);
         return -1;
     }
-    *has_stored = b.props.has_md5;
-    if (b.props.has_md5)
-        memcpy(stored_md5, b.props.md5, 16);
-    struct aes *a = NULL;
     if (r->job->encrypted) {
         unsigned char iv[AES_IV_LEN];
         if (iv_given)
             memcpy(iv, iv_given, AES_IV_LEN);
-        else if (!blob_iv(&b.props, iv)) {
-            snprintf(why, cap, "The blob '%s' has no IV metadata (x-ms-meta-IV).", name);
-            bstore_blob_finish(&b);
+        else if (!blob_iv(&br->b.props, iv)) {
+            snprintf(br->why, sizeof br->why, "The blob '%s' has no IV metadata (x-ms-meta-IV).",
+                     name);
+            bstore_blob_finish(&br->b);
             return -1;
         }
-        a = aes_create(r->key, iv, false);
+        br->a = aes_create(r->key, iv, false);
     }
-    struct crypto_md5 *m = crypto_md5_create();
-    enum { CHUNK = 256 * 1024 };
-    unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK + AES_BLOCK_LEN);
-    int result = 0;
-    struct bstore_reader *br = bstore_reader_create(&b, 0);
-    for (uint64_t pos = 0; pos < b.props.size && result == 0;) {
-        long n = bstore_reader_read(br, pos, in, CHUNK);
-        if (n <= 0) {
-            snprintf(why, cap, "The bytes of blob '%s' could not be read.", name);
-            result = -1;
-            break;
+    if (md5 == MD5_ALWAYS || (md5 == MD5_IF_STORED && br->b.props.has_md5))
+        br->m = crypto_md5_create();
+    br->in = xmalloc(chunk);
+    br->out = xmalloc(chunk + AES_BLOCK_LEN);
+    br->rd = bstore_reader_create(&br->b, 0); /* takes the segments; b keeps its props */
+    return 0;
+}
+
+/* The next piece of plaintext in *data (valid until the next call): its length, 0 at the
+ * end, or -1 with the reason in br->why. */
+static ssize_t blob_next(struct blob_reader *br, const void **data)
+{
+    while (!br->done && !br->broken) {
+        if (br->pos == br->b.props.size) {
+            br->done = true;
+            size_t outlen = 0;
+            if (br->a && aes_final(br->a, br->out, &outlen) < 0)
+                break;
+            *data = br->out;
+            return (ssize_t)outlen;
         }
-        pos += (uint64_t)n;
-        crypto_md5_update(m, in, (size_t)n);
-        size_t outlen = (size_t)n;
-        const void *plain = in;
-        if (a) {
-            if (aes_update(a, in, (size_t)n, out, &outlen) < 0)
-                result = -3;
-            plain = out;
+        long n = bstore_reader_read(br->rd, br->pos, br->in, br->chunk);
+        if (n <= 0)
+            goto unreadable;
+        br->pos += (uint64_t)n;
+        if (br->m)
+            crypto_md5_update(br->m, br->in, (size_t)n);
+        if (!br->a) {
+            *data = br->in;
+            return n;
         }
-        if (result == 0) {
-            int k = sink_put(s, plain, outlen);
-            if (k == -2)
-                result = -2;
-            else if (k < 0)
-                result = -1;
-        }
-    }
-    bstore_reader_destroy(br);
-    if (a && result == 0) {
         size_t outlen = 0;
-        if (aes_final(a, out, &outlen) < 0)
-            result = -3;
-        else if (outlen) {
-            int k = sink_put(s, out, outlen);
-            result = k == -2 ? -2 : k < 0 ? -1 : 0;
+        if (aes_update(br->a, br->in, (size_t)n, br->out, &outlen) < 0)
+            break;
+        if (outlen) {
+            *data = br->out;
+            return (ssize_t)outlen;
         }
     }
-    if (result == -3)
-        snprintf(why, cap,
+    if (br->done && !br->broken)
+        return 0;
+    if (!br->broken)
+        snprintf(br->why, sizeof br->why,
                  "The blob '%s' does not decrypt with the job's key (corrupt "
                  "ciphertext, wrong key or bad padding).",
-                 name);
-    else if (result == -2)
-        snprintf(why, cap, "The blob '%s' is larger than the package declares.", name);
-    if (result == -1 && !*why)
-        snprintf(why, cap, "The blob '%s' could not be written.", name);
-    crypto_md5_final(m, md5);
-    aes_destroy(a);
-    free(in);
-    free(out);
-    bstore_blob_finish(&b);
-    return result < 0 ? -1 : 0;
+                 br->name);
+    br->broken = true;
+    return -1;
+unreadable:
+    snprintf(br->why, sizeof br->why, "The bytes of blob '%s' could not be read.", br->name);
+    br->broken = true;
+    return -1;
+}
+
+/* Ends a read; md5 (may be NULL) receives the MD5 of the stored bytes read, or zeros when
+ * they were not hashed. */
+static void blob_close(struct blob_reader *br, unsigned char md5[16])
+{
+    unsigned char ignored[16];
+    if (br->m)
+        crypto_md5_final(br->m, md5 ? md5 : ignored);
+    else if (md5)
+        memset(md5, 0, 16);
+    bstore_reader_destroy(br->rd);
+    aes_destroy(br->a);
+    free(br->in);
+    free(br->out);
+    bstore_blob_finish(&br->b);
+}
+
+/*
+ * Copies the newest snapshot of name in container_id, decrypted, into the new extent w, at
+ * most limit bytes. Returns 0, or -1 with a reason in why; *md5 receives the MD5 of the stored
+ * bytes when want_md5 or the blob has its own Content-MD5 (then in *stored_md5), *size the
+ * plaintext's length.
+ */
+static int read_blob(struct run *r, int64_t container_id, const char *name,
+                     const unsigned char *iv_given, bool want_md5, struct extent_writer *w,
+                     uint64_t limit, uint64_t *size, unsigned char md5[16], bool *has_stored,
+                     unsigned char stored_md5[16], char *why, size_t cap)
+{
+    struct blob_reader br;
+    *size = 0;
+    if (blob_open(&br, r, container_id, name, iv_given, 256 * 1024,
+                  want_md5 ? MD5_ALWAYS : MD5_IF_STORED) != 0) {
+        snprintf(why, cap, "%s", br.why);
+        return -1;
+    }
+    *has_stored = br.b.props.has_md5;
+    if (br.b.props.has_md5)
+        memcpy(stored_md5, br.b.props.md5, 16);
+    const void *data;
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = blob_next(&br, &data)) > 0) {
+        if (*size + (uint64_t)n > limit) {
+            snprintf(why, cap, "The blob '%s' is larger than the package declares.", name);
+            rc = -1;
+        } else if (extent_writer_write(w, data, (size_t)n) < 0) {
+            snprintf(why, cap, "The blob '%s' could not be written.", name);
+            rc = -1;
+        }
+        *size += (uint64_t)n;
+    }
+    if (rc == 0 && n < 0) {
+        snprintf(why, cap, "%s", br.why);
+        rc = -1;
+    }
+    blob_close(&br, md5);
+    return rc;
 }
 
 /* ---- the package ---- */
+
+/* A file of the manifest container as a package_stream. */
+struct xml_source {
+    struct blob_reader br;
+    const unsigned char *pending;
+    size_t n_pending;
+};
+
+static ssize_t xml_source_read(void *ctx, void *buf, size_t cap, char **why)
+{
+    struct xml_source *s = ctx;
+    while (!s->n_pending) {
+        const void *data;
+        ssize_t n = blob_next(&s->br, &data);
+        if (n < 0) {
+            if (why && !*why)
+                *why = xstrdup(s->br.why);
+            return -1;
+        }
+        if (n == 0)
+            return 0;
+        s->pending = data;
+        s->n_pending = (size_t)n;
+    }
+    size_t n = s->n_pending < cap ? s->n_pending : cap;
+    memcpy(buf, s->pending, n);
+    s->pending += n;
+    s->n_pending -= n;
+    return (ssize_t)n;
+}
+
+static void xml_source_close(void *ctx)
+{
+    struct xml_source *s = ctx;
+    blob_close(&s->br, NULL);
+    free(s);
+}
 
 struct reader {
     struct run *r;
     int64_t manifest_container;
 };
 
-static int read_package_file(void *ctx, const char *name, char **data, size_t *len, char **why)
+/* package_open_fn over the manifest container. Chunks of 64 KiB: a file of any size is read
+ * in constant memory. */
+static int open_package_file(void *ctx, const char *name, struct package_stream *out, char **why)
 {
     struct reader *rd = ctx;
-    struct strbuf mem;
-    strbuf_init(&mem, 0);
-    struct sink s = {.mem = &mem, .limit = PACKAGE_XML_MAX_BYTES};
-    unsigned char md5[16], stored[16];
-    bool has_stored;
-    char reason[300] = "";
-    struct bstore_blob probe;
-    int exists = bstore_blob_read_latest(rd->manifest_container, name, &probe);
-    if (exists == BSTORE_OK)
-        bstore_blob_finish(&probe);
-    if (exists == BSTORE_NO_BLOB) {
-        strbuf_finish(&mem);
-        return 1;
+    struct xml_source *s = xcalloc(1, sizeof *s);
+    int rc = blob_open(&s->br, rd->r, rd->manifest_container, name, NULL, 64 * 1024, MD5_NEVER);
+    if (rc != 0) {
+        if (rc < 0)
+            *why = xstrdup(s->br.why);
+        free(s);
+        return rc;
     }
-    if (read_blob(rd->r, rd->manifest_container, name, NULL, &s, md5, &has_stored, stored, reason,
-                  sizeof reason) < 0) {
-        strbuf_finish(&mem);
-        *why = xstrdup(reason);
-        return -1;
-    }
-    *len = mem.len;
-    *data = strbuf_steal(&mem);
+    *out = (struct package_stream){s, xml_source_read, xml_source_close};
     return 0;
 }
 
+/* libxml2's read callback over an xml_source; fills the request unless the file ends. */
+static int xml_source_io(void *ctx, char *buf, int len)
+{
+    int got = 0;
+    while (got < len) {
+        char *why = NULL;
+        ssize_t n = xml_source_read(ctx, buf + got, (size_t)(len - got), &why);
+        free(why);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (int)n;
+    }
+    return got;
+}
+
 /*
- * The Id attribute of the first element called element in an XML document, read with
- * libxml2's streaming reader (no DTD, no entities, no network). 0, or -1 if there is none.
- * Validation proper is package.c's; this only tells the job which library to load for.
+ * The Id attribute of the first element called element in a file of the manifest container,
+ * read with libxml2's streaming reader (no DTD, no entities, no network). 0, or -1 if there is
+ * none or the file cannot be read to its end. Validation proper is package.c's; this only
+ * tells the job which library to load for.
  */
-static int first_element_id(const char *xml, size_t len, const char *element,
+static int first_element_id(struct reader *rd, const char *name, const char *element,
                             unsigned char id[UUID_LEN])
 {
-    xmlTextReaderPtr rd = xmlReaderForMemory(
-        xml, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    struct package_stream s;
+    char *why = NULL;
+    if (open_package_file(rd, name, &s, &why) != 0) {
+        free(why);
+        return -1;
+    }
+    xmlTextReaderPtr xr = xmlReaderForIO(xml_source_io, NULL, s.ctx, NULL, NULL,
+                                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     int rc = -1;
-    while (rd && rc < 0 && xmlTextReaderRead(rd) == 1) {
-        if (xmlTextReaderNodeType(rd) == XML_READER_TYPE_DOCUMENT_TYPE)
+    while (xr && rc < 0 && xmlTextReaderRead(xr) == 1) {
+        if (xmlTextReaderNodeType(xr) == XML_READER_TYPE_DOCUMENT_TYPE)
             break;
-        if (xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT ||
-            xmlStrcmp(xmlTextReaderConstLocalName(rd), BAD_CAST element) != 0)
+        if (xmlTextReaderNodeType(xr) != XML_READER_TYPE_ELEMENT ||
+            xmlStrcmp(xmlTextReaderConstLocalName(xr), BAD_CAST element) != 0)
             continue;
-        xmlChar *v = xmlTextReaderGetAttribute(rd, BAD_CAST "Id");
-        xmlChar *type = xmlTextReaderGetAttribute(rd, BAD_CAST "Type");
+        xmlChar *v = xmlTextReaderGetAttribute(xr, BAD_CAST "Id");
+        xmlChar *type = xmlTextReaderGetAttribute(xr, BAD_CAST "Type");
         bool is_list = !type || xmlStrcmp(type, BAD_CAST "List") == 0;
         if (v && is_list && uuid_parse((const char *)v, id) == 0)
             rc = 0;
         xmlFree(v);
         xmlFree(type);
     }
-    xmlFreeTextReader(rd);
+    xmlFreeTextReader(xr);
+    /* As before the file was streamed: one that does not read (or decrypt) to its end
+     * names nothing. */
+    char buf[16384];
+    ssize_t n;
+    while ((n = xml_source_read(s.ctx, buf, sizeof buf, NULL)) > 0)
+        ;
+    if (n < 0)
+        rc = -1;
+    xml_source_close(s.ctx);
     return rc;
 }
 
@@ -404,16 +589,8 @@ static int find_list(struct run *r, int64_t manifest_container, const struct spm
     const char *files[] = {"RootObjectMap.xml", "Manifest.xml"};
     const char *attr_of[] = {"RootObject", "DocumentLibrary"};
     for (int f = 0; f < 2; f++) {
-        char *data = NULL, *err = NULL;
-        size_t len = 0;
-        if (read_package_file(&rd, files[f], &data, &len, &err) != 0) {
-            free(err);
-            continue;
-        }
         unsigned char id[UUID_LEN];
-        int rc = len <= INT32_MAX ? first_element_id(data, len, attr_of[f], id) : -1;
-        free(data);
-        if (rc == 0) {
+        if (first_element_id(&rd, files[f], attr_of[f], id) == 0) {
             char s[UUID_BUF];
             uuid_format(id, s);
             if (spm_list_by_uuid(s, list) == SPM_OK && list->site_id == site->id)
@@ -491,11 +668,11 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
         }
         uint64_t limit =
             v->file_size >= 0 ? (uint64_t)v->file_size : (uint64_t)PACKAGE_MAX_FILE_SIZE;
-        struct sink s = {.w = w, .limit = limit};
+        uint64_t size = 0;
         unsigned char md5[16], stored[16];
-        bool has_stored;
-        int rc = read_blob(r, source_container, v->file_value, v->has_iv ? v->iv : NULL, &s, md5,
-                           &has_stored, stored, why, sizeof why);
+        bool has_stored = false;
+        int rc = read_blob(r, source_container, v->file_value, v->has_iv ? v->iv : NULL, v->has_md5,
+                           w, limit, &size, md5, &has_stored, stored, why, sizeof why);
         int crc = extent_writer_close(w, NULL);
         if (rc == 0 && crc < 0)
             snprintf(why, sizeof why, "The server could not store the file."), rc = -1;
@@ -507,9 +684,9 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
             snprintf(why, sizeof why, "The blob '%s' does not match its Content-MD5.",
                      v->file_value),
                 rc = -1;
-        if (rc == 0 && v->file_size >= 0 && s.size != (uint64_t)v->file_size)
+        if (rc == 0 && v->file_size >= 0 && size != (uint64_t)v->file_size)
             snprintf(why, sizeof why, "The file is %llu bytes, but the package declares %lld.",
-                     (unsigned long long)s.size, (long long)v->file_size),
+                     (unsigned long long)size, (long long)v->file_size),
                 rc = -1;
         if (rc < 0) {
             if (crc == 0)
@@ -520,7 +697,7 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
                                              .major = v->major,
                                              .minor = v->minor,
                                              .extent = w->path,
-                                             .size = s.size,
+                                             .size = size,
                                              .created_ms = when(v->modified, now),
                                              .author_id = site_user(p, v->editor),
                                              .comment = v->checkin_comment};
@@ -592,43 +769,39 @@ static void import_folder(struct run *r, struct spm_import *imp, const struct pa
 
 /* Writes Import-<job>-<attempt>.<ext> into the manifest container (encrypted for encrypted
  * jobs, with its IV in metadata). */
-static void write_log_file(struct run *r, int64_t container, const char *ext,
-                           const struct strbuf *text)
+static void write_log_file(struct run *r, int64_t container, const char *ext, struct log_out *lf)
 {
     char name[96];
     snprintf(name, sizeof name, "Import-%s-%d.%s", r->job->uuid, r->job->attempt, ext);
-    struct extent_writer w;
-    if (extent_writer_open(&w, true, false) < 0)
-        return;
-    const char *data = text->data ? text->data : "";
-    struct bstore_props in = {0};
-    char *meta = NULL;
+    log_flush(r, lf);
+    if (!log_begin(r, lf))
+        return; /* log_drop removes the extent */
     int rc = 0;
-    if (r->has_key) {
-        unsigned char iv[AES_IV_LEN];
-        crypto_random(iv, sizeof iv);
+    char *meta = NULL;
+    if (lf->a) {
+        unsigned char tail[AES_BLOCK_LEN];
         size_t n = 0;
-        unsigned char *ct = aes_encrypt_buf(r->key, iv, data, text->len, &n);
-        rc = ct ? extent_writer_write(&w, ct, n) : -1;
-        free(ct);
+        rc = aes_final(lf->a, tail, &n);
+        if (rc == 0)
+            rc = extent_writer_write(&lf->w, tail, n);
         char ivb[32];
-        b64_encode_to(iv, sizeof iv, ivb);
+        b64_encode_to(lf->iv, sizeof lf->iv, ivb);
         meta = xasprintf("{\"IV\":\"%s\"}", ivb);
-    } else {
-        rc = extent_writer_write(&w, data, text->len);
     }
     unsigned char md5[16];
-    if (rc < 0 || extent_writer_close(&w, md5) < 0) {
-        extent_writer_abort(&w);
+    lf->open = false;
+    if (rc < 0 || extent_writer_close(&lf->w, md5) < 0) {
+        extent_writer_abort(&lf->w);
         free(meta);
         return;
     }
+    struct bstore_props in = {0};
     in.has_md5 = true;
     memcpy(in.md5, md5, 16);
     in.content_type = "text/plain";
     in.metadata = meta;
-    if (bstore_blob_put(container, name, &in, w.path, w.size, NULL, NULL) != BSTORE_OK)
-        store_files_unlink(w.path);
+    if (bstore_blob_put(container, name, &in, lf->w.path, lf->w.size, NULL, NULL) != BSTORE_OK)
+        store_files_unlink(lf->w.path);
     free(meta);
 }
 
@@ -670,7 +843,7 @@ static void run_job(struct job *j)
     uuid_parse(list.uuid, t.list_id);
     uuid_parse(list.root_folder_uuid, t.root_folder_id);
     struct reader rd = {&r, mc.id};
-    pkg = package_load(&t, read_package_file, &rd);
+    pkg = package_load_from(&t, open_package_file, &rd);
     for (size_t i = 0; i < pkg->n_issues; i++) {
         const struct package_issue *is = &pkg->issues[i];
         enum events_severity sev = is->level == PACKAGE_WARNING ? EVENTS_WARNING
@@ -722,7 +895,7 @@ end:
     spm_import_abort(imp);
     r.counters.duration_ms = (uint64_t)(clock_real_ms() - started);
     emit(&r, events_job_end(&r.ej, clock_now_ms(), &r.counters));
-    strbuf_printf(&r.log,
+    strbuf_printf(&r.log.pending,
                   "Totals: objects %llu, files %llu, bytes %llu, warnings %llu, errors "
                   "%llu\n",
                   (unsigned long long)r.counters.objects_processed,

@@ -6,6 +6,7 @@
  */
 #include "sp_model.h"
 #include "clock.h"
+#include "crypto.h"
 #include "db.h"
 #include "extents.h"
 #include "log.h"
@@ -833,34 +834,54 @@ int spm_file_version(int64_t item_id, const char *label, struct spm_version *out
 
 /* ---- imports: in-memory indexes of what a job has staged ---- */
 
-/* An open-addressing hash map from byte strings to an int64. */
+/*
+ * An open-addressing hash map from byte strings to an int64. Keys are not kept: a slot holds
+ * a 128-bit keyed digest of its key (two 64-bit hash chains with seeds drawn per map), so a
+ * job of many files costs 24 bytes a slot and no allocation per key. Two different keys of
+ * one import share a digest with a probability of about n^2 / 2^129.
+ */
+#define MAP_EMPTY INT64_MIN /* val of an unused slot; never a value */
+
 struct map_slot {
-    char *key; /* NULL: empty */
-    size_t len;
-    uint64_t hash;
+    uint64_t a, b; /* the digest */
     int64_t val;
 };
 
 struct map {
     struct map_slot *slots;
     size_t cap, n; /* cap: 0 or a power of two */
+    uint64_t seed_a, seed_b;
 };
 
-static uint64_t map_hash(const void *key, size_t len)
+static uint64_t map_mix(uint64_t x)
 {
-    const unsigned char *p = key;
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
 }
 
-static struct map_slot *map_slot(const struct map *m, const void *key, size_t len, uint64_t h)
+static void map_digest(const struct map *m, const void *key, size_t len, uint64_t *a, uint64_t *b)
 {
-    size_t i = (size_t)h & (m->cap - 1);
+    const unsigned char *p = key;
+    uint64_t x = m->seed_a ^ len, y = m->seed_b ^ (len * 0x9e3779b97f4a7c15ULL);
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, len - i < 8 ? len - i : 8);
+        x = map_mix(x ^ w);
+        y = map_mix(y + (w ^ 0xd6e8feb86659fd93ULL)) ^ x;
+    }
+    *a = map_mix(x);
+    *b = map_mix(y ^ *a);
+}
+
+static struct map_slot *map_slot(const struct map *m, uint64_t a, uint64_t b)
+{
+    size_t i = (size_t)a & (m->cap - 1);
     for (;;) {
         struct map_slot *s = &m->slots[i];
-        if (!s->key || (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0))
+        if (s->val == MAP_EMPTY || (s->a == a && s->b == b))
             return s;
         i = (i + 1) & (m->cap - 1);
     }
@@ -870,31 +891,42 @@ static bool map_get(const struct map *m, const void *key, size_t len, int64_t *v
 {
     if (!m->cap)
         return false;
-    struct map_slot *s = map_slot(m, key, len, map_hash(key, len));
-    if (!s->key)
+    uint64_t a, b;
+    map_digest(m, key, len, &a, &b);
+    struct map_slot *s = map_slot(m, a, b);
+    if (s->val == MAP_EMPTY)
         return false;
     *val = s->val;
     return true;
 }
 
+/* Adds key, or gives it a new value. */
 static void map_put(struct map *m, const void *key, size_t len, int64_t val)
 {
+    assert(val != MAP_EMPTY);
+    if (!m->cap) {
+        uint64_t seeds[2];
+        crypto_random(seeds, sizeof seeds);
+        m->seed_a = seeds[0];
+        m->seed_b = seeds[1];
+    }
     if ((m->n + 1) * 4 > m->cap * 3) {
         struct map old = *m;
         m->cap = old.cap ? old.cap * 2 : 64;
-        m->slots = xcalloc(m->cap, sizeof *m->slots);
+        m->slots = xmalloc(m->cap * sizeof *m->slots);
+        for (size_t i = 0; i < m->cap; i++)
+            m->slots[i].val = MAP_EMPTY;
         for (size_t i = 0; i < old.cap; i++)
-            if (old.slots[i].key)
-                *map_slot(m, old.slots[i].key, old.slots[i].len, old.slots[i].hash) = old.slots[i];
+            if (old.slots[i].val != MAP_EMPTY)
+                *map_slot(m, old.slots[i].a, old.slots[i].b) = old.slots[i];
         free(old.slots);
     }
-    uint64_t h = map_hash(key, len);
-    struct map_slot *s = map_slot(m, key, len, h);
-    if (!s->key) {
-        s->key = xmalloc(len ? len : 1);
-        memcpy(s->key, key, len);
-        s->len = len;
-        s->hash = h;
+    uint64_t a, b;
+    map_digest(m, key, len, &a, &b);
+    struct map_slot *s = map_slot(m, a, b);
+    if (s->val == MAP_EMPTY) {
+        s->a = a;
+        s->b = b;
         m->n++;
     }
     s->val = val;
@@ -902,8 +934,6 @@ static void map_put(struct map *m, const void *key, size_t len, int64_t val)
 
 static void map_free(struct map *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->slots[i].key);
     free(m->slots);
     memset(m, 0, sizeof *m);
 }
@@ -1026,6 +1056,9 @@ struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid)
         return NULL;
     }
     struct spm_import *imp = xcalloc(1, sizeof *imp);
+    /* The import holds d until it ends: a small cache keeps jobs side by side from each
+     * growing a large one (pages not in it come from the OS's cache). */
+    db_set_cache(d, DB_CACHE_JOB_KIB);
     imp->d = d;
     imp->id = id;
     imp->list_id = list_id;
