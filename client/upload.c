@@ -72,8 +72,6 @@ static enum up_result send_file(struct upload_worker *w, struct job *j, struct p
             aes_final(a, w->out + outlen, &fin);
             outlen += fin;
         }
-        unsigned char md5[16];
-        crypto_md5(w->out, outlen, md5);
         crypto_md5_update(blob_md5, w->out, outlen);
         if (last) {
             crypto_md5_final(blob_md5, whole); /* frees it */
@@ -81,14 +79,17 @@ static enum up_result send_file(struct upload_worker *w, struct job *j, struct p
         }
         int rc;
         if (last && off == 0) {
-            rc = azc_put_blob(w->h, &j->data, name, w->out, outlen, md5, iv_b64, err);
+            rc = azc_put_blob(w->h, &j->data, name, w->out, outlen, whole, iv_b64, err);
         } else {
             char raw[24], id[40];
             snprintf(raw, sizeof raw, "blk%08zu", n_ids);
             b64_encode_to(raw, strlen(raw), id);
             ids = xrealloc(ids, (n_ids + 1) * sizeof *ids);
             ids[n_ids++] = xstrdup(id);
-            rc = azc_put_block(w->h, &j->data, name, id, w->out, outlen, md5, err);
+            /* No Content-MD5 per block: the whole blob's goes with Put Block List and into
+             * the manifest, where the import checks it; hashing every block as well would
+             * cost the client and the server a second pass over the bytes. */
+            rc = azc_put_block(w->h, &j->data, name, id, w->out, outlen, NULL, err);
             if (rc == 0 && last)
                 rc = azc_put_block_list(w->h, &j->data, name, ids, n_ids, whole, iv_b64, err);
         }
