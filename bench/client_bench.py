@@ -3,7 +3,7 @@
 against a release spmigd on a fresh data dir, side by side with the floor for this machine:
 reading every byte of the share and encrypting it once with AES-256-CBC
 (`tar -cf - SHARE | openssl enc -aes-256-cbc ... >/dev/null`). Reports seconds, MB/s,
-files/s and the client's peak RSS.
+items/s (files and folders), the client's and the server's CPU time and the client's peak RSS.
 
 Two shares: "mixed" (--files files, about --gib GiB: mostly small files of 1 to 64 KiB plus
 a few large ones) and "small" (--files files of 4 KiB). Each is measured --runs times; the
@@ -98,7 +98,10 @@ def run_client(spmigd, spmig, share, parallel):
             summary = json.load(f)
         with open(usage) as f:
             rss_kb, user, system = f.read().split()[-3:]
-        return secs, float(user) + float(system), int(rss_kb) / 1024.0, summary
+        with open('/proc/%d/stat' % server.pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        server_cpu = (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+        return secs, float(user) + float(system), int(rss_kb) / 1024.0, summary, server_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -118,8 +121,8 @@ def main():
     work = tempfile.mkdtemp(prefix='spmig-client-share-')
     try:
         print('| share | files | MB | floor s (runs) | spmig s (runs) | spmig / floor | MB/s | '
-              'items/s | client CPU s | client peak RSS MiB |')
-        print('|---|---|---|---|---|---|---|---|---|---|')
+              'items/s | client CPU s | server CPU s | client peak RSS MiB |')
+        print('|---|---|---|---|---|---|---|---|---|---|---|')
         for name in ('mixed', 'small'):
             share = os.path.join(work, name)
             os.makedirs(share)
@@ -131,11 +134,11 @@ def main():
             secs = [r[0] for r in runs]
             items = runs[0][3]['migrated']
             med, fmed = statistics.median(secs), statistics.median(floors)
-            print('| %s | %d | %.0f | %.2f (%s) | %.2f (%s) | %.2fx | %.0f | %.0f | %.1f | %.1f |'
+            print('| %s | %d | %.0f | %.2f (%s) | %.2f (%s) | %.2fx | %.0f | %.0f | %.1f | %.1f | %.1f |'
                   % (name, a.files, size / 1e6, fmed, ' / '.join('%.2f' % x for x in floors),
                      med, ' / '.join('%.2f' % x for x in secs), med / fmed, size / 1e6 / med,
                      items / med, statistics.median(r[1] for r in runs),
-                     max(r[2] for r in runs)))
+                     statistics.median(r[4] for r in runs), max(r[2] for r in runs)))
             shutil.rmtree(share)
     finally:
         shutil.rmtree(work, ignore_errors=True)
