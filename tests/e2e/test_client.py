@@ -298,6 +298,10 @@ class MigrateTest(ClientCase):
         self.assertTrue(os.path.exists(os.path.join(scan_dir, 'ScanSummary_R0.csv')))
 
     def _as_nobody(self, src):
+        # nobody may not reach the build tree (a checkout under /root): run a copy.
+        binary = os.path.join(self.tmp, 'spmig')
+        shutil.copy(spmig_path(), binary)
+        os.chmod(binary, 0o755)
         os.chmod(self.tmp, 0o777)
         for d, ds, fs in os.walk(self.tmp):
             os.chmod(d, 0o777)
@@ -306,7 +310,7 @@ class MigrateTest(ClientCase):
                 if not os.path.islink(path) and os.stat(path).st_mode & 0o777:
                     os.chmod(path, 0o666)
         return subprocess.run(
-            [spmig_path(), 'migrate', src, '--site', self.server.sp, '--token', ADMIN,
+            [binary, 'migrate', src, '--site', self.server.sp, '--token', ADMIN,
              '--library', 'Bad Names', '--state-dir', self.state, '--report-dir', self.reports],
             capture_output=True, timeout=RUN_TIMEOUT, user=65534, group=65534,
             env={'PATH': os.environ.get('PATH', '/usr/bin'), 'HOME': self.tmp})
