@@ -301,7 +301,6 @@ class MigrateTest(ClientCase):
         # nobody may not reach the build tree (a checkout under /root): run a copy.
         binary = os.path.join(self.tmp, 'spmig')
         shutil.copy(spmig_path(), binary)
-        os.chmod(binary, 0o755)
         os.chmod(self.tmp, 0o777)
         for d, ds, fs in os.walk(self.tmp):
             os.chmod(d, 0o777)
@@ -309,6 +308,7 @@ class MigrateTest(ClientCase):
                 path = os.path.join(d, f)
                 if not os.path.islink(path) and os.stat(path).st_mode & 0o777:
                     os.chmod(path, 0o666)
+        os.chmod(binary, 0o755)
         return subprocess.run(
             [binary, 'migrate', src, '--site', self.server.sp, '--token', ADMIN,
              '--library', 'Bad Names', '--state-dir', self.state, '--report-dir', self.reports],
