@@ -18,6 +18,7 @@
 #include "query.h"
 #include "queue_store.h"
 #include "sp_model.h"
+#include "spmig_limits.h"
 #include "store_files.h"
 #include "strbuf.h"
 #include "timefmt.h"
@@ -416,13 +417,83 @@ static void blob_close(struct blob_reader *br, unsigned char md5[16])
 }
 
 /*
- * Copies the newest snapshot of name in container_id, decrypted, into the new extent w, at
- * most limit bytes. Returns 0, or -1 with a reason in why; *md5 receives the MD5 of the stored
- * bytes when want_md5 or the blob has its own Content-MD5 (then in *stored_md5), *size the
- * plaintext's length.
+ * Where the plaintext of one file version goes: held in memory while it fits in
+ * LIMIT_INLINE_BYTES (then staged as an inline extent, which creates no file), spilled to a
+ * new extent file once it does not. Zero-initialise; version_out_close ends the writing, then
+ * version_out_drop removes what was written unless the import took it over.
+ */
+struct version_out {
+    bool may_inline; /* false: straight to a file */
+    bool spilled;    /* the bytes are in w (open or closed), buf is gone */
+    unsigned char *buf;
+    size_t len, cap;
+    struct extent_writer w;
+};
+
+/* Starts writing to a file: opens w and moves what buf held into it. 0 or -1. */
+static int version_out_spill(struct version_out *o)
+{
+    if (extent_writer_open(&o->w, false, false) < 0)
+        return -1;
+    o->spilled = true;
+    int rc = o->len ? extent_writer_write(&o->w, o->buf, o->len) : 0;
+    free(o->buf);
+    o->buf = NULL;
+    o->len = o->cap = 0;
+    return rc;
+}
+
+/* Appends n bytes; hint: the most bytes to expect in all (the blob's stored size). 0 or -1. */
+static int version_out_write(struct version_out *o, const void *data, size_t n, uint64_t hint)
+{
+    if (!o->spilled && o->may_inline && o->len + n <= LIMIT_INLINE_BYTES) {
+        if (o->len + n > o->cap) {
+            size_t want = hint < LIMIT_INLINE_BYTES ? (size_t)hint : LIMIT_INLINE_BYTES;
+            if (want < o->len + n)
+                want = o->len + n;
+            o->buf = xrealloc(o->buf, want);
+            o->cap = want;
+        }
+        if (n)
+            memcpy(o->buf + o->len, data, n);
+        o->len += n;
+        return 0;
+    }
+    if (!o->spilled && version_out_spill(o) < 0)
+        return -1;
+    return extent_writer_write(&o->w, data, n);
+}
+
+/* Ends the writing: closes the file, if any. 0, or -1 (then no file is left). */
+static int version_out_close(struct version_out *o)
+{
+    return o->spilled ? extent_writer_close(&o->w, NULL) : 0;
+}
+
+/* Points spec at the bytes (the file or the buffer); o must stay until they are staged. */
+static void version_out_spec(const struct version_out *o, struct spm_version_spec *spec)
+{
+    spec->extent = o->spilled ? o->w.path : NULL;
+    spec->data = o->spilled ? NULL : o->buf;
+}
+
+/* Frees the buffer; remove: also removes the closed file (the import did not take it). */
+static void version_out_drop(struct version_out *o, bool remove)
+{
+    if (o->spilled && remove && !o->w.error)
+        store_files_unlink(o->w.path);
+    free(o->buf);
+    memset(o, 0, sizeof *o);
+}
+
+/*
+ * Copies the newest snapshot of name in container_id, decrypted, into out, at most limit
+ * bytes. Returns 0, or -1 with a reason in why; *md5 receives the MD5 of the stored bytes when
+ * want_md5 or the blob has its own Content-MD5 (then in *stored_md5), *size the plaintext's
+ * length.
  */
 static int read_blob(struct run *r, int64_t container_id, const char *name,
-                     const unsigned char *iv_given, bool want_md5, struct extent_writer *w,
+                     const unsigned char *iv_given, bool want_md5, struct version_out *out,
                      uint64_t limit, uint64_t *size, unsigned char md5[16], bool *has_stored,
                      unsigned char stored_md5[16], char *why, size_t cap)
 {
@@ -436,6 +507,10 @@ static int read_blob(struct run *r, int64_t container_id, const char *name,
     *has_stored = br.b.props.has_md5;
     if (br.b.props.has_md5)
         memcpy(stored_md5, br.b.props.md5, 16);
+    /* The plaintext is at most the stored size, and at least that less the padding. */
+    uint64_t stored = br.b.props.size;
+    if (stored > (uint64_t)LIMIT_INLINE_BYTES + AES_BLOCK_LEN)
+        out->may_inline = false;
     const void *data;
     ssize_t n;
     int rc = 0;
@@ -443,7 +518,7 @@ static int read_blob(struct run *r, int64_t container_id, const char *name,
         if (*size + (uint64_t)n > limit) {
             snprintf(why, cap, "The blob '%s' is larger than the package declares.", name);
             rc = -1;
-        } else if (extent_writer_write(w, data, (size_t)n) < 0) {
+        } else if (version_out_write(out, data, (size_t)n, stored) < 0) {
             snprintf(why, cap, "The blob '%s' could not be written.", name);
             rc = -1;
         }
@@ -655,17 +730,14 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
     uuid_format(o->parent_id, parent);
     uuid_format(o->list_item_id, item);
     struct spm_version_spec *vs = xcalloc(o->n_versions, sizeof *vs);
-    struct extent_writer *ws = xcalloc(o->n_versions, sizeof *ws);
-    size_t done = 0;
+    struct version_out *ws = xcalloc(o->n_versions, sizeof *ws);
+    size_t done = 0, held = 0; /* held: inline bytes of this file's versions so far */
     char why[400] = "";
     int64_t now = clock_now_ms();
     for (; done < o->n_versions; done++) {
         const struct package_version *v = &o->versions[done];
-        struct extent_writer *w = &ws[done];
-        if (extent_writer_open(w, false, false) < 0) {
-            snprintf(why, sizeof why, "The server could not store the file.");
-            break;
-        }
+        struct version_out *w = &ws[done];
+        w->may_inline = held + LIMIT_INLINE_BYTES <= LIMIT_IMPORT_INLINE_HELD;
         uint64_t limit =
             v->file_size >= 0 ? (uint64_t)v->file_size : (uint64_t)PACKAGE_MAX_FILE_SIZE;
         uint64_t size = 0;
@@ -673,7 +745,7 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
         bool has_stored = false;
         int rc = read_blob(r, source_container, v->file_value, v->has_iv ? v->iv : NULL, v->has_md5,
                            w, limit, &size, md5, &has_stored, stored, why, sizeof why);
-        int crc = extent_writer_close(w, NULL);
+        int crc = version_out_close(w);
         if (rc == 0 && crc < 0)
             snprintf(why, sizeof why, "The server could not store the file."), rc = -1;
         if (rc == 0 && v->has_md5 && memcmp(md5, v->md5, 16) != 0)
@@ -689,18 +761,19 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
                      (unsigned long long)size, (long long)v->file_size),
                 rc = -1;
         if (rc < 0) {
-            if (crc == 0)
-                store_files_unlink(w->path);
+            version_out_drop(w, crc == 0);
             break;
         }
+        if (!w->spilled)
+            held += w->len;
         vs[done] = (struct spm_version_spec){.label = v->label,
                                              .major = v->major,
                                              .minor = v->minor,
-                                             .extent = w->path,
                                              .size = size,
                                              .created_ms = when(v->modified, now),
                                              .author_id = site_user(p, v->editor),
                                              .comment = v->checkin_comment};
+        version_out_spec(w, &vs[done]);
     }
     int rc = -1;
     if (done == o->n_versions) {
@@ -725,9 +798,9 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
             snprintf(why, sizeof why, "%s", spm_error_text(rc, "The file could not be imported."));
         }
     }
+    for (size_t i = 0; i < done; i++)
+        version_out_drop(&ws[i], rc != SPM_OK); /* on SPM_OK the import took the files */
     if (rc != SPM_OK) {
-        for (size_t i = 0; i < done; i++)
-            store_files_unlink(ws[i].path);
         /* rc -1: the bytes failed (read_blob or the checks), which is an argument problem. */
         issue(r, EVENTS_ERROR, "File", o->url, id,
               rc < 0 ? PACKAGE_E_INVALIDARG : spm_error_code(rc),

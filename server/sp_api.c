@@ -301,9 +301,14 @@ static void collect_version(void *ctx, const struct spm_version *v)
     cJSON_AddItemToArray(c->arr, o);
 }
 
-/* Sends the bytes of a file version. */
-static void send_content(struct http_request *req, const struct spm_version *v)
+/* Sends the bytes of a file version; takes its inline bytes, if any. */
+static void send_content(struct http_request *req, struct spm_version *v)
 {
+    if (!v->extent[0]) {
+        http_reply(req, 200, "application/octet-stream", (char *)v->data, (size_t)v->size);
+        v->data = NULL;
+        return;
+    }
     int fd = store_files_open(v->extent);
     if (fd < 0) {
         odata_error(req, 500, -2147467259, "System.IO.IOException",

@@ -2,7 +2,8 @@
  * sp_model.c: the SharePoint content of sp_model.h in SQLite (schema/003_sharepoint.sql):
  * sites, libraries, folders and files with their list items and versions, site users, and
  * imports staged under a job (rows tagged pending_job, revealed by one commit transaction).
- * The bytes stay in extent files whose reference counts extents.c keeps; no HTTP or JSON here.
+ * The bytes stay in extents (files, or database rows when small) whose reference counts
+ * extents.c keeps; no HTTP or JSON here.
  */
 #include "sp_model.h"
 #include "clock.h"
@@ -10,6 +11,7 @@
 #include "db.h"
 #include "extents.h"
 #include "log.h"
+#include "spmig_limits.h"
 #include "uuid.h"
 #include "xmalloc.h"
 
@@ -242,6 +244,7 @@ void spm_version_finish(struct spm_version *v)
         return;
     free(v->label);
     free(v->comment);
+    free(v->data);
     memset(v, 0, sizeof *v);
 }
 
@@ -773,9 +776,9 @@ int spm_list_items(int64_t list_id, int after, unsigned max,
 
 #define VERSION_SELECT                                                                             \
     "SELECT v.label, v.major, v.minor, v.size, v.created_ms, v.author_id, v.comment, e.file, "     \
-    "v.seq = (SELECT max(seq) FROM sp_versions WHERE item_id = ?1) FROM sp_versions v JOIN "       \
-    "extents e ON e.id = v.extent_id JOIN sp_items i ON i.id = v.item_id AND i.pending_job = "     \
-    "0 WHERE v.item_id = ?1 "
+    "v.seq = (SELECT max(seq) FROM sp_versions WHERE item_id = ?1), e.id FROM sp_versions v "      \
+    "JOIN extents e ON e.id = v.extent_id JOIN sp_items i ON i.id = v.item_id AND "                \
+    "i.pending_job = 0 WHERE v.item_id = ?1 "
 
 static void version_from_row(sqlite3_stmt *st, struct spm_version *out)
 {
@@ -823,11 +826,26 @@ int spm_file_version(int64_t item_id, const char *label, struct spm_version *out
     }
     sqlite3_bind_int64(st, 1, item_id);
     int rc = SPM_NOT_FOUND;
+    db_read_begin(d); /* the row and its inline bytes alike */
+    int64_t extent = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         version_from_row(st, out);
+        extent = sqlite3_column_int64(st, 9);
         rc = SPM_OK;
     }
     sqlite3_reset(st);
+    if (rc == SPM_OK && !out->extent[0]) {
+        assert(out->size <= LIMIT_INLINE_BYTES);
+        out->data = xmalloc(out->size ? out->size : 1);
+        long n = extents_read_inline(d, extent, 0, out->data, out->size);
+        if (n < 0 || (uint64_t)n != out->size) {
+            log_error("sp_model: inline extent %lld of item %lld is missing or short",
+                      (long long)extent, (long long)item_id);
+            spm_version_finish(out);
+            rc = SPM_INTERNAL;
+        }
+    }
+    db_read_end(d);
     db_release(d);
     return rc;
 }
@@ -945,7 +963,8 @@ struct staged_version {
     int major, minor;
     uint64_t size;
     int64_t created_ms, author_id;
-    char extent[STORE_FILES_PATH_MAX];
+    char extent[STORE_FILES_PATH_MAX]; /* "" when the bytes are inline: */
+    unsigned char *data;
 };
 
 /* An object accepted but not yet in the database. */
@@ -977,6 +996,7 @@ struct spm_import {
     int64_t nauto; /* items staged without an int id; the last placeholder is -nauto */
     struct staged batch[SPM_BATCH];
     size_t nbatch;
+    size_t inline_bytes; /* held by the batch */
     /* by_uuid: folder_rec index, or -1 for a staged file. by_path: folded paths staged.
      * by_int: int ids staged. by_extent: extent paths staged. */
     struct map by_uuid, by_path, by_int, by_extent;
@@ -1001,8 +1021,9 @@ static void batch_clear(struct spm_import *imp, bool unlink)
     for (size_t i = 0; i < imp->nbatch; i++) {
         struct staged *s = &imp->batch[i];
         for (size_t j = 0; j < s->nversions; j++) {
-            if (unlink)
+            if (unlink && s->versions[j].extent[0])
                 store_files_unlink(s->versions[j].extent);
+            free(s->versions[j].data);
             free(s->versions[j].label);
             free(s->versions[j].comment);
         }
@@ -1011,6 +1032,7 @@ static void batch_clear(struct spm_import *imp, bool unlink)
         free(s->path);
     }
     imp->nbatch = 0;
+    imp->inline_bytes = 0;
 }
 
 static void import_free(struct spm_import *imp)
@@ -1125,7 +1147,8 @@ static int flush_rows(struct spm_import *imp)
         int64_t item_id = sqlite3_last_insert_rowid(db_handle(d));
         for (size_t j = 0; j < s->nversions; j++) {
             const struct staged_version *v = &s->versions[j];
-            int64_t extent = extents_insert(d, v->extent, v->size);
+            int64_t extent = v->extent[0] ? extents_insert(d, v->extent, v->size)
+                                          : extents_insert_inline(d, v->data, v->size);
             if (extent < 0)
                 return -1;
             st = db_stmt(d, "INSERT INTO sp_versions (item_id, seq, label, major, minor, size, "
@@ -1268,16 +1291,20 @@ struct obj_in {
 static int version_check(struct spm_import *imp, const struct spm_version_spec *v, size_t nv)
 {
     for (size_t i = 0; i < nv; i++) {
-        assert(v[i].extent);
+        assert(v[i].extent || ((v[i].data || !v[i].size) && v[i].size <= LIMIT_INLINE_BYTES));
         if (v[i].label && (!v[i].label[0] || strlen(v[i].label) > SPM_LABEL_MAX))
             return SPM_BAD_NAME;
-        if (v[i].major < 0 || v[i].minor < 0 || strlen(v[i].extent) >= STORE_FILES_PATH_MAX)
+        if (v[i].major < 0 || v[i].minor < 0)
+            return SPM_BAD_NAME;
+        if (!v[i].extent)
+            continue; /* inline bytes, copied when staged */
+        if (!v[i].extent[0] || strlen(v[i].extent) >= STORE_FILES_PATH_MAX)
             return SPM_BAD_NAME;
         int64_t dummy;
         if (map_get(&imp->by_extent, v[i].extent, strlen(v[i].extent), &dummy))
             return SPM_CONFLICT;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(v[i].extent, v[j].extent) == 0)
+            if (v[j].extent && strcmp(v[i].extent, v[j].extent) == 0)
                 return SPM_CONFLICT;
     }
     return SPM_OK;
@@ -1343,7 +1370,8 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
     int rc = version_check(imp, versions, nversions);
     if (rc != SPM_OK)
         return rc;
-    if (imp->nbatch == SPM_BATCH && flush(imp) < 0)
+    if ((imp->nbatch == SPM_BATCH || imp->inline_bytes >= LIMIT_IMPORT_INLINE_HELD) &&
+        flush(imp) < 0)
         return SPM_INTERNAL;
 
     int64_t v;
@@ -1407,8 +1435,15 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
         out_v->size = in_v->size;
         out_v->created_ms = in_v->created_ms ? in_v->created_ms : s->modified_ms;
         out_v->author_id = in_v->author_id ? in_v->author_id : s->editor_id;
-        snprintf(out_v->extent, sizeof out_v->extent, "%s", in_v->extent);
-        map_put(&imp->by_extent, in_v->extent, strlen(in_v->extent), 1);
+        if (in_v->extent) {
+            snprintf(out_v->extent, sizeof out_v->extent, "%s", in_v->extent);
+            map_put(&imp->by_extent, in_v->extent, strlen(in_v->extent), 1);
+        } else {
+            out_v->data = xmalloc(in_v->size ? in_v->size : 1);
+            if (in_v->size)
+                memcpy(out_v->data, in_v->data, in_v->size);
+            imp->inline_bytes += in_v->size;
+        }
     }
     map_put(&imp->by_uuid, uuid, 36, in->is_folder ? folder_add(imp, path, false) : -1);
     map_put(&imp->by_path, folded, strlen(folded), 1);

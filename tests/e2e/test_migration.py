@@ -214,8 +214,9 @@ class MigrationCase(ServerTestCase):
 
 # -- the whole flow --------------------------------------------------------------------------------
 
-SIZES = [0, 1, 15, 16, 17, 100, 511, 1000, 1024, 4095, 4096, 4097, 10000, 65535, 65537, 100000,
-         262149, 1 << 20, 3 * (1 << 20) + 7]
+# Around 65536 too: imported files up to that size are kept inline in the database.
+SIZES = [0, 1, 15, 16, 17, 100, 511, 1000, 1024, 4095, 4096, 4097, 10000, 65535, 65536, 65537,
+         100000, 262149, 1 << 20, 3 * (1 << 20) + 7]
 
 
 def make_tree(pkg):
@@ -475,6 +476,25 @@ class WholeMigrationTests(MigrationCase):
         items_after = sp.collection("web/lists/getbytitle('Documents')/items")
         self.assertEqual(sorted(i['Id'] for i in items_after),
                          sorted(i['Id'] for i in items_before))
+
+
+    def test_resubmission_between_inline_and_file_backed(self):
+        # Small bytes are kept in the database, larger ones in a file; each replaces the other.
+        sp = self.new_site('inline')
+        t = mt.fetch_target(sp)
+        first = None
+        for data in (os.urandom(100), os.urandom(65537), os.urandom(65536), b''):
+            p = mt.Package(t)
+            f = p.add_file('swap.bin', versions=[('1.0', os.urandom(10), 1), ('2.0', data, 1)],
+                           int_id=first.int_id if first else None)
+            if first:
+                f.id, f.item_id = first.id, first.item_id
+            else:
+                first = f
+            self.assertClean(mt.Migration(sp, p).run())
+            self.assertFileBytes(sp, t, 'swap.bin', data)
+            url = self.file_url(t, 'swap.bin')
+            self.assertEqual(sp.value(url + '/Versions(512)/$value'), f.versions[0].data)
 
 
 class EventTests(MigrationCase):

@@ -2,7 +2,8 @@
  * Unit tests for sp_model.c on a real temporary store: the tenant's root site, sites and
  * libraries, name rules, staged imports (invisible until commit, dropped by abort and after a
  * crash), replacement of resubmitted files with their versions, folder children, list item
- * paging, and a 10,000-file import (SPMIG_TEST_TIMING=1 prints how long it took;
+ * paging, versions whose bytes are inline (no file) mixed with file-backed ones, and a
+ * 10,000-file import (SPMIG_TEST_TIMING=1 prints how long it took;
  * SPMIG_TEST_FILTER=test_large_import runs only that one).
  */
 #include <setjmp.h>
@@ -23,6 +24,7 @@
 #include "db.h"
 #include "extents.h"
 #include "sp_model.h"
+#include "spmig_limits.h"
 #include "store_files.h"
 #include "xmalloc.h"
 
@@ -183,6 +185,65 @@ static void version_cb(void *ctx, const struct spm_version *v)
     if (vs->n < 8)
         memcpy(vs->extents[vs->n], v->extent, STORE_FILES_PATH_MAX);
     vs->n++;
+}
+
+/* Rows of table extents or extent_bytes (db_stmt caches statements by their text's
+ * address, so each query is a literal). */
+static int64_t row_count(const char *table)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st =
+        db_stmt(d, strcmp(table, "extents") == 0 ? "SELECT count(*) FROM extents"
+                                                 : "SELECT count(*) FROM extent_bytes");
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    db_release(d);
+    return n;
+}
+
+/* A version spec of n bytes: inline (data, no file) or in a new extent file (path). */
+static void inline_or_file(struct spm_version_spec *v, const unsigned char *data, size_t n,
+                           bool as_file, char path[STORE_FILES_PATH_MAX])
+{
+    memset(v, 0, sizeof *v);
+    v->size = n;
+    if (as_file) {
+        struct extent_writer w;
+        assert_int_equal(extent_writer_open(&w, false, false), 0);
+        assert_int_equal(extent_writer_write(&w, data, n), 0);
+        assert_int_equal(extent_writer_close(&w, NULL), 0);
+        memcpy(path, w.path, STORE_FILES_PATH_MAX);
+        v->extent = path;
+    } else {
+        v->data = n ? data : NULL;
+    }
+}
+
+/* Asserts that version label (NULL: the current one) of item holds data, inline or not. */
+static void assert_version_bytes(int64_t item, const char *label, const unsigned char *data,
+                                 size_t n, bool is_inline)
+{
+    struct spm_version v = {0};
+    assert_int_equal(spm_file_version(item, label, &v), SPM_OK);
+    assert_int_equal(v.size, n);
+    if (is_inline) {
+        assert_string_equal(v.extent, "");
+        assert_non_null(v.data);
+        if (n)
+            assert_memory_equal(v.data, data, n);
+    } else {
+        assert_null(v.data);
+        assert_true(v.extent[0]);
+        int fd = store_files_open(v.extent);
+        assert_true(fd >= 0);
+        unsigned char *buf = xmalloc(n + 1);
+        assert_int_equal(read(fd, buf, n + 1), (ssize_t)n);
+        close(fd);
+        assert_memory_equal(buf, data, n);
+        free(buf);
+    }
+    spm_version_finish(&v);
 }
 
 /* ---- tests ---- */
@@ -832,6 +893,182 @@ static void test_large_import(void **state)
     free(v);
 }
 
+/* n bytes that differ from one seed to the next. */
+static unsigned char *pattern(size_t n, unsigned seed)
+{
+    unsigned char *p = xmalloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)((i * 31 + seed * 7 + (i >> 8)) & 0xff);
+    return p;
+}
+
+static void test_inline_versions_read_back(void **state)
+{
+    (void)state;
+    int files = count_extent_files();
+    int64_t rows = row_count("extents"), bytes = row_count("extent_bytes");
+    unsigned char *small = pattern(5, 1), *mid = pattern(1000, 2);
+    unsigned char *at = pattern(LIMIT_INLINE_BYTES, 3);
+    struct spm_version_spec v[4];
+    char path[STORE_FILES_PATH_MAX];
+    inline_or_file(&v[0], small, 5, false, NULL);
+    inline_or_file(&v[1], NULL, 0, false, NULL); /* empty, inline too */
+    inline_or_file(&v[2], mid, 1000, true, path);
+    inline_or_file(&v[3], at, LIMIT_INLINE_BYTES, false, NULL);
+    for (int i = 0; i < 4; i++)
+        v[i].major = i + 1;
+    char g[SPM_UUID_LEN];
+    struct spm_file_spec f = {
+        .uuid = guid(g, 12, 1), .name = "mixed.bin", .versions = v, .nversions = 4};
+    struct spm_import *imp = spm_import_begin(docs.id, "job-inline");
+    assert_non_null(imp);
+    assert_int_equal(spm_import_file(imp, &f), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+    assert_int_equal(count_extent_files(), files + 1); /* only the file-backed version */
+    assert_int_equal(row_count("extents"), rows + 4);
+    assert_int_equal(row_count("extent_bytes"), bytes + 3);
+
+    struct spm_item it = {0};
+    assert_int_equal(spm_item_by_path("/Shared Documents/mixed.bin", &it), SPM_OK);
+    assert_int_equal(it.size, LIMIT_INLINE_BYTES);
+    assert_version_bytes(it.id, "1.0", small, 5, true);
+    assert_version_bytes(it.id, "2.0", NULL, 0, true);
+    assert_version_bytes(it.id, "3.0", mid, 1000, false);
+    assert_version_bytes(it.id, "4.0", at, LIMIT_INLINE_BYTES, true);
+    assert_version_bytes(it.id, NULL, at, LIMIT_INLINE_BYTES, true);
+    struct vers vs = {0};
+    assert_int_equal(spm_file_versions(it.id, version_cb, &vs), SPM_OK);
+    assert_string_equal(vs.labels, "1.0,2.0,3.0,4.0");
+    assert_string_equal(vs.extents[0], "");
+    assert_string_equal(vs.extents[2], path);
+    spm_item_finish(&it);
+    free(small);
+    free(mid);
+    free(at);
+}
+
+/* Imports uuid as r.bin with one version of data, inline or in a file. */
+static void import_one(const char *job, const char *uuid, const unsigned char *data, size_t n,
+                       bool as_file)
+{
+    struct spm_version_spec v;
+    char path[STORE_FILES_PATH_MAX];
+    inline_or_file(&v, data, n, as_file, path);
+    v.major = 1;
+    struct spm_file_spec f = {.uuid = uuid, .name = "r.bin", .versions = &v, .nversions = 1};
+    struct spm_import *imp = spm_import_begin(docs.id, job);
+    assert_non_null(imp);
+    assert_int_equal(spm_import_file(imp, &f), SPM_OK);
+    assert_int_equal(spm_import_commit(imp), 0);
+}
+
+static void test_inline_resubmission(void **state)
+{
+    (void)state;
+    int files = count_extent_files();
+    int64_t rows = row_count("extents"), bytes = row_count("extent_bytes");
+    char g[SPM_UUID_LEN];
+    guid(g, 13, 1);
+    unsigned char *small = pattern(100, 4);
+    unsigned char *over = pattern(LIMIT_INLINE_BYTES + 1, 5);
+    unsigned char *at = pattern(LIMIT_INLINE_BYTES, 6);
+    struct spm_item it = {0};
+
+    import_one("job-ri1", g, small, 100, false);
+    assert_int_equal(count_extent_files(), files);
+    assert_int_equal(row_count("extent_bytes"), bytes + 1);
+    assert_int_equal(spm_item_by_path("/Shared Documents/r.bin", &it), SPM_OK);
+    assert_version_bytes(it.id, NULL, small, 100, true);
+    spm_item_finish(&it);
+
+    /* Inline replaced by a file: the inline bytes go with the old version. */
+    import_one("job-ri2", g, over, LIMIT_INLINE_BYTES + 1, true);
+    assert_int_equal(count_extent_files(), files + 1);
+    assert_int_equal(row_count("extent_bytes"), bytes);
+    assert_int_equal(row_count("extents"), rows + 1);
+    assert_int_equal(spm_item_by_path("/Shared Documents/r.bin", &it), SPM_OK);
+    assert_version_bytes(it.id, NULL, over, LIMIT_INLINE_BYTES + 1, false);
+    spm_item_finish(&it);
+
+    /* And back: the file is removed once the replacement committed. */
+    import_one("job-ri3", g, at, LIMIT_INLINE_BYTES, false);
+    assert_int_equal(count_extent_files(), files);
+    assert_int_equal(row_count("extent_bytes"), bytes + 1);
+    assert_int_equal(row_count("extents"), rows + 1);
+    assert_int_equal(spm_item_by_path("/Shared Documents/r.bin", &it), SPM_OK);
+    assert_version_bytes(it.id, NULL, at, LIMIT_INLINE_BYTES, true);
+    spm_item_finish(&it);
+    free(small);
+    free(over);
+    free(at);
+}
+
+/* Stages n files of LIMIT_INLINE_BYTES inline bytes each (more than an import holds, so some
+ * reach the database before the end). */
+static int stage_inline_files(struct spm_import *imp, unsigned kind, int n)
+{
+    unsigned char *data = pattern(LIMIT_INLINE_BYTES, kind);
+    char g[SPM_UUID_LEN], name[32];
+    int rc = SPM_OK;
+    for (int i = 0; i < n && rc == SPM_OK; i++) {
+        struct spm_version_spec v;
+        inline_or_file(&v, data, LIMIT_INLINE_BYTES, false, NULL);
+        v.major = 1;
+        snprintf(name, sizeof name, "in%03d.bin", i);
+        struct spm_file_spec f = {
+            .uuid = guid(g, kind, (unsigned)i), .name = name, .versions = &v, .nversions = 1};
+        rc = spm_import_file(imp, &f);
+    }
+    free(data);
+    return rc;
+}
+
+enum { INLINE_N = 2 * LIMIT_IMPORT_INLINE_HELD / LIMIT_INLINE_BYTES };
+
+static void test_inline_abort(void **state)
+{
+    (void)state;
+    enum { N = INLINE_N };
+    int64_t rows = row_count("extents"), bytes = row_count("extent_bytes");
+    struct spm_import *imp = spm_import_begin(docs.id, "job-inline-abort");
+    assert_non_null(imp);
+    assert_int_equal(stage_inline_files(imp, 14, N), SPM_OK);
+    /* Far fewer than a batch of objects, yet staged in the database: memory is bounded. */
+    assert_true(row_count("extent_bytes") > bytes);
+    spm_import_abort(imp);
+    assert_int_equal(row_count("extent_bytes"), bytes);
+    assert_int_equal(row_count("extents"), rows);
+    assert_int_equal(item_count(), 0);
+}
+
+static void test_inline_crash(void **state)
+{
+    (void)state;
+    enum { N = INLINE_N };
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *db = xasprintf("%s/spmig.db", dir);
+        if (db_open(db, false) < 0)
+            _exit(2);
+        struct spm_import *c = spm_import_begin(docs.id, "job-inline-crash");
+        if (!c || stage_inline_files(c, 15, N) != SPM_OK)
+            _exit(3);
+        _exit(0); /* no commit, no abort */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    int64_t rows = 0, bytes = 0; /* a fresh store: no extents of anything else */
+    assert_true(row_count("extent_bytes") > bytes);
+    assert_int_equal(spm_import_drop_stale(), 0);
+    assert_int_equal(row_count("extent_bytes"), bytes);
+    assert_int_equal(row_count("extents"), rows);
+    assert_int_equal(extents_remove_orphans(), 0);
+    assert_int_equal(item_count(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -847,6 +1084,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_folder_children_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_items_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_stale_after_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inline_versions_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inline_resubmission, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inline_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inline_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_import, setup, teardown),
     };
     if (getenv("SPMIG_TEST_FILTER"))
