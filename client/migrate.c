@@ -291,21 +291,6 @@ static int base_folders(struct run *r, struct httpc *h, struct pack_base **out, 
     return rc;
 }
 
-static void fill_pkgw_target(struct run *r)
-{
-    r->pt = (struct pkgw_target){
-        .site_url = r->target.site_url,
-        .web_id = r->target.web_id,
-        .web_url = r->target.web_url,
-        .web_root_folder_id = r->target.web_root_folder_id,
-        .list_id = r->target.list_id,
-        .list_title = r->target.list_title,
-        .root_folder_id = r->target.root_folder_id,
-        .root_folder_url = r->target.root_folder_url,
-        .source_location = r->src_root,
-    };
-}
-
 static char *default_report_dir(const char *state_dir, const char *state_path)
 {
     const char *base = strrchr(state_path, '/');
@@ -363,7 +348,7 @@ int migrate_run(const struct migrate_options *o)
         fprintf(stderr, "spmig: ProvisionMigrationQueue: the queue URI has no SAS\n");
         goto out;
     }
-    fill_pkgw_target(&r);
+    r.pt = round_pkgw_target(&r.target, r.src_root);
 
     state_path =
         state_file_path(state_dir, r.src_root, r.target.web_id, r.target.list_id, o->folder);

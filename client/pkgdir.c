@@ -189,17 +189,7 @@ int pkgdir_run(const struct migrate_options *o, const char *outdir)
         free(src);
         return 2;
     }
-    struct pkgw_target pt = {
-        .site_url = t.site_url,
-        .web_id = t.web_id,
-        .web_url = t.web_url,
-        .web_root_folder_id = t.web_root_folder_id,
-        .list_id = t.list_id,
-        .list_title = t.list_title,
-        .root_folder_id = t.root_folder_id,
-        .root_folder_url = t.root_folder_url,
-        .source_location = src,
-    };
+    struct pkgw_target pt = round_pkgw_target(&t, src);
     struct pkgdir d = {.outdir = outdir,
                        .src_root = src,
                        .pt = &pt,

@@ -161,3 +161,18 @@ char *round_source_root(const char *source, char err[512])
     free(abs);
     return out;
 }
+
+struct pkgw_target round_pkgw_target(const struct spc_target *t, const char *source)
+{
+    return (struct pkgw_target){
+        .site_url = t->site_url,
+        .web_id = t->web_id,
+        .web_url = t->web_url,
+        .web_root_folder_id = t->web_root_folder_id,
+        .list_id = t->list_id,
+        .list_title = t->list_title,
+        .root_folder_id = t->root_folder_id,
+        .root_folder_url = t->root_folder_url,
+        .source_location = source,
+    };
+}

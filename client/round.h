@@ -97,6 +97,8 @@ void round_fail_all(struct job *j, const char *category, const char *code, const
  * package slot freed; frees j. */
 void round_settle(struct run *r, struct job *j);
 void round_job_free(struct job *j);
+/* The package writer's view of a target; its strings point into t and source. */
+struct pkgw_target round_pkgw_target(const struct spc_target *t, const char *source);
 /* The source as an absolute path without a trailing '/'; NULL with err. */
 char *round_source_root(const char *source, char err[512]);
 
