@@ -152,7 +152,7 @@ static int parse(int argc, char **argv, struct args *a)
             a->m.site_url = optarg;
             break;
         case OPT_LIBRARY:
-            a->m.library = optarg;
+            a->m.list_title = optarg;
             break;
         case OPT_FOLDER:
             while (*optarg == '/')

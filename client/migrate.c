@@ -336,7 +336,7 @@ int migrate_run(const struct migrate_options *o)
         goto out;
     }
     r.dest_origin = xstrdup(sp.origin);
-    int rc = spc_target(&sp, o->library, &r.target, err);
+    int rc = spc_target(&sp, o->list_title, &r.target, err);
     if (rc == 0)
         rc = spc_provision_queue(&sp, &queue_uri, err);
     spc_finish(&sp);
@@ -367,7 +367,7 @@ int migrate_run(const struct migrate_options *o)
         state_meta_set(r.st, "task_id", task_id);
         state_meta_set(r.st, "source", r.src_root);
         state_meta_set(r.st, "site", o->site_url);
-        state_meta_set(r.st, "library", o->library ? o->library : "Documents");
+        state_meta_set(r.st, "library", o->list_title ? o->list_title : "Documents");
         state_meta_set(r.st, "folder", o->folder ? o->folder : "");
     }
     if (state_round_begin(r.st, start_wall, &r.round, &r.resumed) < 0) {

@@ -13,7 +13,7 @@
 struct migrate_options {
     const char *source;     /* the folder to migrate */
     const char *site_url;   /* "http://127.0.0.1:8080/sites/hr" */
-    const char *library;    /* library title; NULL: "Documents" */
+    const char *list_title; /* the library's title; NULL: "Documents" */
     const char *folder;     /* folder under the library root, '/'-separated; NULL: the root */
     const char *report_dir; /* NULL: "<state dir>/reports/<state file name>" */
     const char *state_dir;  /* NULL: state_default_dir() */

@@ -162,7 +162,7 @@ int pkgdir_run(const struct migrate_options *o, const char *outdir)
         struct spc sp;
         int rc = h ? spc_init(&sp, h, o->site_url, o->token, err) : -1;
         if (rc == 0) {
-            rc = spc_target(&sp, o->library, &t, err);
+            rc = spc_target(&sp, o->list_title, &t, err);
             spc_finish(&sp);
         }
         httpc_destroy(h);
@@ -181,7 +181,8 @@ int pkgdir_run(const struct migrate_options *o, const char *outdir)
         }
         snprintf(t.site_url, sizeof t.site_url, "https://contoso.sharepoint.com");
         snprintf(t.web_url, sizeof t.web_url, "/");
-        snprintf(t.list_title, sizeof t.list_title, "%s", o->library ? o->library : "Documents");
+        snprintf(t.list_title, sizeof t.list_title, "%s",
+                 o->list_title ? o->list_title : "Documents");
         snprintf(t.root_folder_url, sizeof t.root_folder_url, "/Shared Documents");
     }
     if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {

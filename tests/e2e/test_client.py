@@ -80,7 +80,7 @@ class ClientCase(ServerTestCase):
         self.reports = os.path.join(self.tmp, 'reports')
         self.sp = mt.SharePoint(self.server.sp, ADMIN, accept=mt.NOMETADATA)
 
-    def library(self, title):
+    def make_library(self, title):
         """A fresh document library; its root folder's server-relative URL."""
         self.sp.call('POST', 'web/lists', {'Title': title, 'BaseTemplate': 101})
         lst = self.sp.entity('web/lists/getbytitle(%s)' % mt.quote_literal(title),
@@ -135,7 +135,7 @@ class MigrateTest(ClientCase):
         files = make_share(src)
         t0 = time.time() - 2
         os.utime(os.path.join(src, 'Reports/2024/Q1'), (t0, t0))
-        root = self.library('Share One')
+        root = self.make_library('Share One')
         p = self.migrate(src, 'Share One')
         self.assertIn(b'round 0 done', p.stderr)
         self.assertMigrated(root, files)
@@ -255,7 +255,7 @@ class MigrateTest(ClientCase):
             fh.write('secret')
         os.chmod(locked, 0)
         open(os.path.join(src, 'ok', 'empty.txt'), 'w').close()
-        root = self.library('Bad Names')
+        root = self.make_library('Bad Names')
         # Unreadable files only fail for an unprivileged reader: run as nobody when root.
         as_root = os.geteuid() == 0
         if as_root:
@@ -318,7 +318,7 @@ class MigrateTest(ClientCase):
     def test_throttling_ridden_out(self):
         src = os.path.join(self.tmp, 'thr')
         files = make_share(src, n_files=40, seed=3)
-        root = self.library('Throttled')
+        root = self.make_library('Throttled')
         for op, status in (('ProvisionMigrationContainers', 503),
                            ('CreateMigrationJobEncrypted', 429), ('web', 429)):
             mt.emu(self.server.sp, ADMIN, 'POST', 'faults',
@@ -334,7 +334,7 @@ class MigrateTest(ClientCase):
     def test_destination_folder_and_package_command(self):
         src = os.path.join(self.tmp, 'fold')
         files = make_share(src, n_files=20, seed=5)
-        root = self.library('Foldered')
+        root = self.make_library('Foldered')
         self.migrate(src, 'Foldered', '--folder', 'Imported/2024')
         self.assertMigrated(root + '/Imported/2024', files)
         # A second source into the same destination folder merges with it.
@@ -366,7 +366,7 @@ class MigrateTest(ClientCase):
     def test_jobs_and_admin_commands(self):
         src = os.path.join(self.tmp, 'jobs')
         make_share(src, n_files=5, seed=9)
-        self.library('Jobs')
+        self.make_library('Jobs')
         self.migrate(src, 'Jobs')
         job = self.items(0)[0]['Migration job ID']
         site = ('--site', self.server.sp, '--token', ADMIN)
