@@ -378,9 +378,19 @@ class MigrateTest(ClientCase):
         # Without the key the events stay in their envelopes; with a wrong key they fail.
         events = [json.loads(x) for x in lines]
         self.assertTrue(all(e.get('Label') == 'Encrypted' or 'Event' in e for e in events))
+        self.assertEqual([e.get('Event') for e in events if 'Event' in e][-1], 'JobEnd')
+        self.assertTrue(all(e.get('JobId') == job for e in events))
         p = self.spmig('jobs', 'events', job, *site, '--key', 'A' * 43 + '=', ok=(0,))
         if any(e.get('Label') == 'Encrypted' for e in events):
             self.assertIn(b'does not decrypt', p.stderr)
+        else:  # plain events are printed as they are
+            self.assertEqual(p.stdout.decode().splitlines(), lines)
+        self.spmig('jobs', 'events', job, *site, '--key', 'not base64', ok=(2,))
+        unknown = '00000000-0000-0000-0000-000000000000'
+        p = self.spmig('jobs', 'status', unknown, *site)
+        self.assertEqual(p.stdout.decode().split()[1:], ['0', 'None'])
+        p = self.spmig('jobs', 'progress', unknown, *site, ok=(2,))
+        self.assertIn(b'Job not found', p.stderr)
         p = self.spmig('admin', 'clock', *site)
         self.assertIn('now', json.loads(p.stdout))
         p = self.spmig('admin', 'containers', *site)
