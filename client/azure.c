@@ -67,57 +67,61 @@ static int call(struct httpc *h, const char *what, const char *name, const char 
     return 0;
 }
 
-static void md5_header(char *dst, size_t cap, const char *name, const unsigned char md5[16])
+/*
+ * One PUT on blob name (query extra) answered 201: x-ms-version, content_type (may be NULL),
+ * md5 (may be NULL) as header md5_name, iv_b64 (may be NULL) as x-ms-meta-IV. The answer's
+ * x-ms-snapshot goes to snapshot when it is not NULL.
+ */
+static int put(struct httpc *h, const struct azc_sas *c, const char *what, const char *name,
+               const char *extra, const char *content_type, const char *md5_name,
+               const unsigned char md5[16], const char *iv_b64, const void *body, size_t len,
+               char snapshot[64], char err[AZC_ERR])
 {
-    char b[32];
-    b64_encode_to(md5, 16, b);
-    snprintf(dst, cap, "%s: %s", name, b);
-}
-
-int azc_put_blob(struct httpc *h, const struct azc_sas *c, const char *name, const void *data,
-                 size_t len, const unsigned char md5[16], const char *iv_b64, char err[AZC_ERR])
-{
-    char md5h[64], ivh[96];
+    char ctype[96], md5h[64], ivh[96], b[32];
     const char *hdr[6];
-    size_t n = 0;
-    hdr[n++] = "x-ms-version: " AZC_VERSION;
-    hdr[n++] = "x-ms-blob-type: BlockBlob";
-    hdr[n++] = "Content-Type: application/octet-stream";
+    size_t k = 0;
+    hdr[k++] = "x-ms-version: " AZC_VERSION;
+    if (strcmp(what, "Put Blob") == 0)
+        hdr[k++] = "x-ms-blob-type: BlockBlob";
+    if (content_type) {
+        snprintf(ctype, sizeof ctype, "Content-Type: %s", content_type);
+        hdr[k++] = ctype;
+    }
     if (md5) {
-        md5_header(md5h, sizeof md5h, "Content-MD5", md5);
-        hdr[n++] = md5h;
+        b64_encode_to(md5, 16, b);
+        snprintf(md5h, sizeof md5h, "%s: %s", md5_name, b);
+        hdr[k++] = md5h;
     }
     if (iv_b64) {
         snprintf(ivh, sizeof ivh, "x-ms-meta-IV: %s", iv_b64);
-        hdr[n++] = ivh;
+        hdr[k++] = ivh;
     }
-    hdr[n] = NULL;
-    char *url = azc_blob_url(c, name, NULL);
+    hdr[k] = NULL;
+    char *url = azc_blob_url(c, name, extra);
     struct httpc_response r;
     httpc_response_init(&r);
-    int rc = call(h, "Put Blob", name, "PUT", url, hdr, data, len, 201, &r, err);
+    int rc = call(h, what, name, "PUT", url, hdr, body, len, 201, &r, err);
+    if (rc == 0 && snapshot)
+        snprintf(snapshot, 64, "%s", r.snapshot);
     httpc_response_finish(&r);
     free(url);
     return rc;
 }
 
+int azc_put_blob(struct httpc *h, const struct azc_sas *c, const char *name, const void *data,
+                 size_t len, const unsigned char md5[16], const char *iv_b64, char err[AZC_ERR])
+{
+    return put(h, c, "Put Blob", name, NULL, "application/octet-stream", "Content-MD5", md5, iv_b64,
+               data, len, NULL, err);
+}
+
 int azc_put_block(struct httpc *h, const struct azc_sas *c, const char *name, const char *block_id,
                   const void *data, size_t len, const unsigned char md5[16], char err[AZC_ERR])
 {
-    char md5h[64];
-    const char *hdr[4] = {"x-ms-version: " AZC_VERSION, NULL, NULL, NULL};
-    if (md5) {
-        md5_header(md5h, sizeof md5h, "Content-MD5", md5);
-        hdr[1] = md5h;
-    }
     char *id = httpc_escape(block_id);
     char *extra = xasprintf("comp=block&blockid=%s", id);
-    char *url = azc_blob_url(c, name, extra);
-    struct httpc_response r;
-    httpc_response_init(&r);
-    int rc = call(h, "Put Block", name, "PUT", url, hdr, data, len, 201, &r, err);
-    httpc_response_finish(&r);
-    free(url);
+    int rc =
+        put(h, c, "Put Block", name, extra, NULL, "Content-MD5", md5, NULL, data, len, NULL, err);
     free(extra);
     free(id);
     return rc;
@@ -136,26 +140,8 @@ int azc_put_block_list(struct httpc *h, const struct azc_sas *c, const char *nam
         strbuf_puts(&xml, "</Latest>");
     }
     strbuf_puts(&xml, "</BlockList>");
-    char md5h[64], ivh[96];
-    const char *hdr[5];
-    size_t k = 0;
-    hdr[k++] = "x-ms-version: " AZC_VERSION;
-    hdr[k++] = "Content-Type: application/xml";
-    if (blob_md5) {
-        md5_header(md5h, sizeof md5h, "x-ms-blob-content-md5", blob_md5);
-        hdr[k++] = md5h;
-    }
-    if (iv_b64) {
-        snprintf(ivh, sizeof ivh, "x-ms-meta-IV: %s", iv_b64);
-        hdr[k++] = ivh;
-    }
-    hdr[k] = NULL;
-    char *url = azc_blob_url(c, name, "comp=blocklist");
-    struct httpc_response r;
-    httpc_response_init(&r);
-    int rc = call(h, "Put Block List", name, "PUT", url, hdr, xml.data, xml.len, 201, &r, err);
-    httpc_response_finish(&r);
-    free(url);
+    int rc = put(h, c, "Put Block List", name, "comp=blocklist", "application/xml",
+                 "x-ms-blob-content-md5", blob_md5, iv_b64, xml.data, xml.len, NULL, err);
     strbuf_finish(&xml);
     return rc;
 }
@@ -163,16 +149,8 @@ int azc_put_block_list(struct httpc *h, const struct azc_sas *c, const char *nam
 int azc_snapshot(struct httpc *h, const struct azc_sas *c, const char *name, char snapshot[64],
                  char err[AZC_ERR])
 {
-    const char *hdr[] = {"x-ms-version: " AZC_VERSION, NULL};
-    char *url = azc_blob_url(c, name, "comp=snapshot");
-    struct httpc_response r;
-    httpc_response_init(&r);
-    int rc = call(h, "Snapshot Blob", name, "PUT", url, hdr, NULL, 0, 201, &r, err);
-    if (rc == 0 && snapshot)
-        snprintf(snapshot, 64, "%s", r.snapshot);
-    httpc_response_finish(&r);
-    free(url);
-    return rc;
+    return put(h, c, "Snapshot Blob", name, "comp=snapshot", NULL, NULL, NULL, NULL, NULL, 0,
+               snapshot, err);
 }
 
 int azc_get_blob(struct httpc *h, const struct azc_sas *c, const char *name, struct strbuf *out,

@@ -59,9 +59,7 @@ static bool apply_event(struct run *r, struct job *j, const cJSON *e)
 {
     const char *ev = event_str(e, "Event");
     j->last_event = round_mono_ms();
-    if (strcmp(ev, "JobWarning") == 0) {
-        j->warnings++;
-    } else if (strcmp(ev, "JobError") == 0) {
+    if (strcmp(ev, "JobError") == 0) {
         const char *id = event_str(e, "Id"), *url = event_str(e, "Url");
         long code = strtol(event_str(e, "ErrorCode"), NULL, 10);
         char hex[16];

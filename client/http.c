@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +23,6 @@ struct httpc {
     struct httpc_options opt;
 };
 
-static _Atomic uint64_t stat_requests, stat_retries, stat_throttled, stat_wait_ms;
-
 int httpc_global_init(void)
 {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
@@ -34,14 +31,6 @@ int httpc_global_init(void)
 void httpc_global_cleanup(void)
 {
     curl_global_cleanup();
-}
-
-void httpc_stats_get(struct httpc_stats *out)
-{
-    out->requests = atomic_load(&stat_requests);
-    out->retries = atomic_load(&stat_retries);
-    out->throttled = atomic_load(&stat_throttled);
-    out->wait_ms = atomic_load(&stat_wait_ms);
 }
 
 struct httpc *httpc_create(const struct httpc_options *opt)
@@ -223,7 +212,6 @@ static bool transient_curl(CURLcode e)
 /* Sleeps ms in small steps; false if cancelled. */
 static bool wait_ms(const struct httpc *c, long ms)
 {
-    atomic_fetch_add(&stat_wait_ms, (uint64_t)ms);
     while (ms > 0) {
         if (c->opt.cancel && *c->opt.cancel)
             return false;
@@ -287,7 +275,6 @@ int httpc_request(struct httpc *c, const char *method, const char *url, const ch
         k.off = 0;
         k.retry_after_s = -1;
         r->attempts = n;
-        atomic_fetch_add(&stat_requests, 1);
         CURLcode e = attempt(c, method, url, hl, &k);
         bool retry;
         if (e == CURLE_OK) {
@@ -307,7 +294,6 @@ int httpc_request(struct httpc *c, const char *method, const char *url, const ch
         }
         long delay;
         if ((r->status == 429 || r->status == 503) && k.retry_after_s >= 0) {
-            atomic_fetch_add(&stat_throttled, 1);
             delay =
                 (k.retry_after_s > c->opt.max_wait_s ? c->opt.max_wait_s : k.retry_after_s) * 1000;
         } else {
@@ -317,10 +303,7 @@ int httpc_request(struct httpc *c, const char *method, const char *url, const ch
             uint32_t jitter;
             crypto_random(&jitter, sizeof jitter);
             delay = base / 2 + (long)(jitter % (uint32_t)(base / 2 + 1));
-            if (r->status == 429 || r->status == 503)
-                atomic_fetch_add(&stat_throttled, 1);
         }
-        atomic_fetch_add(&stat_retries, 1);
         log_debug("%s %s: %s%ld, retry %d in %ld ms", method, url, r->error[0] ? r->error : "",
                   r->status, n, delay);
         if (!wait_ms(c, delay)) {

@@ -25,11 +25,6 @@ struct httpc_options {
     const volatile sig_atomic_t *cancel; /* set: stop waiting and fail, or NULL */
 };
 
-/* Counters every httpc of the process adds to (for the summary). */
-struct httpc_stats {
-    uint64_t requests, retries, throttled, wait_ms;
-};
-
 struct httpc_response {
     long status;          /* 0 when no answer came */
     struct strbuf body;   /* the answer's body (bounded by HTTPC_BODY_MAX) */
@@ -52,7 +47,6 @@ void httpc_destroy(struct httpc *c);
 /* Starts and ends libcurl for the process (once each, before and after every other call). */
 int httpc_global_init(void);
 void httpc_global_cleanup(void);
-void httpc_stats_get(struct httpc_stats *out);
 
 void httpc_response_init(struct httpc_response *r);
 void httpc_response_finish(struct httpc_response *r);

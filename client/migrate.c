@@ -7,7 +7,6 @@
 #include "migrate.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,69 +223,48 @@ static int on_entry(void *ctx, const struct scan_entry *e)
 }
 
 /* The ids of the destination folder's parts (--folder), existing or remembered. */
-static int base_folders(struct run *r, struct httpc *h, struct pack_base **out, size_t *n,
-                        char **strs)
+static int base_folders(struct run *r, struct httpc *h, struct pack_base **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    const char *f = r->o->folder;
-    if (!f || !f[0])
+    *out = pack_bases(r->o->folder, n);
+    if (!*n)
         return 0;
     char err[SPC_ERR];
     struct spc sp;
     if (spc_init(&sp, h, r->o->site_url, r->o->token, err) < 0)
         return -1;
-    char *copy = xstrdup(f);
-    size_t cap = 0;
     int rc = 0;
-    for (char *slash = copy;; slash++) {
-        slash = strchr(slash, '/');
-        if (slash)
-            *slash = '\0';
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4;
-            *out = xrealloc(*out, cap * sizeof **out);
-        }
-        char key[PATH_MAX];
-        snprintf(key, sizeof key, "dest:%s", copy);
+    for (size_t k = 0; k < *n && rc == 0; k++) {
+        struct pack_base *pb = &(*out)[k];
+        char *key = xasprintf("dest:%s", pb->rel);
         char *known = state_meta_get(r->st, key);
-        char uid[UUID_BUF] = "", item[UUID_BUF] = "";
-        if (known && sscanf(known, "%36s %36s", uid, item) != 2)
-            uid[0] = '\0';
+        if (known && sscanf(known, "%36s %36s", pb->uid, pb->item_id) != 2)
+            pb->uid[0] = pb->item_id[0] = '\0';
         free(known);
-        char *path = xasprintf("%s/%s", r->target.root_folder_url, copy);
+        char *path = xasprintf("%s/%s", r->target.root_folder_url, pb->rel);
         char live[UUID_BUF];
         int got = spc_folder_id(&sp, path, live, err);
         free(path);
         if (got < 0) {
-            round_fatal(r, "the destination folder %s: %s", copy, err);
+            round_fatal(r, "the destination folder %s: %s", pb->rel, err);
             rc = -1;
-            break;
-        }
-        if (got == 0)
-            memcpy(uid, live, sizeof uid);
-        if (!uid[0] || !item[0]) {
+        } else {
+            if (got == 0)
+                memcpy(pb->uid, live, sizeof pb->uid);
             unsigned char u[UUID_LEN];
-            if (!uid[0]) {
+            if (!pb->uid[0]) {
                 uuid_v4(u);
-                uuid_format(u, uid);
+                uuid_format(u, pb->uid);
             }
-            uuid_v4(u);
-            uuid_format(u, item);
+            if (!pb->item_id[0]) {
+                uuid_v4(u);
+                uuid_format(u, pb->item_id);
+            }
+            char *val = xasprintf("%s %s", pb->uid, pb->item_id);
+            state_meta_set(r->st, key, val);
+            free(val);
         }
-        char *val = xasprintf("%s %s", uid, item);
-        state_meta_set(r->st, key, val);
-        free(val);
-        size_t k = (*n)++;
-        strs[3 * k] = xstrdup(copy);
-        strs[3 * k + 1] = xstrdup(uid);
-        strs[3 * k + 2] = xstrdup(item);
-        (*out)[k] = (struct pack_base){strs[3 * k], strs[3 * k + 1], strs[3 * k + 2]};
-        if (!slash)
-            break;
-        *slash = '/';
+        free(key);
     }
-    free(copy);
     spc_finish(&sp);
     return rc;
 }
@@ -317,7 +295,6 @@ int migrate_run(const struct migrate_options *o)
     struct progress prog = {.r = &r};
     struct pack_base *base = NULL;
     size_t n_base = 0;
-    char *base_strs[3 * 64] = {0};
     int n_workers = o->parallel < 1 ? 1 : o->parallel > 64 ? 64 : o->parallel;
     int started_workers = 0;
     bool follower_started = false;
@@ -385,7 +362,7 @@ int migrate_run(const struct migrate_options *o)
     }
     if (r.resumed)
         fprintf(stderr, "spmig: resuming round %d\n", r.round);
-    if (base_folders(&r, h, &base, &n_base, base_strs) < 0)
+    if (base_folders(&r, h, &base, &n_base) < 0)
         goto stop;
 
     workers = xcalloc((size_t)n_workers, sizeof *workers);
@@ -517,9 +494,7 @@ stop:
     }
 out:
     free(workers);
-    for (size_t i = 0; i < 3 * n_base; i++)
-        free(base_strs[i]);
-    free(base);
+    pack_bases_free(base, n_base);
     state_close(r.st);
     azc_sas_finish(&r.queue);
     httpc_destroy(h);

@@ -40,6 +40,31 @@ void pack_blob_name(const struct pack_obj *o, char out[UUID_BUF + 8])
     snprintf(out, UUID_BUF + 8, "%s.dat", o->uid);
 }
 
+struct pack_base *pack_bases(const char *folder, size_t *n)
+{
+    *n = 0;
+    if (!folder || !folder[0])
+        return NULL;
+    size_t parts = 1;
+    for (const char *c = folder; *c; c++)
+        parts += *c == '/';
+    struct pack_base *b = xcalloc(parts, sizeof *b);
+    for (const char *c = folder;; c++) {
+        if (*c == '/' || !*c)
+            b[(*n)++].rel = xstrndup(folder, (size_t)(c - folder));
+        if (!*c)
+            break;
+    }
+    return b;
+}
+
+void pack_bases_free(struct pack_base *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)b[i].rel);
+    free(b);
+}
+
 /* A folder of the chain above the current entry. */
 struct level {
     char *rel, *src_rel;

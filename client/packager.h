@@ -59,8 +59,14 @@ typedef int (*pack_fn)(void *ctx, struct pack *p);
 /* A folder above the source's root in the destination (from --folder), outermost first. */
 struct pack_base {
     const char *rel; /* "Imported", "Imported/2024" */
-    const char *uid, *item_id;
+    char uid[UUID_BUF], item_id[UUID_BUF];
 };
+
+/* The parts of a destination folder ("Imported/2024": "Imported", then "Imported/2024"), in a
+ * new array of *n with rel set (malloc'ed) and ids empty for the caller; NULL and 0 for an
+ * empty folder. Free with pack_bases_free. */
+struct pack_base *pack_bases(const char *folder, size_t *n);
+void pack_bases_free(struct pack_base *b, size_t n);
 
 struct packer;
 

@@ -195,33 +195,14 @@ int pkgdir_run(const struct migrate_options *o, const char *outdir)
                        .src_root = src,
                        .pt = &pt,
                        .domain = o->user_domain ? o->user_domain : "contoso.com"};
-    struct pack_base *base = NULL;
     size_t n_base = 0;
-    char *strs[3 * 64] = {0};
-    if (o->folder && o->folder[0]) {
-        char *copy = xstrdup(o->folder);
-        for (char *s = copy; n_base < 64; s++) {
-            s = strchr(s, '/');
-            if (s)
-                *s = '\0';
-            unsigned char u[UUID_LEN];
-            char a[UUID_BUF], b[UUID_BUF];
-            uuid_v4(u);
-            uuid_format(u, a);
-            uuid_v4(u);
-            uuid_format(u, b);
-            base = xrealloc(base, (n_base + 1) * sizeof *base);
-            strs[3 * n_base] = xstrdup(copy);
-            strs[3 * n_base + 1] = xstrdup(a);
-            strs[3 * n_base + 2] = xstrdup(b);
-            base[n_base] =
-                (struct pack_base){strs[3 * n_base], strs[3 * n_base + 1], strs[3 * n_base + 2]};
-            n_base++;
-            if (!s)
-                break;
-            *s = '/';
-        }
-        free(copy);
+    struct pack_base *base = pack_bases(o->folder, &n_base);
+    for (size_t i = 0; i < n_base; i++) {
+        unsigned char u[UUID_LEN];
+        uuid_v4(u);
+        uuid_format(u, base[i].uid);
+        uuid_v4(u);
+        uuid_format(u, base[i].item_id);
     }
     struct pkg_walk w = {packer_create(base, n_base, on_pack_dir, &d)};
     struct scan_options so = {.skip_hidden = o->skip_hidden};
@@ -245,9 +226,7 @@ int pkgdir_run(const struct migrate_options *o, const char *outdir)
                 (unsigned long long)d.failed);
         code = totals.files_failed + totals.folders_failed + d.failed ? 1 : 0;
     }
-    for (size_t i = 0; i < 3 * n_base; i++)
-        free(strs[i]);
-    free(base);
+    pack_bases_free(base, n_base);
     free(src);
     return code;
 }

@@ -43,7 +43,6 @@ struct job {
     int64_t last_event; /* mono ms of submit or the last event */
     bool fatal_event;   /* JobFatalError seen */
     char *fatal_msg;
-    uint64_t warnings;
     struct job *next;
 };
 

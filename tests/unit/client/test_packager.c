@@ -195,6 +195,22 @@ static void test_unsent_ancestors_and_base(void **unused)
     assert_int_equal(g.n, 0);
 }
 
+static void test_bases(void **unused)
+{
+    (void)unused;
+    size_t n = 7;
+    assert_null(pack_bases(NULL, &n));
+    assert_int_equal(n, 0);
+    assert_null(pack_bases("", &n));
+    struct pack_base *b = pack_bases("Imported/2024/Q1 & Co", &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(b[0].rel, "Imported");
+    assert_string_equal(b[1].rel, "Imported/2024");
+    assert_string_equal(b[2].rel, "Imported/2024/Q1 & Co");
+    assert_string_equal(b[2].uid, "");
+    pack_bases_free(b, n);
+}
+
 static int stop_at_second(void *ctx, struct pack *p)
 {
     int *n = ctx;
@@ -286,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_cut_by_items),
         cmocka_unit_test(test_cut_by_bytes_and_large_alone),
         cmocka_unit_test(test_unsent_ancestors_and_base),
+        cmocka_unit_test(test_bases),
         cmocka_unit_test(test_emit_stops),
         cmocka_unit_test(test_xml_parses),
     };
