@@ -26,7 +26,7 @@
 #define LIMIT_METADATA_BYTES     (8 * 1024) /* all x-ms-meta-* names and values */
 /* Put Blob and Put Block bodies this small (Content-Length given) are buffered and kept in
  * the database instead of an extent file. */
-#define LIMIT_INLINE_BYTES (64 * 1024)
+#define LIMIT_INLINE_BYTES (128 * 1024)
 /* Imported file versions this small are kept inline too; an import holds at most this many
  * bytes of them (one file's versions, and again those staged but not yet written) in memory
  * before it writes them to the database or, for one file past it, to extent files. */

@@ -1,5 +1,5 @@
 -- Version 6: small extents inline. An extent is either a file under the data dir (file set)
--- or, for bodies up to LIMIT_INLINE_BYTES (64 KiB), bytes kept in extent_bytes (file NULL):
+-- or, for bodies up to LIMIT_INLINE_BYTES (128 KiB since 2026-11-30; 64 KiB before), bytes kept in extent_bytes (file NULL):
 -- a small Put Blob or Put Block then creates no file at all. Bytes sit in their own table so
 -- that reference counting rewrites a small extents row, not the bytes. Ids are never reused
 -- (AUTOINCREMENT): a reader holding an id across transactions cannot see another extent's

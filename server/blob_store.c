@@ -16,6 +16,7 @@
 #include "xmalloc.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,76 @@ static int blocks_drop(struct db *d, int64_t container_id, const char *name,
 
 /* ---- containers ---- */
 
+/*
+ * Every Blob request names its container, so lookups by name are served from a small
+ * direct-mapped cache instead of a read transaction each. An entry is valid only while the
+ * generation it was read under is current: each container write bumps the generation after
+ * its commit, and a lookup that raced a write does not fill the cache. Only containers that
+ * exist are cached.
+ */
+#define CCACHE_SLOTS 256
+struct ccache_slot {
+    uint64_t epoch, gen; /* 0: empty */
+    char *account, *name;
+    struct bstore_container c;
+};
+static struct ccache_slot ccache[CCACHE_SLOTS];
+static pthread_mutex_t ccache_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t ccache_gen = 1;
+
+static struct ccache_slot *ccache_slot(const char *account, const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over "account/name" */
+    for (const char *s = account; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    h = (h ^ '/') * 16777619u;
+    for (const char *s = name; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return &ccache[h % CCACHE_SLOTS];
+}
+
+/* Call after the commit of any change to the containers table. */
+static void ccache_invalidate(void)
+{
+    atomic_fetch_add(&ccache_gen, 1);
+}
+
+static bool ccache_get(const char *account, const char *name, struct bstore_container *out)
+{
+    struct ccache_slot *s = ccache_slot(account, name);
+    bool hit = false;
+    pthread_mutex_lock(&ccache_lock);
+    if (s->gen == atomic_load(&ccache_gen) && s->epoch == db_epoch() &&
+        !strcmp(s->account, account) && !strcmp(s->name, name)) {
+        hit = true;
+        if (out) {
+            *out = s->c;
+            out->metadata = xstrdup(s->c.metadata);
+        }
+    }
+    pthread_mutex_unlock(&ccache_lock);
+    return hit;
+}
+
+static void ccache_put(const char *account, const char *name, const struct bstore_container *c,
+                       uint64_t gen)
+{
+    struct ccache_slot *s = ccache_slot(account, name);
+    pthread_mutex_lock(&ccache_lock);
+    if (gen == atomic_load(&ccache_gen)) {
+        free(s->account);
+        free(s->name);
+        free(s->c.metadata);
+        s->account = xstrdup(account);
+        s->name = xstrdup(name);
+        s->c = *c;
+        s->c.metadata = xstrdup(c->metadata ? c->metadata : "{}");
+        s->gen = gen;
+        s->epoch = db_epoch();
+    }
+    pthread_mutex_unlock(&ccache_lock);
+}
+
 static int container_row(struct db *d, const char *account, const char *name,
                          struct bstore_container *out)
 {
@@ -222,15 +293,26 @@ int bstore_container_create(const char *account, const char *name, const char *m
     }
     if (db_write_end(d, rc == BSTORE_OK) < 0)
         rc = BSTORE_INTERNAL;
+    ccache_invalidate();
     db_release(d);
     return rc;
 }
 
 int bstore_container_get(const char *account, const char *name, struct bstore_container *out)
 {
+    if (ccache_get(account, name, out))
+        return BSTORE_OK;
+    uint64_t gen = atomic_load(&ccache_gen);
+    struct bstore_container c = {0};
     struct db *d = db_acquire();
-    int rc = container_row(d, account, name, out);
+    int rc = container_row(d, account, name, &c);
     db_release(d);
+    if (rc == BSTORE_OK)
+        ccache_put(account, name, &c, gen);
+    if (out)
+        *out = c;
+    else
+        bstore_container_finish(&c);
     return rc;
 }
 
@@ -256,6 +338,7 @@ int bstore_container_set_metadata(const char *account, const char *name, const c
         rc = container_row(d, account, name, out);
     if (db_write_end(d, rc == BSTORE_OK) < 0)
         rc = BSTORE_INTERNAL;
+    ccache_invalidate();
     db_release(d);
     return rc;
 }
@@ -297,6 +380,7 @@ int bstore_container_delete(const char *account, const char *name)
     }
     bstore_container_finish(&c);
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    ccache_invalidate();
     extents_collect(&g, ok);
     db_release(d);
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
@@ -340,6 +424,7 @@ int bstore_container_delink(const char *account, const char *name, const char *t
     }
     bstore_container_finish(&c);
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    ccache_invalidate();
     db_release(d);
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }

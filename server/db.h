@@ -12,13 +12,18 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct db;
 
 /* Opens (creating if needed) path and brings its schema up to date. sync_full selects
- * synchronous=FULL (fsync on commit) instead of NORMAL. Returns 0, or -1 after logging. */
+ * synchronous=FULL (fsync on commit); otherwise synchronous=OFF: a commit has reached the OS
+ * when it returns, which survives the process being killed but not the machine failing.
+ * Returns 0, or -1 after logging. */
 int db_open(const char *path, bool sync_full);
 void db_close(void);
+/* Counts db_open calls: state cached from one opened database is not valid in the next. */
+uint64_t db_epoch(void);
 
 /* Borrows a connection for this request or job; return it with db_release. Never NULL. */
 struct db *db_acquire(void);

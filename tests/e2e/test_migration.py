@@ -214,9 +214,9 @@ class MigrationCase(ServerTestCase):
 
 # -- the whole flow --------------------------------------------------------------------------------
 
-# Around 65536 too: imported files up to that size are kept inline in the database.
+# Around 131072 too: imported files up to that size are kept inline in the database.
 SIZES = [0, 1, 15, 16, 17, 100, 511, 1000, 1024, 4095, 4096, 4097, 10000, 65535, 65536, 65537,
-         100000, 262149, 1 << 20, 3 * (1 << 20) + 7]
+         100000, 131071, 131072, 131073, 262149, 1 << 20, 3 * (1 << 20) + 7]
 
 
 def make_tree(pkg):

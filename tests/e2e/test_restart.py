@@ -1,7 +1,7 @@
 """
 Crash safety and lifecycle (SPEC section 1): every acknowledged write survives kill -9; SIGTERM
 exits 0; the ready line and <data-dir>/endpoints.json carry the same endpoints. Small bodies
-(up to 64 KiB with a Content-Length) are kept in the database instead of extent files: the
+(up to 128 KiB with a Content-Length) are kept in the database instead of extent files: the
 boundary, ranges, block lists mixing both kinds, snapshots, and kill -9 with --durability fsync.
 """
 import base64
@@ -91,7 +91,7 @@ class KillNineTests(ServerTestCase):
         self.assertEqual(sorted(m.content for m in after), remaining)
 
 
-INLINE_MAX = 64 * 1024
+INLINE_MAX = 128 * 1024
 
 
 class InlineBlobTests(ServerTestCase):
