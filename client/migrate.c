@@ -86,13 +86,28 @@ struct walk {
     struct run *r;
     struct httpc *h; /* the main thread's */
     struct packer *pk;
+    int batched; /* state writes in the open batch */
 };
+
+/* The scan's state writes go in batches of WALK_BATCH entries; a batch is committed before a
+ * package is cut, so the ids a package carries are on disk before it can be imported. */
+#define WALK_BATCH 256
+
+static void walk_flush(struct walk *w)
+{
+    if (!w->batched)
+        return;
+    w->batched = 0;
+    if (state_batch_end(w->r->st) < 0)
+        round_fatal(w->r, "cannot write the state file");
+}
 
 /* A package is cut: provision its containers and queue its files. */
 static int on_pack(void *ctx, struct pack *p)
 {
     struct walk *w = ctx;
     struct run *r = w->r;
+    walk_flush(w); /* also: settling needs the state, and may be what this waits for */
     pthread_mutex_lock(&r->mu);
     while (r->in_flight >= ROUND_IN_FLIGHT && !r->stop)
         pthread_cond_wait(&r->cv, &r->mu);
@@ -187,6 +202,8 @@ static int on_entry(void *ctx, const struct scan_entry *e)
     struct run *r = w->r;
     if (round_stopping(r))
         return 1;
+    if (w->batched++ == 0)
+        state_batch_begin(r->st);
     struct state_item si;
     if (state_item(r->st, e->rel, e->kind == SCAN_FOLDER, &si) < 0) {
         round_fatal(r, "cannot write the state file");
@@ -219,7 +236,10 @@ static int on_entry(void *ctx, const struct scan_entry *e)
             r->bytes_to_send += (uint64_t)e->size;
         pthread_mutex_unlock(&r->mu);
     }
-    return packer_visit(w->pk, e, si.unique_id, si.item_id, send);
+    int rc = packer_visit(w->pk, e, si.unique_id, si.item_id, send);
+    if (w->batched >= WALK_BATCH)
+        walk_flush(w);
+    return rc;
 }
 
 /* The ids of the destination folder's parts (--folder), existing or remembered. */
@@ -400,6 +420,7 @@ int migrate_run(const struct migrate_options *o)
                              o->folder && o->folder[0] ? "/" : "", o->folder ? o->folder : "");
     so.dest_prefix = prefix;
     int walked = scan_walk(r.src_root, &so, on_entry, &w, &totals);
+    walk_flush(&w);
     if (walked < 0)
         round_fatal(&r, "%s: %s", r.src_root, strerror(errno));
     if (walked == 0 && packer_finish(w.pk) == 0)

@@ -31,6 +31,12 @@ struct state {
     pthread_mutex_t mu; /* recursive */
     int batch;          /* nesting depth */
     bool batch_failed;
+    /* Prepared statements, by the address of their SQL text (string literals only). */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } stmts[16];
+    size_t nstmts;
 };
 
 static int mkdirs(const char *path)
@@ -128,6 +134,8 @@ void state_close(struct state *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->nstmts; i++)
+        sqlite3_finalize(s->stmts[i].st);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -154,11 +162,23 @@ char *state_file_path(const char *dir, const char *source, const char *web_id, c
     return xasprintf("%s/%s.db", dir, hx);
 }
 
+/* The cached statement for sql, reset and unbound; "release" it with sqlite3_reset. */
 static sqlite3_stmt *prep(struct state *s, const char *sql)
 {
+    for (size_t i = 0; i < s->nstmts; i++) {
+        if (s->stmts[i].sql == sql) {
+            sqlite3_reset(s->stmts[i].st);
+            sqlite3_clear_bindings(s->stmts[i].st);
+            return s->stmts[i].st;
+        }
+    }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
         return NULL;
+    if (s->nstmts == sizeof s->stmts / sizeof s->stmts[0])
+        abort(); /* more distinct statements than slots: a programming error */
+    s->stmts[s->nstmts].sql = sql;
+    s->stmts[s->nstmts++].st = st;
     return st;
 }
 
@@ -172,16 +192,16 @@ char *state_meta_get(struct state *s, const char *key)
         if (sqlite3_step(st) == SQLITE_ROW)
             out = xstrdup((const char *)sqlite3_column_text(st, 0));
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     pthread_mutex_unlock(&s->mu);
     return out;
 }
 
-/* Steps a write statement to its end and finalizes it; 0 or -1. */
+/* Steps a write statement to its end and resets it; 0 or -1. */
 static int done(struct state *s, sqlite3_stmt *st)
 {
     int rc = st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc < 0 && s->batch)
         s->batch_failed = true;
     return rc;
@@ -213,13 +233,13 @@ int state_round_begin(struct state *s, int64_t now_ms, int *round, bool *resumed
     if (step == SQLITE_ROW && sqlite3_column_int(st, 1)) {
         *round = sqlite3_column_int(st, 0);
         *resumed = true;
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         rc = 0;
         goto out;
     }
     *round = step == SQLITE_ROW ? sqlite3_column_int(st, 0) + 1 : 0;
     *resumed = false;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     st = prep(s, "INSERT INTO rounds (round, started_ms, status) VALUES (?1, ?2, 'running')");
     if (st) {
         sqlite3_bind_int(st, 1, *round);
@@ -275,7 +295,7 @@ int state_item(struct state *s, const char *rel, bool is_folder, struct state_it
         out->reported_round =
             sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 6);
         copy_col(st, 7, out->outcome, sizeof out->outcome);
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         /* A folder that became a file (or back) is a new item: new ids. */
         if (out->is_folder == is_folder) {
             rc = 0;
@@ -289,7 +309,7 @@ int state_item(struct state *s, const char *rel, bool is_folder, struct state_it
         memset(out, 0, sizeof *out);
         out->migrated_round = out->reported_round = -1;
     } else {
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         if (step != SQLITE_DONE)
             goto out;
     }
@@ -387,7 +407,7 @@ int state_counts(struct state *s, int round, struct state_counts *out)
         else if (strcmp(o, "filtered") == 0)
             out->filtered = n;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
