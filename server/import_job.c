@@ -92,6 +92,11 @@ struct run {
     struct events_counters counters;
     struct log_out log, wrn, err;
     int64_t last_progress_ms;
+    struct { /* package user ids already mapped to site users */
+        int id;
+        int64_t site_id;
+    } users[16];
+    size_t n_users;
 };
 
 /* Opens lf's extent (and cipher) on first use; false if the file cannot be written. */
@@ -681,13 +686,22 @@ static int find_list(struct run *r, int64_t manifest_container, const struct spm
     return -1;
 }
 
-/* Maps package user ids to site users, created on first use. */
-static int64_t site_user(const struct package *p, int id)
+/* Maps package user ids to site users, created on first use; the first few are remembered
+ * for the job, as nearly every file names the same one or two. */
+static int64_t site_user(struct run *r, const struct package *p, int id)
 {
+    for (size_t i = 0; i < r->n_users; i++)
+        if (r->users[i].id == id)
+            return r->users[i].site_id;
     const struct package_user *u = package_user_find(p, id);
     int64_t sid = 0;
+    int rc = SPM_OK;
     if (u && u->login[0])
-        spm_user_ensure(u->login, u->name[0] ? u->name : u->login, u->email, &sid);
+        rc = spm_user_ensure(u->login, u->name[0] ? u->name : u->login, u->email, &sid);
+    if (rc == SPM_OK && r->n_users < sizeof r->users / sizeof r->users[0]) {
+        r->users[r->n_users].id = id;
+        r->users[r->n_users++].site_id = sid;
+    }
     return sid; /* 0: the system account */
 }
 
@@ -771,7 +785,7 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
                                              .minor = v->minor,
                                              .size = size,
                                              .created_ms = when(v->modified, now),
-                                             .author_id = site_user(p, v->editor),
+                                             .author_id = site_user(r, p, v->editor),
                                              .comment = v->checkin_comment};
         version_out_spec(w, &vs[done]);
     }
@@ -784,8 +798,8 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
                                   .int_id = o->list_item_int_id,
                                   .created_ms = when(o->created, now),
                                   .modified_ms = when(o->modified, now),
-                                  .author_id = site_user(p, o->author),
-                                  .editor_id = site_user(p, o->editor),
+                                  .author_id = site_user(r, p, o->author),
+                                  .editor_id = site_user(r, p, o->editor),
                                   .versions = vs,
                                   .nversions = o->n_versions};
         rc = spm_import_file(imp, &f);
@@ -826,8 +840,8 @@ static void import_folder(struct run *r, struct spm_import *imp, const struct pa
                                 .int_id = o->list_item_int_id,
                                 .created_ms = when(o->created, now),
                                 .modified_ms = when(o->modified, now),
-                                .author_id = site_user(p, o->author),
-                                .editor_id = site_user(p, o->editor)};
+                                .author_id = site_user(r, p, o->author),
+                                .editor_id = site_user(r, p, o->editor)};
     int rc = spm_import_folder(imp, &f);
     if (rc == SPM_OK) {
         events_count_object(&r->counters, EVENTS_SPFOLDER, 0, 0);

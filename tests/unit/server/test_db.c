@@ -1,8 +1,10 @@
 /*
  * Unit tests for db.c and the schema: a store made by an older version (schema 5, extents with
  * files only) migrates to the current schema with its extents intact, inline extents can then
- * be stored, and extent ids are never reused.
+ * be stored, and extent ids are never reused. Group commit: writes from many threads, some
+ * rolled back, each visible to other connections as soon as its db_write_end returns.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,10 +92,76 @@ static void test_migrate_from_5(void **state)
     free(path);
 }
 
+enum { GC_THREADS = 8, GC_WRITES = 150 };
+
+struct gc_thread {
+    pthread_t t;
+    int no;
+    int committed, seen_after; /* checked by the main thread: cmocka asserts are not
+                                  thread-safe */
+};
+
+static void *gc_main(void *arg)
+{
+    struct gc_thread *g = arg;
+    struct db *d = db_acquire();
+    for (int i = 0; i < GC_WRITES; i++) {
+        char key[32], val[32];
+        snprintf(key, sizeof key, "gc-%d-%d", g->no, i);
+        snprintf(val, sizeof val, "v%d", i);
+        db_write_begin(d);
+        bool ok = db_setting_set(d, key, val) == 0 && i % 3 != 0; /* every third rolls back */
+        if (db_write_end(d, ok) == 0 && ok) {
+            g->committed++;
+            /* Committed when db_write_end returned: the reading connection sees it. */
+            char *got = db_setting_get(d, key);
+            if (got && !strcmp(got, val))
+                g->seen_after++;
+            free(got);
+        }
+    }
+    db_release(d);
+    return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/spmig-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = xasprintf("%s/spmig.db", dir);
+    assert_int_equal(db_open(path, false), 0);
+    struct gc_thread th[GC_THREADS];
+    for (int i = 0; i < GC_THREADS; i++) {
+        th[i] = (struct gc_thread){.no = i};
+        assert_int_equal(pthread_create(&th[i].t, NULL, gc_main, &th[i]), 0);
+    }
+    int expect = 0;
+    for (int i = 0; i < GC_THREADS; i++) {
+        pthread_join(th[i].t, NULL);
+        assert_int_equal(th[i].committed, GC_WRITES - (GC_WRITES + 2) / 3);
+        assert_int_equal(th[i].seen_after, th[i].committed);
+        expect += th[i].committed;
+    }
+    struct db *d = db_acquire();
+    assert_int_equal(one_int(d, "SELECT count(*) FROM settings WHERE key LIKE 'gc-%'"), expect);
+    /* Exactly the ones that were not rolled back. */
+    assert_int_equal(one_int(d, "SELECT count(*) FROM settings WHERE key LIKE 'gc-%' AND "
+                                "CAST(substr(value, 2) AS INTEGER) % 3 = 0"),
+                     0);
+    db_release(d);
+    db_close();
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrate_from_5),
+        cmocka_unit_test(test_group_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
