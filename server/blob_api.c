@@ -599,6 +599,8 @@ static void do_put_blob(struct http_request *req, struct blob_ctx *c)
     in.has_md5 = true;
     if (!has)
         memcpy(in.md5, c->md5, CRYPTO_MD5_LEN);
+    /* Put Blob always hashes the body (want_md5), so the store knows whether they agree. */
+    in.md5_checked = memcmp(in.md5, c->md5, CRYPTO_MD5_LEN) == 0;
     in.metadata = c->metadata;
     c->metadata = NULL;
     struct bstore_cond cond;

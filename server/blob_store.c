@@ -471,7 +471,7 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
 
 #define PROPS_COLS                                                                                 \
     "id, name, snapshot, size, created_ms, modified_ms, etag, content_type, content_encoding, "    \
-    "content_language, content_disposition, cache_control, content_md5, metadata"
+    "content_language, content_disposition, cache_control, content_md5, metadata, md5_checked"
 
 static void props_from_row(sqlite3_stmt *st, struct bstore_props *p)
 {
@@ -491,6 +491,7 @@ static void props_from_row(sqlite3_stmt *st, struct bstore_props *p)
     if (p->has_md5)
         memcpy(p->md5, sqlite3_column_blob(st, 12), CRYPTO_MD5_LEN);
     p->metadata = db_col_str(st, 13);
+    p->md5_checked = p->has_md5 && sqlite3_column_int(st, 14);
 }
 
 static int blob_row(struct db *d, int64_t container_id, const char *name, const char *snapshot,
@@ -708,12 +709,12 @@ static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
         old_id >= 0
             ? db_stmt(d, "UPDATE blobs SET size = ?3, modified_ms = ?4, etag = ?5, content_type "
                          "= ?6, content_encoding = ?7, content_language = ?8, content_disposition "
-                         "= ?9, cache_control = ?10, content_md5 = ?11, metadata = ?12 WHERE id = "
-                         "?1")
+                         "= ?9, cache_control = ?10, content_md5 = ?11, metadata = ?12, md5_checked "
+                         "= ?13 WHERE id = ?1")
             : db_stmt(d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, "
                          "modified_ms, etag, content_type, content_encoding, content_language, "
-                         "content_disposition, cache_control, content_md5, metadata) VALUES (?1, "
-                         "?2, '', ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+                         "content_disposition, cache_control, content_md5, metadata, md5_checked) "
+                         "VALUES (?1, ?2, '', ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     if (old_id >= 0) {
         sqlite3_bind_int64(st, 1, old_id);
     } else {
@@ -733,6 +734,7 @@ static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
     else
         sqlite3_bind_null(st, 11);
     sqlite3_bind_text(st, 12, in->metadata ? in->metadata : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 13, in->has_md5 && in->md5_checked);
     if (db_exec_stmt(d, st) < 0)
         return -1;
     return old_id >= 0 ? old_id : sqlite3_last_insert_rowid(db_handle(d));
@@ -984,7 +986,10 @@ int bstore_block_list_commit(int64_t container_id, const char *name,
     for (size_t i = 0; i < nrefs; i++)
         size += res[i].size;
     if (rc == BSTORE_OK) {
-        int64_t id = blob_upsert(d, container_id, name, old_id, in, size, now, etag, &g);
+        /* The store never hashes a committed block list as a whole: its MD5 is only given. */
+        struct bstore_props given = *in;
+        given.md5_checked = false;
+        int64_t id = blob_upsert(d, container_id, name, old_id, &given, size, now, etag, &g);
         if (id < 0)
             rc = BSTORE_INTERNAL;
         for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++)
@@ -1103,8 +1108,9 @@ int bstore_blob_set_properties(int64_t container_id, const char *name,
     return simple_update(container_id, name, cond,
                          "UPDATE blobs SET modified_ms = ?3, etag = ?4, content_type = ?5, "
                          "content_encoding = ?6, content_language = ?7, content_disposition = ?8, "
-                         "cache_control = ?9, content_md5 = ?10 WHERE container_id = ?1 AND name "
-                         "= ?2 AND snapshot = '' RETURNING size",
+                         "cache_control = ?9, content_md5 = ?10, md5_checked = md5_checked AND "
+                         "content_md5 IS ?10 WHERE container_id = ?1 AND name = ?2 AND snapshot "
+                         "= '' RETURNING size",
                          in, NULL, out);
 }
 
@@ -1143,9 +1149,9 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
         sqlite3_stmt *st = db_stmt(
             d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, modified_ms, "
                "etag, content_type, content_encoding, content_language, content_disposition, "
-               "cache_control, content_md5, metadata) SELECT container_id, name, ?2, size, "
+               "cache_control, content_md5, metadata, md5_checked) SELECT container_id, name, ?2, size, "
                "created_ms, modified_ms, etag, content_type, content_encoding, content_language, "
-               "content_disposition, cache_control, content_md5, coalesce(?3, metadata) FROM blobs "
+               "content_disposition, cache_control, content_md5, coalesce(?3, metadata), md5_checked FROM blobs "
                "WHERE id = ?1");
         sqlite3_bind_int64(st, 1, base.id);
         sqlite3_bind_text(st, 2, snapshot, -1, SQLITE_STATIC);

@@ -60,6 +60,7 @@ struct bstore_props {
     char *content_type, *content_encoding, *content_language, *content_disposition;
     char *cache_control; /* each owned, NULL if unset */
     bool has_md5;
+    bool md5_checked; /* md5 was computed by the store over these bytes, not only given */
     unsigned char md5[CRYPTO_MD5_LEN];
     char *metadata; /* JSON object text; owned; NULL = {} */
 };

@@ -303,6 +303,7 @@ struct blob_reader {
     struct bstore_blob b;
     struct aes *a;        /* decrypting, for encrypted jobs */
     struct crypto_md5 *m; /* of the stored bytes, when wanted */
+    bool known_md5;       /* instead: b.props.md5 is theirs (md5_checked) */
     size_t chunk;         /* bytes read from the blob at a time */
     unsigned char *in, *out;
     struct bstore_reader *rd; /* the stored bytes, in extent files or inline alike */
@@ -351,7 +352,11 @@ static int blob_open(struct blob_reader *br, struct run *r, int64_t container_id
         }
         br->a = aes_create(r->key, iv, false);
     }
-    if (md5 == MD5_ALWAYS || (md5 == MD5_IF_STORED && br->b.props.has_md5))
+    /* A Content-MD5 the store computed over these bytes itself needs no second pass: the
+     * bytes read are the ones it was computed over. */
+    if (br->b.props.md5_checked)
+        br->known_md5 = true;
+    else if (md5 == MD5_ALWAYS || (md5 == MD5_IF_STORED && br->b.props.has_md5))
         br->m = crypto_md5_create();
     br->in = xmalloc(chunk);
     br->out = xmalloc(chunk + AES_BLOCK_LEN);
@@ -405,13 +410,15 @@ unreadable:
     return -1;
 }
 
-/* Ends a read; md5 (may be NULL) receives the MD5 of the stored bytes read, or zeros when
- * they were not hashed. */
+/* Ends a read; md5 (may be NULL) receives the MD5 of the stored bytes read (the checked
+ * Content-MD5 when the store computed one), or zeros when they were not hashed. */
 static void blob_close(struct blob_reader *br, unsigned char md5[16])
 {
     unsigned char ignored[16];
     if (br->m)
         crypto_md5_final(br->m, md5 ? md5 : ignored);
+    else if (md5 && br->known_md5)
+        memcpy(md5, br->b.props.md5, 16);
     else if (md5)
         memset(md5, 0, 16);
     bstore_reader_destroy(br->rd);

@@ -431,6 +431,50 @@ static void test_inline_snapshot(void **state)
     assert_int_equal(count_rows("extents"), extents);
 }
 
+/* A Content-MD5 the store computed stays "checked" through snapshots; one only given by the
+ * client (block lists, Set Blob Properties with another value) is not. The import relies on
+ * this to skip hashing. */
+static bool latest_checked(const char *name)
+{
+    struct bstore_blob b;
+    assert_int_equal(bstore_blob_read_latest(cid, name, &b), BSTORE_OK);
+    bool checked = b.props.md5_checked;
+    bstore_blob_finish(&b);
+    return checked;
+}
+
+static void test_md5_checked(void **state)
+{
+    (void)state;
+    char snap[BSTORE_SNAPSHOT_LEN];
+    struct bstore_props in = {.has_md5 = true, .md5_checked = true}, out;
+    memset(in.md5, 7, sizeof in.md5);
+    assert_int_equal(bstore_blob_put_inline(cid, "sum", &in, "abc", 3, NULL, NULL), BSTORE_OK);
+    assert_int_equal(bstore_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_true(latest_checked("sum"));
+    /* The same MD5 set again keeps it; another one drops it. */
+    assert_int_equal(bstore_blob_set_properties(cid, "sum", &in, NULL, &out), BSTORE_OK);
+    assert_int_equal(bstore_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_true(latest_checked("sum"));
+    in.md5[0] = 8;
+    assert_int_equal(bstore_blob_set_properties(cid, "sum", &in, NULL, &out), BSTORE_OK);
+    assert_int_equal(bstore_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_false(latest_checked("sum"));
+    /* Given, not computed. */
+    struct bstore_props given = {.has_md5 = true};
+    assert_int_equal(bstore_blob_put_inline(cid, "given", &given, "abc", 3, NULL, NULL),
+                     BSTORE_OK);
+    assert_int_equal(bstore_blob_snapshot(cid, "given", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_false(latest_checked("given"));
+    /* A block list's MD5 is never checked, even if the caller claims so. */
+    put_inline_block("listed", "b1", "xyz");
+    struct bstore_block_ref refs[] = {ref("b1", 'L')};
+    assert_int_equal(bstore_block_list_commit(cid, "listed", refs, 1, &in, NULL, &out),
+                     BSTORE_OK);
+    assert_int_equal(bstore_blob_snapshot(cid, "listed", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_false(latest_checked("listed"));
+}
+
 static void test_inline_block_lists(void **state)
 {
     (void)state;
@@ -529,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_inline_limit),
         cmocka_unit_test(test_inline_snapshot),
         cmocka_unit_test(test_inline_block_lists),
+        cmocka_unit_test(test_md5_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
