@@ -165,19 +165,38 @@ static void log_drop(struct log_out *lf)
 
 /* Appends one event to the job's log and posts it to its report queue (encrypted when the
  * job is). Consumes ev. */
+/* Posts an event's JSON to the job's report queue, if it has one. */
+static void post(struct run *r, const char *json)
+{
+    if (!r->queue_name)
+        return;
+    char *text = events_encode_message(json, r->job->uuid, r->has_key ? r->key : NULL);
+    int rc = qstore_put(r->queue_account, r->queue_name, text, strlen(text), 0, 0, NULL);
+    if (rc != QSTORE_OK)
+        log_warn("import: job %s: cannot post to its report queue %s (error %d)", r->job->uuid,
+                 r->queue_name, rc);
+    free(text);
+}
+
+/* Records an event in the job's progress log and posts it to its report queue. */
 static void emit(struct run *r, cJSON *ev)
 {
     char *json = events_to_json(ev);
     cJSON_Delete(ev);
     jobs_log_append(r->job->uuid, clock_now_ms(), json);
-    if (r->queue_name) {
-        char *text = events_encode_message(json, r->job->uuid, r->has_key ? r->key : NULL);
-        int rc = qstore_put(r->queue_account, r->queue_name, text, strlen(text), 0, 0, NULL);
-        if (rc != QSTORE_OK)
-            log_warn("import: job %s: cannot post to its report queue %s (error %d)", r->job->uuid,
-                     r->queue_name, rc);
-        free(text);
-    }
+    post(r, json);
+    free(json);
+}
+
+/* JobEnd: once it is in the queue the job is over for whoever reads it, so by then its
+ * import logs are written and GetMigrationJobStatus says it ended. */
+static void emit_end(struct run *r, cJSON *ev)
+{
+    char *json = events_to_json(ev);
+    cJSON_Delete(ev);
+    jobs_log_append(r->job->uuid, clock_now_ms(), json);
+    jobs_end(r->job->uuid);
+    post(r, json);
     free(json);
 }
 
@@ -988,7 +1007,7 @@ fatal:
 end:
     spm_import_abort(imp);
     r.counters.duration_ms = (uint64_t)(clock_real_ms() - started);
-    emit(&r, events_job_end(&r.ej, clock_now_ms(), &r.counters));
+    cJSON *end_event = events_job_end(&r.ej, clock_now_ms(), &r.counters);
     strbuf_printf(&r.log.pending,
                   "Totals: objects %llu, files %llu, bytes %llu, warnings %llu, errors "
                   "%llu\n",
@@ -1001,7 +1020,7 @@ end:
         write_log_file(&r, mc.id, "wrn", &r.wrn);
         write_log_file(&r, mc.id, "err", &r.err);
     }
-    jobs_end(j->uuid);
+    emit_end(&r, end_event);
     jobs_key_drop(j->uuid);
     log_info("import: job %s ended: %llu objects, %llu errors", j->uuid,
              (unsigned long long)r.counters.objects_processed,
