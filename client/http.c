@@ -87,7 +87,7 @@ struct call {
     struct httpc_response *r;
     long retry_after_s; /* -1: none given */
     const unsigned char *body;
-    size_t len, off;
+    size_t len;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -96,27 +96,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     if (strbuf_append(&k->r->body, data, size * n) < 0)
         return 0; /* over the limit: fails the transfer */
     return size * n;
-}
-
-static size_t on_read(char *out, size_t size, size_t n, void *ctx)
-{
-    struct call *k = ctx;
-    size_t want = size * n, left = k->len - k->off;
-    if (want > left)
-        want = left;
-    memcpy(out, k->body + k->off, want);
-    k->off += want;
-    return want;
-}
-
-/* Lets libcurl rewind the body (a request resent on a new connection). */
-static int on_seek(void *ctx, curl_off_t offset, int origin)
-{
-    struct call *k = ctx;
-    if (origin != SEEK_SET || offset < 0 || (size_t)offset > k->len)
-        return CURL_SEEKFUNC_FAIL;
-    k->off = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
 }
 
 static void header_value(char *dst, size_t cap, const char *v, size_t vlen)
@@ -249,12 +228,12 @@ static CURLcode attempt(struct httpc *c, const char *method, const char *url, st
     } else if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(h, CURLOPT_READDATA, k);
-        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
-        curl_easy_setopt(h, CURLOPT_SEEKDATA, k);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)k->len);
+        /* The body is in memory: libcurl sends a small one in the same write as the
+         * headers (one segment, one wakeup of the server) and a large one in 1 MiB writes,
+         * and can resend it on a new connection without rewinding anything. */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)k->len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, k->body ? (const char *)k->body : "");
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     }
     return curl_easy_perform(h);
@@ -267,12 +246,16 @@ int httpc_request(struct httpc *c, const char *method, const char *url, const ch
     for (size_t i = 0; headers && headers[i]; i++)
         hl = curl_slist_append(hl, headers[i]);
     hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
+    bool typed = false;
+    for (size_t i = 0; headers && headers[i]; i++)
+        typed |= strncasecmp(headers[i], "Content-Type:", 13) == 0;
+    if (!typed) /* else libcurl would call the body a form (application/x-www-form-urlencoded) */
+        hl = curl_slist_append(hl, "Content-Type:");
     struct call k = {.r = r, .body = body, .len = body ? len : 0};
     int rc = -1;
     r->attempts = 0;
     for (int n = 1;; n++) {
         response_reset(r);
-        k.off = 0;
         k.retry_after_s = -1;
         r->attempts = n;
         CURLcode e = attempt(c, method, url, hl, &k);
