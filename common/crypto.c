@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -156,9 +157,16 @@ uint64_t crypto_crc64(uint64_t crc, const void *data, size_t n)
     return ~crc;
 }
 
-void crypto_random(void *buf, size_t n)
+/* Small draws (IVs, ids: 16 bytes at a time, thousands a second) come from a per-thread pool
+ * filled by RAND_bytes 4 KiB at a time: one call into OpenSSL's locked DRBG per 256 draws.
+ * A pool drawn before a fork() is not used in the child. Bytes handed out are wiped. */
+#define RANDOM_POOL 4096
+static _Thread_local unsigned char pool[RANDOM_POOL];
+static _Thread_local size_t pool_left;
+static _Thread_local pid_t pool_pid;
+
+static void rand_bytes(unsigned char *p, size_t n)
 {
-    unsigned char *p = buf;
     while (n > 0) {
         size_t take = n < INT_CHUNK ? n : INT_CHUNK;
         if (RAND_bytes(p, (int)take) != 1) {
@@ -168,6 +176,24 @@ void crypto_random(void *buf, size_t n)
         p += take;
         n -= take;
     }
+}
+
+void crypto_random(void *buf, size_t n)
+{
+    if (n > 64) {
+        rand_bytes(buf, n);
+        return;
+    }
+    pid_t pid = getpid();
+    if (pool_left < n || pool_pid != pid) {
+        rand_bytes(pool, sizeof pool);
+        pool_left = sizeof pool;
+        pool_pid = pid;
+    }
+    unsigned char *from = pool + sizeof pool - pool_left;
+    memcpy(buf, from, n);
+    OPENSSL_cleanse(from, n);
+    pool_left -= n;
 }
 
 bool crypto_memeq(const void *a, const void *b, size_t n)

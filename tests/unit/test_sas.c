@@ -328,6 +328,16 @@ static void test_vectors(void **state)
         assert_string_equal(sig, v->sig);
         assert_string_equal(s.sig, v->sig);
         assert_true(sas_signature_ok(&s, key, keylen, sts));
+        /* Verified signatures are remembered: again it verifies, another signature for the
+         * same string does not. */
+        assert_true(sas_signature_ok(&s, key, keylen, sts));
+        const char *given = s.sig;
+        char wrong[45];
+        snprintf(wrong, sizeof wrong, "%s", given);
+        wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
+        s.sig = wrong;
+        assert_false(sas_signature_ok(&s, key, keylen, sts));
+        s.sig = given;
         /* Another key, or another string, does not verify. */
         unsigned char other[64];
         memcpy(other, key, sizeof other);
