@@ -12,6 +12,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "b64.h"
 #include "crypto.h"
@@ -200,6 +202,39 @@ static void test_random(void **state)
     crypto_random(a, 0);
 }
 
+/* Small draws come from a per-thread pool: many of them never repeat, and a child process
+ * does not hand out what its parent's pool holds. */
+static void test_random_pool(void **state)
+{
+    (void)state;
+    enum { DRAWS = 1000 };
+    unsigned char(*seen)[16] = calloc(DRAWS, 16);
+    assert_non_null(seen);
+    for (int i = 0; i < DRAWS; i++) {
+        crypto_random(seen[i], 16);
+        for (int j = 0; j < i; j++)
+            assert_memory_not_equal(seen[i], seen[j], 16);
+    }
+    free(seen);
+    unsigned char mine[16], theirs[16];
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        crypto_random(theirs, sizeof theirs);
+        _exit(write(fds[1], theirs, sizeof theirs) == (ssize_t)sizeof theirs ? 0 : 1);
+    }
+    crypto_random(mine, sizeof mine);
+    assert_int_equal(read(fds[0], theirs, sizeof theirs), (ssize_t)sizeof theirs);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_memory_not_equal(mine, theirs, sizeof mine);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 static void test_memeq_streq(void **state)
 {
     (void)state;
@@ -241,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_crc64_long_and_unaligned),
         cmocka_unit_test(test_crc64_chaining),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_random_pool),
         cmocka_unit_test(test_memeq_streq),
         cmocka_unit_test(test_wipe),
     };
