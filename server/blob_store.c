@@ -1166,22 +1166,14 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
         sqlite3_bind_int64(seg, 2, snap_id);
         if (rc == BSTORE_OK && db_exec_stmt(d, seg) < 0)
             rc = BSTORE_INTERNAL;
-        sqlite3_stmt *ref = db_stmt(d, "UPDATE extents SET refs = refs + 1 WHERE id IN (SELECT "
-                                       "extent_id FROM segments WHERE blob_id = ?1)");
+        /* One more reference per use: a blob may use one extent more than once. */
+        sqlite3_stmt *ref = db_stmt(
+            d, "UPDATE extents SET refs = refs + (SELECT count(*) FROM segments s WHERE "
+               "s.blob_id = ?1 AND s.extent_id = extents.id) WHERE id IN (SELECT extent_id FROM "
+               "segments WHERE blob_id = ?1)");
         sqlite3_bind_int64(ref, 1, base.id);
-        /* A blob may use one extent twice; count each use. */
-        sqlite3_stmt *dup = db_stmt(d, "SELECT extent_id, count(*) - 1 FROM segments WHERE "
-                                       "blob_id = ?1 GROUP BY extent_id HAVING count(*) > 1");
         if (rc == BSTORE_OK && db_exec_stmt(d, ref) < 0)
             rc = BSTORE_INTERNAL;
-        sqlite3_bind_int64(dup, 1, base.id);
-        while (rc == BSTORE_OK && sqlite3_step(dup) == SQLITE_ROW) {
-            int64_t ext = sqlite3_column_int64(dup, 0);
-            int extra = sqlite3_column_int(dup, 1);
-            if (extents_ref(d, ext, extra, &g) < 0)
-                rc = BSTORE_INTERNAL;
-        }
-        sqlite3_reset(dup);
     }
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
     extents_collect(&g, ok);
