@@ -102,6 +102,16 @@ void faults_clear(void)
     pthread_mutex_unlock(&lock);
 }
 
+bool faults_named(const char *operation)
+{
+    bool found = false;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < nrules && !found; i++)
+        found = rules[i].operation && strcasecmp(rules[i].operation, operation) == 0;
+    pthread_mutex_unlock(&lock);
+    return found;
+}
+
 bool faults_check(const char *login, const char *operation, struct fault_hit *hit)
 {
     bool found = false;

@@ -27,5 +27,10 @@ cJSON *faults_list(void);
 void faults_clear(void);
 /* Whether a call of operation by login is hit by a rule (using one of its counts). */
 bool faults_check(const char *login, const char *operation, struct fault_hit *hit);
+/* Whether a rule names operation itself (rules for every operation do not count); uses no
+ * count. The timer job asks it for FAULTS_IMPORT_JOB: while such a rule is set, queued jobs
+ * stay queued, as on a farm too busy to take them, so clients can test their job timeouts. */
+#define FAULTS_IMPORT_JOB "ImportJob"
+bool faults_named(const char *operation);
 
 #endif

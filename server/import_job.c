@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "events.h"
+#include "faults.h"
 #include "log.h"
 #include "package.h"
 #include "query.h"
@@ -1043,7 +1044,7 @@ static void *worker(void *arg)
     (void)arg;
     while (!atomic_load(&stopping)) {
         struct job j = {0};
-        int rc = jobs_claim(&j);
+        int rc = faults_named(FAULTS_IMPORT_JOB) ? 0 : jobs_claim(&j);
         if (rc == 1) {
             run_job(&j);
             job_finish(&j);

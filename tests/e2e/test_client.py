@@ -3,8 +3,9 @@ test_client.py: the real spmig against the real spmigd. A generated share of a f
 files in nested folders is migrated and read back byte for byte through SharePoint REST (with
 migration_tool's independent REST client); the reports are checked column by column; reruns
 send nothing, one touched file, or the added files; bad names, long paths, unreadable files and
-symlinks are reported and not sent; throttling through /_emu/faults is ridden out; a server
-killed mid-run is survived by resuming. Also the scan, package, jobs and admin commands and bad
+symlinks are reported and not sent; throttling through /_emu/faults is ridden out; a job the
+server's timer job never takes fails after --job-timeout; a file written to while it is read
+is retried, then reported; a server killed mid-run is survived by resuming. Also the scan, package, jobs and admin commands and bad
 usage.
 
 The binaries come from $SPMIG and $SPMIGD (meson sets them). Run with /usr/bin/python3.
@@ -18,6 +19,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -330,6 +332,70 @@ class MigrateTest(ClientCase):
         left = mt.emu(self.server.sp, ADMIN, 'GET', 'faults')['faults']
         mt.emu(self.server.sp, ADMIN, 'DELETE', 'faults')
         self.assertTrue(all(f.get('count', 0) == 0 for f in left), left)
+
+    def test_job_timeout(self):
+        """A job that says nothing for --job-timeout seconds fails with its items (the server's
+        timer job held through /_emu/faults); the next round sends them again."""
+        src = os.path.join(self.tmp, 'slow')
+        files = make_share(src, n_files=6, seed=9)
+        root = self.make_library('Slow Farm')
+        mt.emu(self.server.sp, ADMIN, 'POST', 'faults', {'status': 503, 'operation': 'ImportJob'})
+        try:
+            t = time.monotonic()
+            p = self.migrate(src, 'Slow Farm', '--job-timeout', 2, ok=(1,))
+            self.assertLess(time.monotonic() - t, 60, p.stderr)
+        finally:
+            mt.emu(self.server.sp, ADMIN, 'DELETE', 'faults')
+        rows = {os.path.relpath(r['Source'], os.path.realpath(src)): r for r in self.items(0)}
+        for rel in files:
+            self.assertEqual(rows[rel]['Status'], 'Failed', rel)
+            self.assertEqual(rows[rel]['Error code'], '0x01710009', rel)
+            self.assertIn('timeout', rows[rel]['Message'], rel)
+        self.assertEqual(self.summary()['failed'], len(rows))
+        # The farm is back: the next round sends what failed.
+        self.migrate(src, 'Slow Farm')
+        self.assertEqual(self.summary(1)['failed'], 0)
+        self.assertMigrated(root, files)
+
+    def test_file_changing_while_read(self):
+        """A file written to all the time is read three times, then reported as changed and
+        not sent; the rest of the share migrates."""
+        src = os.path.join(self.tmp, 'busy')
+        os.makedirs(src)
+        with open(os.path.join(src, 'steady.txt'), 'wb') as fh:
+            fh.write(b'steady')
+        busy = os.path.join(src, 'growing.log')
+        with open(busy, 'wb') as fh:
+            fh.write(os.urandom(24 << 20))
+        root = self.make_library('Busy')
+        stop = threading.Event()
+
+        def writer():
+            with open(busy, 'ab', buffering=0) as fh:
+                for _ in range(60000):  # bounded: at most a minute
+                    if stop.wait(0.001):
+                        break
+                    fh.write(b'x')
+
+        th = threading.Thread(target=writer)
+        th.start()
+        try:
+            self.migrate(src, 'Busy', ok=(1,))
+        finally:
+            stop.set()
+            th.join()
+        rows = {os.path.relpath(r['Source'], os.path.realpath(src)): r for r in self.items(0)}
+        self.assertEqual(rows['growing.log']['Status'], 'Failed')
+        self.assertEqual(rows['growing.log']['Error code'], '0x02080001')
+        self.assertIn('changed while it was being read', rows['growing.log']['Message'])
+        self.assertEqual(rows['steady.txt']['Status'], 'Migrated')
+        self.assertEqual(self.file_bytes(root + '/steady.txt'), b'steady')
+        self.assertEqual(self.sp.raw('GET', "web/GetFileByServerRelativeUrl(%s)" %
+                                     mt.quote_literal(root + '/growing.log'))[1].status, 404)
+        # Once it is still, the next round sends it as it is then.
+        self.migrate(src, 'Busy')
+        with open(busy, 'rb') as fh:
+            self.assertEqual(self.file_bytes(root + '/growing.log'), fh.read())
 
     def test_destination_folder_and_package_command(self):
         src = os.path.join(self.tmp, 'fold')
