@@ -102,6 +102,9 @@ struct state *state_open(const char *path, char err[STATE_ERR])
         return NULL;
     }
     close(fd);
+    /* No memory statistics (a process-wide mutex in every SQLite allocation); possible only
+     * before SQLite initialises, so a second state_open changes nothing. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     struct state *s = xcalloc(1, sizeof *s);
     pthread_mutexattr_t a;
     pthread_mutexattr_init(&a);

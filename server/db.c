@@ -196,6 +196,10 @@ static void ckpt_finish(void)
 
 int db_open(const char *path, bool sync_full)
 {
+    /* No memory statistics: keeping them takes one process-wide mutex in every allocation
+     * SQLite makes, from every thread. Only possible before SQLite initialises (the first
+     * db_open of the process); later calls change nothing. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     db_path = xstrdup(path);
     db_sync_full = sync_full;
     atomic_fetch_add(&epoch, 1);
