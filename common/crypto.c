@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -159,11 +158,23 @@ uint64_t crypto_crc64(uint64_t crc, const void *data, size_t n)
 
 /* Small draws (IVs, ids: 16 bytes at a time, thousands a second) come from a per-thread pool
  * filled by RAND_bytes 4 KiB at a time: one call into OpenSSL's locked DRBG per 256 draws.
- * A pool drawn before a fork() is not used in the child. Bytes handed out are wiped. */
+ * A pool drawn before a fork() is dropped in the child. Bytes handed out are wiped. */
 #define RANDOM_POOL 4096
 static _Thread_local unsigned char pool[RANDOM_POOL];
 static _Thread_local size_t pool_left;
-static _Thread_local pid_t pool_pid;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* In a child, the thread that forked is the only one, and its pool is its parent's. */
+static void pool_forget(void)
+{
+    OPENSSL_cleanse(pool, sizeof pool);
+    pool_left = 0;
+}
+
+static void pool_init(void)
+{
+    pthread_atfork(NULL, NULL, pool_forget);
+}
 
 static void rand_bytes(unsigned char *p, size_t n)
 {
@@ -184,11 +195,10 @@ void crypto_random(void *buf, size_t n)
         rand_bytes(buf, n);
         return;
     }
-    pid_t pid = getpid();
-    if (pool_left < n || pool_pid != pid) {
+    pthread_once(&pool_once, pool_init);
+    if (pool_left < n) {
         rand_bytes(pool, sizeof pool);
         pool_left = sizeof pool;
-        pool_pid = pid;
     }
     unsigned char *from = pool + sizeof pool - pool_left;
     memcpy(buf, from, n);
