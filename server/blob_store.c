@@ -520,12 +520,11 @@ static bool container_exists(struct db *d, int64_t id)
     return ok;
 }
 
-int bstore_blob_read(int64_t container_id, const char *name, const char *snapshot,
-                     const struct bstore_cond *cond, struct bstore_blob *out)
+/* bstore_blob_read inside a read transaction on d. */
+static int blob_read_tx(struct db *d, int64_t container_id, const char *name,
+                        const char *snapshot, const struct bstore_cond *cond,
+                        struct bstore_blob *out)
 {
-    memset(out, 0, sizeof *out);
-    struct db *d = db_acquire();
-    db_read_begin(d);
     int rc = blob_row(d, container_id, name, snapshot, &out->props);
     if (rc == BSTORE_OK)
         rc = cond_eval(cond, true, out->props.etag, out->props.modified_ms, true);
@@ -568,6 +567,16 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
             rc = BSTORE_INTERNAL;
         sqlite3_reset(st);
     }
+    return rc;
+}
+
+int bstore_blob_read(int64_t container_id, const char *name, const char *snapshot,
+                     const struct bstore_cond *cond, struct bstore_blob *out)
+{
+    memset(out, 0, sizeof *out);
+    struct db *d = db_acquire();
+    db_read_begin(d);
+    int rc = blob_read_tx(d, container_id, name, snapshot, cond, out);
     db_read_end(d);
     db_release(d);
     if (rc != BSTORE_OK && rc != BSTORE_NOT_MODIFIED && rc != BSTORE_COND_FAILED)
@@ -579,6 +588,7 @@ int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstor
 {
     memset(out, 0, sizeof *out);
     struct db *d = db_acquire();
+    db_read_begin(d); /* one snapshot of the database for finding the newest and reading it */
     /* Snapshot ids are fixed-width UTC times: the greatest is the newest; '' is the base. */
     sqlite3_stmt *st = db_stmt(d, "SELECT max(snapshot), count(*) FROM blobs WHERE container_id "
                                   "= ?1 AND name = ?2");
@@ -591,12 +601,14 @@ int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstor
         rows = sqlite3_column_int64(st, 1);
     }
     sqlite3_reset(st);
+    int rc = rows == 0 ? BSTORE_NO_BLOB
+             : !snap[0] ? BSTORE_NO_SNAPSHOT
+                        : blob_read_tx(d, container_id, name, snap, NULL, out);
+    db_read_end(d);
     db_release(d);
-    if (rows == 0)
-        return BSTORE_NO_BLOB;
-    if (!snap[0])
-        return BSTORE_NO_SNAPSHOT;
-    return bstore_blob_read(container_id, name, snap, NULL, out);
+    if (rc != BSTORE_OK)
+        bstore_blob_finish(out);
+    return rc;
 }
 
 /* ---- reading bytes ---- */
