@@ -107,6 +107,7 @@ def run_client(spmigd, spmig, share, parallel):
         server.wait(timeout=30)
         shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(state, ignore_errors=True)
+        os.sync()  # nor the removal of this run's data with the next run
 
 
 def main():
@@ -128,6 +129,7 @@ def main():
             os.makedirs(share)
             size = (make_mixed(share, a.files, a.gib) if name == 'mixed'
                     else make_small(share, a.files))
+            os.sync()  # the share's bytes on disk: no writeback competes with the runs
             floor_seconds(share)  # warm the page cache for both
             floors = [floor_seconds(share) for _ in range(a.runs)]
             runs = [run_client(a.spmigd, a.spmig, share, a.parallel) for _ in range(a.runs)]
