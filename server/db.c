@@ -9,8 +9,8 @@
 #include "xmalloc.h"
 
 #include <assert.h>
-#include <stdatomic.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +194,8 @@ static void ckpt_finish(void)
     ckpt_started = false;
 }
 
+static void batch_reset(void);
+
 int db_open(const char *path, bool sync_full)
 {
     /* No memory statistics: keeping them takes one process-wide mutex in every allocation
@@ -203,6 +205,7 @@ int db_open(const char *path, bool sync_full)
     db_path = xstrdup(path);
     db_sync_full = sync_full;
     atomic_fetch_add(&epoch, 1);
+    batch_reset(); /* also in a forked child that inherited a parent's state */
     sqlite3 *h = open_conn();
     if (!h)
         return -1;
@@ -371,6 +374,13 @@ static bool batch_open;
 static int batch_writes;
 static uint64_t batch_no, batch_committed, batch_failed; /* under write_lock */
 
+static void batch_reset(void)
+{
+    batch_open = false;
+    batch_writes = 0;
+    batch_committed = batch_no;
+}
+
 void db_write_begin(struct db *d)
 {
     assert(d->cur == &d->own);
@@ -403,29 +413,27 @@ static void batch_commit(void)
     pthread_cond_broadcast(&batch_done);
 }
 
+/* Ends the open batch without committing it (write_lock held): every write in it fails. */
+static void batch_abort(void)
+{
+    if (sqlite3_get_autocommit(writer.h) == 0)
+        exec(&writer, SQL_ROLLBACK);
+    batch_failed = batch_no;
+    batch_open = false;
+    batch_committed = batch_no;
+    pthread_cond_broadcast(&batch_done);
+}
+
 int db_write_end(struct db *d, bool ok)
 {
     assert(d->cur == &writer);
     d->cur = &d->own;
     uint64_t mine = batch_no;
-    if (sqlite3_get_autocommit(writer.h) != 0) {
-        /* An error rolled the whole batch back, the earlier writes in it included. */
-        batch_failed = mine;
-        batch_open = false;
-        batch_committed = mine;
-        pthread_cond_broadcast(&batch_done);
-    } else if (ok && exec(&writer, SQL_RELEASE) < 0) {
-        ok = false;
-        batch_failed = mine; /* what the write did is in an unknown state: fail the batch */
-        if (sqlite3_get_autocommit(writer.h) == 0)
-            exec(&writer, SQL_ROLLBACK);
-        batch_open = false;
-        batch_committed = mine;
-        pthread_cond_broadcast(&batch_done);
-    } else if (!ok) {
-        if (exec(&writer, SQL_ROLLBACK_TO) < 0 || exec(&writer, SQL_RELEASE) < 0)
-            batch_failed = mine;
-    }
+    if (sqlite3_get_autocommit(writer.h) != 0)
+        batch_abort(); /* an error rolled the whole batch back, earlier writes included */
+    else if (ok ? exec(&writer, SQL_RELEASE) < 0
+                : exec(&writer, SQL_ROLLBACK_TO) < 0 || exec(&writer, SQL_RELEASE) < 0)
+        batch_abort(); /* what this write left is unknown: none of the batch may commit */
     if (batch_open && batch_committed < mine) {
         if (atomic_load(&write_waiting) > 0 && batch_writes < DB_BATCH_MAX) {
             while (batch_committed < mine)

@@ -43,10 +43,12 @@ sqlite3 *db_handle(struct db *d);
  * db_release restores the default. Writes use the one writer connection whatever this says. */
 void db_set_cache(struct db *d, int kib);
 
-/* Write transactions: the process-wide write lock plus BEGIN IMMEDIATE. Until db_write_end,
- * d stands for the writer connection: db_stmt and db_handle give its statements and handle,
- * so a statement taken before db_write_begin must not be used inside. db_write_end commits
- * (ok = true) or rolls back; returns 0, or -1 if the commit failed (then rolled back). */
+/* Write transactions: the process-wide write lock, and a savepoint in the writer's open
+ * batch transaction (group commit: writes that meet at the lock share one commit). Until
+ * db_write_end, d stands for the writer connection: db_stmt and db_handle give its
+ * statements and handle, so a statement taken before db_write_begin must not be used
+ * inside. db_write_end keeps (ok = true) or rolls back the write and returns once it is
+ * committed: 0, or -1 if the commit of its batch failed (then nothing of it is kept). */
 void db_write_begin(struct db *d);
 int db_write_end(struct db *d, bool ok);
 
