@@ -443,6 +443,44 @@ static bool latest_checked(const char *name)
     return checked;
 }
 
+/* Container lookups are cached; every container write is seen by the next lookup. */
+static void test_container_cache(void **state)
+{
+    (void)state;
+    struct bstore_container c = {0}, got = {0};
+    assert_int_equal(bstore_container_create("devstoreaccount1", "cached", "{\"a\":\"1\"}", &c),
+                     BSTORE_OK);
+    for (int i = 0; i < 2; i++) { /* the second is served from the cache */
+        assert_int_equal(bstore_container_get("devstoreaccount1", "cached", &got), BSTORE_OK);
+        assert_int_equal(got.id, c.id);
+        assert_string_equal(got.metadata, "{\"a\":\"1\"}");
+        bstore_container_finish(&got);
+    }
+    assert_int_equal(bstore_container_set_metadata("devstoreaccount1", "cached", "{\"b\":\"2\"}",
+                                                   NULL),
+                     BSTORE_OK);
+    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", &got), BSTORE_OK);
+    assert_string_equal(got.metadata, "{\"b\":\"2\"}");
+    bstore_container_finish(&got);
+    assert_int_equal(bstore_container_delete("devstoreaccount1", "cached"), BSTORE_OK);
+    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", NULL),
+                     BSTORE_NO_CONTAINER);
+    struct bstore_container again = {0};
+    assert_int_equal(bstore_container_create("devstoreaccount1", "cached", NULL, &again),
+                     BSTORE_OK);
+    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", &got), BSTORE_OK);
+    assert_int_equal(got.id, again.id);
+    assert_string_equal(got.metadata, "{}"); /* not the deleted one's */
+    bstore_container_finish(&got);
+    /* De-linked: the name is free. */
+    assert_int_equal(bstore_container_delink("devstoreaccount1", "cached", "cached-trash"),
+                     BSTORE_OK);
+    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", NULL),
+                     BSTORE_NO_CONTAINER);
+    bstore_container_finish(&c);
+    bstore_container_finish(&again);
+}
+
 static void test_md5_checked(void **state)
 {
     (void)state;
@@ -574,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_inline_snapshot),
         cmocka_unit_test(test_inline_block_lists),
         cmocka_unit_test(test_md5_checked),
+        cmocka_unit_test(test_container_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
