@@ -472,11 +472,6 @@ static void test_container_cache(void **state)
     assert_int_equal(got.id, again.id);
     assert_string_equal(got.metadata, "{}"); /* not the deleted one's */
     bstore_container_finish(&got);
-    /* De-linked: the name is free. */
-    assert_int_equal(bstore_container_delink("devstoreaccount1", "cached", "cached-trash"),
-                     BSTORE_OK);
-    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", NULL),
-                     BSTORE_NO_CONTAINER);
     bstore_container_finish(&c);
     bstore_container_finish(&again);
 }
