@@ -36,12 +36,26 @@ static int64_t one_int(struct db *d, const char *sql)
     return v;
 }
 
+/* A fresh directory (dir is a "/tmp/spmig-test-XXXXXX" buffer); the database path in it. */
+static char *scratch(char *dir)
+{
+    assert_non_null(mkdtemp(dir));
+    return xasprintf("%s/spmig.db", dir);
+}
+
+static void scratch_remove(const char *dir, char *path)
+{
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(path);
+}
+
 static void test_migrate_from_5(void **state)
 {
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char *path = xasprintf("%s/spmig.db", dir);
+    char *path = scratch(dir);
     /* A version 5 store with two file extents. */
     sqlite3 *h;
     assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
@@ -86,10 +100,7 @@ static void test_migrate_from_5(void **state)
     db_write_end(d, false);
     db_release(d);
     db_close();
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(path);
+    scratch_remove(dir, path);
 }
 
 enum { GC_THREADS = 8, GC_WRITES = 150 };
@@ -128,8 +139,7 @@ static void test_group_commit(void **state)
 {
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char *path = xasprintf("%s/spmig.db", dir);
+    char *path = scratch(dir);
     assert_int_equal(db_open(path, false), 0);
     struct gc_thread th[GC_THREADS];
     for (int i = 0; i < GC_THREADS; i++) {
@@ -151,10 +161,7 @@ static void test_group_commit(void **state)
                      0);
     db_release(d);
     db_close();
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
-    free(path);
+    scratch_remove(dir, path);
 }
 
 int main(void)
