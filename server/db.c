@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct schema_file {
     const char *name;
@@ -369,9 +368,6 @@ static const char SQL_BEGIN[] = "BEGIN", SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIAT
  * commit fails, every write of the batch reports the failure.
  */
 #define DB_BATCH_MAX 32
-#define DB_BATCH_LINGER_US 150
-static int last_batch_writes; /* writes in the last committed batch */
-static bool lingering;        /* a write waits for company to commit with */
 static _Atomic int write_waiting; /* threads in db_write_begin, not yet holding write_lock */
 static pthread_cond_t batch_done = PTHREAD_COND_INITIALIZER;
 static bool batch_open;
@@ -407,7 +403,6 @@ void db_write_begin(struct db *d)
 /* Commits the open batch (write_lock held) and wakes the writes waiting for it. */
 static void batch_commit(void)
 {
-    last_batch_writes = batch_writes;
     if (exec(&writer, SQL_COMMIT) < 0) {
         batch_failed = batch_no;
         if (sqlite3_get_autocommit(writer.h) == 0)
@@ -443,21 +438,6 @@ int db_write_end(struct db *d, bool ok)
         if (atomic_load(&write_waiting) > 0 && batch_writes < DB_BATCH_MAX) {
             while (batch_committed < mine)
                 pthread_cond_wait(&batch_done, &write_lock);
-        } else if (!lingering && last_batch_writes > 1 && batch_writes < DB_BATCH_MAX) {
-            /* Writers came together last time: give the next one DB_BATCH_LINGER_US to join
-             * (it commits for both when it ends) before committing alone. */
-            lingering = true;
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += DB_BATCH_LINGER_US * 1000L;
-            if (until.tv_nsec >= 1000000000L)
-                until.tv_sec++, until.tv_nsec -= 1000000000L;
-            while (batch_committed < mine &&
-                   pthread_cond_timedwait(&batch_done, &write_lock, &until) == 0)
-                ;
-            lingering = false;
-            if (batch_committed < mine)
-                batch_commit();
         } else {
             batch_commit();
         }
