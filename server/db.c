@@ -65,7 +65,7 @@ static struct conn writer; /* used under write_lock only */
  * commit of whichever write crossed the mark, while every other writer waits on write_lock.
  * 4000 pages (16 MiB) between checkpoints rather than SQLite's 1000: the pages every write
  * touches (index roots, the ends of the append-only tables) are then copied back a quarter as
- * often (mixed share of bench/client_bench.py: 8.4 to 7.5 s, three runs each).
+ * often.
  */
 #define DB_CHECKPOINT_PAGES 4000
 /* The writer's page cache in KiB: the only cache that lives from one request to the next. */
