@@ -357,8 +357,8 @@ struct http_server *http_server_create(const char *host, uint16_t port,
         flags |= MHD_USE_IPv6;
     /* The connection memory pool holds a request's headers and its read buffer; libmicrohttpd
      * zeroes all of it before each request on a connection, so it is kept to the header limit
-     * (a 256 KiB pool was zeroed 20,000 times in a migration of 10,000 files: about a tenth of
-     * the run's CPU, bench/client_bench.py). */
+     * (alternated azload runs, 16 connections putting 4 KiB blobs: 11,500 req/s with a
+     * 256 KiB pool, 12,900 with this one). */
     s->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
