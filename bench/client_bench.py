@@ -6,8 +6,8 @@ reading every byte of the share and encrypting it once with AES-256-CBC
 items/s (files and folders), the client's and the server's CPU time and the client's peak RSS.
 
 Two shares: "mixed" (--files files, about --gib GiB: mostly small files of 1 to 64 KiB plus
-a few large ones) and "small" (--files files of 4 KiB). Each is measured --runs times; the
-medians are reported.
+a few large ones) and "small" (--files files of 4 KiB). Each is measured --runs times, a floor
+run and an spmig run in turn; the medians are reported.
 
 Needs GNU time (/usr/bin/time, Debian's `time`), tar and openssl.
 Usage: /usr/bin/python3 bench/client_bench.py SPMIGD SPMIG [--files N] [--gib G] [--runs R]
@@ -131,8 +131,12 @@ def main():
                     else make_small(share, a.files))
             os.sync()  # the share's bytes on disk: no writeback competes with the runs
             floor_seconds(share)  # warm the page cache for both
-            floors = [floor_seconds(share) for _ in range(a.runs)]
-            runs = [run_client(a.spmigd, a.spmig, share, a.parallel) for _ in range(a.runs)]
+            # Floor and spmig alternate, so both see the machine in the same state (a shared
+            # VM's speed drifts by a fifth within an hour).
+            floors, runs = [], []
+            for _ in range(a.runs):
+                floors.append(floor_seconds(share))
+                runs.append(run_client(a.spmigd, a.spmig, share, a.parallel))
             secs = [r[0] for r in runs]
             items = runs[0][3]['migrated']
             med, fmed = statistics.median(secs), statistics.median(floors)
