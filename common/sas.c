@@ -321,7 +321,7 @@ int sas_sign(const void *key, size_t keylen, const char *sts, char out[45])
  * every input is compared in full (the signature in constant time), and nothing here is
  * heap memory, so a thread that ends leaves nothing behind.
  */
-#define SIG_MEMO 8
+#define SIG_MEMO     8
 #define SIG_MEMO_STS 512
 #define SIG_MEMO_KEY 64
 static _Thread_local struct {

@@ -521,9 +521,8 @@ static bool container_exists(struct db *d, int64_t id)
 }
 
 /* bstore_blob_read inside a read transaction on d. */
-static int blob_read_tx(struct db *d, int64_t container_id, const char *name,
-                        const char *snapshot, const struct bstore_cond *cond,
-                        struct bstore_blob *out)
+static int blob_read_tx(struct db *d, int64_t container_id, const char *name, const char *snapshot,
+                        const struct bstore_cond *cond, struct bstore_blob *out)
 {
     int rc = blob_row(d, container_id, name, snapshot, &out->props);
     if (rc == BSTORE_OK)
@@ -601,7 +600,7 @@ int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstor
         rows = sqlite3_column_int64(st, 1);
     }
     sqlite3_reset(st);
-    int rc = rows == 0 ? BSTORE_NO_BLOB
+    int rc = rows == 0  ? BSTORE_NO_BLOB
              : !snap[0] ? BSTORE_NO_SNAPSHOT
                         : blob_read_tx(d, container_id, name, snap, NULL, out);
     db_read_end(d);
@@ -719,10 +718,11 @@ static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name,
         return -1;
     sqlite3_stmt *st =
         old_id >= 0
-            ? db_stmt(d, "UPDATE blobs SET size = ?3, modified_ms = ?4, etag = ?5, content_type "
-                         "= ?6, content_encoding = ?7, content_language = ?8, content_disposition "
-                         "= ?9, cache_control = ?10, content_md5 = ?11, metadata = ?12, md5_checked "
-                         "= ?13 WHERE id = ?1")
+            ? db_stmt(d,
+                      "UPDATE blobs SET size = ?3, modified_ms = ?4, etag = ?5, content_type "
+                      "= ?6, content_encoding = ?7, content_language = ?8, content_disposition "
+                      "= ?9, cache_control = ?10, content_md5 = ?11, metadata = ?12, md5_checked "
+                      "= ?13 WHERE id = ?1")
             : db_stmt(d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, "
                          "modified_ms, etag, content_type, content_encoding, content_language, "
                          "content_disposition, cache_control, content_md5, metadata, md5_checked) "
@@ -1161,9 +1161,11 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
         sqlite3_stmt *st = db_stmt(
             d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, modified_ms, "
                "etag, content_type, content_encoding, content_language, content_disposition, "
-               "cache_control, content_md5, metadata, md5_checked) SELECT container_id, name, ?2, size, "
+               "cache_control, content_md5, metadata, md5_checked) SELECT container_id, name, ?2, "
+               "size, "
                "created_ms, modified_ms, etag, content_type, content_encoding, content_language, "
-               "content_disposition, cache_control, content_md5, coalesce(?3, metadata), md5_checked FROM blobs "
+               "content_disposition, cache_control, content_md5, coalesce(?3, metadata), "
+               "md5_checked FROM blobs "
                "WHERE id = ?1");
         sqlite3_bind_int64(st, 1, base.id);
         sqlite3_bind_text(st, 2, snapshot, -1, SQLITE_STATIC);

@@ -456,15 +456,14 @@ static void test_container_cache(void **state)
         assert_string_equal(got.metadata, "{\"a\":\"1\"}");
         bstore_container_finish(&got);
     }
-    assert_int_equal(bstore_container_set_metadata("devstoreaccount1", "cached", "{\"b\":\"2\"}",
-                                                   NULL),
-                     BSTORE_OK);
+    assert_int_equal(
+        bstore_container_set_metadata("devstoreaccount1", "cached", "{\"b\":\"2\"}", NULL),
+        BSTORE_OK);
     assert_int_equal(bstore_container_get("devstoreaccount1", "cached", &got), BSTORE_OK);
     assert_string_equal(got.metadata, "{\"b\":\"2\"}");
     bstore_container_finish(&got);
     assert_int_equal(bstore_container_delete("devstoreaccount1", "cached"), BSTORE_OK);
-    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", NULL),
-                     BSTORE_NO_CONTAINER);
+    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", NULL), BSTORE_NO_CONTAINER);
     struct bstore_container again = {0};
     assert_int_equal(bstore_container_create("devstoreaccount1", "cached", NULL, &again),
                      BSTORE_OK);
@@ -495,15 +494,13 @@ static void test_md5_checked(void **state)
     assert_false(latest_checked("sum"));
     /* Given, not computed. */
     struct bstore_props given = {.has_md5 = true};
-    assert_int_equal(bstore_blob_put_inline(cid, "given", &given, "abc", 3, NULL, NULL),
-                     BSTORE_OK);
+    assert_int_equal(bstore_blob_put_inline(cid, "given", &given, "abc", 3, NULL, NULL), BSTORE_OK);
     assert_int_equal(bstore_blob_snapshot(cid, "given", NULL, NULL, snap, &out), BSTORE_OK);
     assert_false(latest_checked("given"));
     /* A block list's MD5 is never checked, even if the caller claims so. */
     put_inline_block("listed", "b1", "xyz");
     struct bstore_block_ref refs[] = {ref("b1", 'L')};
-    assert_int_equal(bstore_block_list_commit(cid, "listed", refs, 1, &in, NULL, &out),
-                     BSTORE_OK);
+    assert_int_equal(bstore_block_list_commit(cid, "listed", refs, 1, &in, NULL, &out), BSTORE_OK);
     assert_int_equal(bstore_blob_snapshot(cid, "listed", NULL, NULL, snap, &out), BSTORE_OK);
     assert_false(latest_checked("listed"));
 }
