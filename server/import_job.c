@@ -179,26 +179,23 @@ static void post(struct run *r, const char *json)
     free(text);
 }
 
-/* Records an event in the job's progress log and posts it to its report queue. */
-static void emit(struct run *r, cJSON *ev)
+/* Records an event in the job's progress log and posts it to its report queue. For JobEnd
+ * (last): once it is in the queue the job is over for whoever reads it, so by then the job's
+ * import logs are written and GetMigrationJobStatus must say it ended. */
+static void record(struct run *r, cJSON *ev, bool last)
 {
     char *json = events_to_json(ev);
     cJSON_Delete(ev);
     jobs_log_append(r->job->uuid, clock_now_ms(), json);
+    if (last)
+        jobs_end(r->job->uuid);
     post(r, json);
     free(json);
 }
 
-/* JobEnd: once it is in the queue the job is over for whoever reads it, so by then its
- * import logs are written and GetMigrationJobStatus says it ended. */
-static void emit_end(struct run *r, cJSON *ev)
+static void emit(struct run *r, cJSON *ev)
 {
-    char *json = events_to_json(ev);
-    cJSON_Delete(ev);
-    jobs_log_append(r->job->uuid, clock_now_ms(), json);
-    jobs_end(r->job->uuid);
-    post(r, json);
-    free(json);
+    record(r, ev, false);
 }
 
 /* The ids JobStart reports for the "farm" this process plays; fixed for its lifetime. */
@@ -1021,7 +1018,7 @@ end:
         write_log_file(&r, mc.id, "wrn", &r.wrn);
         write_log_file(&r, mc.id, "err", &r.err);
     }
-    emit_end(&r, end_event);
+    record(&r, end_event, true);
     jobs_key_drop(j->uuid);
     log_info("import: job %s ended: %llu objects, %llu errors", j->uuid,
              (unsigned long long)r.counters.objects_processed,
