@@ -243,12 +243,12 @@ int httpc_request(struct httpc *c, const char *method, const char *url, const ch
                   const void *body, size_t len, struct httpc_response *r)
 {
     struct curl_slist *hl = NULL;
-    for (size_t i = 0; headers && headers[i]; i++)
-        hl = curl_slist_append(hl, headers[i]);
-    hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
     bool typed = false;
-    for (size_t i = 0; headers && headers[i]; i++)
+    for (size_t i = 0; headers && headers[i]; i++) {
+        hl = curl_slist_append(hl, headers[i]);
         typed |= strncasecmp(headers[i], "Content-Type:", 13) == 0;
+    }
+    hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
     if (!typed) /* else libcurl would call the body a form (application/x-www-form-urlencoded) */
         hl = curl_slist_append(hl, "Content-Type:");
     struct call k = {.r = r, .body = body, .len = body ? len : 0};

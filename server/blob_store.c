@@ -770,18 +770,24 @@ static int segment_add(struct db *d, int64_t blob_id, int seq, int64_t extent_id
 
 /* The current state of the base blob for a write's conditions; *id (may be NULL) receives
  * the row id of the base blob, or -1 if there is none. */
+static int write_cond_row(struct db *d, int64_t container_id, const char *name,
+                          const struct bstore_cond *cond, bool must_exist, struct bstore_props *cur)
+{
+    if (!container_exists(d, container_id))
+        return BSTORE_NO_CONTAINER;
+    bool exists = blob_row(d, container_id, name, "", cur) == BSTORE_OK;
+    return exists || !must_exist ? cond_eval(cond, exists, cur->etag, cur->modified_ms, false)
+                                 : BSTORE_NO_BLOB;
+}
+
+/* write_cond_row for callers that need only the base blob's row id (-1: none). */
 static int write_cond(struct db *d, int64_t container_id, const char *name,
                       const struct bstore_cond *cond, bool must_exist, int64_t *id)
 {
-    if (id)
-        *id = -1;
-    if (!container_exists(d, container_id))
-        return BSTORE_NO_CONTAINER;
     struct bstore_props cur = {0};
-    bool exists = blob_row(d, container_id, name, "", &cur) == BSTORE_OK;
-    int rc = exists || !must_exist ? cond_eval(cond, exists, cur.etag, cur.modified_ms, false)
-                                   : BSTORE_NO_BLOB;
-    if (exists && id)
+    cur.id = -1;
+    int rc = write_cond_row(d, container_id, name, cond, must_exist, &cur);
+    if (id)
         *id = cur.id;
     bstore_props_finish(&cur);
     return rc;
@@ -1142,11 +1148,9 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int rc = write_cond(d, container_id, name, cond, true, NULL);
     struct bstore_props base = {0};
+    int rc = write_cond_row(d, container_id, name, cond, true, &base);
     int64_t now = clock_now_ms();
-    if (rc == BSTORE_OK)
-        rc = blob_row(d, container_id, name, "", &base);
     if (rc == BSTORE_OK) {
         /* Snapshot ids have 100 ns precision; two in the same millisecond get distinct ids. */
         static _Atomic uint64_t last_snap;
