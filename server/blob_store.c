@@ -528,12 +528,13 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
     if (rc == BSTORE_OK)
         rc = cond_eval(cond, true, out->props.etag, out->props.modified_ms, true);
     if (rc == BSTORE_OK) {
-        /* Inline bytes are copied only for a one-segment blob (at most LIMIT_INLINE_BYTES);
-         * longer blobs are read through a bstore_reader, one extent at a time. */
-        sqlite3_stmt *st =
-            db_stmt(d, "SELECT e.file, s.size, s.extent_id, x.data FROM segments s JOIN extents e "
-                       "ON e.id = s.extent_id LEFT JOIN extent_bytes x ON x.extent_id = "
-                       "s.extent_id AND e.file IS NULL WHERE s.blob_id = ?1 ORDER BY s.seq");
+        /* A small extent's bytes are read here only for a one-segment blob (at most
+         * LIMIT_INLINE_BYTES); longer blobs are read through a bstore_reader, one extent at a
+         * time. A segment's path is "" for a small extent (packed or inline). */
+        sqlite3_stmt *st = db_stmt(
+            d, "SELECT iif(e.pack_off < 0, e.file, NULL), s.size, s.extent_id, x.data FROM "
+               "segments s JOIN extents e ON e.id = s.extent_id LEFT JOIN extent_bytes x ON "
+               "x.extent_id = s.extent_id AND e.file IS NULL WHERE s.blob_id = ?1 ORDER BY s.seq");
         sqlite3_bind_int64(st, 1, out->props.id);
         size_t cap = 0;
         int step;
@@ -547,7 +548,8 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
             s->size = (uint64_t)sqlite3_column_int64(st, 1);
             s->extent_id = sqlite3_column_int64(st, 2);
             if (out->nsegs == 1 && !s->path[0]) {
-                size_t n = (size_t)sqlite3_column_bytes(st, 3);
+                bool inline_row = sqlite3_column_type(st, 3) != SQLITE_NULL;
+                size_t n = inline_row ? (size_t)sqlite3_column_bytes(st, 3) : s->size;
                 if (n != s->size) {
                     log_error("blob: inline extent %lld holds %zu bytes, not %llu",
                               (long long)s->extent_id, n, (unsigned long long)s->size);
@@ -555,8 +557,13 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
                     break;
                 }
                 out->data = xmalloc(n ? n : 1);
-                if (n)
+                if (inline_row && n)
                     memcpy(out->data, sqlite3_column_blob(st, 3), n);
+                else if (!inline_row &&
+                         extents_read_small(d, s->extent_id, 0, out->data, n) != (long)n) {
+                    rc = BSTORE_INTERNAL;
+                    break;
+                }
             } else if (out->nsegs == 2) {
                 free(out->data);
                 out->data = NULL;
@@ -670,10 +677,10 @@ long bstore_reader_read(struct bstore_reader *r, uint64_t pos, void *buf, size_t
     }
     if (!s->path[0]) {
         struct db *d = db_acquire();
-        long n = extents_read_inline(d, s->extent_id, in_seg, buf, max);
+        long n = extents_read_small(d, s->extent_id, in_seg, buf, max);
         db_release(d);
         if (n != (long)max) {
-            log_error("blob: inline extent %lld is gone (blob replaced while read)",
+            log_error("blob: small extent %lld is gone (blob replaced while read)",
                       (long long)s->extent_id);
             return -1;
         }
@@ -806,7 +813,8 @@ static void fill_out(struct bstore_props *out, const char *etag, int64_t now, ui
 /* A new extent for a write: the file extent when it is set, else size inline bytes of data. */
 static int64_t new_extent(struct db *d, const char *extent, const void *data, uint64_t size)
 {
-    return extent ? extents_insert(d, extent, size) : extents_insert_inline(d, data, size);
+    return extent ? extents_insert(d, extent, size)
+                  : extents_insert_small(d, STORE_FILES_POOL_BLOBS, data, size);
 }
 
 static int blob_put(int64_t container_id, const char *name, const struct bstore_props *in,

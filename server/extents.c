@@ -1,7 +1,8 @@
 /*
- * extents.c: reference-counted extent rows, the bytes of inline extents and the deferred
- * removal of extent files. Callers hold the write transaction; this module never begins or
- * ends one, so a store can combine extent changes with its own rows atomically.
+ * extents.c: reference-counted extent rows, small extents in packs (and inline ones from
+ * before schema 8), and the deferred removal of extent files and emptied packs. Callers hold the
+ * write transaction; this module never begins or ends one, so a store can combine extent changes
+ * with its own rows atomically.
  */
 #include "extents.h"
 #include "log.h"
@@ -42,45 +43,69 @@ int64_t extents_insert(struct db *d, const char *path, uint64_t size)
     return sqlite3_last_insert_rowid(db_handle(d));
 }
 
-int64_t extents_insert_inline(struct db *d, const void *data, uint64_t size)
+int64_t extents_insert_small(struct db *d, enum store_files_pool pool, const void *data,
+                             uint64_t size)
 {
     assert(size <= LIMIT_INLINE_BYTES);
-    sqlite3_stmt *st = db_stmt(d, "INSERT INTO extents (file, size, refs) VALUES (NULL, ?1, 1)");
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+    char pack[STORE_FILES_PATH_MAX];
+    uint64_t off;
+    /* An empty extent needs no place at all: no pack, no bytes row. Other bytes a rolled-back
+     * write appended stay in the pack unreferenced, until it goes. */
+    if (size && store_files_pack_append(pool, data, (size_t)size, pack, &off) < 0)
+        return -1;
+    sqlite3_stmt *st =
+        db_stmt(d, "INSERT INTO extents (file, size, refs, pack_off) VALUES (?1, ?2, 1, ?3)");
+    if (size)
+        sqlite3_bind_text(st, 1, pack, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 1);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+    sqlite3_bind_int64(st, 3, size ? (sqlite3_int64)off : -1);
     if (db_exec_stmt(d, st) < 0)
         return -1;
-    int64_t id = sqlite3_last_insert_rowid(db_handle(d));
-    sqlite3_stmt *b = db_stmt(d, "INSERT INTO extent_bytes (extent_id, data) VALUES (?1, ?2)");
-    sqlite3_bind_int64(b, 1, id);
-    /* A zero-length blob, not NULL, for an empty body. */
-    sqlite3_bind_blob(b, 2, size ? data : "", (int)size, SQLITE_STATIC);
-    if (db_exec_stmt(d, b) < 0)
-        return -1;
-    return id;
+    return sqlite3_last_insert_rowid(db_handle(d));
 }
 
-long extents_read_inline(struct db *d, int64_t id, uint64_t off, void *buf, size_t cap)
+long extents_read_small(struct db *d, int64_t id, uint64_t off, void *buf, size_t cap)
 {
-    sqlite3_stmt *st = db_stmt(d, "SELECT length(data), substr(data, ?2 + 1, ?3) FROM "
-                                  "extent_bytes WHERE extent_id = ?1");
+    if (cap > LIMIT_INLINE_BYTES)
+        cap = LIMIT_INLINE_BYTES;
+    sqlite3_stmt *st = db_stmt(d, "SELECT e.size, e.file, e.pack_off, substr(x.data, ?2 + 1, ?3) "
+                                  "FROM extents e LEFT JOIN extent_bytes x ON x.extent_id = e.id "
+                                  "AND e.file IS NULL WHERE e.id = ?1 AND (e.file IS NULL OR "
+                                  "e.pack_off >= 0)");
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)off);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)(cap < LIMIT_INLINE_BYTES ? cap : LIMIT_INLINE_BYTES));
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
     long n = -1;
+    char pack[STORE_FILES_PATH_MAX] = "";
+    uint64_t pack_off = 0;
     if (sqlite3_step(st) == SQLITE_ROW && off <= (uint64_t)sqlite3_column_int64(st, 0)) {
-        const void *p = sqlite3_column_blob(st, 1);
-        n = sqlite3_column_bytes(st, 1);
-        if (n > 0)
-            memcpy(buf, p, (size_t)n);
+        uint64_t left = (uint64_t)sqlite3_column_int64(st, 0) - off;
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
+            const void *p = sqlite3_column_blob(st, 3);
+            n = sqlite3_column_bytes(st, 3);
+            if (n > 0)
+                memcpy(buf, p, (size_t)n);
+        } else {
+            db_col_copy(st, 1, pack, sizeof pack);
+            pack_off = (uint64_t)sqlite3_column_int64(st, 2) + off;
+            n = (long)(left < cap ? left : cap);
+        }
     }
     sqlite3_reset(st);
+    if (pack[0] && n > 0 && store_files_pack_read(pack, pack_off, buf, (size_t)n) < 0) {
+        log_error("extents: cannot read %ld bytes of extent %lld in pack %s", n, (long long)id,
+                  pack);
+        n = -1;
+    }
     return n;
 }
 
 int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g)
 {
-    sqlite3_stmt *st =
-        db_stmt(d, "UPDATE extents SET refs = refs + ?2 WHERE id = ?1 RETURNING refs, file");
+    sqlite3_stmt *st = db_stmt(
+        d, "UPDATE extents SET refs = refs + ?2 WHERE id = ?1 RETURNING refs, file, pack_off");
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, delta);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -89,10 +114,9 @@ int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g)
         return -1;
     }
     int refs = sqlite3_column_int(st, 0);
-    const unsigned char *file = sqlite3_column_text(st, 1);
     char path[STORE_FILES_PATH_MAX] = "";
-    if (file)
-        snprintf(path, sizeof path, "%s", (const char *)file);
+    db_col_copy(st, 1, path, sizeof path);
+    bool packed = sqlite3_column_int64(st, 2) >= 0;
     while (sqlite3_step(st) == SQLITE_ROW)
         ;
     sqlite3_reset(st);
@@ -102,6 +126,16 @@ int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g)
     sqlite3_bind_int64(del, 1, id);
     if (db_exec_stmt(d, del) < 0)
         return -1;
+    if (path[0] && packed) {
+        /* The pack goes with its last range, unless bodies are still appended to it. */
+        sqlite3_stmt *left = db_stmt(d, "SELECT 1 FROM extents WHERE file = ?1 LIMIT 1");
+        sqlite3_bind_text(left, 1, path, -1, SQLITE_STATIC);
+        int step = sqlite3_step(left);
+        sqlite3_reset(left);
+        if (step == SQLITE_DONE && !store_files_pack_is_open(path))
+            garbage_add(g, path);
+        return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+    }
     if (path[0]) {
         garbage_add(g, path);
         return 0;

@@ -1,9 +1,12 @@
 /*
- * extents.h: the extents table, shared by every store that keeps bytes in extents (blobs and
- * blocks now, imported SharePoint files next). An extent is a file (store_files' business) or,
- * when small, an inline extent whose bytes are a database row, so writing one creates no file.
+ * extents.h: the extents table, shared by every store that keeps bytes in extents (blobs,
+ * blocks and imported SharePoint files). An extent is a file of its own (store_files' business)
+ * or, when small, a range of a pack file that many small extents share, so writing one
+ * creates no file and costs one write. Databases from before schema 8 may also hold inline
+ * extents, whose bytes are a database row; they are read and released as before.
  * An extent carries a reference count; a file is removed only after the transaction that
- * dropped its last reference commits, an inline extent's row goes with that transaction.
+ * dropped its last reference commits, and so is a pack once no range of it is left and it
+ * is no longer appended to. A dead range stays in its pack until the whole pack goes.
  */
 #ifndef SPMIG_EXTENTS_H
 #define SPMIG_EXTENTS_H
@@ -24,14 +27,15 @@ struct extents_garbage {
 /* Records a new extent file with one reference; returns its id or -1. In a write
  * transaction. */
 int64_t extents_insert(struct db *d, const char *path, uint64_t size);
-/* Records an inline extent holding size bytes of data (at most LIMIT_INLINE_BYTES; data may
- * be NULL when size is 0) with one reference; returns its id or -1. In a write transaction.
- * The bytes are copied. */
-int64_t extents_insert_inline(struct db *d, const void *data, uint64_t size);
-/* Reads up to cap bytes of inline extent id from offset off into buf, in whatever
- * transaction d has (or none). Returns the count copied, or -1 if there is no such inline
- * extent (it was released) or off is past its end. */
-long extents_read_inline(struct db *d, int64_t id, uint64_t off, void *buf, size_t cap);
+/* Records a small extent holding size bytes of data (at most LIMIT_INLINE_BYTES), appended to
+ * a pack of pool, with one reference; returns its id or -1. In a write transaction. An empty
+ * one (data may then be NULL) has no pack. */
+int64_t extents_insert_small(struct db *d, enum store_files_pool pool, const void *data,
+                             uint64_t size);
+/* Reads up to cap bytes of small extent id (packed or inline) from offset off into buf, the
+ * row found in whatever transaction d has (or none). Returns the count copied, or -1 if there
+ * is no such small extent (it was released), off is past its end, or its pack is gone. */
+long extents_read_small(struct db *d, int64_t id, uint64_t off, void *buf, size_t cap);
 /* Adds delta references; an extent left with none is deleted and its file put in g. */
 int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g);
 /* Steps st, a statement whose rows' first column is an extent id, and releases one reference

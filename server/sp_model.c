@@ -775,7 +775,8 @@ int spm_list_items(int64_t list_id, int after, unsigned max,
 /* ---- versions ---- */
 
 #define VERSION_SELECT                                                                             \
-    "SELECT v.label, v.major, v.minor, v.size, v.created_ms, v.author_id, v.comment, e.file, "     \
+    "SELECT v.label, v.major, v.minor, v.size, v.created_ms, v.author_id, v.comment, "             \
+    "iif(e.pack_off < 0, e.file, NULL), "                                                          \
     "v.seq = (SELECT max(seq) FROM sp_versions WHERE item_id = ?1), e.id FROM sp_versions v "      \
     "JOIN extents e ON e.id = v.extent_id JOIN sp_items i ON i.id = v.item_id AND "                \
     "i.pending_job = 0 WHERE v.item_id = ?1 "
@@ -837,9 +838,9 @@ int spm_file_version(int64_t item_id, const char *label, struct spm_version *out
     if (rc == SPM_OK && !out->extent[0]) {
         assert(out->size <= LIMIT_INLINE_BYTES);
         out->data = xmalloc(out->size ? out->size : 1);
-        long n = extents_read_inline(d, extent, 0, out->data, out->size);
+        long n = extents_read_small(d, extent, 0, out->data, out->size);
         if (n < 0 || (uint64_t)n != out->size) {
-            log_error("sp_model: inline extent %lld of item %lld is missing or short",
+            log_error("sp_model: small extent %lld of item %lld is missing or short",
                       (long long)extent, (long long)item_id);
             spm_version_finish(out);
             rc = SPM_INTERNAL;
@@ -1147,8 +1148,9 @@ static int flush_rows(struct spm_import *imp)
         int64_t item_id = sqlite3_last_insert_rowid(db_handle(d));
         for (size_t j = 0; j < s->nversions; j++) {
             const struct staged_version *v = &s->versions[j];
-            int64_t extent = v->extent[0] ? extents_insert(d, v->extent, v->size)
-                                          : extents_insert_inline(d, v->data, v->size);
+            int64_t extent =
+                v->extent[0] ? extents_insert(d, v->extent, v->size)
+                             : extents_insert_small(d, STORE_FILES_POOL_LIBRARY, v->data, v->size);
             if (extent < 0)
                 return -1;
             st = db_stmt(d, "INSERT INTO sp_versions (item_id, seq, label, major, minor, size, "

@@ -1,7 +1,8 @@
 /*
- * store_files.c: extent files under <data-dir>/blobs/. Names are 128 random bits so no
- * client input ever reaches a path; bytes reach the OS (and the disk in fsync mode) before
- * a writer reports success. It keeps no state beyond the data dir's descriptor.
+ * store_files.c: extent files and packs under <data-dir>/blobs/. Names are 128 random bits
+ * so no client input ever reaches a path; bytes reach the OS (and the disk in fsync mode)
+ * before a writer reports success. Its state: the data dir's descriptor and each pool's open
+ * pack.
  */
 #include "store_files.h"
 #include "hex.h"
@@ -11,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +23,28 @@ static int dir_fd = -1;
 static bool do_fsync;
 static char *root;
 
+/* Each pool's open pack; appends are serialised by pack_lock. */
+struct pack {
+    bool open;
+    int fd;
+    char path[STORE_FILES_PATH_MAX];
+    uint64_t size;
+};
+static struct pack packs[STORE_FILES_POOLS];
+static pthread_mutex_t pack_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void packs_close(void)
+{
+    for (int i = 0; i < STORE_FILES_POOLS; i++) {
+        if (packs[i].open)
+            close(packs[i].fd);
+        packs[i].open = false;
+    }
+}
+
 int store_files_init(const char *data_dir, bool fsync)
 {
+    packs_close(); /* a new data dir (or a forked child's): new packs */
     do_fsync = fsync;
     free(root);
     root = xstrdup(data_dir);
@@ -48,19 +70,30 @@ int store_files_init(const char *data_dir, bool fsync)
     return 0;
 }
 
-int extent_writer_open(struct extent_writer *w, bool want_md5, bool want_crc)
+/* Creates a new file with a random name into path; its fd, or -1 after logging (errno
+ * kept). */
+static int create_file(char path[STORE_FILES_PATH_MAX])
 {
-    memset(w, 0, sizeof *w);
-    w->fd = -1;
     unsigned char r[16];
     crypto_random(r, sizeof r);
     char name[33];
     hex_encode(r, sizeof r, name);
-    snprintf(w->path, sizeof w->path, "blobs/%.2s/%s", name, name);
-    w->fd = openat(dir_fd, w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    snprintf(path, STORE_FILES_PATH_MAX, "blobs/%.2s/%s", name, name);
+    int fd = openat(dir_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        log_error("store: cannot create %s: %s", path, strerror(e));
+        errno = e;
+    }
+    return fd;
+}
+
+int extent_writer_open(struct extent_writer *w, bool want_md5, bool want_crc)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = create_file(w->path);
     if (w->fd < 0) {
         w->error = errno;
-        log_error("store: cannot create %s: %s", w->path, strerror(errno));
         return -1;
     }
     w->md5 = want_md5 ? crypto_md5_create() : NULL;
@@ -122,6 +155,79 @@ void extent_writer_abort(struct extent_writer *w)
     }
     crypto_md5_destroy(w->md5);
     w->md5 = NULL;
+}
+
+int store_files_pack_append(enum store_files_pool pool, const void *data, size_t n,
+                            char path[STORE_FILES_PATH_MAX], uint64_t *off)
+{
+    pthread_mutex_lock(&pack_lock);
+    struct pack *p = &packs[pool];
+    if (p->open && p->size + n > STORE_FILES_PACK_MAX) {
+        close(p->fd);
+        p->open = false;
+    }
+    if (!p->open) {
+        p->fd = create_file(p->path);
+        p->size = 0;
+        p->open = p->fd >= 0;
+    }
+    int rc = p->open ? 0 : -1;
+    const char *b = data;
+    for (size_t done = 0; rc == 0 && done < n;) {
+        ssize_t k = pwrite(p->fd, b + done, n - done, (off_t)(p->size + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            log_error("store: writing %s failed: %s", p->path, strerror(errno));
+            rc = -1;
+        }
+        done += k > 0 ? (size_t)k : 0;
+    }
+    if (rc == 0 && n && do_fsync && fdatasync(p->fd) < 0) {
+        log_error("store: flushing %s failed: %s", p->path, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0) {
+        memcpy(path, p->path, STORE_FILES_PATH_MAX);
+        *off = p->size;
+        p->size += n;
+    } else if (p->open) {
+        /* What the failed write left is not trusted: later bodies go to a new pack. */
+        close(p->fd);
+        p->open = false;
+    }
+    pthread_mutex_unlock(&pack_lock);
+    return rc;
+}
+
+int store_files_pack_read(const char *path, uint64_t off, void *buf, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        done += (size_t)k;
+    }
+    close(fd);
+    return done == n ? 0 : -1;
+}
+
+bool store_files_pack_is_open(const char *path)
+{
+    bool open = false;
+    pthread_mutex_lock(&pack_lock);
+    for (int i = 0; i < STORE_FILES_POOLS && !open; i++)
+        open = packs[i].open && strcmp(packs[i].path, path) == 0;
+    pthread_mutex_unlock(&pack_lock);
+    return open;
 }
 
 int store_files_open(const char *path)

@@ -1,8 +1,10 @@
 /*
- * store_files.h: the content files under the data dir. Each extent is one file named at
- * random under blobs/<2 hex>/; a writer streams a body into a new extent while hashing it
- * (MD5 and Azure CRC64 on request), and readers open extents by their relative path. Which
- * extents exist and who refers to them is blob_store's business, kept in the database.
+ * store_files.h: the content files under the data dir, all named at random under
+ * blobs/<2 hex>/. A large extent is a file of its own: a writer streams a body into it while
+ * hashing it (MD5 and Azure CRC64 on request), and readers open it by its relative path.
+ * Small extents are ranges of pack files: each pool has one open pack that bodies are appended
+ * to, replaced by a new one once it is full. Which extents exist, where, and who refers to
+ * them is kept in the database (extents.h).
  */
 #ifndef SPMIG_STORE_FILES_H
 #define SPMIG_STORE_FILES_H
@@ -39,6 +41,22 @@ int extent_writer_close(struct extent_writer *w, unsigned char md5[CRYPTO_MD5_LE
 /* Gives up: closes and removes the file. Safe on a closed or never-opened writer. */
 void extent_writer_abort(struct extent_writer *w);
 
+/* The pools of packs: bodies that tend to go away together share packs, so a pack whose last
+ * range was released can be removed (Azure blobs and blocks, go with their containers;
+ * imported SharePoint files stay). */
+enum store_files_pool { STORE_FILES_POOL_BLOBS, STORE_FILES_POOL_LIBRARY, STORE_FILES_POOLS };
+/* A pack is full once it holds this many bytes; the next append starts a new one. */
+#define STORE_FILES_PACK_MAX (16u << 20)
+/* Appends n bytes to pool's open pack (starting one if needed): path receives the pack's
+ * relative path, *off where the bytes start. They reach the OS (the disk in fsync mode) before
+ * it returns. Thread-safe. 0 or -1 after logging. */
+int store_files_pack_append(enum store_files_pool pool, const void *data, size_t n,
+                            char path[STORE_FILES_PATH_MAX], uint64_t *off);
+/* Reads exactly n bytes at off of pack path. 0, or -1 (the pack is gone or short). */
+int store_files_pack_read(const char *path, uint64_t off, void *buf, size_t n);
+/* Whether path is a pack still open for appends (not to be removed, even if no range of it
+ * is referred to yet). */
+bool store_files_pack_is_open(const char *path);
 /* Opens an extent for reading; returns an fd or -1 (errno set). */
 int store_files_open(const char *path);
 /* Removes an extent file (after its last reference went away). */

@@ -138,21 +138,21 @@ class InlineBlobTests(ServerTestCase):
         self.assertEqual(r.status, 201, r)
         files = self.extent_files()
         blobs = {}
-        # Up to the limit: no extent file; one byte over: one file.
+        # Up to the limit: all in one pack; one byte over: a file of its own.
         for size in (0, 1, 4096, INLINE_MAX - 1, INLINE_MAX):
             data = os.urandom(size)
             r = self.put('in-%d' % size, data)
             self.assertEqual(r.header('Content-MD5'),
                              base64.b64encode(hashlib.md5(data).digest()).decode())
             blobs['in-%d' % size] = data
-        self.assertEqual(self.extent_files(), files)
+        self.assertEqual(self.extent_files(), files + 1)
         blobs['over'] = os.urandom(INLINE_MAX + 1)
         self.put('over', blobs['over'])
-        self.assertEqual(self.extent_files(), files + 1)
+        self.assertEqual(self.extent_files(), files + 2)
         # A small body without a Content-Length streams to a file as before.
         blobs['chunked'] = b'sent in chunks'
         self.put_chunked('chunked', blobs['chunked'])
-        self.assertEqual(self.extent_files(), files + 2)
+        self.assertEqual(self.extent_files(), files + 3)
 
         # Ranges of an inline blob, with and without the range MD5.
         data = blobs['in-4096']
@@ -200,11 +200,19 @@ class InlineBlobTests(ServerTestCase):
         self.assertEqual(self.get('mixed').body, parts[2])
         r = self.get('staged', query='?comp=blocklist&blocklisttype=uncommitted')
         self.assertIn(ids[0].encode(), r.body)
-        # Deleting everything leaves only the files of the other tests.
+        # Deleting everything leaves only the files of the other tests: the pack written
+        # before the restart goes with the last of its ranges, the staged block's once
+        # committed and deleted.
         for name in blobs:
             r = harness.request('DELETE', self.url(name), auth='sharedkey',
                                 headers={'x-ms-delete-snapshots': 'include'})
             self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.extent_files(), files + 1)
+        xml = '<BlockList><Latest>%s</Latest></BlockList>' % ids[0]
+        self.put('staged', xml.encode(), '?comp=blocklist')
+        self.assertEqual(self.get('staged').body, b'staged')
+        r = harness.request('DELETE', self.url('staged'), auth='sharedkey')
+        self.assertEqual(r.status, 202, r)
         self.assertEqual(self.extent_files(), files)
 
 

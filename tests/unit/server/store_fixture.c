@@ -45,9 +45,12 @@ int fixture_count_extents(const char *dir)
         if (!d)
             continue;
         struct dirent *e;
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.')
+        while ((e = readdir(d))) {
+            char rel[STORE_FILES_PATH_MAX + 256];
+            snprintf(rel, sizeof rel, "blobs/%02x/%s", i, e->d_name);
+            if (e->d_name[0] != '.' && !store_files_pack_is_open(rel))
                 n++;
+        }
         closedir(d);
     }
     return n;

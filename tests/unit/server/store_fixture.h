@@ -12,7 +12,8 @@
 void fixture_open(char dir[FIXTURE_DIR_LEN]);
 /* Closes the database and removes the dir. */
 void fixture_close(const char *dir);
-/* How many extent files the dir holds. */
+/* How many extent files and packs the dir holds, not counting the packs still appended to
+ * (they stay whatever is released). */
 int fixture_count_extents(const char *dir);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * Unit tests for db.c and the schema: a store made by an older version (schema 5, extents with
- * files only) migrates to the current schema with its extents intact, inline extents can then
- * be stored, and extent ids are never reused. Group commit: writes from many threads, some
- * rolled back, each visible to other connections as soon as its db_write_end returns.
+ * files only) migrates to the current schema with its extents intact, small extents can then
+ * be stored in packs, and extent ids are never reused; a store of schema 7 keeps its inline
+ * extents readable and releasable next to packed ones, and a pack goes with its last range
+ * once it is no longer appended to. Group commit: writes from many threads, some rolled back,
+ * each visible to other connections as soon as its db_write_end returns.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,7 +19,11 @@
 
 #include "db.h"
 #include "extents.h"
+#include "spmig_limits.h"
+#include "store_files.h"
 #include "xmalloc.h"
+
+#include <unistd.h>
 
 struct schema_file {
     const char *name;
@@ -56,6 +62,7 @@ static void test_migrate_from_5(void **state)
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
     char *path = scratch(dir);
+    assert_int_equal(store_files_init(dir, false), 0);
     /* A version 5 store with two file extents. */
     sqlite3 *h;
     assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
@@ -78,26 +85,136 @@ static void test_migrate_from_5(void **state)
     assert_int_equal(one_int(d, "SELECT count(*) FROM extents WHERE id = 7 AND file = "
                                 "'blobs/01/b' AND size = 20 AND refs = 2"),
                      1);
-    /* Inline extents after the migration; a freed id is not handed out again. */
+    /* Small extents after the migration, in one pack; a freed id is not handed out again. */
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int64_t a = extents_insert_inline(d, "hello", 5);
+    int64_t a = extents_insert_small(d, STORE_FILES_POOL_BLOBS, "hello", 5);
     assert_int_equal(a, 8);
     assert_int_equal(extents_ref(d, a, -1, &g), 0);
-    int64_t b = extents_insert_inline(d, "world", 5);
+    int64_t b = extents_insert_small(d, STORE_FILES_POOL_BLOBS, "world", 5);
     assert_int_equal(b, 9);
     assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(g.n, 0); /* the pack is open: it stays */
     extents_collect(&g, true);
     char buf[8] = {0};
-    assert_int_equal(extents_read_inline(d, a, 0, buf, sizeof buf), -1);
-    assert_int_equal(extents_read_inline(d, b, 1, buf, sizeof buf), 4);
+    assert_int_equal(extents_read_small(d, a, 0, buf, sizeof buf), -1);
+    assert_int_equal(extents_read_small(d, b, 1, buf, sizeof buf), 4);
     assert_string_equal(buf, "orld");
-    assert_int_equal(extents_read_inline(d, b, 6, buf, sizeof buf), -1);
-    assert_int_equal(one_int(d, "SELECT count(*) FROM extent_bytes"), 1);
-    /* Files stay unique; inline extents have none. */
+    assert_int_equal(extents_read_small(d, b, 5, buf, sizeof buf), 0);
+    assert_int_equal(extents_read_small(d, b, 6, buf, sizeof buf), -1);
+    assert_int_equal(extents_read_small(d, 3, 0, buf, sizeof buf), -1); /* a file extent */
+    assert_int_equal(one_int(d, "SELECT count(*) FROM extent_bytes"), 0);
+    assert_int_equal(one_int(d, "SELECT pack_off FROM extents WHERE id = 9"), 5);
+    /* Files stay unique; ranges of one pack do not clash. */
     db_write_begin(d);
     assert_int_equal(extents_insert(d, "blobs/00/a", 1), -1);
     db_write_end(d, false);
+    db_release(d);
+    db_close();
+    scratch_remove(dir, path);
+}
+
+/* Whether the pack at relative path exists under dir. */
+static bool pack_exists(const char *dir, const char *rel)
+{
+    char *full = xasprintf("%s/%s", dir, rel);
+    bool ok = access(full, F_OK) == 0;
+    free(full);
+    return ok;
+}
+
+static void test_inline_and_packed(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/spmig-test-XXXXXX";
+    char *path = scratch(dir);
+    assert_int_equal(store_files_init(dir, false), 0);
+    /* A version 7 store with an inline extent, as small bodies were kept before packs. */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_true(schema_file_count >= 8);
+    for (size_t i = 0; i < 7; i++)
+        assert_int_equal(sqlite3_exec(h, schema_files[i].text, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "PRAGMA user_version = 7; INSERT INTO extents (id, file, size, "
+                                  "refs) VALUES (4, NULL, 6, 1); INSERT INTO extent_bytes "
+                                  "(extent_id, data) VALUES (4, x'696e6c696e65')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(db_open(path, false), 0);
+    struct db *d = db_acquire();
+    char buf[8] = {0};
+    assert_int_equal(extents_read_small(d, 4, 2, buf, sizeof buf), 4);
+    assert_string_equal(buf, "line");
+
+    /* Packed next to it: a full pack is left for a new one, and goes with its last range. */
+    static char big[LIMIT_INLINE_BYTES];
+    memset(big, 'x', sizeof big);
+    size_t per_pack = STORE_FILES_PACK_MAX / sizeof big;
+    int64_t *ids = xcalloc(per_pack + 1, sizeof *ids);
+    db_write_begin(d);
+    for (size_t i = 0; i <= per_pack; i++)
+        assert_true((ids[i] = extents_insert_small(d, STORE_FILES_POOL_LIBRARY, big, sizeof big)) >
+                    0);
+    int64_t empty = extents_insert_small(d, STORE_FILES_POOL_LIBRARY, NULL, 0);
+    assert_true(empty > 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(one_int(d, "SELECT count(DISTINCT file) FROM extents WHERE pack_off >= 0"), 2);
+    assert_int_equal(extents_read_small(d, ids[per_pack], sizeof big - 3, buf, sizeof buf), 3);
+    assert_int_equal(extents_read_small(d, empty, 0, buf, sizeof buf), 0);
+    assert_int_equal(one_int(d, "SELECT count(*) FROM extents WHERE file IS NULL"), 2);
+    char first[STORE_FILES_PATH_MAX], second[STORE_FILES_PATH_MAX];
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db_handle(d), "SELECT file FROM extents WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, ids[0]);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, ids[per_pack]);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(second, sizeof second, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    assert_string_not_equal(first, second);
+    assert_true(store_files_pack_is_open(second) && !store_files_pack_is_open(first));
+
+    /* Release all but one range of the full pack: it stays. A rolled-back release changes
+     * nothing; the committed release of the last range removes it; the inline row goes too. */
+    struct extents_garbage g = {0};
+    db_write_begin(d);
+    for (size_t i = 1; i < per_pack; i++)
+        assert_int_equal(extents_ref(d, ids[i], -1, &g), 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(g.n, 0);
+    extents_collect(&g, true);
+    db_write_begin(d);
+    assert_int_equal(extents_ref(d, ids[0], -1, &g), 0);
+    assert_int_equal(g.n, 1);
+    db_write_end(d, false);
+    extents_collect(&g, false);
+    assert_true(pack_exists(dir, first));
+    assert_int_equal(extents_read_small(d, ids[0], 0, buf, sizeof buf), (long)sizeof buf);
+    db_write_begin(d);
+    assert_int_equal(extents_ref(d, ids[0], -1, &g), 0);
+    assert_int_equal(extents_ref(d, 4, -1, &g), 0);
+    /* The open pack stays even when nothing refers to it any more. */
+    assert_int_equal(extents_ref(d, ids[per_pack], -1, &g), 0);
+    assert_int_equal(extents_ref(d, empty, -1, &g), 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(g.n, 1);
+    extents_collect(&g, true);
+    assert_false(pack_exists(dir, first));
+    assert_true(pack_exists(dir, second));
+    assert_int_equal(extents_read_small(d, ids[0], 0, buf, sizeof buf), -1);
+    assert_int_equal(one_int(d, "SELECT count(*) FROM extent_bytes"), 0);
+    assert_int_equal(one_int(d, "SELECT count(*) FROM extents"), 0);
+    /* A restart's sweep removes the pack nothing refers to. */
+    assert_int_equal(store_files_init(dir, false), 0);
+    assert_int_equal(extents_remove_orphans(), 1);
+    assert_false(pack_exists(dir, second));
+    free(ids);
     db_release(d);
     db_close();
     scratch_remove(dir, path);
@@ -168,6 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrate_from_5),
+        cmocka_unit_test(test_inline_and_packed),
         cmocka_unit_test(test_group_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
