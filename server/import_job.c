@@ -71,6 +71,7 @@ static int split_uri(const char *uri, char **account, char **name)
  * One of the job's log files (.log, .wrn, .err). Lines go through a small buffer into a new
  * extent as the job runs, encrypted on the way for encrypted jobs, so a job of any size holds
  * at most LOG_FLUSH bytes of each; write_log_file puts the extent into the manifest container.
+ * A log that never outgrew the buffer is put from memory as a small blob, creating no file.
  */
 enum { LOG_FLUSH = 64 * 1024 };
 
@@ -100,6 +101,17 @@ struct run {
     size_t n_users;
 };
 
+/* Starts lf's cipher on first use, for encrypted jobs; false if it cannot. */
+static bool log_cipher(struct run *r, struct log_out *lf)
+{
+    if (r->has_key && !lf->a && !lf->failed) {
+        crypto_random(lf->iv, sizeof lf->iv);
+        lf->a = aes_create(r->key, lf->iv, true);
+        lf->failed = !lf->a;
+    }
+    return !lf->failed;
+}
+
 /* Opens lf's extent (and cipher) on first use; false if the file cannot be written. */
 static bool log_begin(struct run *r, struct log_out *lf)
 {
@@ -109,11 +121,7 @@ static bool log_begin(struct run *r, struct log_out *lf)
             return false;
         }
         lf->open = true;
-        if (r->has_key) {
-            crypto_random(lf->iv, sizeof lf->iv);
-            lf->a = aes_create(r->key, lf->iv, true);
-            lf->failed = !lf->a;
-        }
+        log_cipher(r, lf);
     }
     return lf->open && !lf->failed;
 }
@@ -878,12 +886,48 @@ static void import_folder(struct run *r, struct spm_import *imp, const struct pa
     }
 }
 
+/* Puts blob name into container with what lf holds (encrypted for encrypted jobs, with its IV
+ * in metadata). */
+static void write_small_log(struct run *r, int64_t container, const char *name, struct log_out *lf)
+{
+    if (!log_cipher(r, lf))
+        return;
+    size_t n = lf->pending.len, outlen = 0, tail = 0;
+    unsigned char *out = xmalloc(n + AES_BLOCK_LEN);
+    char *meta = NULL;
+    if (lf->a) {
+        if (aes_update(lf->a, lf->pending.data, n, out, &outlen) < 0 ||
+            aes_final(lf->a, out + outlen, &tail) < 0) {
+            free(out);
+            return;
+        }
+        char ivb[32];
+        b64_encode_to(lf->iv, sizeof lf->iv, ivb);
+        meta = xasprintf("{\"IV\":\"%s\"}", ivb);
+    } else if (n) {
+        memcpy(out, lf->pending.data, n);
+        outlen = n;
+    }
+    struct bstore_props in = {0};
+    in.has_md5 = in.md5_checked = true;
+    crypto_md5(out, outlen + tail, in.md5);
+    in.content_type = "text/plain";
+    in.metadata = meta;
+    bstore_blob_put_inline(container, name, &in, out, outlen + tail, NULL, NULL);
+    free(meta);
+    free(out);
+}
+
 /* Writes Import-<job>-<attempt>.<ext> into the manifest container (encrypted for encrypted
  * jobs, with its IV in metadata). */
 static void write_log_file(struct run *r, int64_t container, const char *ext, struct log_out *lf)
 {
     char name[96];
     snprintf(name, sizeof name, "Import-%s-%d.%s", r->job->uuid, r->job->attempt, ext);
+    if (!lf->open && !lf->failed && lf->pending.len + AES_BLOCK_LEN <= LIMIT_INLINE_BYTES) {
+        write_small_log(r, container, name, lf);
+        return;
+    }
     log_flush(r, lf);
     if (!log_begin(r, lf))
         return; /* log_drop removes the extent */

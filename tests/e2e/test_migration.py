@@ -574,6 +574,12 @@ class EventTests(MigrationCase):
             self.assertLess(pages, 100)
         self.assertGreaterEqual(pages, 2, 'over a thousand events come in more than one page')
         self.assertEqual(got, events)
+        # A log past the small-blob limit is streamed to a file of its own, an empty one is
+        # put from memory: both read back decrypted.
+        err = m.import_log('err')
+        self.assertGreater(len(err), 128 * 1024)
+        self.assertEqual(len([x for x in err.splitlines() if 'missing-' in x]), 1100)
+        self.assertEqual(m.import_log('wrn').strip(), '')
 
 
 class KeyNotOnDiskTests(MigrationCase):
