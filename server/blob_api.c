@@ -404,7 +404,7 @@ static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t m
     }
     bool want_crc = http_header(req, "x-ms-content-crc64") != NULL;
     if (req->has_length && req->content_length <= LIMIT_INLINE_BYTES) {
-        /* Small bodies go into the database with the blob's row: no file to create. */
+        /* Small bodies are held in memory, then go into a pack: no file to create. */
         c->inline_body = true;
         c->want_md5 = want_md5;
         req->body_mode = HTTP_BODY_BUFFER;
@@ -415,6 +415,8 @@ static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t m
         azure_error_code(req, 500, "InternalError");
         return -1;
     }
+    if (req->has_length)
+        extent_writer_reserve(&c->w, req->content_length);
     c->ext = EXT_OPEN;
     req->body_mode = HTTP_BODY_SINK;
     req->sink = extent_sink;

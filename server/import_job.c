@@ -467,11 +467,14 @@ struct version_out {
     struct extent_writer w;
 };
 
-/* Starts writing to a file: opens w and moves what buf held into it. 0 or -1. */
-static int version_out_spill(struct version_out *o)
+/* Starts writing to a file of about hint bytes: opens w and moves what buf held into it. 0 or
+ * -1. */
+static int version_out_spill(struct version_out *o, uint64_t hint)
 {
     if (extent_writer_open(&o->w, false, false) < 0)
         return -1;
+    /* Whole pages only: the plaintext may be up to a cipher block shorter than the hint. */
+    extent_writer_reserve(&o->w, hint & ~(uint64_t)4095);
     o->spilled = true;
     int rc = o->len ? extent_writer_write(&o->w, o->buf, o->len) : 0;
     free(o->buf);
@@ -496,7 +499,7 @@ static int version_out_write(struct version_out *o, const void *data, size_t n, 
         o->len += n;
         return 0;
     }
-    if (!o->spilled && version_out_spill(o) < 0)
+    if (!o->spilled && version_out_spill(o, hint) < 0)
         return -1;
     return extent_writer_write(&o->w, data, n);
 }

@@ -101,6 +101,13 @@ int extent_writer_open(struct extent_writer *w, bool want_md5, bool want_crc)
     return 0;
 }
 
+void extent_writer_reserve(struct extent_writer *w, uint64_t size)
+{
+    /* KEEP_SIZE: the file's length still grows with the writes only. */
+    if (w->fd >= 0 && size > 0)
+        (void)fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size);
+}
+
 int extent_writer_write(struct extent_writer *w, const void *data, size_t n)
 {
     if (w->error)

@@ -33,6 +33,9 @@ struct extent_writer {
 
 /* Creates a new extent file. want_md5/want_crc select the hashes computed on the way. 0/-1. */
 int extent_writer_open(struct extent_writer *w, bool want_md5, bool want_crc);
+/* Sets aside disk space for the size bytes about to be written (a hint: the OS allocates
+ * the file's blocks at once instead of one page at a time; nothing changes if it cannot). */
+void extent_writer_reserve(struct extent_writer *w, uint64_t size);
 /* Appends n bytes; returns 0, or -1 if the write failed (then w->error is set). */
 int extent_writer_write(struct extent_writer *w, const void *data, size_t n);
 /* Closes the file (flushing it first in fsync mode) and finishes the MD5 into md5 if it was

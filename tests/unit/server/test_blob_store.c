@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store_fixture.h"
@@ -50,6 +51,7 @@ static int teardown(void **state)
 static void new_extent(const char *data, struct extent_writer *w)
 {
     assert_int_equal(extent_writer_open(w, true, false), 0);
+    extent_writer_reserve(w, 64 * 1024); /* more than is written: the file keeps its length */
     assert_int_equal(extent_writer_write(w, data, strlen(data)), 0);
     assert_int_equal(extent_writer_close(w, NULL), 0);
 }
@@ -119,6 +121,11 @@ static void test_put_and_read(void **state)
     (void)state;
     struct extent_writer w;
     new_extent("hello world", &w);
+    char full[256];
+    store_files_full_path(w.path, full, sizeof full);
+    struct stat sb;
+    assert_int_equal(stat(full, &sb), 0);
+    assert_int_equal(sb.st_size, 11); /* the space reserved beyond is not part of it */
     struct bstore_props in = {0}, out;
     in.content_type = "text/plain";
     assert_int_equal(bstore_blob_put(cid, "a/b.txt", &in, w.path, w.size, NULL, &out), BSTORE_OK);
