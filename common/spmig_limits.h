@@ -27,9 +27,8 @@
 /* Put Blob and Put Block bodies this small (Content-Length given) are buffered and kept in
  * the database instead of an extent file. */
 #define LIMIT_INLINE_BYTES (128 * 1024)
-/* Imported file versions this small are kept inline too; an import holds at most this many
- * bytes of them (one file's versions, and again those staged but not yet written) in memory
- * before it writes them to the database or, for one file past it, to extent files. */
+/* Imported file versions this small are kept in packs too; an import holds at most this many
+ * bytes of one file's versions in memory before it writes the rest to extent files. */
 #define LIMIT_IMPORT_INLINE_HELD (4 * 1024 * 1024)
 
 /* Azure Queue */

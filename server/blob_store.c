@@ -810,17 +810,20 @@ static void fill_out(struct bstore_props *out, const char *etag, int64_t now, ui
     out->size = size;
 }
 
-/* A new extent for a write: the file extent when it is set, else size inline bytes of data. */
-static int64_t new_extent(struct db *d, const char *extent, const void *data, uint64_t size)
+/* A new extent for a write: the file extent when it is set, else the small one written. */
+static int64_t new_extent(struct db *d, const char *extent, const struct extents_small *small,
+                          uint64_t size)
 {
-    return extent ? extents_insert(d, extent, size)
-                  : extents_insert_small(d, STORE_FILES_POOL_BLOBS, data, size);
+    return extent ? extents_insert(d, extent, size) : extents_insert_small(d, small);
 }
 
 static int blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
                     const char *extent, const void *data, uint64_t size,
                     const struct bstore_cond *cond, struct bstore_props *out)
 {
+    struct extents_small small;
+    if (!extent && extents_small_write(STORE_FILES_POOL_BLOBS, data, size, &small) < 0)
+        return BSTORE_INTERNAL;
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
@@ -831,7 +834,7 @@ static int blob_put(int64_t container_id, const char *name, const struct bstore_
     new_etag(now, etag);
     if (rc == BSTORE_OK) {
         int64_t id = blob_upsert(d, container_id, name, old_id, in, size, now, etag, &g);
-        int64_t ext = id < 0 ? -1 : new_extent(d, extent, data, size);
+        int64_t ext = id < 0 ? -1 : new_extent(d, extent, &small, size);
         if (id < 0 || ext < 0 || segment_add(d, id, 0, ext, size, NULL, 0) < 0 ||
             blocks_drop(d, container_id, name, &g) < 0)
             rc = BSTORE_INTERNAL;
@@ -864,6 +867,9 @@ int bstore_blob_put_inline(int64_t container_id, const char *name, const struct 
 static int block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
                      const char *extent, const void *data, uint64_t size)
 {
+    struct extents_small small;
+    if (!extent && extents_small_write(STORE_FILES_POOL_BLOBS, data, size, &small) < 0)
+        return BSTORE_INTERNAL;
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
@@ -914,7 +920,7 @@ static int block_put(int64_t container_id, const char *name, const unsigned char
             if (db_exec_stmt(d, del) < 0 || extents_ref(d, old_ext, -1, &g) < 0)
                 rc = BSTORE_INTERNAL;
         }
-        int64_t ext = rc == BSTORE_OK ? new_extent(d, extent, data, size) : -1;
+        int64_t ext = rc == BSTORE_OK ? new_extent(d, extent, &small, size) : -1;
         sqlite3_stmt *st =
             db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
                        "extent_id, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -1149,6 +1155,53 @@ int bstore_blob_set_metadata(int64_t container_id, const char *name, const char 
                          NULL, metadata, out);
 }
 
+/* Gives the snapshot snap_id the segments of blob base_id, each extent one reference more per
+ * use (a blob may use one extent more than once). 0 or -1. */
+static int snapshot_segments(struct db *d, int64_t base_id, int64_t snap_id,
+                             struct extents_garbage *g)
+{
+    struct seg {
+        int seq;
+        int64_t extent_id;
+        uint64_t size;
+        unsigned char block_id[LIMIT_BLOCK_ID_BYTES];
+        int idlen; /* -1: no block id */
+    } *segs = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = db_stmt(
+        d, "SELECT seq, extent_id, size, block_id FROM segments WHERE blob_id = ?1 ORDER BY seq");
+    sqlite3_bind_int64(st, 1, base_id);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4;
+            segs = xrealloc(segs, cap * sizeof *segs);
+        }
+        struct seg *sg = &segs[n++];
+        sg->seq = sqlite3_column_int(st, 0);
+        sg->extent_id = sqlite3_column_int64(st, 1);
+        sg->size = (uint64_t)sqlite3_column_int64(st, 2);
+        sg->idlen = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_bytes(st, 3);
+        if (sg->idlen > (int)sizeof sg->block_id)
+            step = SQLITE_CORRUPT;
+        if (step != SQLITE_ROW)
+            break;
+        if (sg->idlen > 0)
+            memcpy(sg->block_id, sqlite3_column_blob(st, 3), (size_t)sg->idlen);
+    }
+    sqlite3_reset(st);
+    int rc = step == SQLITE_DONE ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = segment_add(d, snap_id, segs[i].seq, segs[i].extent_id, segs[i].size,
+                         segs[i].idlen >= 0 ? segs[i].block_id : NULL,
+                         segs[i].idlen >= 0 ? (size_t)segs[i].idlen : 0);
+        if (rc == 0)
+            rc = extents_ref(d, segs[i].extent_id, 1, g);
+    }
+    free(segs);
+    return rc;
+}
+
 int bstore_blob_snapshot(int64_t container_id, const char *name, const char *metadata,
                          const struct bstore_cond *cond, char snapshot[BSTORE_SNAPSHOT_LEN],
                          struct bstore_props *out)
@@ -1170,35 +1223,40 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
         timefmt_iso8601((int64_t)(next / 10000), day); /* YYYY-MM-DDThh:mm:ssZ */
         snprintf(snapshot, BSTORE_SNAPSHOT_LEN, "%.19s.%07lluZ", day,
                  (unsigned long long)(next % 10000000));
+        /* The row and its segments are copied from what was read, not with INSERT ... SELECT
+         * from the same table, for which SQLite first copies the rows into a temporary
+         * table. */
         sqlite3_stmt *st = db_stmt(
             d, "INSERT INTO blobs (container_id, name, snapshot, size, created_ms, modified_ms, "
                "etag, content_type, content_encoding, content_language, content_disposition, "
-               "cache_control, content_md5, metadata, md5_checked) SELECT container_id, name, ?2, "
-               "size, "
-               "created_ms, modified_ms, etag, content_type, content_encoding, content_language, "
-               "content_disposition, cache_control, content_md5, coalesce(?3, metadata), "
-               "md5_checked FROM blobs "
-               "WHERE id = ?1");
-        sqlite3_bind_int64(st, 1, base.id);
-        sqlite3_bind_text(st, 2, snapshot, -1, SQLITE_STATIC);
-        bind_opt(st, 3, metadata);
+               "cache_control, content_md5, metadata, md5_checked) VALUES (?1, ?2, ?3, ?4, ?5, "
+               "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+        sqlite3_bind_int64(st, 1, container_id);
+        sqlite3_bind_text(st, 2, base.name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, snapshot, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)base.size);
+        sqlite3_bind_int64(st, 5, base.created_ms);
+        sqlite3_bind_int64(st, 6, base.modified_ms);
+        sqlite3_bind_text(st, 7, base.etag, -1, SQLITE_STATIC);
+        bind_opt(st, 8, base.content_type);
+        bind_opt(st, 9, base.content_encoding);
+        bind_opt(st, 10, base.content_language);
+        bind_opt(st, 11, base.content_disposition);
+        bind_opt(st, 12, base.cache_control);
+        if (base.has_md5)
+            sqlite3_bind_blob(st, 13, base.md5, CRYPTO_MD5_LEN, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 13);
+        sqlite3_bind_text(st, 14,
+                          metadata        ? metadata
+                          : base.metadata ? base.metadata
+                                          : "{}",
+                          -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 15, base.md5_checked);
         if (db_exec_stmt(d, st) < 0)
             rc = BSTORE_INTERNAL;
         int64_t snap_id = sqlite3_last_insert_rowid(db_handle(d));
-        sqlite3_stmt *seg = db_stmt(d, "INSERT INTO segments (blob_id, seq, extent_id, size, "
-                                       "block_id) SELECT ?2, seq, extent_id, size, block_id FROM "
-                                       "segments WHERE blob_id = ?1");
-        sqlite3_bind_int64(seg, 1, base.id);
-        sqlite3_bind_int64(seg, 2, snap_id);
-        if (rc == BSTORE_OK && db_exec_stmt(d, seg) < 0)
-            rc = BSTORE_INTERNAL;
-        /* One more reference per use: a blob may use one extent more than once. */
-        sqlite3_stmt *ref = db_stmt(
-            d, "UPDATE extents SET refs = refs + (SELECT count(*) FROM segments s WHERE "
-               "s.blob_id = ?1 AND s.extent_id = extents.id) WHERE id IN (SELECT extent_id FROM "
-               "segments WHERE blob_id = ?1)");
-        sqlite3_bind_int64(ref, 1, base.id);
-        if (rc == BSTORE_OK && db_exec_stmt(d, ref) < 0)
+        if (rc == BSTORE_OK && snapshot_segments(d, base.id, snap_id, &g) < 0)
             rc = BSTORE_INTERNAL;
     }
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;

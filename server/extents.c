@@ -43,24 +43,25 @@ int64_t extents_insert(struct db *d, const char *path, uint64_t size)
     return sqlite3_last_insert_rowid(db_handle(d));
 }
 
-int64_t extents_insert_small(struct db *d, enum store_files_pool pool, const void *data,
-                             uint64_t size)
+int extents_small_write(enum store_files_pool pool, const void *data, uint64_t size,
+                        struct extents_small *out)
 {
     assert(size <= LIMIT_INLINE_BYTES);
-    char pack[STORE_FILES_PATH_MAX];
-    uint64_t off;
-    /* An empty extent needs no place at all: no pack, no bytes row. Other bytes a rolled-back
-     * write appended stay in the pack unreferenced, until it goes. */
-    if (size && store_files_pack_append(pool, data, (size_t)size, pack, &off) < 0)
-        return -1;
+    memset(out, 0, sizeof *out);
+    out->size = size;
+    return size ? store_files_pack_append(pool, data, (size_t)size, out->pack, &out->off) : 0;
+}
+
+int64_t extents_insert_small(struct db *d, const struct extents_small *s)
+{
     sqlite3_stmt *st =
         db_stmt(d, "INSERT INTO extents (file, size, refs, pack_off) VALUES (?1, ?2, 1, ?3)");
-    if (size)
-        sqlite3_bind_text(st, 1, pack, -1, SQLITE_STATIC);
+    if (s->pack[0])
+        sqlite3_bind_text(st, 1, s->pack, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 1);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-    sqlite3_bind_int64(st, 3, size ? (sqlite3_int64)off : -1);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)s->size);
+    sqlite3_bind_int64(st, 3, s->pack[0] ? (sqlite3_int64)s->off : -1);
     if (db_exec_stmt(d, st) < 0)
         return -1;
     return sqlite3_last_insert_rowid(db_handle(d));

@@ -27,11 +27,20 @@ struct extents_garbage {
 /* Records a new extent file with one reference; returns its id or -1. In a write
  * transaction. */
 int64_t extents_insert(struct db *d, const char *path, uint64_t size);
-/* Records a small extent holding size bytes of data (at most LIMIT_INLINE_BYTES), appended to
- * a pack of pool, with one reference; returns its id or -1. In a write transaction. An empty
- * one (data may then be NULL) has no pack. */
-int64_t extents_insert_small(struct db *d, enum store_files_pool pool, const void *data,
-                             uint64_t size);
+/* Where the bytes of a small extent were written, before it is recorded. */
+struct extents_small {
+    char pack[STORE_FILES_PATH_MAX]; /* "" for an empty one, which needs no pack */
+    uint64_t off, size;
+};
+/* Writes size bytes of data (at most LIMIT_INLINE_BYTES; data may be NULL when size is 0) to a
+ * pack of pool, outside any transaction, so the write lock is not held for it. 0 or -1. Bytes
+ * a write then does not record (it failed or rolled back) stay in the pack unreferenced until
+ * the pack goes. */
+int extents_small_write(enum store_files_pool pool, const void *data, uint64_t size,
+                        struct extents_small *out);
+/* Records the small extent s with one reference; returns its id or -1. In a write
+ * transaction. */
+int64_t extents_insert_small(struct db *d, const struct extents_small *s);
 /* Reads up to cap bytes of small extent id (packed or inline) from offset off into buf, the
  * row found in whatever transaction d has (or none). Returns the count copied, or -1 if there
  * is no such small extent (it was released), off is past its end, or its pack is gone. */

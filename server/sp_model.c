@@ -964,8 +964,8 @@ struct staged_version {
     int major, minor;
     uint64_t size;
     int64_t created_ms, author_id;
-    char extent[STORE_FILES_PATH_MAX]; /* "" when the bytes are inline: */
-    unsigned char *data;
+    char extent[STORE_FILES_PATH_MAX]; /* "" when the bytes are small: */
+    struct extents_small small;        /* already written to a pack at staging */
 };
 
 /* An object accepted but not yet in the database. */
@@ -997,7 +997,6 @@ struct spm_import {
     int64_t nauto; /* items staged without an int id; the last placeholder is -nauto */
     struct staged batch[SPM_BATCH];
     size_t nbatch;
-    size_t inline_bytes; /* held by the batch */
     /* by_uuid: folder_rec index, or -1 for a staged file. by_path: folded paths staged.
      * by_int: int ids staged. by_extent: extent paths staged. */
     struct map by_uuid, by_path, by_int, by_extent;
@@ -1024,7 +1023,6 @@ static void batch_clear(struct spm_import *imp, bool unlink)
         for (size_t j = 0; j < s->nversions; j++) {
             if (unlink && s->versions[j].extent[0])
                 store_files_unlink(s->versions[j].extent);
-            free(s->versions[j].data);
             free(s->versions[j].label);
             free(s->versions[j].comment);
         }
@@ -1033,7 +1031,6 @@ static void batch_clear(struct spm_import *imp, bool unlink)
         free(s->path);
     }
     imp->nbatch = 0;
-    imp->inline_bytes = 0;
 }
 
 static void import_free(struct spm_import *imp)
@@ -1148,9 +1145,8 @@ static int flush_rows(struct spm_import *imp)
         int64_t item_id = sqlite3_last_insert_rowid(db_handle(d));
         for (size_t j = 0; j < s->nversions; j++) {
             const struct staged_version *v = &s->versions[j];
-            int64_t extent =
-                v->extent[0] ? extents_insert(d, v->extent, v->size)
-                             : extents_insert_small(d, STORE_FILES_POOL_LIBRARY, v->data, v->size);
+            int64_t extent = v->extent[0] ? extents_insert(d, v->extent, v->size)
+                                          : extents_insert_small(d, &v->small);
             if (extent < 0)
                 return -1;
             st = db_stmt(d, "INSERT INTO sp_versions (item_id, seq, label, major, minor, size, "
@@ -1372,8 +1368,7 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
     int rc = version_check(imp, versions, nversions);
     if (rc != SPM_OK)
         return rc;
-    if ((imp->nbatch == SPM_BATCH || imp->inline_bytes >= LIMIT_IMPORT_INLINE_HELD) &&
-        flush(imp) < 0)
+    if (imp->nbatch == SPM_BATCH && flush(imp) < 0)
         return SPM_INTERNAL;
 
     int64_t v;
@@ -1408,6 +1403,16 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
     if (rc != SPM_OK)
         goto fail;
 
+    /* Small versions go to a pack now, outside the write transaction that records them. */
+    struct extents_small *small = xcalloc(nversions ? nversions : 1, sizeof *small);
+    for (size_t i = 0; i < nversions && rc == SPM_OK; i++)
+        if (!versions[i].extent && extents_small_write(STORE_FILES_POOL_LIBRARY, versions[i].data,
+                                                       versions[i].size, &small[i]) < 0)
+            rc = SPM_INTERNAL;
+    if (rc != SPM_OK) {
+        free(small);
+        goto fail;
+    }
     int64_t now = clock_now_ms();
     struct staged *s = &imp->batch[imp->nbatch++];
     memset(s, 0, sizeof *s);
@@ -1441,12 +1446,10 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
             snprintf(out_v->extent, sizeof out_v->extent, "%s", in_v->extent);
             map_put(&imp->by_extent, in_v->extent, strlen(in_v->extent), 1);
         } else {
-            out_v->data = xmalloc(in_v->size ? in_v->size : 1);
-            if (in_v->size)
-                memcpy(out_v->data, in_v->data, in_v->size);
-            imp->inline_bytes += in_v->size;
+            out_v->small = small[i];
         }
     }
+    free(small);
     map_put(&imp->by_uuid, uuid, 36, in->is_folder ? folder_add(imp, path, false) : -1);
     map_put(&imp->by_path, folded, strlen(folded), 1);
     if (int_id)

@@ -42,6 +42,14 @@ static int64_t one_int(struct db *d, const char *sql)
     return v;
 }
 
+/* A small extent of data: written to a pack, then recorded (in a write transaction). */
+static int64_t insert_small(struct db *d, enum store_files_pool pool, const void *data, size_t size)
+{
+    struct extents_small s;
+    assert_int_equal(extents_small_write(pool, data, size, &s), 0);
+    return extents_insert_small(d, &s);
+}
+
 /* A fresh directory (dir is a "/tmp/spmig-test-XXXXXX" buffer); the database path in it. */
 static char *scratch(char *dir)
 {
@@ -88,10 +96,10 @@ static void test_migrate_from_5(void **state)
     /* Small extents after the migration, in one pack; a freed id is not handed out again. */
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int64_t a = extents_insert_small(d, STORE_FILES_POOL_BLOBS, "hello", 5);
+    int64_t a = insert_small(d, STORE_FILES_POOL_BLOBS, "hello", 5);
     assert_int_equal(a, 8);
     assert_int_equal(extents_ref(d, a, -1, &g), 0);
-    int64_t b = extents_insert_small(d, STORE_FILES_POOL_BLOBS, "world", 5);
+    int64_t b = insert_small(d, STORE_FILES_POOL_BLOBS, "world", 5);
     assert_int_equal(b, 9);
     assert_int_equal(db_write_end(d, true), 0);
     assert_int_equal(g.n, 0); /* the pack is open: it stays */
@@ -155,9 +163,8 @@ static void test_inline_and_packed(void **state)
     int64_t *ids = xcalloc(per_pack + 1, sizeof *ids);
     db_write_begin(d);
     for (size_t i = 0; i <= per_pack; i++)
-        assert_true((ids[i] = extents_insert_small(d, STORE_FILES_POOL_LIBRARY, big, sizeof big)) >
-                    0);
-    int64_t empty = extents_insert_small(d, STORE_FILES_POOL_LIBRARY, NULL, 0);
+        assert_true((ids[i] = insert_small(d, STORE_FILES_POOL_LIBRARY, big, sizeof big)) > 0);
+    int64_t empty = insert_small(d, STORE_FILES_POOL_LIBRARY, NULL, 0);
     assert_true(empty > 0);
     assert_int_equal(db_write_end(d, true), 0);
     assert_int_equal(one_int(d, "SELECT count(DISTINCT file) FROM extents WHERE pack_off >= 0"), 2);

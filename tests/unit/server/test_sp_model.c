@@ -1004,8 +1004,7 @@ static void test_inline_resubmission(void **state)
     free(at);
 }
 
-/* Stages n files of LIMIT_INLINE_BYTES inline bytes each (more than an import holds, so some
- * reach the database before the end). */
+/* Stages n files of LIMIT_INLINE_BYTES bytes each, which go to packs as they are staged. */
 static int stage_inline_files(struct spm_import *imp, unsigned kind, int n)
 {
     unsigned char *data = pattern(LIMIT_INLINE_BYTES, kind);
@@ -1024,22 +1023,26 @@ static int stage_inline_files(struct spm_import *imp, unsigned kind, int n)
     return rc;
 }
 
-enum { INLINE_N = 2 * LIMIT_IMPORT_INLINE_HELD / LIMIT_INLINE_BYTES };
+/* More files than an import stages before it writes a batch of rows (256), so some rows
+ * reach the database before the end; 300 of them fill more than one pack. */
+enum { INLINE_N = 300 };
 
 static void test_inline_abort(void **state)
 {
     (void)state;
     enum { N = INLINE_N };
     int64_t rows = row_count("extents"), bytes = row_count("small");
+    int files = count_extent_files();
     struct spm_import *imp = spm_import_begin(docs.id, "job-inline-abort");
     assert_non_null(imp);
     assert_int_equal(stage_inline_files(imp, 14, N), SPM_OK);
-    /* Far fewer than a batch of objects, yet staged in the database: memory is bounded. */
     assert_true(row_count("small") > bytes);
     spm_import_abort(imp);
     assert_int_equal(row_count("small"), bytes);
     assert_int_equal(row_count("extents"), rows);
     assert_int_equal(item_count(), 0);
+    /* The full packs went with their ranges; only the one still appended to stays. */
+    assert_int_equal(count_extent_files(), files);
 }
 
 static void test_inline_crash(void **state)
@@ -1066,7 +1069,11 @@ static void test_inline_crash(void **state)
     assert_int_equal(spm_import_drop_stale(), 0);
     assert_int_equal(row_count("small"), bytes);
     assert_int_equal(row_count("extents"), rows);
-    assert_int_equal(extents_remove_orphans(), 0);
+    /* The packs whose every range had a row went with the rows; the pack the child was
+     * still appending to (the files staged after the last batch of rows) has none, and is
+     * what the start-up sweep removes. */
+    assert_int_equal(extents_remove_orphans(), 1);
+    assert_int_equal(count_extent_files(), 0);
     assert_int_equal(item_count(), 0);
 }
 
