@@ -532,12 +532,15 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
          * LIMIT_INLINE_BYTES); longer blobs are read through a bstore_reader, one extent at a
          * time. A segment's path is "" for a small extent (packed or inline). */
         sqlite3_stmt *st = db_stmt(
-            d, "SELECT iif(e.pack_off < 0, e.file, NULL), s.size, s.extent_id, x.data FROM "
-               "segments s JOIN extents e ON e.id = s.extent_id LEFT JOIN extent_bytes x ON "
-               "x.extent_id = s.extent_id AND e.file IS NULL WHERE s.blob_id = ?1 ORDER BY s.seq");
+            d, "SELECT iif(e.pack_off < 0, e.file, NULL), s.size, s.extent_id, x.data, e.file, "
+               "e.pack_off FROM segments s JOIN extents e ON e.id = s.extent_id LEFT JOIN "
+               "extent_bytes x ON x.extent_id = s.extent_id AND e.file IS NULL WHERE s.blob_id = "
+               "?1 ORDER BY s.seq");
         sqlite3_bind_int64(st, 1, out->props.id);
         size_t cap = 0;
         int step;
+        char pack[STORE_FILES_PATH_MAX] = ""; /* the first segment's, when packed */
+        uint64_t pack_off = 0;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (out->nsegs == cap) {
                 cap = cap ? cap * 2 : 4;
@@ -550,8 +553,8 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
             if (out->nsegs == 1 && !s->path[0]) {
                 bool inline_row = sqlite3_column_type(st, 3) != SQLITE_NULL;
                 size_t n = inline_row ? (size_t)sqlite3_column_bytes(st, 3) : s->size;
-                if (n != s->size) {
-                    log_error("blob: inline extent %lld holds %zu bytes, not %llu",
+                if (n != s->size || n > LIMIT_INLINE_BYTES) {
+                    log_error("blob: small extent %lld holds %zu bytes, not %llu",
                               (long long)s->extent_id, n, (unsigned long long)s->size);
                     rc = BSTORE_INTERNAL;
                     break;
@@ -559,10 +562,9 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
                 out->data = xmalloc(n ? n : 1);
                 if (inline_row && n)
                     memcpy(out->data, sqlite3_column_blob(st, 3), n);
-                else if (!inline_row &&
-                         extents_read_small(d, s->extent_id, 0, out->data, n) != (long)n) {
-                    rc = BSTORE_INTERNAL;
-                    break;
+                if (!inline_row && n) {
+                    db_col_copy(st, 4, pack, sizeof pack);
+                    pack_off = (uint64_t)sqlite3_column_int64(st, 5);
                 }
             } else if (out->nsegs == 2) {
                 free(out->data);
@@ -572,6 +574,13 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             rc = BSTORE_INTERNAL;
         sqlite3_reset(st);
+        /* A one-segment blob in a pack: its bytes are read now, in the read transaction. */
+        if (rc == BSTORE_OK && out->data && pack[0] &&
+            store_files_pack_read(pack, pack_off, out->data, (size_t)out->segs[0].size) < 0) {
+            log_error("blob: cannot read extent %lld in pack %s", (long long)out->segs[0].extent_id,
+                      pack);
+            rc = BSTORE_INTERNAL;
+        }
     }
     return rc;
 }

@@ -5,6 +5,7 @@
  * the stores own their SQL.
  */
 #include "db.h"
+#include "db_vfs.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -49,7 +50,6 @@ struct db {
 };
 
 static char *db_path;
-static bool db_sync_full;
 static _Atomic uint64_t epoch;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -79,7 +79,7 @@ static sqlite3 *open_conn(void)
 {
     sqlite3 *h = NULL;
     int rc = sqlite3_open_v2(
-        db_path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        db_path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, DB_VFS_NAME);
     if (rc != SQLITE_OK) {
         log_error("db: cannot open %s: %s", db_path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
         sqlite3_close(h);
@@ -88,10 +88,13 @@ static sqlite3 *open_conn(void)
     sqlite3_busy_timeout(h, 10000);
     char *err = NULL;
     char pragmas[200];
+    /* synchronous=FULL in both durabilities: SQLite then syncs the WAL at every commit, which
+     * is where db_vfs writes the commit's pages out; the sync reaches the disk only in fsync
+     * durability (db_vfs.h). */
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF; "
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; "
              "PRAGMA cache_size=-%d;",
-             db_sync_full ? "FULL" : "OFF", DB_CACHE_KIB);
+             DB_CACHE_KIB);
     if (sqlite3_exec(h, pragmas, NULL, NULL, &err) != SQLITE_OK) {
         log_error("db: cannot set up %s: %s", db_path, err);
         sqlite3_free(err);
@@ -203,7 +206,10 @@ int db_open(const char *path, bool sync_full)
      * db_open of the process); later calls change nothing. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     db_path = xstrdup(path);
-    db_sync_full = sync_full;
+    if (db_vfs_register(sync_full) < 0) {
+        log_error("db: no SQLite VFS to build on");
+        return -1;
+    }
     atomic_fetch_add(&epoch, 1);
     batch_reset(); /* also in a forked child that inherited a parent's state */
     sqlite3 *h = open_conn();

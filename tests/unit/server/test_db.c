@@ -3,8 +3,10 @@
  * files only) migrates to the current schema with its extents intact, small extents can then
  * be stored in packs, and extent ids are never reused; a store of schema 7 keeps its inline
  * extents readable and releasable next to packed ones, and a pack goes with its last range
- * once it is no longer appended to. Group commit: writes from many threads, some rolled back,
- * each visible to other connections as soon as its db_write_end returns.
+ * once it is no longer appended to. The VFS's gathered WAL writes: large, rolled back, and
+ * left by a process that exits right after its commit. Group commit: writes from many
+ * threads, some rolled back, each visible to other connections as soon as its db_write_end
+ * returns.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -23,6 +25,7 @@
 #include "store_files.h"
 #include "xmalloc.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct schema_file {
@@ -227,6 +230,81 @@ static void test_inline_and_packed(void **state)
     scratch_remove(dir, path);
 }
 
+/* A setting read through a connection of SQLite's own VFS: what reached the file. */
+static char *raw_setting(const char *path, const char *key)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT value FROM settings WHERE key = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    char *v =
+        sqlite3_step(st) == SQLITE_ROW ? xstrdup((const char *)sqlite3_column_text(st, 0)) : NULL;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* db_vfs gathers a commit's WAL frames: a commit larger than it gathers at once, a rolled-back
+ * one, and a process that exits right after its commit all leave the file as SQLite wrote
+ * it. */
+static void test_vfs_gathered_writes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/spmig-test-XXXXXX";
+    char *path = scratch(dir);
+    assert_int_equal(db_open(path, false), 0);
+    struct db *d = db_acquire();
+    size_t big_len = 1 << 20; /* about 260 pages: written out in pieces */
+    char *big = xmalloc(big_len + 1);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = (char)('a' + i % 26);
+    big[big_len] = '\0';
+    db_write_begin(d);
+    assert_int_equal(db_setting_set(d, "big", big), 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    db_write_begin(d);
+    assert_int_equal(db_setting_set(d, "gone", big), 0);
+    db_write_end(d, false);
+    db_write_begin(d);
+    assert_int_equal(db_setting_set(d, "small", "after"), 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    char *v = raw_setting(path, "big");
+    assert_non_null(v);
+    assert_string_equal(v, big);
+    free(v);
+    assert_null(raw_setting(path, "gone"));
+    v = raw_setting(path, "small");
+    assert_string_equal(v, "after");
+    free(v);
+    db_release(d);
+
+    /* A child commits and exits without closing anything: the commit is in the file. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (db_open(path, false) < 0)
+            _exit(2);
+        struct db *c = db_acquire();
+        db_write_begin(c);
+        int rc = db_setting_set(c, "child", "committed");
+        _exit(db_write_end(c, rc == 0) == 0 && rc == 0 ? 0 : 3);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    v = raw_setting(path, "child");
+    assert_non_null(v);
+    assert_string_equal(v, "committed");
+    free(v);
+    free(big);
+    db_close();
+    scratch_remove(dir, path);
+}
+
 enum { GC_THREADS = 8, GC_WRITES = 150 };
 
 struct gc_thread {
@@ -293,6 +371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrate_from_5),
         cmocka_unit_test(test_inline_and_packed),
+        cmocka_unit_test(test_vfs_gathered_writes),
         cmocka_unit_test(test_group_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
