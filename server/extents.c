@@ -105,21 +105,29 @@ long extents_read_small(struct db *d, int64_t id, uint64_t off, void *buf, size_
 
 int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g)
 {
-    sqlite3_stmt *st = db_stmt(
-        d, "UPDATE extents SET refs = refs + ?2 WHERE id = ?1 RETURNING refs, file, pack_off");
+    /* No RETURNING: SQLite gathers returned rows in a temporary table, which costs more than
+     * a second statement to read the row. */
+    sqlite3_stmt *up = db_stmt(d, "UPDATE extents SET refs = refs + ?2 WHERE id = ?1");
+    sqlite3_bind_int64(up, 1, id);
+    sqlite3_bind_int(up, 2, delta);
+    if (db_exec_stmt(d, up) < 0)
+        return -1;
+    if (sqlite3_changes(db_handle(d)) != 1) {
+        log_error("extents: extent %lld missing", (long long)id);
+        return -1;
+    }
+    if (delta > 0)
+        return 0;
+    sqlite3_stmt *st = db_stmt(d, "SELECT refs, file, pack_off FROM extents WHERE id = ?1");
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, delta);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
-        log_error("extents: extent %lld missing", (long long)id);
         return -1;
     }
     int refs = sqlite3_column_int(st, 0);
     char path[STORE_FILES_PATH_MAX] = "";
     db_col_copy(st, 1, path, sizeof path);
     bool packed = sqlite3_column_int64(st, 2) >= 0;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        ;
     sqlite3_reset(st);
     if (refs > 0)
         return 0;
