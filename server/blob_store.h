@@ -1,8 +1,8 @@
 /*
  * blob_store.h: containers, block blobs, uncommitted blocks, snapshots and metadata. Rows in
  * SQLite, bytes in extents: files (store_files) or, for bodies up to LIMIT_INLINE_BYTES,
- * inline rows (extents.h). A blob is an ordered list of whole extents, so committing a block
- * list or taking a snapshot copies no bytes. Conditional headers are evaluated here, inside
+ * small extents in packs (extents.h). A blob is an ordered list of whole extents, so committing a
+ * block list or taking a snapshot copies no bytes. Conditional headers are evaluated here, inside
  * the transaction that acts on them. It knows nothing about HTTP.
  */
 #ifndef SPMIG_BLOB_STORE_H
@@ -67,7 +67,7 @@ struct bstore_props {
 void bstore_props_finish(struct bstore_props *p);
 
 struct bstore_segment {
-    char path[STORE_FILES_PATH_MAX]; /* "" for an inline extent */
+    char path[STORE_FILES_PATH_MAX]; /* "" for a small extent (packed or inline) */
     int64_t extent_id;
     uint64_t size;
 };
@@ -76,7 +76,7 @@ struct bstore_blob {
     struct bstore_props props;
     struct bstore_segment *segs; /* owned */
     size_t nsegs;
-    /* The bytes (props.size of them) when the blob is one inline extent, read in the same
+    /* The bytes (props.size of them) when the blob is one small extent, read in the same
      * transaction as props; owned, never NULL then (also for an empty blob). NULL otherwise:
      * read the segments through a bstore_reader. */
     unsigned char *data;
@@ -110,7 +110,7 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
 
 /*
  * Reads a blob's bytes as they are needed, whatever its extents: files are opened when
- * reached, inline extents fetched one at a time, so memory stays bounded by one inline extent
+ * reached, small extents fetched one at a time, so memory stays bounded by one small extent
  * whatever the blob's size. Created from a bstore_blob_read result, whose segments (and data)
  * it takes over: b keeps its props. base is the blob offset of reader position 0. Never NULL.
  */
@@ -135,7 +135,8 @@ int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_
                     struct bstore_props *out);
 
 /* Put Blob of a small body: as bstore_blob_put, but the size bytes of data (at most
- * LIMIT_INLINE_BYTES) are copied into the database; no file is involved. */
+ * LIMIT_INLINE_BYTES) are written to a pack before the write lock is taken; no file is
+ * created. */
 int bstore_blob_put_inline(int64_t container_id, const char *name, const struct bstore_props *in,
                            const void *data, uint64_t size, const struct bstore_cond *cond,
                            struct bstore_props *out);
@@ -143,7 +144,7 @@ int bstore_blob_put_inline(int64_t container_id, const char *name, const struct 
 /* Stores an uncommitted block (Put Block); ownership of extent as for bstore_blob_put. */
 int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
                      const char *extent, uint64_t size);
-/* Put Block of a small body (at most LIMIT_INLINE_BYTES), copied into the database. */
+/* Put Block of a small body (at most LIMIT_INLINE_BYTES), written to a pack. */
 int bstore_block_put_inline(int64_t container_id, const char *name, const unsigned char *id,
                             size_t idlen, const void *data, uint64_t size);
 

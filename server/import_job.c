@@ -331,7 +331,7 @@ struct blob_reader {
     bool known_md5;       /* instead: b.props.md5 is theirs (md5_checked) */
     size_t chunk;         /* bytes read from the blob at a time */
     unsigned char *in, *out;
-    struct bstore_reader *rd; /* the stored bytes, in extent files or inline alike */
+    struct bstore_reader *rd; /* the stored bytes, in extent files or packs alike */
     uint64_t pos;             /* of the next read */
     bool done, broken;
     char why[300]; /* what went wrong */
@@ -455,7 +455,7 @@ static void blob_close(struct blob_reader *br, unsigned char md5[16])
 
 /*
  * Where the plaintext of one file version goes: held in memory while it fits in
- * LIMIT_INLINE_BYTES (then staged as an inline extent, which creates no file), spilled to a
+ * LIMIT_INLINE_BYTES (then staged as a small extent in a pack, which creates no file), spilled to a
  * new extent file once it does not. Zero-initialise; version_out_close ends the writing, then
  * version_out_drop removes what was written unless the import took it over.
  */

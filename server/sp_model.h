@@ -78,8 +78,8 @@ struct spm_version {
     int64_t author_id;
     char *comment;
     bool is_current;
-    char extent[STORE_FILES_PATH_MAX]; /* the bytes' extent file; "" for inline bytes */
-    unsigned char *data; /* inline bytes (size of them), filled by spm_file_version only */
+    char extent[STORE_FILES_PATH_MAX]; /* the bytes' extent file; "" for a small extent */
+    unsigned char *data; /* a small extent's bytes (size of them), by spm_file_version only */
 };
 
 /* A site user (authors and editors of content); login is a claim or UPN. */
@@ -139,7 +139,7 @@ int spm_list_items(int64_t list_id, int after, unsigned max,
 /* Versions of a file item, oldest first (the current one last). */
 int spm_file_versions(int64_t item_id, void (*fn)(void *ctx, const struct spm_version *v),
                       void *ctx);
-/* The current version (label NULL) or the named one; for an inline version, out->data holds
+/* The current version (label NULL) or the named one; for a small version, out->data holds
  * its bytes (freed by spm_version_finish). */
 int spm_file_version(int64_t item_id, const char *label, struct spm_version *out);
 
@@ -163,7 +163,8 @@ struct spm_version_spec {
     const char *label; /* "1.0" */
     int major, minor;
     const char *extent; /* a closed extent file (store_files) with the bytes, or NULL: */
-    const void *data;   /* the bytes themselves (copied), size at most LIMIT_INLINE_BYTES */
+    const void *data;   /* the bytes themselves (written to a pack at once), size at most
+                           LIMIT_INLINE_BYTES */
     uint64_t size;
     int64_t created_ms;
     int64_t author_id;
