@@ -68,6 +68,20 @@ static void scratch_remove(const char *dir, char *path)
     free(path);
 }
 
+/* Makes path a store of schema version (as an older spmigd left it), then runs sql in it. */
+static void old_store(const char *path, size_t version, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_true(schema_file_count > version);
+    for (size_t i = 0; i < version; i++)
+        assert_int_equal(sqlite3_exec(h, schema_files[i].text, NULL, NULL, NULL), SQLITE_OK);
+    char *all = xasprintf("PRAGMA user_version = %zu; %s", version, sql);
+    assert_int_equal(sqlite3_exec(h, all, NULL, NULL, NULL), SQLITE_OK);
+    free(all);
+    sqlite3_close(h);
+}
+
 static void test_migrate_from_5(void **state)
 {
     (void)state;
@@ -75,17 +89,9 @@ static void test_migrate_from_5(void **state)
     char *path = scratch(dir);
     assert_int_equal(store_files_init(dir, false), 0);
     /* A version 5 store with two file extents. */
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-    assert_true(schema_file_count >= 6);
-    for (size_t i = 0; i < 5; i++)
-        assert_int_equal(sqlite3_exec(h, schema_files[i].text, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h,
-                                  "PRAGMA user_version = 5; INSERT INTO extents (id, file, size, "
-                                  "refs) VALUES (3, 'blobs/00/a', 10, 1), (7, 'blobs/01/b', 20, 2)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(h);
+    old_store(path, 5,
+              "INSERT INTO extents (id, file, size, refs) VALUES (3, 'blobs/00/a', 10, 1), (7, "
+              "'blobs/01/b', 20, 2)");
 
     assert_int_equal(db_open(path, false), 0);
     struct db *d = db_acquire();
@@ -141,18 +147,9 @@ static void test_inline_and_packed(void **state)
     char *path = scratch(dir);
     assert_int_equal(store_files_init(dir, false), 0);
     /* A version 7 store with an inline extent, as small bodies were kept before packs. */
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-    assert_true(schema_file_count >= 8);
-    for (size_t i = 0; i < 7; i++)
-        assert_int_equal(sqlite3_exec(h, schema_files[i].text, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h,
-                                  "PRAGMA user_version = 7; INSERT INTO extents (id, file, size, "
-                                  "refs) VALUES (4, NULL, 6, 1); INSERT INTO extent_bytes "
-                                  "(extent_id, data) VALUES (4, x'696e6c696e65')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(h);
+    old_store(path, 7,
+              "INSERT INTO extents (id, file, size, refs) VALUES (4, NULL, 6, 1); INSERT INTO "
+              "extent_bytes (extent_id, data) VALUES (4, x'696e6c696e65')");
     assert_int_equal(db_open(path, false), 0);
     struct db *d = db_acquire();
     char buf[8] = {0};
