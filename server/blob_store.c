@@ -850,6 +850,8 @@ static int blob_put(int64_t container_id, const char *name, const struct bstore_
     }
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
     extents_collect(&g, ok);
+    if (!extent)
+        extents_small_settled(&small);
     db_release(d);
     if (ok)
         fill_out(out, etag, now, size);
@@ -944,6 +946,8 @@ static int block_put(int64_t container_id, const char *name, const unsigned char
     }
     bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
     extents_collect(&g, ok);
+    if (!extent)
+        extents_small_settled(&small);
     db_release(d);
     return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
 }

@@ -52,6 +52,13 @@ int extents_small_write(enum store_files_pool pool, const void *data, uint64_t s
     return size ? store_files_pack_append(pool, data, (size_t)size, out->pack, &out->off) : 0;
 }
 
+void extents_small_settled(struct extents_small *s)
+{
+    if (s->pack[0])
+        store_files_pack_settled(s->pack);
+    s->pack[0] = '\0';
+}
+
 int64_t extents_insert_small(struct db *d, const struct extents_small *s)
 {
     sqlite3_stmt *st =
@@ -136,12 +143,13 @@ int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g)
     if (db_exec_stmt(d, del) < 0)
         return -1;
     if (path[0] && packed) {
-        /* The pack goes with its last range, unless bodies are still appended to it. */
+        /* The pack goes with its last range, unless bodies are still appended to it or a range
+         * appended is not recorded yet. */
         sqlite3_stmt *left = db_stmt(d, "SELECT 1 FROM extents WHERE file = ?1 LIMIT 1");
         sqlite3_bind_text(left, 1, path, -1, SQLITE_STATIC);
         int step = sqlite3_step(left);
         sqlite3_reset(left);
-        if (step == SQLITE_DONE && !store_files_pack_is_open(path))
+        if (step == SQLITE_DONE && !store_files_pack_in_use(path))
             garbage_add(g, path);
         return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
     }

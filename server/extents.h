@@ -41,6 +41,9 @@ int extents_small_write(enum store_files_pool pool, const void *data, uint64_t s
 /* Records the small extent s with one reference; returns its id or -1. In a write
  * transaction. */
 int64_t extents_insert_small(struct db *d, const struct extents_small *s);
+/* After the transaction that recorded s ended, committed or not (or when s will never be
+ * recorded): until then its pack is kept whatever is released. Safe to call twice. */
+void extents_small_settled(struct extents_small *s);
 /* Reads up to cap bytes of small extent id (packed or inline) from offset off into buf, the
  * row found in whatever transaction d has (or none). Returns the count copied, or -1 if there
  * is no such small extent (it was released), off is past its end, or its pack is gone. */

@@ -1015,7 +1015,8 @@ static int64_t folder_add(struct spm_import *imp, const char *path, bool live)
     return (int64_t)imp->nfolders++;
 }
 
-/* Frees the batch; unlink: also remove its extent files (they have no rows). */
+/* Frees the batch, its small extents settled (their rows committed, or never to be);
+ * unlink: also remove its extent files (they have no rows). */
 static void batch_clear(struct spm_import *imp, bool unlink)
 {
     for (size_t i = 0; i < imp->nbatch; i++) {
@@ -1023,6 +1024,7 @@ static void batch_clear(struct spm_import *imp, bool unlink)
         for (size_t j = 0; j < s->nversions; j++) {
             if (unlink && s->versions[j].extent[0])
                 store_files_unlink(s->versions[j].extent);
+            extents_small_settled(&s->versions[j].small);
             free(s->versions[j].label);
             free(s->versions[j].comment);
         }
@@ -1410,6 +1412,8 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
                                                        versions[i].size, &small[i]) < 0)
             rc = SPM_INTERNAL;
     if (rc != SPM_OK) {
+        for (size_t i = 0; i < nversions; i++)
+            extents_small_settled(&small[i]); /* written, never to be recorded */
         free(small);
         goto fail;
     }

@@ -23,7 +23,9 @@ static int dir_fd = -1;
 static bool do_fsync;
 static char *root;
 
-/* Each pool's open pack; appends are serialised by pack_lock. */
+/* Each pool's open pack, and the packs with ranges appended but not yet settled (a writer
+ * appends before it takes the database's write lock, so another write may release every
+ * recorded range of a pack in between). All under pack_lock. */
 struct pack {
     bool open;
     int fd;
@@ -31,6 +33,11 @@ struct pack {
     uint64_t size;
 };
 static struct pack packs[STORE_FILES_POOLS];
+static struct pending {
+    char path[STORE_FILES_PATH_MAX];
+    unsigned n;
+} * pending;
+static size_t npending, cap_pending;
 static pthread_mutex_t pack_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void packs_close(void)
@@ -40,6 +47,16 @@ static void packs_close(void)
             close(packs[i].fd);
         packs[i].open = false;
     }
+    npending = 0;
+}
+
+/* The pending entry of path, or NULL. Under pack_lock. */
+static struct pending *pending_find(const char *path)
+{
+    for (size_t i = 0; i < npending; i++)
+        if (strcmp(pending[i].path, path) == 0)
+            return &pending[i];
+    return NULL;
 }
 
 int store_files_init(const char *data_dir, bool fsync)
@@ -184,8 +201,9 @@ int store_files_pack_append(enum store_files_pool pool, const void *data, size_t
         ssize_t k = pwrite(p->fd, b + done, n - done, (off_t)(p->size + done));
         if (k < 0 && errno == EINTR)
             continue;
-        if (k < 0) {
-            log_error("store: writing %s failed: %s", p->path, strerror(errno));
+        if (k <= 0) {
+            log_error("store: writing %s failed: %s", p->path,
+                      k < 0 ? strerror(errno) : "no progress");
             rc = -1;
         }
         done += k > 0 ? (size_t)k : 0;
@@ -198,6 +216,17 @@ int store_files_pack_append(enum store_files_pool pool, const void *data, size_t
         memcpy(path, p->path, STORE_FILES_PATH_MAX);
         *off = p->size;
         p->size += n;
+        struct pending *e = pending_find(p->path);
+        if (!e) {
+            if (npending == cap_pending) {
+                cap_pending = cap_pending ? cap_pending * 2 : 8;
+                pending = xrealloc(pending, cap_pending * sizeof *pending);
+            }
+            e = &pending[npending++];
+            memcpy(e->path, p->path, STORE_FILES_PATH_MAX);
+            e->n = 0;
+        }
+        e->n++;
     } else if (p->open) {
         /* What the failed write left is not trusted: later bodies go to a new pack. */
         close(p->fd);
@@ -227,14 +256,23 @@ int store_files_pack_read(const char *path, uint64_t off, void *buf, size_t n)
     return done == n ? 0 : -1;
 }
 
-bool store_files_pack_is_open(const char *path)
+void store_files_pack_settled(const char *path)
 {
-    bool open = false;
     pthread_mutex_lock(&pack_lock);
-    for (int i = 0; i < STORE_FILES_POOLS && !open; i++)
-        open = packs[i].open && strcmp(packs[i].path, path) == 0;
+    struct pending *e = pending_find(path);
+    if (e && --e->n == 0)
+        *e = pending[--npending];
     pthread_mutex_unlock(&pack_lock);
-    return open;
+}
+
+bool store_files_pack_in_use(const char *path)
+{
+    pthread_mutex_lock(&pack_lock);
+    bool used = pending_find(path) != NULL;
+    for (int i = 0; i < STORE_FILES_POOLS && !used; i++)
+        used = packs[i].open && strcmp(packs[i].path, path) == 0;
+    pthread_mutex_unlock(&pack_lock);
+    return used;
 }
 
 int store_files_open(const char *path)

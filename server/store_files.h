@@ -52,14 +52,18 @@ enum store_files_pool { STORE_FILES_POOL_BLOBS, STORE_FILES_POOL_LIBRARY, STORE_
 #define STORE_FILES_PACK_MAX (16u << 20)
 /* Appends n bytes to pool's open pack (starting one if needed): path receives the pack's
  * relative path, *off where the bytes start. They reach the OS (the disk in fsync mode) before
- * it returns. Thread-safe. 0 or -1 after logging. */
+ * it returns. The range is pending until store_files_pack_settled: a pack with a pending range
+ * is in use even if no row refers to it yet. Thread-safe. 0 or -1 after logging. */
 int store_files_pack_append(enum store_files_pool pool, const void *data, size_t n,
                             char path[STORE_FILES_PATH_MAX], uint64_t *off);
+/* Ends the pending state of one range appended to pack path: its row was committed, or will
+ * never be. */
+void store_files_pack_settled(const char *path);
 /* Reads exactly n bytes at off of pack path. 0, or -1 (the pack is gone or short). */
 int store_files_pack_read(const char *path, uint64_t off, void *buf, size_t n);
-/* Whether path is a pack still open for appends (not to be removed, even if no range of it
- * is referred to yet). */
-bool store_files_pack_is_open(const char *path);
+/* Whether path is a pack still open for appends, or with a range not yet settled: not to be
+ * removed, even if no row refers to it. */
+bool store_files_pack_in_use(const char *path);
 /* Opens an extent for reading; returns an fd or -1 (errno set). */
 int store_files_open(const char *path);
 /* Removes an extent file (after its last reference went away). */

@@ -48,7 +48,7 @@ int fixture_count_extents(const char *dir)
         while ((e = readdir(d))) {
             char rel[STORE_FILES_PATH_MAX + 256];
             snprintf(rel, sizeof rel, "blobs/%02x/%s", i, e->d_name);
-            if (e->d_name[0] != '.' && !store_files_pack_is_open(rel))
+            if (e->d_name[0] != '.' && !store_files_pack_in_use(rel))
                 n++;
         }
         closedir(d);

@@ -45,12 +45,15 @@ static int64_t one_int(struct db *d, const char *sql)
     return v;
 }
 
-/* A small extent of data: written to a pack, then recorded (in a write transaction). */
+/* A small extent of data: written to a pack, then recorded (in a write transaction, which
+ * these tests run alone: its range is settled at once). */
 static int64_t insert_small(struct db *d, enum store_files_pool pool, const void *data, size_t size)
 {
     struct extents_small s;
     assert_int_equal(extents_small_write(pool, data, size, &s), 0);
-    return extents_insert_small(d, &s);
+    int64_t id = extents_insert_small(d, &s);
+    extents_small_settled(&s);
+    return id;
 }
 
 /* A fresh directory (dir is a "/tmp/spmig-test-XXXXXX" buffer); the database path in it. */
@@ -185,7 +188,7 @@ static void test_inline_and_packed(void **state)
     snprintf(second, sizeof second, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     assert_string_not_equal(first, second);
-    assert_true(store_files_pack_is_open(second) && !store_files_pack_is_open(first));
+    assert_true(store_files_pack_in_use(second) && !store_files_pack_in_use(first));
 
     /* Release all but one range of the full pack: it stays. A rolled-back release changes
      * nothing; the committed release of the last range removes it; the inline row goes too. */
@@ -302,6 +305,60 @@ static void test_vfs_gathered_writes(void **state)
     scratch_remove(dir, path);
 }
 
+/* A range appended but not yet recorded keeps its pack, even when every recorded range of
+ * the pack is released meanwhile (writers append before they take the write lock). */
+static void test_pending_range_keeps_pack(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/spmig-test-XXXXXX";
+    char *path = scratch(dir);
+    assert_int_equal(store_files_init(dir, false), 0);
+    assert_int_equal(db_open(path, false), 0);
+    struct db *d = db_acquire();
+    static char big[LIMIT_INLINE_BYTES];
+    memset(big, 'y', sizeof big);
+    struct extents_small a, b, c;
+    struct extents_garbage g = {0};
+    assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, big, sizeof big, &a), 0);
+    char pack[STORE_FILES_PATH_MAX];
+    memcpy(pack, a.pack, sizeof pack);
+    db_write_begin(d);
+    int64_t ida = extents_insert_small(d, &a);
+    assert_int_equal(db_write_end(d, true), 0);
+    extents_small_settled(&a);
+    assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, "pending", 7, &b), 0);
+    assert_string_equal(b.pack, pack);
+    /* Other writes fill the pack (and fail: their ranges are never recorded). */
+    for (;;) {
+        assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, big, sizeof big, &c), 0);
+        bool same = strcmp(c.pack, pack) == 0;
+        extents_small_settled(&c);
+        if (!same)
+            break;
+    }
+    db_write_begin(d);
+    assert_int_equal(extents_ref(d, ida, -1, &g), 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(g.n, 0); /* b is not recorded yet: the pack stays */
+    extents_collect(&g, true);
+    db_write_begin(d);
+    int64_t idb = extents_insert_small(d, &b);
+    assert_int_equal(db_write_end(d, true), 0);
+    extents_small_settled(&b);
+    char buf[8] = {0};
+    assert_int_equal(extents_read_small(d, idb, 0, buf, sizeof buf), 7);
+    assert_string_equal(buf, "pending");
+    db_write_begin(d);
+    assert_int_equal(extents_ref(d, idb, -1, &g), 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(g.n, 1); /* its last range: the pack goes */
+    extents_collect(&g, true);
+    assert_false(pack_exists(dir, pack));
+    db_release(d);
+    db_close();
+    scratch_remove(dir, path);
+}
+
 enum { GC_THREADS = 8, GC_WRITES = 150 };
 
 struct gc_thread {
@@ -368,6 +425,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrate_from_5),
         cmocka_unit_test(test_inline_and_packed),
+        cmocka_unit_test(test_pending_range_keeps_pack),
         cmocka_unit_test(test_vfs_gathered_writes),
         cmocka_unit_test(test_group_commit),
     };
