@@ -43,13 +43,33 @@ int64_t extents_insert(struct db *d, const char *path, uint64_t size)
     return sqlite3_last_insert_rowid(db_handle(d));
 }
 
+/* Removes the packs that became idle with no row referring to them (every range released
+ * while they were still appended to, or never recorded). None can come to: a row refers to
+ * a pack only through a range appended to it, and none is pending. */
+static void remove_idle_packs(void)
+{
+    char pack[STORE_FILES_PATH_MAX];
+    while (store_files_pack_idle(pack)) {
+        struct db *d = db_acquire();
+        sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM extents WHERE file = ?1 LIMIT 1");
+        sqlite3_bind_text(st, 1, pack, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        db_release(d);
+        if (step == SQLITE_DONE)
+            store_files_unlink(pack);
+    }
+}
+
 int extents_small_write(enum store_files_pool pool, const void *data, uint64_t size,
                         struct extents_small *out)
 {
     assert(size <= LIMIT_INLINE_BYTES);
     memset(out, 0, sizeof *out);
     out->size = size;
-    return size ? store_files_pack_append(pool, data, (size_t)size, out->pack, &out->off) : 0;
+    int rc = size ? store_files_pack_append(pool, data, (size_t)size, out->pack, &out->off) : 0;
+    remove_idle_packs();
+    return rc;
 }
 
 void extents_small_settled(struct extents_small *s)
@@ -57,6 +77,7 @@ void extents_small_settled(struct extents_small *s)
     if (s->pack[0])
         store_files_pack_settled(s->pack);
     s->pack[0] = '\0';
+    remove_idle_packs();
 }
 
 int64_t extents_insert_small(struct db *d, const struct extents_small *s)

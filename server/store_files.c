@@ -23,9 +23,10 @@ static int dir_fd = -1;
 static bool do_fsync;
 static char *root;
 
-/* Each pool's open pack, and the packs with ranges appended but not yet settled (a writer
+/* Each pool's open pack, the packs with ranges appended but not yet settled (a writer
  * appends before it takes the database's write lock, so another write may release every
- * recorded range of a pack in between). All under pack_lock. */
+ * recorded range of a pack in between), and the packs that became idle (no longer appended
+ * to, nothing pending) and were not yet handed out for a check. All under pack_lock. */
 struct pack {
     bool open;
     int fd;
@@ -38,6 +39,8 @@ static struct pending {
     unsigned n;
 } * pending;
 static size_t npending, cap_pending;
+static char (*idle)[STORE_FILES_PATH_MAX];
+static size_t nidle, cap_idle;
 static pthread_mutex_t pack_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void packs_close(void)
@@ -47,7 +50,17 @@ static void packs_close(void)
             close(packs[i].fd);
         packs[i].open = false;
     }
-    npending = 0;
+    npending = nidle = 0;
+}
+
+/* Notes that pack path became idle. Under pack_lock. */
+static void idle_add(const char *path)
+{
+    if (nidle == cap_idle) {
+        cap_idle = cap_idle ? cap_idle * 2 : 8;
+        idle = xrealloc(idle, cap_idle * sizeof *idle);
+    }
+    memcpy(idle[nidle++], path, STORE_FILES_PATH_MAX);
 }
 
 /* The pending entry of path, or NULL. Under pack_lock. */
@@ -57,6 +70,15 @@ static struct pending *pending_find(const char *path)
         if (strcmp(pending[i].path, path) == 0)
             return &pending[i];
     return NULL;
+}
+
+/* Stops appending to p; it is idle unless a range of it is pending. Under pack_lock. */
+static void pack_seal(struct pack *p)
+{
+    close(p->fd);
+    p->open = false;
+    if (!pending_find(p->path))
+        idle_add(p->path);
 }
 
 int store_files_init(const char *data_dir, bool fsync)
@@ -186,10 +208,8 @@ int store_files_pack_append(enum store_files_pool pool, const void *data, size_t
 {
     pthread_mutex_lock(&pack_lock);
     struct pack *p = &packs[pool];
-    if (p->open && p->size + n > STORE_FILES_PACK_MAX) {
-        close(p->fd);
-        p->open = false;
-    }
+    if (p->open && p->size + n > STORE_FILES_PACK_MAX)
+        pack_seal(p);
     if (!p->open) {
         p->fd = create_file(p->path);
         p->size = 0;
@@ -229,8 +249,7 @@ int store_files_pack_append(enum store_files_pool pool, const void *data, size_t
         e->n++;
     } else if (p->open) {
         /* What the failed write left is not trusted: later bodies go to a new pack. */
-        close(p->fd);
-        p->open = false;
+        pack_seal(p);
     }
     pthread_mutex_unlock(&pack_lock);
     return rc;
@@ -260,9 +279,25 @@ void store_files_pack_settled(const char *path)
 {
     pthread_mutex_lock(&pack_lock);
     struct pending *e = pending_find(path);
-    if (e && --e->n == 0)
+    if (e && --e->n == 0) {
         *e = pending[--npending];
+        bool open = false;
+        for (int i = 0; i < STORE_FILES_POOLS && !open; i++)
+            open = packs[i].open && strcmp(packs[i].path, path) == 0;
+        if (!open)
+            idle_add(path);
+    }
     pthread_mutex_unlock(&pack_lock);
+}
+
+bool store_files_pack_idle(char path[STORE_FILES_PATH_MAX])
+{
+    pthread_mutex_lock(&pack_lock);
+    bool got = nidle > 0;
+    if (got)
+        memcpy(path, idle[--nidle], STORE_FILES_PATH_MAX);
+    pthread_mutex_unlock(&pack_lock);
+    return got;
 }
 
 bool store_files_pack_in_use(const char *path)

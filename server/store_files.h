@@ -64,6 +64,9 @@ int store_files_pack_read(const char *path, uint64_t off, void *buf, size_t n);
 /* Whether path is a pack still open for appends, or with a range not yet settled: not to be
  * removed, even if no row refers to it. */
 bool store_files_pack_in_use(const char *path);
+/* Hands out, once, a pack that became idle: no longer appended to and nothing pending, so no
+ * row can come to refer to it that does not already. false when there is none. */
+bool store_files_pack_idle(char path[STORE_FILES_PATH_MAX]);
 /* Opens an extent for reading; returns an fd or -1 (errno set). */
 int store_files_open(const char *path);
 /* Removes an extent file (after its last reference went away). */

@@ -3,10 +3,10 @@
  * files only) migrates to the current schema with its extents intact, small extents can then
  * be stored in packs, and extent ids are never reused; a store of schema 7 keeps its inline
  * extents readable and releasable next to packed ones, and a pack goes with its last range
- * once it is no longer appended to. The VFS's gathered WAL writes: large, rolled back, and
- * left by a process that exits right after its commit. Group commit: writes from many
- * threads, some rolled back, each visible to other connections as soon as its db_write_end
- * returns.
+ * once it is no longer appended to, or as soon as it is idle with no range left. The VFS's gathered
+ * WAL writes: large, rolled back, and left by a process that exits right after its commit. Group
+ * commit: writes from many threads, some rolled back, each visible to other connections as soon as
+ * its db_write_end returns.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -45,15 +45,27 @@ static int64_t one_int(struct db *d, const char *sql)
     return v;
 }
 
-/* A small extent of data: written to a pack, then recorded (in a write transaction, which
- * these tests run alone: its range is settled at once). */
+/* Small extents recorded by the current write transaction, settled by end_write. */
+static struct extents_small unsettled[256];
+static size_t nunsettled;
+
+/* A small extent of data: written to a pack, then recorded (in a write transaction). */
 static int64_t insert_small(struct db *d, enum store_files_pool pool, const void *data, size_t size)
 {
-    struct extents_small s;
-    assert_int_equal(extents_small_write(pool, data, size, &s), 0);
-    int64_t id = extents_insert_small(d, &s);
-    extents_small_settled(&s);
-    return id;
+    assert_true(nunsettled < sizeof unsettled / sizeof *unsettled);
+    struct extents_small *s = &unsettled[nunsettled++];
+    assert_int_equal(extents_small_write(pool, data, size, s), 0);
+    return extents_insert_small(d, s);
+}
+
+/* db_write_end, then the ranges the transaction recorded are settled, as the stores do. */
+static int end_write(struct db *d, bool ok)
+{
+    int rc = db_write_end(d, ok);
+    for (size_t i = 0; i < nunsettled; i++)
+        extents_small_settled(&unsettled[i]);
+    nunsettled = 0;
+    return rc;
 }
 
 /* A fresh directory (dir is a "/tmp/spmig-test-XXXXXX" buffer); the database path in it. */
@@ -113,7 +125,7 @@ static void test_migrate_from_5(void **state)
     assert_int_equal(extents_ref(d, a, -1, &g), 0);
     int64_t b = insert_small(d, STORE_FILES_POOL_BLOBS, "world", 5);
     assert_int_equal(b, 9);
-    assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(end_write(d, true), 0);
     assert_int_equal(g.n, 0); /* the pack is open: it stays */
     extents_collect(&g, true);
     char buf[8] = {0};
@@ -169,7 +181,7 @@ static void test_inline_and_packed(void **state)
         assert_true((ids[i] = insert_small(d, STORE_FILES_POOL_LIBRARY, big, sizeof big)) > 0);
     int64_t empty = insert_small(d, STORE_FILES_POOL_LIBRARY, NULL, 0);
     assert_true(empty > 0);
-    assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(end_write(d, true), 0);
     assert_int_equal(one_int(d, "SELECT count(DISTINCT file) FROM extents WHERE pack_off >= 0"), 2);
     assert_int_equal(extents_read_small(d, ids[per_pack], sizeof big - 3, buf, sizeof buf), 3);
     assert_int_equal(extents_read_small(d, empty, 0, buf, sizeof buf), 0);
@@ -359,6 +371,45 @@ static void test_pending_range_keeps_pack(void **state)
     scratch_remove(dir, path);
 }
 
+/* A pack is removed as soon as it is idle (full, nothing pending) with no row: here its one
+ * recorded range was released while it was still appended to, and every other write into it
+ * failed before recording its range. */
+static void test_idle_pack_removed(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/spmig-test-XXXXXX";
+    char *path = scratch(dir);
+    assert_int_equal(store_files_init(dir, false), 0);
+    assert_int_equal(db_open(path, false), 0);
+    struct db *d = db_acquire();
+    struct extents_garbage g = {0};
+    db_write_begin(d);
+    int64_t id = insert_small(d, STORE_FILES_POOL_BLOBS, "released", 8);
+    char pack[STORE_FILES_PATH_MAX];
+    memcpy(pack, unsettled[0].pack, sizeof pack);
+    assert_int_equal(end_write(d, true), 0);
+    db_write_begin(d);
+    assert_int_equal(extents_ref(d, id, -1, &g), 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    assert_int_equal(g.n, 0); /* still appended to */
+    extents_collect(&g, true);
+    assert_true(pack_exists(dir, pack));
+    static char big[LIMIT_INLINE_BYTES];
+    struct extents_small c;
+    char next[STORE_FILES_PATH_MAX];
+    do {
+        assert_true(pack_exists(dir, pack));
+        assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, big, sizeof big, &c), 0);
+        memcpy(next, c.pack, sizeof next);
+        extents_small_settled(&c); /* the write failed: never recorded */
+    } while (strcmp(next, pack) == 0);
+    assert_false(pack_exists(dir, pack));
+    assert_true(pack_exists(dir, next)); /* the next one, appended to */
+    db_release(d);
+    db_close();
+    scratch_remove(dir, path);
+}
+
 enum { GC_THREADS = 8, GC_WRITES = 150 };
 
 struct gc_thread {
@@ -423,11 +474,9 @@ static void test_group_commit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_migrate_from_5),
-        cmocka_unit_test(test_inline_and_packed),
-        cmocka_unit_test(test_pending_range_keeps_pack),
-        cmocka_unit_test(test_vfs_gathered_writes),
-        cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_migrate_from_5),           cmocka_unit_test(test_inline_and_packed),
+        cmocka_unit_test(test_pending_range_keeps_pack), cmocka_unit_test(test_idle_pack_removed),
+        cmocka_unit_test(test_vfs_gathered_writes),      cmocka_unit_test(test_group_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
