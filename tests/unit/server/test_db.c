@@ -317,6 +317,43 @@ static void test_vfs_gathered_writes(void **state)
     scratch_remove(dir, path);
 }
 
+/* Records s in a transaction of its own, then settles it; the extent's id. */
+static int64_t record_small(struct db *d, struct extents_small *s)
+{
+    db_write_begin(d);
+    int64_t id = extents_insert_small(d, s);
+    assert_int_equal(db_write_end(d, true), 0);
+    extents_small_settled(s);
+    return id;
+}
+
+/* Drops one reference to extent id in a transaction of its own; how many files that freed. */
+static size_t release_small(struct db *d, int64_t id)
+{
+    struct extents_garbage g = {0};
+    db_write_begin(d);
+    assert_int_equal(extents_ref(d, id, -1, &g), 0);
+    assert_int_equal(db_write_end(d, true), 0);
+    size_t n = g.n;
+    extents_collect(&g, true);
+    return n;
+}
+
+/* Writes to the blobs' pools that all fail before recording their range, until a pack other
+ * than pack is started; next receives it. pack exists until then. */
+static void fill_with_failed_writes(const char *dir, const char *pack,
+                                    char next[STORE_FILES_PATH_MAX])
+{
+    static char big[LIMIT_INLINE_BYTES];
+    struct extents_small c;
+    do {
+        assert_true(pack_exists(dir, pack));
+        assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, big, sizeof big, &c), 0);
+        memcpy(next, c.pack, STORE_FILES_PATH_MAX);
+        extents_small_settled(&c); /* the write failed: never recorded */
+    } while (strcmp(next, pack) == 0);
+}
+
 /* A range appended but not yet recorded keeps its pack, even when every recorded range of
  * the pack is released meanwhile (writers append before they take the write lock). */
 static void test_pending_range_keeps_pack(void **state)
@@ -327,44 +364,20 @@ static void test_pending_range_keeps_pack(void **state)
     assert_int_equal(store_files_init(dir, false), 0);
     assert_int_equal(db_open(path, false), 0);
     struct db *d = db_acquire();
-    static char big[LIMIT_INLINE_BYTES];
-    memset(big, 'y', sizeof big);
-    struct extents_small a, b, c;
-    struct extents_garbage g = {0};
-    assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, big, sizeof big, &a), 0);
-    char pack[STORE_FILES_PATH_MAX];
+    struct extents_small a, b;
+    assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, "recorded", 8, &a), 0);
+    char pack[STORE_FILES_PATH_MAX], next[STORE_FILES_PATH_MAX];
     memcpy(pack, a.pack, sizeof pack);
-    db_write_begin(d);
-    int64_t ida = extents_insert_small(d, &a);
-    assert_int_equal(db_write_end(d, true), 0);
-    extents_small_settled(&a);
+    int64_t ida = record_small(d, &a);
     assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, "pending", 7, &b), 0);
     assert_string_equal(b.pack, pack);
-    /* Other writes fill the pack (and fail: their ranges are never recorded). */
-    for (;;) {
-        assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, big, sizeof big, &c), 0);
-        bool same = strcmp(c.pack, pack) == 0;
-        extents_small_settled(&c);
-        if (!same)
-            break;
-    }
-    db_write_begin(d);
-    assert_int_equal(extents_ref(d, ida, -1, &g), 0);
-    assert_int_equal(db_write_end(d, true), 0);
-    assert_int_equal(g.n, 0); /* b is not recorded yet: the pack stays */
-    extents_collect(&g, true);
-    db_write_begin(d);
-    int64_t idb = extents_insert_small(d, &b);
-    assert_int_equal(db_write_end(d, true), 0);
-    extents_small_settled(&b);
+    fill_with_failed_writes(dir, pack, next);   /* other writes fill the pack */
+    assert_int_equal(release_small(d, ida), 0); /* b is not recorded yet: the pack stays */
+    int64_t idb = record_small(d, &b);
     char buf[8] = {0};
     assert_int_equal(extents_read_small(d, idb, 0, buf, sizeof buf), 7);
     assert_string_equal(buf, "pending");
-    db_write_begin(d);
-    assert_int_equal(extents_ref(d, idb, -1, &g), 0);
-    assert_int_equal(db_write_end(d, true), 0);
-    assert_int_equal(g.n, 1); /* its last range: the pack goes */
-    extents_collect(&g, true);
+    assert_int_equal(release_small(d, idb), 1); /* its last range: the pack goes */
     assert_false(pack_exists(dir, pack));
     db_release(d);
     db_close();
@@ -382,27 +395,14 @@ static void test_idle_pack_removed(void **state)
     assert_int_equal(store_files_init(dir, false), 0);
     assert_int_equal(db_open(path, false), 0);
     struct db *d = db_acquire();
-    struct extents_garbage g = {0};
-    db_write_begin(d);
-    int64_t id = insert_small(d, STORE_FILES_POOL_BLOBS, "released", 8);
-    char pack[STORE_FILES_PATH_MAX];
-    memcpy(pack, unsettled[0].pack, sizeof pack);
-    assert_int_equal(end_write(d, true), 0);
-    db_write_begin(d);
-    assert_int_equal(extents_ref(d, id, -1, &g), 0);
-    assert_int_equal(db_write_end(d, true), 0);
-    assert_int_equal(g.n, 0); /* still appended to */
-    extents_collect(&g, true);
+    struct extents_small a;
+    assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, "released", 8, &a), 0);
+    char pack[STORE_FILES_PATH_MAX], next[STORE_FILES_PATH_MAX];
+    memcpy(pack, a.pack, sizeof pack);
+    int64_t id = record_small(d, &a);
+    assert_int_equal(release_small(d, id), 0); /* still appended to */
     assert_true(pack_exists(dir, pack));
-    static char big[LIMIT_INLINE_BYTES];
-    struct extents_small c;
-    char next[STORE_FILES_PATH_MAX];
-    do {
-        assert_true(pack_exists(dir, pack));
-        assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, big, sizeof big, &c), 0);
-        memcpy(next, c.pack, sizeof next);
-        extents_small_settled(&c); /* the write failed: never recorded */
-    } while (strcmp(next, pack) == 0);
+    fill_with_failed_writes(dir, pack, next);
     assert_false(pack_exists(dir, pack));
     assert_true(pack_exists(dir, next)); /* the next one, appended to */
     db_release(d);
