@@ -68,11 +68,21 @@ static int end_write(struct db *d, bool ok)
     return rc;
 }
 
-/* A fresh directory (dir is a "/tmp/spmig-test-XXXXXX" buffer); the database path in it. */
+/* A fresh directory (dir is a "/tmp/spmig-test-XXXXXX" buffer) with its extent folders; the
+ * database path in it. */
 static char *scratch(char *dir)
 {
     assert_non_null(mkdtemp(dir));
+    assert_int_equal(store_files_init(dir, false), 0);
     return xasprintf("%s/spmig.db", dir);
+}
+
+/* scratch, with the database opened. */
+static char *fresh_store(char *dir)
+{
+    char *path = scratch(dir);
+    assert_int_equal(db_open(path, false), 0);
+    return path;
 }
 
 static void scratch_remove(const char *dir, char *path)
@@ -102,7 +112,6 @@ static void test_migrate_from_5(void **state)
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
     char *path = scratch(dir);
-    assert_int_equal(store_files_init(dir, false), 0);
     /* A version 5 store with two file extents. */
     old_store(path, 5,
               "INSERT INTO extents (id, file, size, refs) VALUES (3, 'blobs/00/a', 10, 1), (7, "
@@ -160,7 +169,6 @@ static void test_inline_and_packed(void **state)
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
     char *path = scratch(dir);
-    assert_int_equal(store_files_init(dir, false), 0);
     /* A version 7 store with an inline extent, as small bodies were kept before packs. */
     old_store(path, 7,
               "INSERT INTO extents (id, file, size, refs) VALUES (4, NULL, 6, 1); INSERT INTO "
@@ -266,8 +274,7 @@ static void test_vfs_gathered_writes(void **state)
 {
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
-    char *path = scratch(dir);
-    assert_int_equal(db_open(path, false), 0);
+    char *path = fresh_store(dir);
     struct db *d = db_acquire();
     size_t big_len = 1 << 20; /* about 260 pages: written out in pieces */
     char *big = xmalloc(big_len + 1);
@@ -360,9 +367,7 @@ static void test_pending_range_keeps_pack(void **state)
 {
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
-    char *path = scratch(dir);
-    assert_int_equal(store_files_init(dir, false), 0);
-    assert_int_equal(db_open(path, false), 0);
+    char *path = fresh_store(dir);
     struct db *d = db_acquire();
     struct extents_small a, b;
     assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, "recorded", 8, &a), 0);
@@ -391,9 +396,7 @@ static void test_idle_pack_removed(void **state)
 {
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
-    char *path = scratch(dir);
-    assert_int_equal(store_files_init(dir, false), 0);
-    assert_int_equal(db_open(path, false), 0);
+    char *path = fresh_store(dir);
     struct db *d = db_acquire();
     struct extents_small a;
     assert_int_equal(extents_small_write(STORE_FILES_POOL_BLOBS, "released", 8, &a), 0);
@@ -446,8 +449,7 @@ static void test_group_commit(void **state)
 {
     (void)state;
     char dir[] = "/tmp/spmig-test-XXXXXX";
-    char *path = scratch(dir);
-    assert_int_equal(db_open(path, false), 0);
+    char *path = fresh_store(dir);
     struct gc_thread th[GC_THREADS];
     for (int i = 0; i < GC_THREADS; i++) {
         th[i] = (struct gc_thread){.no = i};
