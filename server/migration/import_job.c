@@ -18,6 +18,7 @@
 #include "package.h"
 #include "query.h"
 #include "queue_store.h"
+#include "sp_import.h"
 #include "sp_model.h"
 #include "spmig_limits.h"
 #include "store_files.h"

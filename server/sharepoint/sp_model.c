@@ -1,11 +1,11 @@
 /*
  * sp_model.c: the SharePoint content of sp_model.h in SQLite (schema/003_sharepoint.sql):
- * sites, libraries, folders and files with their list items and versions, site users, and
- * imports staged under a job (rows tagged pending_job, revealed by one commit transaction).
- * The bytes stay in extents (files, or database rows when small) whose reference counts
- * extents.c keeps; no HTTP or JSON here.
+ * sites, libraries, folders and files with their list items and versions, and site users.
+ * Imports staged under a job are sp_import.c's. The bytes stay in extents (files, or ranges
+ * of packs when small) whose reference counts extents.c keeps; no HTTP or JSON here.
  */
 #include "sp_model.h"
+#include "sp_model_internal.h"
 #include "clock.h"
 #include "crypto.h"
 #include "db.h"
@@ -21,17 +21,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* Objects staged in memory before one short write transaction sends them to the database. */
-#define SPM_BATCH         256
 #define SPM_SITE_NAME_MAX 128
-#define SPM_LABEL_MAX     32
-/* A path of SPM_PATH_MAX_CHARS characters has at most four bytes each. */
-#define SPM_PATH_MAX_BYTES (4 * SPM_PATH_MAX_CHARS)
 
 _Static_assert(SPM_UUID_LEN == UUID_BUF, "sp_model GUIDs are uuid.h's text form");
-
-#define SYSTEM_LOGIN "SHAREPOINT\\system"
-#define SYSTEM_TITLE "System Account"
 
 #define SITE_COLS "id, uuid, web_uuid, root_folder_uuid, url, title, created_ms"
 #define LIST_COLS                                                                                  \
@@ -61,7 +53,7 @@ static bool uuid_norm(const char *in, char out[SPM_UUID_LEN])
 }
 
 /* in normalised into out; a NULL in gives dflt, or a new uuid if dflt is NULL too. */
-static bool uuid_or(const char *in, char out[SPM_UUID_LEN], const char *dflt)
+bool spm_uuid_or(const char *in, char out[SPM_UUID_LEN], const char *dflt)
 {
     if (in)
         return uuid_norm(in, out);
@@ -73,7 +65,7 @@ static bool uuid_or(const char *in, char out[SPM_UUID_LEN], const char *dflt)
 }
 
 /* Code points of a valid UTF-8 string, or -1 if s is not valid UTF-8. */
-static long utf8_chars(const char *s)
+long spm_utf8_chars(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     long n = 0;
@@ -106,7 +98,7 @@ static long utf8_chars(const char *s)
 }
 
 /* ASCII case folding, the same SQLite's NOCASE does. */
-static void fold(const char *in, char *out, size_t cap)
+void spm_fold(const char *in, char *out, size_t cap)
 {
     size_t i = 0;
     for (; in[i] && i + 1 < cap; i++)
@@ -128,7 +120,7 @@ int spm_name_check(const char *name)
     static const char *const reserved[] = {".lock", "CON", "PRN", "AUX", "NUL", "desktop.ini"};
     if (!name || !name[0])
         return SPM_BAD_NAME;
-    long chars = utf8_chars(name);
+    long chars = spm_utf8_chars(name);
     if (chars < 0 || chars > SPM_PATH_MAX_CHARS)
         return SPM_BAD_NAME;
     size_t n = strlen(name);
@@ -152,7 +144,7 @@ int spm_name_check(const char *name)
 
 static bool title_valid(const char *title)
 {
-    long chars = title ? utf8_chars(title) : -1;
+    long chars = title ? spm_utf8_chars(title) : -1;
     if (chars < 1 || chars > SPM_TITLE_MAX_CHARS)
         return false;
     for (const unsigned char *p = (const unsigned char *)title; *p; p++)
@@ -196,7 +188,7 @@ static bool path_norm(const char *in, char out[SPM_PATH_MAX_BYTES + 2])
 
 /* Steps a statement that writes one row: SPM_OK, SPM_EXISTS on a UNIQUE violation (not
  * logged: callers expect it) or SPM_INTERNAL after logging. Resets st. */
-static int step_write(struct db *d, sqlite3_stmt *st)
+int spm_step_write(struct db *d, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -282,7 +274,7 @@ static int user_ensure_tx(struct db *d, const char *login, const char *title, co
     sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
-    int rc = step_write(d, st);
+    int rc = spm_step_write(d, st);
     if (rc != SPM_OK)
         return SPM_INTERNAL;
     return user_find(d, login, id) == SPM_OK ? SPM_OK : SPM_INTERNAL;
@@ -290,7 +282,7 @@ static int user_ensure_tx(struct db *d, const char *login, const char *title, co
 
 int spm_user_ensure(const char *login, const char *title, const char *email, int64_t *id)
 {
-    if (!login || !login[0] || strlen(login) > SPM_LOGIN_MAX_BYTES || utf8_chars(login) < 0)
+    if (!login || !login[0] || strlen(login) > SPM_LOGIN_MAX_BYTES || spm_utf8_chars(login) < 0)
         return SPM_BAD_NAME;
     struct db *d = db_acquire();
     int rc = user_find(d, login, id);
@@ -381,7 +373,7 @@ static int list_step(sqlite3_stmt *st, struct spm_list *out)
     return rc;
 }
 
-static int list_by_id(struct db *d, int64_t id, struct spm_list *out)
+int spm_list_by_id_tx(struct db *d, int64_t id, struct spm_list *out)
 {
     sqlite3_stmt *st = db_stmt(d, "SELECT " LIST_COLS " FROM sp_lists WHERE id = ?1");
     sqlite3_bind_int64(st, 1, id);
@@ -400,7 +392,7 @@ static int list_create_tx(struct db *d, const struct spm_site *site, const char 
     if (strcmp(site->url, "/") == 0 && strcasecmp(folder, "sites") == 0)
         return SPM_BAD_NAME; /* the managed path of site collections */
     char *root_url = xasprintf("%s/%s", strcmp(site->url, "/") == 0 ? "" : site->url, folder);
-    if (utf8_chars(root_url) > SPM_PATH_MAX_CHARS) {
+    if (spm_utf8_chars(root_url) > SPM_PATH_MAX_CHARS) {
         free(root_url);
         return SPM_BAD_NAME;
     }
@@ -424,7 +416,7 @@ static int list_create_tx(struct db *d, const struct spm_site *site, const char 
         sqlite3_bind_text(st, 5, root_url, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 6, base_template);
         sqlite3_bind_int64(st, 7, now);
-        rc = step_write(d, st);
+        rc = spm_step_write(d, st);
         list_id = sqlite3_last_insert_rowid(db_handle(d));
     }
     if (rc == SPM_OK) {
@@ -440,10 +432,10 @@ static int list_create_tx(struct db *d, const struct spm_site *site, const char 
         sqlite3_bind_text(st, 6, folder, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 7, now);
         sqlite3_bind_int64(st, 8, system_id);
-        rc = step_write(d, st); /* SPM_EXISTS: a folder already has that path */
+        rc = spm_step_write(d, st); /* SPM_EXISTS: a folder already has that path */
     }
     if (rc == SPM_OK && out)
-        rc = list_by_id(d, list_id, out) == SPM_OK ? SPM_OK : SPM_INTERNAL;
+        rc = spm_list_by_id_tx(d, list_id, out) == SPM_OK ? SPM_OK : SPM_INTERNAL;
     free(root_url);
     return rc;
 }
@@ -469,7 +461,7 @@ static int site_create_tx(struct db *d, const char *url_in, const char *title, s
     sqlite3_bind_text(st, 4, url, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, clock_now_ms());
-    int rc = step_write(d, st);
+    int rc = spm_step_write(d, st);
     if (rc != SPM_OK)
         return rc;
     struct spm_site s = {0};
@@ -758,7 +750,7 @@ int spm_list_items(int64_t list_id, int after, unsigned max,
 {
     struct db *d = db_acquire();
     db_read_begin(d);
-    int rc = list_by_id(d, list_id, NULL);
+    int rc = spm_list_by_id_tx(d, list_id, NULL);
     if (rc == SPM_OK) {
         sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 "
                                       "AND list_id = ?1 AND int_id > ?2 ORDER BY int_id LIMIT ?3");
@@ -847,775 +839,6 @@ int spm_file_version(int64_t item_id, const char *label, struct spm_version *out
         }
     }
     db_read_end(d);
-    db_release(d);
-    return rc;
-}
-
-/* ---- imports: in-memory indexes of what a job has staged ---- */
-
-/*
- * An open-addressing hash map from byte strings to an int64. Keys are not kept: a slot holds
- * a 128-bit keyed digest of its key (two 64-bit hash chains with seeds drawn per map), so a
- * job of many files costs 24 bytes a slot and no allocation per key. Two different keys of
- * one import share a digest with a probability of about n^2 / 2^129.
- */
-#define MAP_EMPTY INT64_MIN /* val of an unused slot; never a value */
-
-struct map_slot {
-    uint64_t a, b; /* the digest */
-    int64_t val;
-};
-
-struct map {
-    struct map_slot *slots;
-    size_t cap, n; /* cap: 0 or a power of two */
-    uint64_t seed_a, seed_b;
-};
-
-static uint64_t map_mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-static void map_digest(const struct map *m, const void *key, size_t len, uint64_t *a, uint64_t *b)
-{
-    const unsigned char *p = key;
-    uint64_t x = m->seed_a ^ len, y = m->seed_b ^ (len * 0x9e3779b97f4a7c15ULL);
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t w = 0;
-        memcpy(&w, p + i, len - i < 8 ? len - i : 8);
-        x = map_mix(x ^ w);
-        y = map_mix(y + (w ^ 0xd6e8feb86659fd93ULL)) ^ x;
-    }
-    *a = map_mix(x);
-    *b = map_mix(y ^ *a);
-}
-
-static struct map_slot *map_slot(const struct map *m, uint64_t a, uint64_t b)
-{
-    size_t i = (size_t)a & (m->cap - 1);
-    for (;;) {
-        struct map_slot *s = &m->slots[i];
-        if (s->val == MAP_EMPTY || (s->a == a && s->b == b))
-            return s;
-        i = (i + 1) & (m->cap - 1);
-    }
-}
-
-static bool map_get(const struct map *m, const void *key, size_t len, int64_t *val)
-{
-    if (!m->cap)
-        return false;
-    uint64_t a, b;
-    map_digest(m, key, len, &a, &b);
-    struct map_slot *s = map_slot(m, a, b);
-    if (s->val == MAP_EMPTY)
-        return false;
-    *val = s->val;
-    return true;
-}
-
-/* Adds key, or gives it a new value. */
-static void map_put(struct map *m, const void *key, size_t len, int64_t val)
-{
-    assert(val != MAP_EMPTY);
-    if (!m->cap) {
-        uint64_t seeds[2];
-        crypto_random(seeds, sizeof seeds);
-        m->seed_a = seeds[0];
-        m->seed_b = seeds[1];
-    }
-    if ((m->n + 1) * 4 > m->cap * 3) {
-        struct map old = *m;
-        m->cap = old.cap ? old.cap * 2 : 64;
-        m->slots = xmalloc(m->cap * sizeof *m->slots);
-        for (size_t i = 0; i < m->cap; i++)
-            m->slots[i].val = MAP_EMPTY;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.slots[i].val != MAP_EMPTY)
-                *map_slot(m, old.slots[i].a, old.slots[i].b) = old.slots[i];
-        free(old.slots);
-    }
-    uint64_t a, b;
-    map_digest(m, key, len, &a, &b);
-    struct map_slot *s = map_slot(m, a, b);
-    if (s->val == MAP_EMPTY) {
-        s->a = a;
-        s->b = b;
-        m->n++;
-    }
-    s->val = val;
-}
-
-static void map_free(struct map *m)
-{
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
-
-/* ---- imports ---- */
-
-struct staged_version {
-    char *label, *comment;
-    int major, minor;
-    uint64_t size;
-    int64_t created_ms, author_id;
-    char extent[STORE_FILES_PATH_MAX]; /* "" when the bytes are small: */
-    struct extents_small small;        /* already written to a pack at staging */
-};
-
-/* An object accepted but not yet in the database. */
-struct staged {
-    bool is_folder;
-    int int_id; /* < 0: a placeholder, numbered at commit */
-    char uuid[SPM_UUID_LEN], item_uuid[SPM_UUID_LEN], parent_uuid[SPM_UUID_LEN];
-    char *name, *path;
-    int64_t created_ms, modified_ms, author_id, editor_id;
-    struct staged_version *versions;
-    size_t nversions;
-};
-
-/* A folder children may name as parent: staged by this job, or live (looked up once). */
-struct folder_rec {
-    char *path;
-    bool live;
-};
-
-struct spm_import {
-    struct db *d; /* held from begin to commit or abort */
-    int64_t id;   /* the sp_imports row, the pending_job of every staged row */
-    int64_t list_id;
-    int64_t system_id;
-    char root_uuid[SPM_UUID_LEN];
-    char *job;
-    bool failed; /* a flush failed: only abort remains */
-    size_t nstaged;
-    int64_t nauto; /* items staged without an int id; the last placeholder is -nauto */
-    struct staged batch[SPM_BATCH];
-    size_t nbatch;
-    /* by_uuid: folder_rec index, or -1 for a staged file. by_path: folded paths staged.
-     * by_int: int ids staged. by_extent: extent paths staged. */
-    struct map by_uuid, by_path, by_int, by_extent;
-    struct folder_rec *folders;
-    size_t nfolders, capfolders;
-};
-
-static int64_t folder_add(struct spm_import *imp, const char *path, bool live)
-{
-    if (imp->nfolders == imp->capfolders) {
-        imp->capfolders = imp->capfolders ? imp->capfolders * 2 : 64;
-        imp->folders = xrealloc(imp->folders, imp->capfolders * sizeof *imp->folders);
-    }
-    imp->folders[imp->nfolders].path = xstrdup(path);
-    imp->folders[imp->nfolders].live = live;
-    return (int64_t)imp->nfolders++;
-}
-
-/* Frees the batch, its small extents settled (their rows committed, or never to be);
- * unlink: also remove its extent files (they have no rows). */
-static void batch_clear(struct spm_import *imp, bool unlink)
-{
-    for (size_t i = 0; i < imp->nbatch; i++) {
-        struct staged *s = &imp->batch[i];
-        for (size_t j = 0; j < s->nversions; j++) {
-            if (unlink && s->versions[j].extent[0])
-                store_files_unlink(s->versions[j].extent);
-            extents_small_settled(&s->versions[j].small);
-            free(s->versions[j].label);
-            free(s->versions[j].comment);
-        }
-        free(s->versions);
-        free(s->name);
-        free(s->path);
-    }
-    imp->nbatch = 0;
-}
-
-static void import_free(struct spm_import *imp)
-{
-    batch_clear(imp, true);
-    map_free(&imp->by_uuid);
-    map_free(&imp->by_path);
-    map_free(&imp->by_int);
-    map_free(&imp->by_extent);
-    for (size_t i = 0; i < imp->nfolders; i++)
-        free(imp->folders[i].path);
-    free(imp->folders);
-    free(imp->job);
-    db_release(imp->d);
-    free(imp);
-}
-
-struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid)
-{
-    assert(job_uuid);
-    int64_t system_id;
-    if (spm_user_ensure(SYSTEM_LOGIN, SYSTEM_TITLE, NULL, &system_id) != SPM_OK)
-        return NULL;
-    struct db *d = db_acquire();
-    struct spm_list l = {0};
-    if (list_by_id(d, list_id, &l) != SPM_OK) {
-        log_error("sp_model: import of job %s: no list %lld", job_uuid, (long long)list_id);
-        db_release(d);
-        return NULL;
-    }
-    db_write_begin(d);
-    sqlite3_stmt *st = db_stmt(d, "INSERT INTO sp_imports (job_uuid, list_id, started_ms) VALUES "
-                                  "(?1, ?2, ?3)");
-    sqlite3_bind_text(st, 1, job_uuid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, list_id);
-    sqlite3_bind_int64(st, 3, clock_now_ms());
-    int rc = step_write(d, st);
-    int64_t id = sqlite3_last_insert_rowid(db_handle(d));
-    if (db_write_end(d, rc == SPM_OK) < 0 || rc != SPM_OK) {
-        log_error("sp_model: cannot start the import of job %s", job_uuid);
-        spm_list_finish(&l);
-        db_release(d);
-        return NULL;
-    }
-    struct spm_import *imp = xcalloc(1, sizeof *imp);
-    /* The import holds d until it ends: a small cache keeps jobs side by side from each
-     * growing a large one (pages not in it come from the OS's cache). */
-    db_set_cache(d, DB_CACHE_JOB_KIB);
-    imp->d = d;
-    imp->id = id;
-    imp->list_id = list_id;
-    imp->system_id = system_id;
-    imp->job = xstrdup(job_uuid);
-    memcpy(imp->root_uuid, l.root_folder_uuid, SPM_UUID_LEN);
-    map_put(&imp->by_uuid, l.root_folder_uuid, 36, folder_add(imp, l.root_url, true));
-    spm_list_finish(&l);
-    return imp;
-}
-
-/*
- * In a write transaction: sends the batch to the database as rows of this job. Int ids from
- * the package are reserved in the list's counter now, so no other job hands them out; the
- * others keep their placeholders (-1, -2, ...) until commit numbers them after every id of
- * the job. The batch stays in memory (the caller clears it once the transaction committed).
- * 0 or -1.
- */
-static int flush_rows(struct spm_import *imp)
-{
-    struct db *d = imp->d;
-    if (!imp->nbatch)
-        return 0;
-    int64_t reserve = 0;
-    for (size_t i = 0; i < imp->nbatch; i++)
-        if (imp->batch[i].int_id >= reserve)
-            reserve = (int64_t)imp->batch[i].int_id + 1;
-    sqlite3_stmt *st =
-        db_stmt(d, "UPDATE sp_lists SET next_int_id = max(next_int_id, ?2) WHERE id = ?1");
-    sqlite3_bind_int64(st, 1, imp->list_id);
-    sqlite3_bind_int64(st, 2, reserve);
-    if (db_exec_stmt(d, st) < 0)
-        return -1;
-    if (sqlite3_changes(db_handle(d)) != 1) {
-        log_error("sp_model: import of job %s: list %lld is gone", imp->job,
-                  (long long)imp->list_id);
-        return -1;
-    }
-    for (size_t i = 0; i < imp->nbatch; i++) {
-        struct staged *s = &imp->batch[i];
-        const struct staged_version *cur = s->nversions ? &s->versions[s->nversions - 1] : NULL;
-        st = db_stmt(d, "INSERT INTO sp_items (pending_job, list_id, int_id, uuid, item_uuid, "
-                        "parent_uuid, is_folder, path, name, size, version, created_ms, "
-                        "modified_ms, author_id, editor_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                        "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
-        sqlite3_bind_int64(st, 1, imp->id);
-        sqlite3_bind_int64(st, 2, imp->list_id);
-        sqlite3_bind_int(st, 3, s->int_id);
-        sqlite3_bind_text(st, 4, s->uuid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, s->item_uuid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, s->parent_uuid, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 7, s->is_folder);
-        sqlite3_bind_text(st, 8, s->path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 9, s->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 10, cur ? (sqlite3_int64)cur->size : 0);
-        if (cur)
-            sqlite3_bind_text(st, 11, cur->label, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 12, s->created_ms);
-        sqlite3_bind_int64(st, 13, s->modified_ms);
-        sqlite3_bind_int64(st, 14, s->author_id);
-        sqlite3_bind_int64(st, 15, s->editor_id);
-        if (db_exec_stmt(d, st) < 0)
-            return -1;
-        int64_t item_id = sqlite3_last_insert_rowid(db_handle(d));
-        for (size_t j = 0; j < s->nversions; j++) {
-            const struct staged_version *v = &s->versions[j];
-            int64_t extent = v->extent[0] ? extents_insert(d, v->extent, v->size)
-                                          : extents_insert_small(d, &v->small);
-            if (extent < 0)
-                return -1;
-            st = db_stmt(d, "INSERT INTO sp_versions (item_id, seq, label, major, minor, size, "
-                            "created_ms, author_id, comment, extent_id) VALUES (?1, ?2, ?3, ?4, "
-                            "?5, ?6, ?7, ?8, ?9, ?10)");
-            sqlite3_bind_int64(st, 1, item_id);
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)j);
-            sqlite3_bind_text(st, 3, v->label, -1, SQLITE_STATIC);
-            sqlite3_bind_int(st, 4, v->major);
-            sqlite3_bind_int(st, 5, v->minor);
-            sqlite3_bind_int64(st, 6, (sqlite3_int64)v->size);
-            sqlite3_bind_int64(st, 7, v->created_ms);
-            sqlite3_bind_int64(st, 8, v->author_id);
-            sqlite3_bind_text(st, 9, v->comment, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 10, extent);
-            if (db_exec_stmt(d, st) < 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-/* In the commit transaction: numbers the job's items without an int id (placeholders -1 to
- * -nauto in staging order) from the list's counter, after the ids the job reserved. */
-static int number_items(struct spm_import *imp)
-{
-    struct db *d = imp->d;
-    if (!imp->nauto)
-        return 0;
-    sqlite3_stmt *st = db_stmt(d, "UPDATE sp_lists SET next_int_id = next_int_id + ?2 WHERE id "
-                                  "= ?1 RETURNING next_int_id - ?2");
-    sqlite3_bind_int64(st, 1, imp->list_id);
-    sqlite3_bind_int64(st, 2, imp->nauto);
-    int64_t base = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        base = sqlite3_column_int64(st, 0);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        ;
-    sqlite3_reset(st);
-    if (base < 1 || base + imp->nauto > INT32_MAX) {
-        log_error("sp_model: import of job %s: no item ids left in list %lld", imp->job,
-                  (long long)imp->list_id);
-        return -1;
-    }
-    /* -1 becomes base, -2 base + 1, ...: new values are above every id in the job. */
-    st = db_stmt(d, "UPDATE sp_items SET int_id = ?2 - 1 - int_id WHERE pending_job = ?1 AND "
-                    "int_id < 0");
-    sqlite3_bind_int64(st, 1, imp->id);
-    sqlite3_bind_int64(st, 2, base);
-    return db_exec_stmt(d, st);
-}
-
-/* One short write transaction for the batch. 0, or -1 (then the import has failed). */
-static int flush(struct spm_import *imp)
-{
-    db_write_begin(imp->d);
-    int rc = flush_rows(imp);
-    if (db_write_end(imp->d, rc == 0) < 0)
-        rc = -1;
-    if (rc < 0) {
-        log_error("sp_model: import of job %s: cannot stage %zu objects", imp->job, imp->nbatch);
-        imp->failed = true;
-        return -1;
-    }
-    batch_clear(imp, false);
-    return 0;
-}
-
-/* A live row that an object being staged meets, by uuid, path or int id. */
-struct live_hit {
-    bool found, is_folder;
-    int64_t id, list_id;
-    int int_id;
-    char *path;
-};
-
-/* Looks up the live rows with uuid, with path, and with int_id in the import's list (-1: do
- * not look) in one statement. hits[0..2] in that order; free their paths. */
-static int live_hits(struct spm_import *imp, const char *uuid, const char *path, int int_id,
-                     struct live_hit hits[3])
-{
-    sqlite3_stmt *st = db_stmt(
-        imp->d, "SELECT 0, id, list_id, is_folder, int_id, path FROM sp_items WHERE pending_job "
-                "= 0 AND uuid = ?1 UNION ALL SELECT 1, id, list_id, is_folder, int_id, path FROM "
-                "sp_items WHERE pending_job = 0 AND path = ?2 UNION ALL SELECT 2, id, list_id, "
-                "is_folder, int_id, path FROM sp_items WHERE pending_job = 0 AND list_id = ?3 AND "
-                "int_id = ?4");
-    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, imp->list_id);
-    sqlite3_bind_int(st, 4, int_id);
-    memset(hits, 0, 3 * sizeof *hits);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct live_hit *h = &hits[sqlite3_column_int(st, 0) % 3];
-        h->found = true;
-        h->id = sqlite3_column_int64(st, 1);
-        h->list_id = sqlite3_column_int64(st, 2);
-        h->is_folder = sqlite3_column_int(st, 3) != 0;
-        h->int_id = sqlite3_column_int(st, 4);
-        free(h->path);
-        h->path = db_col_str(st, 5);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        log_error("sp_model: import of job %s: %s", imp->job, sqlite3_errmsg(db_handle(imp->d)));
-        return SPM_INTERNAL;
-    }
-    return SPM_OK;
-}
-
-/* The path of the folder parent of the import's list, staged or live; NULL if none. */
-static const char *parent_path(struct spm_import *imp, const char *parent)
-{
-    int64_t v;
-    if (map_get(&imp->by_uuid, parent, 36, &v))
-        return v >= 0 ? imp->folders[v].path : NULL;
-    sqlite3_stmt *st = db_stmt(imp->d, "SELECT path FROM sp_items WHERE pending_job = 0 AND uuid "
-                                       "= ?1 AND list_id = ?2 AND is_folder = 1");
-    sqlite3_bind_text(st, 1, parent, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, imp->list_id);
-    const char *out = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        v = folder_add(imp, (const char *)sqlite3_column_text(st, 0), true);
-        map_put(&imp->by_uuid, parent, 36, v);
-        out = imp->folders[v].path;
-    }
-    sqlite3_reset(st);
-    return out;
-}
-
-/* What both kinds of object share. */
-struct obj_in {
-    bool is_folder;
-    const char *uuid, *item_uuid, *parent_uuid, *name;
-    int int_id;
-    int64_t created_ms, modified_ms, author_id, editor_id;
-};
-
-static int version_check(struct spm_import *imp, const struct spm_version_spec *v, size_t nv)
-{
-    for (size_t i = 0; i < nv; i++) {
-        assert(v[i].extent || ((v[i].data || !v[i].size) && v[i].size <= LIMIT_INLINE_BYTES));
-        if (v[i].label && (!v[i].label[0] || strlen(v[i].label) > SPM_LABEL_MAX))
-            return SPM_BAD_NAME;
-        if (v[i].major < 0 || v[i].minor < 0)
-            return SPM_BAD_NAME;
-        if (!v[i].extent)
-            continue; /* inline bytes, copied when staged */
-        if (!v[i].extent[0] || strlen(v[i].extent) >= STORE_FILES_PATH_MAX)
-            return SPM_BAD_NAME;
-        int64_t dummy;
-        if (map_get(&imp->by_extent, v[i].extent, strlen(v[i].extent), &dummy))
-            return SPM_CONFLICT;
-        for (size_t j = 0; j < i; j++)
-            if (v[j].extent && strcmp(v[i].extent, v[j].extent) == 0)
-                return SPM_CONFLICT;
-    }
-    return SPM_OK;
-}
-
-/*
- * Decides what staging in means against the live rows: SPM_OK to stage it (*int_id set to
- * the id to use, 0 for a new one), SPM_EXISTS when a folder is already there (merged: its
- * children go under the live one), or SPM_CONFLICT.
- */
-static int live_decide(struct spm_import *imp, const struct obj_in *in, const char *uuid,
-                       const char *path, int *int_id, char **live_path)
-{
-    struct live_hit h[3];
-    int rc = live_hits(imp, uuid, path, in->int_id ? in->int_id : -1, h);
-    if (rc != SPM_OK)
-        goto out;
-    const struct live_hit *u = &h[0], *p = &h[1], *n = &h[2];
-    if (in->is_folder) {
-        if (u->found) {
-            rc = u->is_folder && u->list_id == imp->list_id && strcasecmp(u->path, path) == 0 &&
-                         (!n->found || n->id == u->id)
-                     ? SPM_EXISTS
-                     : SPM_CONFLICT;
-            if (rc == SPM_EXISTS)
-                *live_path = xstrdup(u->path);
-        } else if (p->found || n->found) {
-            rc = SPM_CONFLICT;
-        }
-        *int_id = in->int_id;
-        goto out;
-    }
-    /* A file replaces the live file with its uuid and the one at its path. */
-    if ((u->found && (u->is_folder || u->list_id != imp->list_id)) || (p->found && p->is_folder))
-        rc = SPM_CONFLICT;
-    else if (n->found && !(u->found && n->id == u->id) && !(p->found && n->id == p->id))
-        rc = SPM_CONFLICT;
-    *int_id = in->int_id ? in->int_id : u->found ? u->int_id : p->found ? p->int_id : 0;
-out:
-    for (int i = 0; i < 3; i++)
-        free(h[i].path);
-    return rc;
-}
-
-static int stage(struct spm_import *imp, const struct obj_in *in,
-                 const struct spm_version_spec *versions, size_t nversions)
-{
-    if (imp->failed)
-        return SPM_INTERNAL;
-    if (spm_name_check(in->name) != SPM_OK)
-        return SPM_BAD_NAME;
-    if (in->int_id < 0)
-        return SPM_CONFLICT;
-    char uuid[SPM_UUID_LEN], item_uuid[SPM_UUID_LEN], parent[SPM_UUID_LEN];
-    if (!uuid_or(in->uuid, uuid, NULL) || !uuid_or(in->item_uuid, item_uuid, NULL) ||
-        !uuid_or(in->parent_uuid, parent, imp->root_uuid))
-        return SPM_BAD_NAME;
-    if (in->is_folder && strcmp(uuid, imp->root_uuid) == 0) {
-        /* A package's first folder is the library root, which is there already. */
-        const char *leaf = strrchr(imp->folders[0].path, '/') + 1;
-        return strcasecmp(leaf, in->name) == 0 ? SPM_OK : SPM_CONFLICT;
-    }
-    int rc = version_check(imp, versions, nversions);
-    if (rc != SPM_OK)
-        return rc;
-    if (imp->nbatch == SPM_BATCH && flush(imp) < 0)
-        return SPM_INTERNAL;
-
-    int64_t v;
-    if (map_get(&imp->by_uuid, uuid, 36, &v) && (v < 0 || !imp->folders[v].live))
-        return SPM_EXISTS; /* staged twice by this job */
-    const char *ppath = parent_path(imp, parent);
-    if (!ppath)
-        return SPM_NOT_FOUND;
-    char *path = xasprintf("%s/%s", ppath, in->name);
-    char folded[SPM_PATH_MAX_BYTES + 1];
-    if (utf8_chars(path) > SPM_PATH_MAX_CHARS) {
-        rc = SPM_BAD_NAME;
-        goto fail;
-    }
-    fold(path, folded, sizeof folded);
-    if (map_get(&imp->by_path, folded, strlen(folded), &v)) {
-        rc = SPM_EXISTS;
-        goto fail;
-    }
-    int int_id = 0;
-    char *live_path = NULL;
-    rc = live_decide(imp, in, uuid, path, &int_id, &live_path);
-    if (rc == SPM_EXISTS) {
-        /* The folder is there already: nothing to stage, children go under it. */
-        map_put(&imp->by_uuid, uuid, 36, folder_add(imp, live_path, true));
-        free(live_path);
-        free(path);
-        return SPM_OK;
-    }
-    if (rc == SPM_OK && int_id && map_get(&imp->by_int, &int_id, sizeof int_id, &v))
-        rc = SPM_EXISTS;
-    if (rc != SPM_OK)
-        goto fail;
-
-    /* Small versions go to a pack now, outside the write transaction that records them. */
-    struct extents_small *small = xcalloc(nversions ? nversions : 1, sizeof *small);
-    for (size_t i = 0; i < nversions && rc == SPM_OK; i++)
-        if (!versions[i].extent && extents_small_write(STORE_FILES_POOL_LIBRARY, versions[i].data,
-                                                       versions[i].size, &small[i]) < 0)
-            rc = SPM_INTERNAL;
-    if (rc != SPM_OK) {
-        for (size_t i = 0; i < nversions; i++)
-            extents_small_settled(&small[i]); /* written, never to be recorded */
-        free(small);
-        goto fail;
-    }
-    int64_t now = clock_now_ms();
-    struct staged *s = &imp->batch[imp->nbatch++];
-    memset(s, 0, sizeof *s);
-    s->is_folder = in->is_folder;
-    s->int_id = int_id;
-    memcpy(s->uuid, uuid, SPM_UUID_LEN);
-    memcpy(s->item_uuid, item_uuid, SPM_UUID_LEN);
-    memcpy(s->parent_uuid, parent, SPM_UUID_LEN);
-    s->name = xstrdup(in->name);
-    s->path = path;
-    s->created_ms = in->created_ms ? in->created_ms : now;
-    s->modified_ms = in->modified_ms ? in->modified_ms : now;
-    s->author_id = in->author_id ? in->author_id : imp->system_id;
-    s->editor_id = in->editor_id ? in->editor_id : imp->system_id;
-    if (nversions) {
-        s->versions = xcalloc(nversions, sizeof *s->versions);
-        s->nversions = nversions;
-    }
-    for (size_t i = 0; i < nversions; i++) {
-        const struct spm_version_spec *in_v = &versions[i];
-        struct staged_version *out_v = &s->versions[i];
-        out_v->label =
-            in_v->label ? xstrdup(in_v->label) : xasprintf("%d.%d", in_v->major, in_v->minor);
-        out_v->comment = in_v->comment ? xstrdup(in_v->comment) : NULL;
-        out_v->major = in_v->major;
-        out_v->minor = in_v->minor;
-        out_v->size = in_v->size;
-        out_v->created_ms = in_v->created_ms ? in_v->created_ms : s->modified_ms;
-        out_v->author_id = in_v->author_id ? in_v->author_id : s->editor_id;
-        if (in_v->extent) {
-            snprintf(out_v->extent, sizeof out_v->extent, "%s", in_v->extent);
-            map_put(&imp->by_extent, in_v->extent, strlen(in_v->extent), 1);
-        } else {
-            out_v->small = small[i];
-        }
-    }
-    free(small);
-    map_put(&imp->by_uuid, uuid, 36, in->is_folder ? folder_add(imp, path, false) : -1);
-    map_put(&imp->by_path, folded, strlen(folded), 1);
-    if (int_id)
-        map_put(&imp->by_int, &int_id, sizeof int_id, 1);
-    else
-        s->int_id = (int)-++imp->nauto;
-    imp->nstaged++;
-    return SPM_OK;
-fail:
-    free(path);
-    return rc;
-}
-
-#define OBJ_IN(f, folder)                                                                          \
-    {                                                                                              \
-        .is_folder = (folder), .uuid = (f)->uuid, .item_uuid = (f)->item_uuid,                     \
-        .parent_uuid = (f)->parent_uuid, .name = (f)->name, .int_id = (f)->int_id,                 \
-        .created_ms = (f)->created_ms, .modified_ms = (f)->modified_ms,                            \
-        .author_id = (f)->author_id, .editor_id = (f)->editor_id                                   \
-    }
-
-int spm_import_folder(struct spm_import *imp, const struct spm_folder_spec *f)
-{
-    const struct obj_in in = OBJ_IN(f, true);
-    return stage(imp, &in, NULL, 0);
-}
-
-int spm_import_file(struct spm_import *imp, const struct spm_file_spec *f)
-{
-    assert(f->nversions > 0 && f->versions);
-    const struct obj_in in = OBJ_IN(f, false);
-    return stage(imp, &in, f->versions, f->nversions);
-}
-
-/* Drops the rows job staged, releasing their extents, in one transaction. 0 or -1. */
-static int drop_job(struct db *d, int64_t job)
-{
-    struct extents_garbage g = {0};
-    db_write_begin(d);
-    sqlite3_stmt *st = db_stmt(d, "DELETE FROM sp_versions WHERE item_id IN (SELECT id FROM "
-                                  "sp_items WHERE pending_job = ?1) RETURNING extent_id");
-    sqlite3_bind_int64(st, 1, job);
-    int rc = extents_release_rows(d, st, &g);
-    if (rc == 0) {
-        st = db_stmt(d, "DELETE FROM sp_items WHERE pending_job = ?1");
-        sqlite3_bind_int64(st, 1, job);
-        rc = db_exec_stmt(d, st);
-    }
-    if (rc == 0) {
-        st = db_stmt(d, "DELETE FROM sp_imports WHERE id = ?1");
-        sqlite3_bind_int64(st, 1, job);
-        rc = db_exec_stmt(d, st);
-    }
-    bool committed = db_write_end(d, rc == 0) == 0 && rc == 0;
-    extents_collect(&g, committed);
-    return committed ? 0 : -1;
-}
-
-void spm_import_abort(struct spm_import *imp)
-{
-    if (!imp)
-        return;
-    if (drop_job(imp->d, imp->id) < 0)
-        log_error("sp_model: cannot drop the rows staged by job %s; they go at next start",
-                  imp->job);
-    import_free(imp); /* also removes the files of the batch not yet flushed */
-}
-
-/* The live files a job's staged files replace: same uuid in the list, or same path. */
-#define REPLACED_CTE                                                                               \
-    "WITH r (id) AS (SELECT l.id FROM sp_items s JOIN sp_items l ON l.pending_job = 0 AND "        \
-    "l.uuid = s.uuid AND l.list_id = s.list_id WHERE s.pending_job = ?1 AND s.is_folder = 0 "      \
-    "AND l.is_folder = 0 UNION SELECT l.id FROM sp_items s JOIN sp_items l ON l.pending_job = "    \
-    "0 AND l.path = s.path WHERE s.pending_job = ?1 AND s.is_folder = 0 AND l.is_folder = 0) "
-
-static int commit_rows(struct spm_import *imp, struct extents_garbage *g)
-{
-    struct db *d = imp->d;
-    if (flush_rows(imp) < 0 || number_items(imp) < 0)
-        return -1;
-    /* Folders another job made meanwhile: keep the live one. */
-    sqlite3_stmt *st = db_stmt(
-        d, "DELETE FROM sp_items WHERE pending_job = ?1 AND is_folder = 1 AND EXISTS (SELECT 1 "
-           "FROM sp_items l WHERE l.pending_job = 0 AND l.uuid = sp_items.uuid AND l.is_folder = "
-           "1 AND l.path = sp_items.path)");
-    sqlite3_bind_int64(st, 1, imp->id);
-    if (db_exec_stmt(d, st) < 0)
-        return -1;
-    st = db_stmt(d, REPLACED_CTE "DELETE FROM sp_versions WHERE item_id IN r RETURNING extent_id");
-    sqlite3_bind_int64(st, 1, imp->id);
-    if (extents_release_rows(d, st, g) < 0)
-        return -1;
-    st = db_stmt(d, REPLACED_CTE "DELETE FROM sp_items WHERE id IN r");
-    sqlite3_bind_int64(st, 1, imp->id);
-    if (db_exec_stmt(d, st) < 0)
-        return -1;
-    int replaced = sqlite3_changes(db_handle(d));
-    /* The reveal. A UNIQUE index refuses what contradicts the live rows (a path, uuid or
-     * int id another job took since staging). */
-    st = db_stmt(d, "UPDATE sp_items SET pending_job = 0 WHERE pending_job = ?1");
-    sqlite3_bind_int64(st, 1, imp->id);
-    if (db_exec_stmt(d, st) < 0)
-        return -1;
-    int revealed = sqlite3_changes(db_handle(d));
-    st =
-        db_stmt(d, "UPDATE sp_lists SET modified_ms = ?2, item_count = (SELECT count(*) FROM "
-                   "sp_items WHERE pending_job = 0 AND list_id = ?1 AND int_id > 0) WHERE id = ?1");
-    sqlite3_bind_int64(st, 1, imp->list_id);
-    sqlite3_bind_int64(st, 2, clock_now_ms());
-    if (db_exec_stmt(d, st) < 0)
-        return -1;
-    st = db_stmt(d, "DELETE FROM sp_imports WHERE id = ?1");
-    sqlite3_bind_int64(st, 1, imp->id);
-    if (db_exec_stmt(d, st) < 0)
-        return -1;
-    log_info("sp_model: job %s committed %d objects into list %lld (%d files replaced)", imp->job,
-             revealed, (long long)imp->list_id, replaced);
-    return 0;
-}
-
-int spm_import_commit(struct spm_import *imp)
-{
-    if (imp->failed) {
-        spm_import_abort(imp);
-        return -1;
-    }
-    struct extents_garbage g = {0};
-    db_write_begin(imp->d);
-    int rc = commit_rows(imp, &g);
-    bool committed = db_write_end(imp->d, rc == 0) == 0 && rc == 0;
-    extents_collect(&g, committed);
-    if (!committed) {
-        log_error("sp_model: cannot commit the import of job %s", imp->job);
-        spm_import_abort(imp);
-        return -1;
-    }
-    batch_clear(imp, false);
-    import_free(imp);
-    return 0;
-}
-
-int spm_import_drop_stale(void)
-{
-    struct db *d = db_acquire();
-    sqlite3_stmt *st = db_stmt(d, "SELECT id, job_uuid FROM sp_imports ORDER BY id");
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            ids = xrealloc(ids, cap * sizeof *ids);
-        }
-        ids[n++] = sqlite3_column_int64(st, 0);
-        log_info("sp_model: dropping the rows staged by interrupted job %s",
-                 (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_reset(st);
-    int rc = 0;
-    for (size_t i = 0; i < n; i++)
-        if (drop_job(d, ids[i]) < 0)
-            rc = -1;
-    free(ids);
     db_release(d);
     return rc;
 }

@@ -23,6 +23,7 @@
 #include "store_fixture.h"
 #include "db.h"
 #include "extents.h"
+#include "sp_import.h"
 #include "sp_model.h"
 #include "spmig_limits.h"
 #include "store_files.h"

@@ -1,0 +1,35 @@
+/*
+ * sp_model_internal.h: what sp_model.c shares with sp_import.c and nobody else: the
+ * limits of stored values, the system account, and the helpers both write rows with.
+ */
+#ifndef SPMIG_SP_MODEL_INTERNAL_H
+#define SPMIG_SP_MODEL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "sp_model.h"
+
+#define SPM_LABEL_MAX 32
+/* A path of SPM_PATH_MAX_CHARS characters has at most four bytes each. */
+#define SPM_PATH_MAX_BYTES (4 * SPM_PATH_MAX_CHARS)
+
+#define SYSTEM_LOGIN "SHAREPOINT\\system"
+#define SYSTEM_TITLE "System Account"
+
+/* in normalised into out; a NULL in gives dflt, or a new uuid if dflt is NULL too. False if
+ * in is not a GUID. */
+bool spm_uuid_or(const char *in, char out[SPM_UUID_LEN], const char *dflt);
+/* Code points of a valid UTF-8 string, or -1 if s is not valid UTF-8. */
+long spm_utf8_chars(const char *s);
+/* ASCII case folding, the same SQLite's NOCASE does. */
+void spm_fold(const char *in, char *out, size_t cap);
+/* Steps a statement that writes one row: SPM_OK, SPM_EXISTS on a UNIQUE violation (not
+ * logged: callers expect it) or SPM_INTERNAL after logging. Resets st. */
+int spm_step_write(struct db *d, sqlite3_stmt *st);
+/* The list with this row id, read on d. */
+int spm_list_by_id_tx(struct db *d, int64_t id, struct spm_list *out);
+
+#endif
