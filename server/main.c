@@ -169,7 +169,8 @@ int main(int argc, char **argv)
     restore_clock(&cfg);
     extents_remove_orphans();
     char *token_file = xasprintf("%s/admin-token", dir);
-    if (spm_init(cfg.tenant) < 0 || spa_init(cfg.tenant, cfg.admin_token, token_file) < 0) {
+    if (sp_model_init(cfg.tenant) < 0 ||
+        sp_auth_init(cfg.tenant, cfg.admin_token, token_file) < 0) {
         fprintf(stderr, "spmigd: cannot set up the tenant (see the log above)\n");
         free(token_file);
         goto out_db;

@@ -32,7 +32,7 @@ static const char *body_str(const cJSON *body, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static cJSON *site_json(const struct spm_site *s)
+static cJSON *site_json(const struct sp_model_site *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "url", s->url);
@@ -42,7 +42,7 @@ static cJSON *site_json(const struct spm_site *s)
     return o;
 }
 
-static void add_site(void *ctx, const struct spm_site *s)
+static void add_site(void *ctx, const struct sp_model_site *s)
 {
     cJSON_AddItemToArray(ctx, site_json(s));
 }
@@ -51,7 +51,7 @@ static void sites(struct http_request *req, cJSON *body)
 {
     if (strcmp(req->method, "GET") == 0) {
         cJSON *arr = cJSON_CreateArray();
-        spm_site_each(add_site, arr);
+        sp_model_site_each(add_site, arr);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToObject(o, "sites", arr);
         reply(req, 200, o);
@@ -67,19 +67,19 @@ static void sites(struct http_request *req, cJSON *body)
         odata_bad_argument(req, "A site needs a \"url\" such as \"/sites/hr\".");
         return;
     }
-    struct spm_site s = {0};
-    int rc = spm_site_create(url, title ? title : url, &s);
-    if (rc == SPM_EXISTS)
+    struct sp_model_site s = {0};
+    int rc = sp_model_site_create(url, title ? title : url, &s);
+    if (rc == SP_MODEL_EXISTS)
         odata_error(req, 409, -2147024713, "Microsoft.SharePoint.SPException",
                     "A site already exists at that URL.");
-    else if (rc == SPM_BAD_NAME)
+    else if (rc == SP_MODEL_BAD_NAME)
         odata_bad_argument(req, "A site url is \"/sites/<name>\" with letters, digits, '-', '_' "
                                 "or '.' in the name.");
-    else if (rc != SPM_OK)
+    else if (rc != SP_MODEL_OK)
         odata_error(req, 500, -2147467259, "System.Exception", "The site could not be created.");
     else
         reply(req, 201, site_json(&s));
-    spm_site_finish(&s);
+    sp_model_site_finish(&s);
 }
 
 static void users(struct http_request *req, cJSON *body)
@@ -91,39 +91,39 @@ static void users(struct http_request *req, cJSON *body)
     const char *login = body_str(body, "login");
     const char *role_name = body_str(body, "role");
     const char *site_url = body_str(body, "site");
-    enum spa_role role;
-    if (!login || !role_name || spa_role_parse(role_name, &role) < 0) {
+    enum sp_auth_role role;
+    if (!login || !role_name || sp_auth_role_parse(role_name, &role) < 0) {
         odata_bad_argument(req, "A user needs a \"login\" and a \"role\" (GlobalAdmin, "
                                 "SharePointAdmin, SiteOwner or Member).");
         return;
     }
     int64_t site_id = 0;
-    if (role == SPA_SITE_OWNER || role == SPA_MEMBER) {
-        struct spm_site s = {0};
-        if (spm_site_get(site_url ? site_url : "/", &s) != SPM_OK) {
-            spm_site_finish(&s);
+    if (role == SP_AUTH_SITE_OWNER || role == SP_AUTH_MEMBER) {
+        struct sp_model_site s = {0};
+        if (sp_model_site_get(site_url ? site_url : "/", &s) != SP_MODEL_OK) {
+            sp_model_site_finish(&s);
             odata_not_found(req, "The site does not exist.");
             return;
         }
         site_id = s.id;
-        spm_site_finish(&s);
+        sp_model_site_finish(&s);
     }
-    char token[SPA_TOKEN_LEN];
+    char token[SP_AUTH_TOKEN_LEN];
     int64_t id;
-    int rc = spa_user_create(login, role, site_id, token, &id);
-    if (rc == SPA_EXISTS) {
+    int rc = sp_auth_user_create(login, role, site_id, token, &id);
+    if (rc == SP_AUTH_EXISTS) {
         odata_error(req, 409, -2147024713, "Microsoft.SharePoint.SPException",
                     "A user with that login exists.");
         return;
     }
-    if (rc != SPA_OK) {
+    if (rc != SP_AUTH_OK) {
         odata_bad_argument(req, "The user could not be created (is the login valid?).");
         return;
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)id);
     cJSON_AddStringToObject(o, "login", login);
-    cJSON_AddStringToObject(o, "role", spa_role_name(role));
+    cJSON_AddStringToObject(o, "role", sp_auth_role_name(role));
     if (site_id)
         cJSON_AddStringToObject(o, "site", site_url ? site_url : "/");
     cJSON_AddStringToObject(o, "token", token);
@@ -232,7 +232,7 @@ static void audit_route(struct http_request *req)
     reply(req, 200, lifecycle_audit_json((unsigned)(n > 1000 ? 1000 : n), from));
 }
 
-void emu_api_handle(struct http_request *req, const struct spa_principal *who, cJSON *body)
+void emu_api_handle(struct http_request *req, const struct sp_auth_principal *who, cJSON *body)
 {
     const char *what = req->path + 6;
     if (strcmp(what, "health") == 0) {
@@ -248,7 +248,7 @@ void emu_api_handle(struct http_request *req, const struct spa_principal *who, c
                     "Access denied. Send the admin token (Authorization: Bearer ...).");
         return;
     }
-    if (!spa_is_admin(who)) {
+    if (!sp_auth_is_admin(who)) {
         lifecycle_audit("refused", req->path, "403: not an admin");
         odata_access_denied(req);
         return;

@@ -9,6 +9,6 @@
 
 /* Handles a request whose path starts with "/_emu/"; always replies. who is NULL when the
  * caller did not authenticate. */
-void emu_api_handle(struct http_request *req, const struct spa_principal *who, cJSON *body);
+void emu_api_handle(struct http_request *req, const struct sp_auth_principal *who, cJSON *body);
 
 #endif

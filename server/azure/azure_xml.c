@@ -19,7 +19,7 @@ static void silent(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
-int azure_xml_block_list(const char *xml, size_t len, struct bstore_block_ref **refs, size_t *n,
+int azure_xml_block_list(const char *xml, size_t len, struct blob_store_block_ref **refs, size_t *n,
                          const char **code)
 {
     *refs = NULL;
@@ -63,7 +63,7 @@ int azure_xml_block_list(const char *xml, size_t len, struct bstore_block_ref **
             cap = cap ? cap * 2 : 64;
             *refs = xrealloc(*refs, cap * sizeof **refs);
         }
-        struct bstore_block_ref *r = &(*refs)[*n];
+        struct blob_store_block_ref *r = &(*refs)[*n];
         long k = text ? b64_decode_to((const char *)text, strlen((const char *)text), r->id,
                                       sizeof r->id)
                       : -1;

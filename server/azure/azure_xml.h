@@ -14,7 +14,7 @@
  * Parses len bytes of xml. Returns 0 with *refs (the caller frees it) and *n, or -1 with
  * *code set to the Azure error code (InvalidXmlDocument, InvalidBlockId, InvalidBlockList).
  */
-int azure_xml_block_list(const char *xml, size_t len, struct bstore_block_ref **refs, size_t *n,
+int azure_xml_block_list(const char *xml, size_t len, struct blob_store_block_ref **refs, size_t *n,
                          const char **code);
 
 /*

@@ -56,8 +56,8 @@ struct blob_ctx {
     char *container;
     char *blob;
     const char *snapshot;
-    struct bstore_container cont;
-    struct extent_writer w;
+    struct blob_store_container cont;
+    struct store_files_writer w;
     enum extent_state ext;
     bool inline_body; /* the upload is small: buffered in req->body, stored inline */
     bool want_md5;
@@ -92,39 +92,39 @@ static void set_md5_header(struct http_request *req, const char *name, const uns
 static void store_error(struct http_request *req, int rc)
 {
     switch (rc) {
-    case BSTORE_NO_CONTAINER:
+    case BLOB_STORE_NO_CONTAINER:
         azure_error_code(req, 404, "ContainerNotFound");
         break;
-    case BSTORE_CONTAINER_EXISTS:
+    case BLOB_STORE_CONTAINER_EXISTS:
         azure_error_code(req, 409, "ContainerAlreadyExists");
         break;
-    case BSTORE_NO_BLOB:
+    case BLOB_STORE_NO_BLOB:
         azure_error_code(req, 404, "BlobNotFound");
         break;
-    case BSTORE_BLOB_EXISTS:
+    case BLOB_STORE_BLOB_EXISTS:
         azure_error_code(req, 409, "BlobAlreadyExists");
         break;
-    case BSTORE_COND_FAILED:
+    case BLOB_STORE_COND_FAILED:
         azure_error_code(req, 412, "ConditionNotMet");
         break;
-    case BSTORE_NOT_MODIFIED:
+    case BLOB_STORE_NOT_MODIFIED:
         reply_empty(req, 304);
         break;
-    case BSTORE_BAD_BLOCK_LIST:
+    case BLOB_STORE_BAD_BLOCK_LIST:
         azure_error_code(req, 400, "InvalidBlockList");
         break;
-    case BSTORE_BLOCK_ID_LENGTH:
+    case BLOB_STORE_BLOCK_ID_LENGTH:
         azure_error(req, 400, "InvalidBlobOrBlock",
                     "The specified blob or block content is invalid. All block ids of a blob must "
                     "have the same length.",
                     NULL, NULL);
         break;
-    case BSTORE_TOO_MANY_BLOCKS:
+    case BLOB_STORE_TOO_MANY_BLOCKS:
         azure_error(req, 409, "BlockCountExceedsLimit",
                     "The committed block count cannot exceed the maximum limit of 50,000 blocks.",
                     NULL, NULL);
         break;
-    case BSTORE_SNAPSHOTS_PRESENT:
+    case BLOB_STORE_SNAPSHOTS_PRESENT:
         azure_error(req, 409, "SnapshotsPresent",
                     "This operation is not permitted because the blob has snapshots.", NULL, NULL);
         break;
@@ -233,7 +233,7 @@ static int read_md5_header(struct http_request *req, const char *name, bool *has
     return 0;
 }
 
-static void read_cond(struct http_request *req, struct bstore_cond *c)
+static void read_cond(struct http_request *req, struct blob_store_cond *c)
 {
     memset(c, 0, sizeof *c);
     c->if_match = http_header(req, "If-Match");
@@ -255,7 +255,8 @@ static char *dup_header(struct http_request *req, const char *a, const char *b)
 
 /* Content headers of Put Blob (standard headers allowed) or Put Block List / Set Blob
  * Properties (x-ms-blob-* only). */
-static void read_content_headers(struct http_request *req, bool standard, struct bstore_props *p)
+static void read_content_headers(struct http_request *req, bool standard,
+                                 struct blob_store_props *p)
 {
     p->content_type = dup_header(req, "x-ms-blob-content-type", standard ? "Content-Type" : NULL);
     p->content_encoding =
@@ -267,7 +268,7 @@ static void read_content_headers(struct http_request *req, bool standard, struct
         dup_header(req, "x-ms-blob-cache-control", standard ? "Cache-Control" : NULL);
 }
 
-static void common_write_headers(struct http_request *req, const struct bstore_props *out)
+static void common_write_headers(struct http_request *req, const struct blob_store_props *out)
 {
     http_set_header(req, "ETag", out->etag);
     set_time_header(req, "Last-Modified", out->modified_ms);
@@ -389,7 +390,7 @@ static void fill_need(const struct blob_ctx *c, struct auth_need *n)
 static int extent_sink(struct http_request *req, const char *data, size_t n)
 {
     struct blob_ctx *c = req->ctx;
-    if (extent_writer_write(&c->w, data, n) < 0) {
+    if (store_files_writer_write(&c->w, data, n) < 0) {
         azure_error_code(req, 500, "InternalError");
         return -1;
     }
@@ -411,12 +412,12 @@ static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t m
         req->body_max = LIMIT_INLINE_BYTES;
         return 0;
     }
-    if (extent_writer_open(&c->w, want_md5, want_crc) < 0) {
+    if (store_files_writer_open(&c->w, want_md5, want_crc) < 0) {
         azure_error_code(req, 500, "InternalError");
         return -1;
     }
     if (req->has_length)
-        extent_writer_reserve(&c->w, req->content_length);
+        store_files_writer_reserve(&c->w, req->content_length);
     c->ext = EXT_OPEN;
     req->body_mode = HTTP_BODY_SINK;
     req->sink = extent_sink;
@@ -439,7 +440,7 @@ static int end_upload(struct http_request *req, struct blob_ctx *c)
         if (crc)
             crc64 = crypto_crc64(0, body, req->body.len);
     } else {
-        int rc = extent_writer_close(&c->w, c->md5);
+        int rc = store_files_writer_close(&c->w, c->md5);
         c->ext = rc == 0 ? EXT_CLOSED : EXT_NONE;
         if (rc < 0) {
             azure_error_code(req, 500, "InternalError");
@@ -525,8 +526,8 @@ static void blob_begin(struct http_request *req)
         return;
     c->granted = need.granted;
     if (c->blob || c->op == OP_LIST_BLOBS) {
-        int rc = bstore_container_get(c->acct->name, c->container, &c->cont);
-        if (rc != BSTORE_OK) {
+        int rc = blob_store_container_get(c->acct->name, c->container, &c->cont);
+        if (rc != BLOB_STORE_OK) {
             store_error(req, rc);
             return;
         }
@@ -589,13 +590,13 @@ static void do_put_blob(struct http_request *req, struct blob_ctx *c)
 {
     if (end_upload(req, c) < 0)
         return;
-    struct bstore_props in = {0}, out;
+    struct blob_store_props in = {0}, out;
     read_content_headers(req, true, &in);
     if (!in.content_type)
         in.content_type = xstrdup("application/octet-stream");
     bool has;
     if (read_md5_header(req, "x-ms-blob-content-md5", &has, in.md5) < 0) {
-        bstore_props_finish(&in);
+        blob_store_props_finish(&in);
         return;
     }
     in.has_md5 = true;
@@ -605,22 +606,22 @@ static void do_put_blob(struct http_request *req, struct blob_ctx *c)
     in.md5_checked = memcmp(in.md5, c->md5, CRYPTO_MD5_LEN) == 0;
     in.metadata = c->metadata;
     c->metadata = NULL;
-    struct bstore_cond cond;
+    struct blob_store_cond cond;
     read_cond(req, &cond);
     /* Without "w", a SAS may create a blob but not overwrite one (Azure's rule). */
     bool create_only = !(c->granted & SAS_PERM('w'));
     if (create_only && !cond.if_none_match)
         cond.if_none_match = "*";
     int rc = c->inline_body
-                 ? bstore_blob_put_inline(c->cont.id, c->blob, &in, req->body.data, req->body.len,
-                                          &cond, &out)
-                 : bstore_blob_put(c->cont.id, c->blob, &in, c->w.path, c->w.size, &cond, &out);
-    bstore_props_finish(&in);
-    if (rc == BSTORE_BLOB_EXISTS && create_only) {
+                 ? blob_store_blob_put_inline(c->cont.id, c->blob, &in, req->body.data,
+                                              req->body.len, &cond, &out)
+                 : blob_store_blob_put(c->cont.id, c->blob, &in, c->w.path, c->w.size, &cond, &out);
+    blob_store_props_finish(&in);
+    if (rc == BLOB_STORE_BLOB_EXISTS && create_only) {
         azure_error_code(req, 403, "AuthorizationPermissionMismatch");
         return;
     }
-    if (rc != BSTORE_OK) {
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -635,11 +636,12 @@ static void do_put_block(struct http_request *req, struct blob_ctx *c)
 {
     if (end_upload(req, c) < 0)
         return;
-    int rc = c->inline_body ? bstore_block_put_inline(c->cont.id, c->blob, c->block_id,
-                                                      c->block_idlen, req->body.data, req->body.len)
-                            : bstore_block_put(c->cont.id, c->blob, c->block_id, c->block_idlen,
-                                               c->w.path, c->w.size);
-    if (rc != BSTORE_OK) {
+    int rc = c->inline_body
+                 ? blob_store_block_put_inline(c->cont.id, c->blob, c->block_id, c->block_idlen,
+                                               req->body.data, req->body.len)
+                 : blob_store_block_put(c->cont.id, c->blob, c->block_id, c->block_idlen, c->w.path,
+                                        c->w.size);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -664,7 +666,7 @@ static void do_put_block_list(struct http_request *req, struct blob_ctx *c)
             return;
         }
     }
-    struct bstore_block_ref *refs;
+    struct blob_store_block_ref *refs;
     size_t n;
     const char *code;
     if (azure_xml_block_list(req->body.data ? req->body.data : "", req->body.len, &refs, &n,
@@ -672,21 +674,21 @@ static void do_put_block_list(struct http_request *req, struct blob_ctx *c)
         azure_error_code(req, 400, code);
         return;
     }
-    struct bstore_props in = {0}, out;
+    struct blob_store_props in = {0}, out;
     read_content_headers(req, false, &in);
     if (read_md5_header(req, "x-ms-blob-content-md5", &in.has_md5, in.md5) < 0) {
-        bstore_props_finish(&in);
+        blob_store_props_finish(&in);
         free(refs);
         return;
     }
     in.metadata = c->metadata;
     c->metadata = NULL;
-    struct bstore_cond cond;
+    struct blob_store_cond cond;
     read_cond(req, &cond);
-    int rc = bstore_block_list_commit(c->cont.id, c->blob, refs, n, &in, &cond, &out);
-    bstore_props_finish(&in);
+    int rc = blob_store_block_list_commit(c->cont.id, c->blob, refs, n, &in, &cond, &out);
+    blob_store_props_finish(&in);
     free(refs);
-    if (rc != BSTORE_OK) {
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -704,7 +706,7 @@ static void content_header(struct http_request *req, const char *name, const cha
         http_set_header(req, name, o ? o : value);
 }
 
-static void put_props_headers(struct http_request *req, const struct bstore_props *p)
+static void put_props_headers(struct http_request *req, const struct blob_store_props *p)
 {
     http_set_header(req, "ETag", p->etag);
     set_time_header(req, "Last-Modified", p->modified_ms);
@@ -753,12 +755,12 @@ static int parse_range(const char *v, uint64_t *start, uint64_t *end, bool *open
 /* Callback replies read the blob through blob_store's reader (several extents, or a range). */
 static ssize_t blob_read(void *ctx, uint64_t pos, char *buf, size_t max)
 {
-    return bstore_reader_read(ctx, pos, buf, max);
+    return blob_store_reader_read(ctx, pos, buf, max);
 }
 
 static void blob_read_free(void *ctx)
 {
-    bstore_reader_destroy(ctx);
+    blob_store_reader_destroy(ctx);
 }
 
 static ssize_t no_read(void *ctx, uint64_t pos, char *buf, size_t max)
@@ -768,20 +770,20 @@ static ssize_t no_read(void *ctx, uint64_t pos, char *buf, size_t max)
 
 static void do_get_blob(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_cond cond;
+    struct blob_store_cond cond;
     read_cond(req, &cond);
-    struct bstore_blob b;
-    int rc = bstore_blob_read(c->cont.id, c->blob, c->snapshot, &cond, &b);
-    if (rc == BSTORE_NOT_MODIFIED) {
+    struct blob_store_blob b;
+    int rc = blob_store_blob_read(c->cont.id, c->blob, c->snapshot, &cond, &b);
+    if (rc == BLOB_STORE_NOT_MODIFIED) {
         reply_empty(req, 304);
         http_set_header(req, "ETag", b.props.etag);
         set_time_header(req, "Last-Modified", b.props.modified_ms);
-        bstore_blob_finish(&b);
+        blob_store_blob_finish(&b);
         return;
     }
-    if (rc != BSTORE_OK) {
-        if (rc == BSTORE_COND_FAILED)
-            bstore_blob_finish(&b);
+    if (rc != BLOB_STORE_OK) {
+        if (rc == BLOB_STORE_COND_FAILED)
+            blob_store_blob_finish(&b);
         store_error(req, rc);
         return;
     }
@@ -793,7 +795,7 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
         rv = http_header(req, "Range");
     if (!req->is_head && parse_range(rv, &a, &z, &open_end)) {
         if (a >= size) {
-            bstore_blob_finish(&b);
+            blob_store_blob_finish(&b);
             azure_error_code(req, 416, "InvalidRange");
             char cr[48];
             snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
@@ -810,7 +812,7 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
                      (http_header(req, "x-ms-range-get-content-md5") &&
                       strcasecmp(http_header(req, "x-ms-range-get-content-md5"), "true") == 0);
     if (range_md5 && (!ranged || len > 4 * 1024 * 1024)) {
-        bstore_blob_finish(&b);
+        blob_store_blob_finish(&b);
         azure_error(req, 400, "OutOfRangeInput",
                     "x-ms-range-get-content-md5 needs a range of at most 4 MiB.", NULL, NULL);
         return;
@@ -819,19 +821,19 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
     if (req->is_head) {
         http_reply_reader(req, 200, size, no_read, NULL, NULL);
     } else if (range_md5) {
-        struct bstore_reader *r = bstore_reader_create(&b, start);
+        struct blob_store_reader *r = blob_store_reader_create(&b, start);
         char *buf = xmalloc(len ? len : 1);
         uint64_t got = 0;
         while (got < len) {
-            long n = bstore_reader_read(r, got, buf + got, len - got);
+            long n = blob_store_reader_read(r, got, buf + got, len - got);
             if (n <= 0)
                 break;
             got += (uint64_t)n;
         }
-        bstore_reader_destroy(r);
+        blob_store_reader_destroy(r);
         if (got != len) {
             free(buf);
-            bstore_blob_finish(&b);
+            blob_store_blob_finish(&b);
             azure_error_code(req, 500, "InternalError");
             return;
         }
@@ -853,7 +855,7 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
     } else if (b.nsegs == 1 || len == 0) {
         int fd = b.nsegs ? store_files_open(b.segs[0].path) : -1;
         if (b.nsegs && fd < 0) {
-            bstore_blob_finish(&b);
+            blob_store_blob_finish(&b);
             azure_error_code(req, 500, "InternalError");
             return;
         }
@@ -862,7 +864,7 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
         else
             http_reply_fd(req, status, fd, start, len);
     } else {
-        http_reply_reader(req, status, len, blob_read, bstore_reader_create(&b, start),
+        http_reply_reader(req, status, len, blob_read, blob_store_reader_create(&b, start),
                           blob_read_free);
     }
     put_props_headers(req, &b.props);
@@ -880,14 +882,14 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
         http_set_header(req, "x-ms-access-tier", "Hot");
         http_set_header(req, "x-ms-access-tier-inferred", "true");
     }
-    bstore_blob_finish(&b);
+    blob_store_blob_finish(&b);
 }
 
 static void do_get_blob_meta(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_blob b;
-    int rc = bstore_blob_read(c->cont.id, c->blob, c->snapshot, NULL, &b);
-    if (rc != BSTORE_OK) {
+    struct blob_store_blob b;
+    int rc = blob_store_blob_read(c->cont.id, c->blob, c->snapshot, NULL, &b);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -895,16 +897,16 @@ static void do_get_blob_meta(struct http_request *req, struct blob_ctx *c)
     http_set_header(req, "ETag", b.props.etag);
     set_time_header(req, "Last-Modified", b.props.modified_ms);
     azure_metadata_headers(req, b.props.metadata);
-    bstore_blob_finish(&b);
+    blob_store_blob_finish(&b);
 }
 
 static void do_set_blob_meta(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_cond cond;
+    struct blob_store_cond cond;
     read_cond(req, &cond);
-    struct bstore_props out;
-    int rc = bstore_blob_set_metadata(c->cont.id, c->blob, c->metadata, &cond, &out);
-    if (rc != BSTORE_OK) {
+    struct blob_store_props out;
+    int rc = blob_store_blob_set_metadata(c->cont.id, c->blob, c->metadata, &cond, &out);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -915,17 +917,17 @@ static void do_set_blob_meta(struct http_request *req, struct blob_ctx *c)
 
 static void do_set_blob_props(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_props in = {0}, out;
+    struct blob_store_props in = {0}, out;
     read_content_headers(req, false, &in);
     if (read_md5_header(req, "x-ms-blob-content-md5", &in.has_md5, in.md5) < 0) {
-        bstore_props_finish(&in);
+        blob_store_props_finish(&in);
         return;
     }
-    struct bstore_cond cond;
+    struct blob_store_cond cond;
     read_cond(req, &cond);
-    int rc = bstore_blob_set_properties(c->cont.id, c->blob, &in, &cond, &out);
-    bstore_props_finish(&in);
-    if (rc != BSTORE_OK) {
+    int rc = blob_store_blob_set_properties(c->cont.id, c->blob, &in, &cond, &out);
+    blob_store_props_finish(&in);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -935,14 +937,14 @@ static void do_set_blob_props(struct http_request *req, struct blob_ctx *c)
 
 static void do_snapshot(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_cond cond;
+    struct blob_store_cond cond;
     read_cond(req, &cond);
-    struct bstore_props out;
-    char snap[BSTORE_SNAPSHOT_LEN];
+    struct blob_store_props out;
+    char snap[BLOB_STORE_SNAPSHOT_LEN];
     bool has_meta = c->metadata && strcmp(c->metadata, "{}") != 0;
-    int rc =
-        bstore_blob_snapshot(c->cont.id, c->blob, has_meta ? c->metadata : NULL, &cond, snap, &out);
-    if (rc != BSTORE_OK) {
+    int rc = blob_store_blob_snapshot(c->cont.id, c->blob, has_meta ? c->metadata : NULL, &cond,
+                                      snap, &out);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -955,11 +957,11 @@ static void do_snapshot(struct http_request *req, struct blob_ctx *c)
 static void do_delete_blob(struct http_request *req, struct blob_ctx *c)
 {
     const char *ds = http_header(req, "x-ms-delete-snapshots");
-    enum bstore_delete_mode mode = BSTORE_DELETE_BLOB;
+    enum blob_store_delete_mode mode = BLOB_STORE_DELETE_BLOB;
     if (ds && strcmp(ds, "include") == 0)
-        mode = BSTORE_DELETE_INCLUDE;
+        mode = BLOB_STORE_DELETE_INCLUDE;
     else if (ds && strcmp(ds, "only") == 0)
-        mode = BSTORE_DELETE_ONLY;
+        mode = BLOB_STORE_DELETE_ONLY;
     else if (ds) {
         bad_header(req, "x-ms-delete-snapshots");
         return;
@@ -970,10 +972,10 @@ static void do_delete_blob(struct http_request *req, struct blob_ctx *c)
                     "QueryParameterName", "snapshot");
         return;
     }
-    struct bstore_cond cond;
+    struct blob_store_cond cond;
     read_cond(req, &cond);
-    int rc = bstore_blob_delete(c->cont.id, c->blob, c->snapshot, mode, &cond);
-    if (rc != BSTORE_OK) {
+    int rc = blob_store_blob_delete(c->cont.id, c->blob, c->snapshot, mode, &cond);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -981,7 +983,7 @@ static void do_delete_blob(struct http_request *req, struct blob_ctx *c)
     http_set_header(req, "x-ms-delete-type-permanent", "true");
 }
 
-static void block_xml(struct strbuf *sb, const char *tag, const struct bstore_block_info *b,
+static void block_xml(struct strbuf *sb, const char *tag, const struct blob_store_block_info *b,
                       size_t n)
 {
     strbuf_printf(sb, "<%s>", tag);
@@ -1006,9 +1008,10 @@ static void do_get_block_list(struct http_request *req, struct blob_ctx *c)
         bad_query(req, "blocklisttype", type);
         return;
     }
-    struct bstore_block_list l;
-    int rc = bstore_block_list_get(c->cont.id, c->blob, c->snapshot, committed, uncommitted, &l);
-    if (rc != BSTORE_OK) {
+    struct blob_store_block_list l;
+    int rc =
+        blob_store_block_list_get(c->cont.id, c->blob, c->snapshot, committed, uncommitted, &l);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -1029,26 +1032,26 @@ static void do_get_block_list(struct http_request *req, struct blob_ctx *c)
         snprintf(sz, sizeof sz, "%llu", (unsigned long long)l.props.size);
         http_set_header(req, "x-ms-blob-content-length", sz);
     }
-    bstore_block_list_finish(&l);
+    blob_store_block_list_finish(&l);
 }
 
 /* ---- containers and listings ---- */
 
 static void do_create_container(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_container out = {0};
-    int rc = bstore_container_create(c->acct->name, c->container, c->metadata, &out);
-    if (rc != BSTORE_OK) {
+    struct blob_store_container out = {0};
+    int rc = blob_store_container_create(c->acct->name, c->container, c->metadata, &out);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
     reply_empty(req, 201);
     http_set_header(req, "ETag", out.etag);
     set_time_header(req, "Last-Modified", out.modified_ms);
-    bstore_container_finish(&out);
+    blob_store_container_finish(&out);
 }
 
-static void container_headers(struct http_request *req, const struct bstore_container *k)
+static void container_headers(struct http_request *req, const struct blob_store_container *k)
 {
     http_set_header(req, "ETag", k->etag);
     set_time_header(req, "Last-Modified", k->modified_ms);
@@ -1056,9 +1059,9 @@ static void container_headers(struct http_request *req, const struct bstore_cont
 
 static void do_get_container_props(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_container k = {0};
-    int rc = bstore_container_get(c->acct->name, c->container, &k);
-    if (rc != BSTORE_OK) {
+    struct blob_store_container k = {0};
+    int rc = blob_store_container_get(c->acct->name, c->container, &k);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -1071,26 +1074,26 @@ static void do_get_container_props(struct http_request *req, struct blob_ctx *c)
     http_set_header(req, "x-ms-has-legal-hold", "false");
     http_set_header(req, "x-ms-default-encryption-scope", "$account-encryption-key");
     http_set_header(req, "x-ms-deny-encryption-scope-override", "false");
-    bstore_container_finish(&k);
+    blob_store_container_finish(&k);
 }
 
 static void do_set_container_meta(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_container k = {0};
-    int rc = bstore_container_set_metadata(c->acct->name, c->container, c->metadata, &k);
-    if (rc != BSTORE_OK) {
+    struct blob_store_container k = {0};
+    int rc = blob_store_container_set_metadata(c->acct->name, c->container, c->metadata, &k);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
     reply_empty(req, 200);
     container_headers(req, &k);
-    bstore_container_finish(&k);
+    blob_store_container_finish(&k);
 }
 
 static void do_delete_container(struct http_request *req, struct blob_ctx *c)
 {
-    int rc = bstore_container_delete(c->acct->name, c->container);
-    if (rc != BSTORE_OK) {
+    int rc = blob_store_container_delete(c->acct->name, c->container);
+    if (rc != BLOB_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -1140,7 +1143,7 @@ struct list_ctx {
     bool metadata;
 };
 
-static void list_container_cb(void *ctx, const char *name, const struct bstore_container *k)
+static void list_container_cb(void *ctx, const char *name, const struct blob_store_container *k)
 {
     struct list_ctx *l = ctx;
     struct strbuf *sb = l->sb;
@@ -1194,16 +1197,16 @@ static void do_list_containers(struct http_request *req, struct blob_ctx *c)
     strbuf_puts(&sb, "<Containers>");
     struct list_ctx l = {&sb, include_has(query_get_ci(&req->query, "include"), "metadata")};
     char *next = NULL;
-    bstore_container_list(c->acct->name, prefix, marker, max, list_container_cb, &l, &next);
+    blob_store_container_list(c->acct->name, prefix, marker, max, list_container_cb, &l, &next);
     strbuf_puts(&sb, "</Containers>");
-    /* bstore_container_list gives the last name returned; only a full page continues. */
+    /* blob_store_container_list gives the last name returned; only a full page continues. */
     struct strbuf probe;
     strbuf_init(&probe, 0);
     unsigned more = 0;
     if (next) {
         char *after = NULL;
         struct list_ctx none = {&probe, false};
-        bstore_container_list(c->acct->name, prefix, next, 1, list_container_cb, &none, &after);
+        blob_store_container_list(c->acct->name, prefix, next, 1, list_container_cb, &none, &after);
         more = after != NULL;
         free(after);
     }
@@ -1215,7 +1218,7 @@ static void do_list_containers(struct http_request *req, struct blob_ctx *c)
     azure_reply_xml(req, 200, strbuf_steal(&sb), len);
 }
 
-static void list_blob_cb(void *ctx, const char *prefix, const struct bstore_props *p)
+static void list_blob_cb(void *ctx, const char *prefix, const struct blob_store_props *p)
 {
     struct list_ctx *l = ctx;
     struct strbuf *sb = l->sb;
@@ -1258,7 +1261,7 @@ static void list_blob_cb(void *ctx, const char *prefix, const struct bstore_prop
 
 static void do_list_blobs(struct http_request *req, struct blob_ctx *c)
 {
-    struct bstore_list_opts o = {0};
+    struct blob_store_list_opts o = {0};
     if (read_maxresults(req, &o.max) < 0)
         return;
     o.prefix = query_get(&req->query, "prefix");
@@ -1288,8 +1291,8 @@ static void do_list_blobs(struct http_request *req, struct blob_ctx *c)
     strbuf_puts(&sb, "<Blobs>");
     struct list_ctx l = {&sb, o.metadata};
     char *next = NULL;
-    int rc = bstore_list(c->cont.id, &o, list_blob_cb, &l, &next);
-    if (rc != BSTORE_OK) {
+    int rc = blob_store_list(c->cont.id, &o, list_blob_cb, &l, &next);
+    if (rc != BLOB_STORE_OK) {
         strbuf_finish(&sb);
         free(next);
         store_error(req, rc);
@@ -1389,10 +1392,10 @@ static void blob_cleanup(struct http_request *req)
     if (!c)
         return;
     if (c->ext == EXT_OPEN)
-        extent_writer_abort(&c->w);
+        store_files_writer_abort(&c->w);
     else if (c->ext == EXT_CLOSED)
         store_files_unlink(c->w.path);
-    bstore_container_finish(&c->cont);
+    blob_store_container_finish(&c->cont);
     free(c->metadata);
     free(c->container);
     free(c->blob);

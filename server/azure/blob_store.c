@@ -3,7 +3,7 @@
  * (files, or inline rows for small bodies) shared by reference count (segments of blobs,
  * uncommitted blocks), removed only after the transaction that dropped their last reference
  * commits. Every write is one transaction under db's write lock; reads use a read snapshot.
- * It also reads blob bytes back (bstore_reader), so callers need not know where they are.
+ * It also reads blob bytes back (blob_store_reader), so callers need not know where they are.
  */
 #include "blob_store.h"
 #include "clock.h"
@@ -29,7 +29,7 @@
  * tick still differ. */
 static _Atomic uint64_t last_tick;
 
-static void new_etag(int64_t now_ms, char out[BSTORE_ETAG_LEN])
+static void new_etag(int64_t now_ms, char out[BLOB_STORE_ETAG_LEN])
 {
     uint64_t t = ((uint64_t)now_ms + 11644473600000ULL) * 10000ULL;
     uint64_t prev = atomic_load(&last_tick);
@@ -37,16 +37,16 @@ static void new_etag(int64_t now_ms, char out[BSTORE_ETAG_LEN])
     do {
         next = t > prev ? t : prev + 1;
     } while (!atomic_compare_exchange_weak(&last_tick, &prev, next));
-    snprintf(out, BSTORE_ETAG_LEN, "\"0x%llX\"", (unsigned long long)next);
+    snprintf(out, BLOB_STORE_ETAG_LEN, "\"0x%llX\"", (unsigned long long)next);
 }
 
-void bstore_container_finish(struct bstore_container *c)
+void blob_store_container_finish(struct blob_store_container *c)
 {
     free(c->metadata);
     c->metadata = NULL;
 }
 
-void bstore_props_finish(struct bstore_props *p)
+void blob_store_props_finish(struct blob_store_props *p)
 {
     free(p->name);
     free(p->content_type);
@@ -58,9 +58,9 @@ void bstore_props_finish(struct bstore_props *p)
     memset(p, 0, sizeof *p);
 }
 
-void bstore_blob_finish(struct bstore_blob *b)
+void blob_store_blob_finish(struct blob_store_blob *b)
 {
-    bstore_props_finish(&b->props);
+    blob_store_props_finish(&b->props);
     free(b->segs);
     b->segs = NULL;
     b->nsegs = 0;
@@ -68,9 +68,9 @@ void bstore_blob_finish(struct bstore_blob *b)
     b->data = NULL;
 }
 
-void bstore_block_list_finish(struct bstore_block_list *l)
+void blob_store_block_list_finish(struct blob_store_block_list *l)
 {
-    bstore_props_finish(&l->props);
+    blob_store_props_finish(&l->props);
     free(l->committed);
     free(l->uncommitted);
     memset(l, 0, sizeof *l);
@@ -111,26 +111,26 @@ static bool etag_in_list(const char *list, const char *etag)
     return false;
 }
 
-static int cond_eval(const struct bstore_cond *c, bool exists, const char *etag,
+static int cond_eval(const struct blob_store_cond *c, bool exists, const char *etag,
                      int64_t modified_ms, bool is_read)
 {
     if (!c)
-        return BSTORE_OK;
+        return BLOB_STORE_OK;
     if (!exists)
-        return c->if_match ? BSTORE_COND_FAILED : BSTORE_OK;
+        return c->if_match ? BLOB_STORE_COND_FAILED : BLOB_STORE_OK;
     if (c->if_match && !etag_in_list(c->if_match, etag))
-        return BSTORE_COND_FAILED;
+        return BLOB_STORE_COND_FAILED;
     if (c->if_none_match && etag_in_list(c->if_none_match, etag)) {
         if (is_read)
-            return BSTORE_NOT_MODIFIED;
-        return strcmp(c->if_none_match, "*") == 0 ? BSTORE_BLOB_EXISTS : BSTORE_COND_FAILED;
+            return BLOB_STORE_NOT_MODIFIED;
+        return strcmp(c->if_none_match, "*") == 0 ? BLOB_STORE_BLOB_EXISTS : BLOB_STORE_COND_FAILED;
     }
     int64_t mod_s = modified_ms / 1000;
     if (c->has_ims && mod_s <= c->ims / 1000)
-        return is_read ? BSTORE_NOT_MODIFIED : BSTORE_COND_FAILED;
+        return is_read ? BLOB_STORE_NOT_MODIFIED : BLOB_STORE_COND_FAILED;
     if (c->has_ius && mod_s > c->ius / 1000)
-        return BSTORE_COND_FAILED;
-    return BSTORE_OK;
+        return BLOB_STORE_COND_FAILED;
+    return BLOB_STORE_OK;
 }
 
 /*
@@ -182,7 +182,7 @@ static int blocks_drop(struct db *d, int64_t container_id, const char *name,
 struct ccache_slot {
     uint64_t epoch, gen; /* 0: empty */
     char *account, *name;
-    struct bstore_container c;
+    struct blob_store_container c;
 };
 static struct ccache_slot ccache[CCACHE_SLOTS];
 static pthread_mutex_t ccache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -205,7 +205,7 @@ static void ccache_invalidate(void)
     atomic_fetch_add(&ccache_gen, 1);
 }
 
-static bool ccache_get(const char *account, const char *name, struct bstore_container *out)
+static bool ccache_get(const char *account, const char *name, struct blob_store_container *out)
 {
     struct ccache_slot *s = ccache_slot(account, name);
     bool hit = false;
@@ -222,7 +222,7 @@ static bool ccache_get(const char *account, const char *name, struct bstore_cont
     return hit;
 }
 
-static void ccache_put(const char *account, const char *name, const struct bstore_container *c,
+static void ccache_put(const char *account, const char *name, const struct blob_store_container *c,
                        uint64_t gen)
 {
     struct ccache_slot *s = ccache_slot(account, name);
@@ -242,13 +242,13 @@ static void ccache_put(const char *account, const char *name, const struct bstor
 }
 
 static int container_row(struct db *d, const char *account, const char *name,
-                         struct bstore_container *out)
+                         struct blob_store_container *out)
 {
     sqlite3_stmt *st = db_stmt(d, "SELECT id, created_ms, modified_ms, etag, metadata "
                                   "FROM containers WHERE account = ?1 AND name = ?2");
     sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int rc = BSTORE_NO_CONTAINER;
+    int rc = BLOB_STORE_NO_CONTAINER;
     if (sqlite3_step(st) == SQLITE_ROW) {
         if (out) {
             out->id = sqlite3_column_int64(st, 0);
@@ -257,23 +257,23 @@ static int container_row(struct db *d, const char *account, const char *name,
             db_col_copy(st, 3, out->etag, sizeof out->etag);
             out->metadata = db_col_str(st, 4);
         }
-        rc = BSTORE_OK;
+        rc = BLOB_STORE_OK;
     }
     sqlite3_reset(st);
     return rc;
 }
 
-int bstore_container_create(const char *account, const char *name, const char *metadata,
-                            struct bstore_container *out)
+int blob_store_container_create(const char *account, const char *name, const char *metadata,
+                                struct blob_store_container *out)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
     int rc = container_row(d, account, name, NULL);
-    if (rc == BSTORE_OK) {
-        rc = BSTORE_CONTAINER_EXISTS;
+    if (rc == BLOB_STORE_OK) {
+        rc = BLOB_STORE_CONTAINER_EXISTS;
     } else {
         int64_t now = clock_now_ms();
-        char etag[BSTORE_ETAG_LEN];
+        char etag[BLOB_STORE_ETAG_LEN];
         new_etag(now, etag);
         sqlite3_stmt *st =
             db_stmt(d, "INSERT INTO containers (account, name, created_ms, "
@@ -283,46 +283,47 @@ int bstore_container_create(const char *account, const char *name, const char *m
         sqlite3_bind_int64(st, 3, now);
         sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, metadata ? metadata : "{}", -1, SQLITE_STATIC);
-        rc = db_exec_stmt(d, st) == 0 ? BSTORE_OK : BSTORE_INTERNAL;
-        if (rc == BSTORE_OK && out) {
+        rc = db_exec_stmt(d, st) == 0 ? BLOB_STORE_OK : BLOB_STORE_INTERNAL;
+        if (rc == BLOB_STORE_OK && out) {
             out->id = sqlite3_last_insert_rowid(db_handle(d));
             out->created_ms = out->modified_ms = now;
             memcpy(out->etag, etag, sizeof etag);
             out->metadata = xstrdup(metadata ? metadata : "{}");
         }
     }
-    if (db_write_end(d, rc == BSTORE_OK) < 0)
-        rc = BSTORE_INTERNAL;
+    if (db_write_end(d, rc == BLOB_STORE_OK) < 0)
+        rc = BLOB_STORE_INTERNAL;
     ccache_invalidate();
     db_release(d);
     return rc;
 }
 
-int bstore_container_get(const char *account, const char *name, struct bstore_container *out)
+int blob_store_container_get(const char *account, const char *name,
+                             struct blob_store_container *out)
 {
     if (ccache_get(account, name, out))
-        return BSTORE_OK;
+        return BLOB_STORE_OK;
     uint64_t gen = atomic_load(&ccache_gen);
-    struct bstore_container c = {0};
+    struct blob_store_container c = {0};
     struct db *d = db_acquire();
     int rc = container_row(d, account, name, &c);
     db_release(d);
-    if (rc == BSTORE_OK)
+    if (rc == BLOB_STORE_OK)
         ccache_put(account, name, &c, gen);
     if (out)
         *out = c;
     else
-        bstore_container_finish(&c);
+        blob_store_container_finish(&c);
     return rc;
 }
 
-int bstore_container_set_metadata(const char *account, const char *name, const char *metadata,
-                                  struct bstore_container *out)
+int blob_store_container_set_metadata(const char *account, const char *name, const char *metadata,
+                                      struct blob_store_container *out)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
     int64_t now = clock_now_ms();
-    char etag[BSTORE_ETAG_LEN];
+    char etag[BLOB_STORE_ETAG_LEN];
     new_etag(now, etag);
     sqlite3_stmt *st = db_stmt(d, "UPDATE containers SET metadata = ?3, etag = ?4, modified_ms = "
                                   "?5 WHERE account = ?1 AND name = ?2");
@@ -331,26 +332,26 @@ int bstore_container_set_metadata(const char *account, const char *name, const c
     sqlite3_bind_text(st, 3, metadata ? metadata : "{}", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now);
-    int rc = db_exec_stmt(d, st) == 0 ? BSTORE_OK : BSTORE_INTERNAL;
-    if (rc == BSTORE_OK && sqlite3_changes(db_handle(d)) == 0)
-        rc = BSTORE_NO_CONTAINER;
-    if (rc == BSTORE_OK && out)
+    int rc = db_exec_stmt(d, st) == 0 ? BLOB_STORE_OK : BLOB_STORE_INTERNAL;
+    if (rc == BLOB_STORE_OK && sqlite3_changes(db_handle(d)) == 0)
+        rc = BLOB_STORE_NO_CONTAINER;
+    if (rc == BLOB_STORE_OK && out)
         rc = container_row(d, account, name, out);
-    if (db_write_end(d, rc == BSTORE_OK) < 0)
-        rc = BSTORE_INTERNAL;
+    if (db_write_end(d, rc == BLOB_STORE_OK) < 0)
+        rc = BLOB_STORE_INTERNAL;
     ccache_invalidate();
     db_release(d);
     return rc;
 }
 
-int bstore_container_delete(const char *account, const char *name)
+int blob_store_container_delete(const char *account, const char *name)
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    struct bstore_container c = {0};
+    struct blob_store_container c = {0};
     int rc = container_row(d, account, name, &c);
-    if (rc == BSTORE_OK) {
+    if (rc == BLOB_STORE_OK) {
         sqlite3_stmt *st = db_stmt(d, "SELECT id FROM blobs WHERE container_id = ?1");
         sqlite3_bind_int64(st, 1, c.id);
         int64_t *ids = NULL;
@@ -363,43 +364,43 @@ int bstore_container_delete(const char *account, const char *name)
             ids[n++] = sqlite3_column_int64(st, 0);
         }
         sqlite3_reset(st);
-        for (size_t i = 0; i < n && rc == BSTORE_OK; i++)
+        for (size_t i = 0; i < n && rc == BLOB_STORE_OK; i++)
             if (segments_drop(d, ids[i], &g) < 0)
-                rc = BSTORE_INTERNAL;
+                rc = BLOB_STORE_INTERNAL;
         free(ids);
-        if (rc == BSTORE_OK && blocks_drop(d, c.id, NULL, &g) < 0)
-            rc = BSTORE_INTERNAL;
+        if (rc == BLOB_STORE_OK && blocks_drop(d, c.id, NULL, &g) < 0)
+            rc = BLOB_STORE_INTERNAL;
         sqlite3_stmt *db = db_stmt(d, "DELETE FROM blobs WHERE container_id = ?1");
         sqlite3_bind_int64(db, 1, c.id);
-        if (rc == BSTORE_OK && db_exec_stmt(d, db) < 0)
-            rc = BSTORE_INTERNAL;
+        if (rc == BLOB_STORE_OK && db_exec_stmt(d, db) < 0)
+            rc = BLOB_STORE_INTERNAL;
         sqlite3_stmt *dc = db_stmt(d, "DELETE FROM containers WHERE id = ?1");
         sqlite3_bind_int64(dc, 1, c.id);
-        if (rc == BSTORE_OK && db_exec_stmt(d, dc) < 0)
-            rc = BSTORE_INTERNAL;
+        if (rc == BLOB_STORE_OK && db_exec_stmt(d, dc) < 0)
+            rc = BLOB_STORE_INTERNAL;
     }
-    bstore_container_finish(&c);
-    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    blob_store_container_finish(&c);
+    bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     ccache_invalidate();
     extents_collect(&g, ok);
     db_release(d);
-    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+    return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
-int bstore_container_delink(const char *account, const char *name, const char *trash)
+int blob_store_container_delink(const char *account, const char *name, const char *trash)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
-    struct bstore_container c = {0};
+    struct blob_store_container c = {0};
     int rc = container_row(d, account, name, &c);
-    if (rc == BSTORE_NO_CONTAINER) {
-        bstore_container_finish(&c);
+    if (rc == BLOB_STORE_NO_CONTAINER) {
+        blob_store_container_finish(&c);
         db_write_end(d, false);
         db_release(d);
-        return BSTORE_OK;
+        return BLOB_STORE_OK;
     }
     int64_t now = clock_now_ms();
-    char etag[BSTORE_ETAG_LEN];
+    char etag[BLOB_STORE_ETAG_LEN];
     new_etag(now, etag);
     sqlite3_stmt *st = db_stmt(d, "INSERT OR IGNORE INTO containers (account, name, created_ms, "
                                   "modified_ms, etag, metadata) VALUES (?1, ?2, ?3, ?3, ?4, '{}')");
@@ -407,31 +408,33 @@ int bstore_container_delink(const char *account, const char *name, const char *t
     sqlite3_bind_text(st, 2, trash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
-    if (rc == BSTORE_OK && db_exec_stmt(d, st) < 0)
-        rc = BSTORE_INTERNAL;
+    if (rc == BLOB_STORE_OK && db_exec_stmt(d, st) < 0)
+        rc = BLOB_STORE_INTERNAL;
     static const char *moves[] = {
         "UPDATE blobs SET container_id = (SELECT id FROM containers WHERE account = ?1 AND "
         "name = ?2) WHERE container_id = ?3",
         "UPDATE blocks SET container_id = (SELECT id FROM containers WHERE account = ?1 AND "
         "name = ?2) WHERE container_id = ?3"};
-    for (size_t i = 0; i < 2 && rc == BSTORE_OK; i++) {
+    for (size_t i = 0; i < 2 && rc == BLOB_STORE_OK; i++) {
         sqlite3_stmt *mv = db_stmt(d, moves[i]);
         sqlite3_bind_text(mv, 1, account, -1, SQLITE_STATIC);
         sqlite3_bind_text(mv, 2, trash, -1, SQLITE_STATIC);
         sqlite3_bind_int64(mv, 3, c.id);
         if (db_exec_stmt(d, mv) < 0)
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
     }
-    bstore_container_finish(&c);
-    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    blob_store_container_finish(&c);
+    bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     ccache_invalidate();
     db_release(d);
-    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+    return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
-int bstore_container_list(const char *account, const char *prefix, const char *marker, unsigned max,
-                          void (*fn)(void *ctx, const char *name, const struct bstore_container *c),
-                          void *ctx, char **next)
+int blob_store_container_list(const char *account, const char *prefix, const char *marker,
+                              unsigned max,
+                              void (*fn)(void *ctx, const char *name,
+                                         const struct blob_store_container *c),
+                              void *ctx, char **next)
 {
     struct db *d = db_acquire();
     *next = NULL;
@@ -449,13 +452,13 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
             /* The marker is the last name returned: listing resumes after it. */
             break;
         }
-        struct bstore_container c = {.id = sqlite3_column_int64(st, 0),
-                                     .created_ms = sqlite3_column_int64(st, 1),
-                                     .modified_ms = sqlite3_column_int64(st, 2)};
+        struct blob_store_container c = {.id = sqlite3_column_int64(st, 0),
+                                         .created_ms = sqlite3_column_int64(st, 1),
+                                         .modified_ms = sqlite3_column_int64(st, 2)};
         db_col_copy(st, 3, c.etag, sizeof c.etag);
         c.metadata = db_col_str(st, 4);
         fn(ctx, name, &c);
-        bstore_container_finish(&c);
+        blob_store_container_finish(&c);
         free(*next);
         *next = xstrdup(name);
         n++;
@@ -464,7 +467,7 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
     (void)more;
     sqlite3_reset(st);
     db_release(d);
-    return BSTORE_OK;
+    return BLOB_STORE_OK;
 }
 
 /* ---- blob rows ---- */
@@ -473,7 +476,7 @@ int bstore_container_list(const char *account, const char *prefix, const char *m
     "id, name, snapshot, size, created_ms, modified_ms, etag, content_type, content_encoding, "    \
     "content_language, content_disposition, cache_control, content_md5, metadata, md5_checked"
 
-static void props_from_row(sqlite3_stmt *st, struct bstore_props *p)
+static void props_from_row(sqlite3_stmt *st, struct blob_store_props *p)
 {
     p->id = sqlite3_column_int64(st, 0);
     p->name = db_col_str(st, 1);
@@ -495,17 +498,17 @@ static void props_from_row(sqlite3_stmt *st, struct bstore_props *p)
 }
 
 static int blob_row(struct db *d, int64_t container_id, const char *name, const char *snapshot,
-                    struct bstore_props *out)
+                    struct blob_store_props *out)
 {
     sqlite3_stmt *st = db_stmt(d, "SELECT " PROPS_COLS " FROM blobs WHERE container_id = ?1 AND "
                                   "name = ?2 AND snapshot = ?3");
     sqlite3_bind_int64(st, 1, container_id);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, snapshot ? snapshot : "", -1, SQLITE_STATIC);
-    int rc = BSTORE_NO_BLOB;
+    int rc = BLOB_STORE_NO_BLOB;
     if (sqlite3_step(st) == SQLITE_ROW) {
         props_from_row(st, out);
-        rc = BSTORE_OK;
+        rc = BLOB_STORE_OK;
     }
     sqlite3_reset(st);
     return rc;
@@ -520,16 +523,16 @@ static bool container_exists(struct db *d, int64_t id)
     return ok;
 }
 
-/* bstore_blob_read inside a read transaction on d. */
+/* blob_store_blob_read inside a read transaction on d. */
 static int blob_read_tx(struct db *d, int64_t container_id, const char *name, const char *snapshot,
-                        const struct bstore_cond *cond, struct bstore_blob *out)
+                        const struct blob_store_cond *cond, struct blob_store_blob *out)
 {
     int rc = blob_row(d, container_id, name, snapshot, &out->props);
-    if (rc == BSTORE_OK)
+    if (rc == BLOB_STORE_OK)
         rc = cond_eval(cond, true, out->props.etag, out->props.modified_ms, true);
-    if (rc == BSTORE_OK) {
+    if (rc == BLOB_STORE_OK) {
         /* A small extent's bytes are read here only for a one-segment blob (at most
-         * LIMIT_INLINE_BYTES); longer blobs are read through a bstore_reader, one extent at a
+         * LIMIT_INLINE_BYTES); longer blobs are read through a blob_store_reader, one extent at a
          * time. A segment's path is "" for a small extent (packed or inline). */
         sqlite3_stmt *st = db_stmt(
             d, "SELECT iif(e.pack_off < 0, e.file, NULL), s.size, s.extent_id, x.data, e.file, "
@@ -546,7 +549,7 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
                 cap = cap ? cap * 2 : 4;
                 out->segs = xrealloc(out->segs, cap * sizeof *out->segs);
             }
-            struct bstore_segment *s = &out->segs[out->nsegs++];
+            struct blob_store_segment *s = &out->segs[out->nsegs++];
             db_col_copy(st, 0, s->path, sizeof s->path);
             s->size = (uint64_t)sqlite3_column_int64(st, 1);
             s->extent_id = sqlite3_column_int64(st, 2);
@@ -556,7 +559,7 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
                 if (n != s->size || n > LIMIT_INLINE_BYTES) {
                     log_error("blob: small extent %lld holds %zu bytes, not %llu",
                               (long long)s->extent_id, n, (unsigned long long)s->size);
-                    rc = BSTORE_INTERNAL;
+                    rc = BLOB_STORE_INTERNAL;
                     break;
                 }
                 out->data = xmalloc(n ? n : 1);
@@ -572,21 +575,21 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
             }
         }
         if (step != SQLITE_ROW && step != SQLITE_DONE)
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
         sqlite3_reset(st);
         /* A one-segment blob in a pack: its bytes are read now, in the read transaction. */
-        if (rc == BSTORE_OK && out->data && pack[0] &&
+        if (rc == BLOB_STORE_OK && out->data && pack[0] &&
             store_files_pack_read(pack, pack_off, out->data, (size_t)out->segs[0].size) < 0) {
             log_error("blob: cannot read extent %lld in pack %s", (long long)out->segs[0].extent_id,
                       pack);
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
         }
     }
     return rc;
 }
 
-int bstore_blob_read(int64_t container_id, const char *name, const char *snapshot,
-                     const struct bstore_cond *cond, struct bstore_blob *out)
+int blob_store_blob_read(int64_t container_id, const char *name, const char *snapshot,
+                         const struct blob_store_cond *cond, struct blob_store_blob *out)
 {
     memset(out, 0, sizeof *out);
     struct db *d = db_acquire();
@@ -594,12 +597,12 @@ int bstore_blob_read(int64_t container_id, const char *name, const char *snapsho
     int rc = blob_read_tx(d, container_id, name, snapshot, cond, out);
     db_read_end(d);
     db_release(d);
-    if (rc != BSTORE_OK && rc != BSTORE_NOT_MODIFIED && rc != BSTORE_COND_FAILED)
-        bstore_blob_finish(out);
+    if (rc != BLOB_STORE_OK && rc != BLOB_STORE_NOT_MODIFIED && rc != BLOB_STORE_COND_FAILED)
+        blob_store_blob_finish(out);
     return rc;
 }
 
-int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstore_blob *out)
+int blob_store_blob_read_latest(int64_t container_id, const char *name, struct blob_store_blob *out)
 {
     memset(out, 0, sizeof *out);
     struct db *d = db_acquire();
@@ -609,27 +612,27 @@ int bstore_blob_read_latest(int64_t container_id, const char *name, struct bstor
                                   "= ?1 AND name = ?2");
     sqlite3_bind_int64(st, 1, container_id);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    char snap[BSTORE_SNAPSHOT_LEN] = "";
+    char snap[BLOB_STORE_SNAPSHOT_LEN] = "";
     int64_t rows = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         db_col_copy(st, 0, snap, sizeof snap);
         rows = sqlite3_column_int64(st, 1);
     }
     sqlite3_reset(st);
-    int rc = rows == 0  ? BSTORE_NO_BLOB
-             : !snap[0] ? BSTORE_NO_SNAPSHOT
+    int rc = rows == 0  ? BLOB_STORE_NO_BLOB
+             : !snap[0] ? BLOB_STORE_NO_SNAPSHOT
                         : blob_read_tx(d, container_id, name, snap, NULL, out);
     db_read_end(d);
     db_release(d);
-    if (rc != BSTORE_OK)
-        bstore_blob_finish(out);
+    if (rc != BLOB_STORE_OK)
+        blob_store_blob_finish(out);
     return rc;
 }
 
 /* ---- reading bytes ---- */
 
-struct bstore_reader {
-    struct bstore_segment *segs; /* owned */
+struct blob_store_reader {
+    struct blob_store_segment *segs; /* owned */
     size_t nsegs;
     uint64_t base;
     size_t cur;         /* segment holding the last offset read */
@@ -639,9 +642,9 @@ struct bstore_reader {
     unsigned char *data; /* bytes of a one-inline-extent blob (owned), or NULL */
 };
 
-struct bstore_reader *bstore_reader_create(struct bstore_blob *b, uint64_t base)
+struct blob_store_reader *blob_store_reader_create(struct blob_store_blob *b, uint64_t base)
 {
-    struct bstore_reader *r = xcalloc(1, sizeof *r);
+    struct blob_store_reader *r = xcalloc(1, sizeof *r);
     r->segs = b->segs;
     r->nsegs = b->nsegs;
     r->base = base;
@@ -653,7 +656,7 @@ struct bstore_reader *bstore_reader_create(struct bstore_blob *b, uint64_t base)
     return r;
 }
 
-void bstore_reader_destroy(struct bstore_reader *r)
+void blob_store_reader_destroy(struct blob_store_reader *r)
 {
     if (!r)
         return;
@@ -664,7 +667,7 @@ void bstore_reader_destroy(struct bstore_reader *r)
     free(r);
 }
 
-long bstore_reader_read(struct bstore_reader *r, uint64_t pos, void *buf, size_t max)
+long blob_store_reader_read(struct blob_store_reader *r, uint64_t pos, void *buf, size_t max)
 {
     uint64_t off = r->base + pos;
     /* Reads go forward: continue from the last segment unless asked to go back. */
@@ -676,7 +679,7 @@ long bstore_reader_read(struct bstore_reader *r, uint64_t pos, void *buf, size_t
         r->cur_start += r->segs[r->cur++].size;
     if (r->cur == r->nsegs || max == 0)
         return 0;
-    const struct bstore_segment *s = &r->segs[r->cur];
+    const struct blob_store_segment *s = &r->segs[r->cur];
     uint64_t in_seg = off - r->cur_start;
     if (max > s->size - in_seg)
         max = (size_t)(s->size - in_seg);
@@ -727,7 +730,7 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
  * -1.
  */
 static int64_t blob_upsert(struct db *d, int64_t container_id, const char *name, int64_t old_id,
-                           const struct bstore_props *in, uint64_t size, int64_t now,
+                           const struct blob_store_props *in, uint64_t size, int64_t now,
                            const char *etag, struct extents_garbage *g)
 {
     if (old_id >= 0 && segments_drop(d, old_id, g) < 0)
@@ -787,29 +790,30 @@ static int segment_add(struct db *d, int64_t blob_id, int seq, int64_t extent_id
 /* The current state of the base blob for a write's conditions; *id (may be NULL) receives
  * the row id of the base blob, or -1 if there is none. */
 static int write_cond_row(struct db *d, int64_t container_id, const char *name,
-                          const struct bstore_cond *cond, bool must_exist, struct bstore_props *cur)
+                          const struct blob_store_cond *cond, bool must_exist,
+                          struct blob_store_props *cur)
 {
     if (!container_exists(d, container_id))
-        return BSTORE_NO_CONTAINER;
-    bool exists = blob_row(d, container_id, name, "", cur) == BSTORE_OK;
+        return BLOB_STORE_NO_CONTAINER;
+    bool exists = blob_row(d, container_id, name, "", cur) == BLOB_STORE_OK;
     return exists || !must_exist ? cond_eval(cond, exists, cur->etag, cur->modified_ms, false)
-                                 : BSTORE_NO_BLOB;
+                                 : BLOB_STORE_NO_BLOB;
 }
 
 /* write_cond_row for callers that need only the base blob's row id (-1: none). */
 static int write_cond(struct db *d, int64_t container_id, const char *name,
-                      const struct bstore_cond *cond, bool must_exist, int64_t *id)
+                      const struct blob_store_cond *cond, bool must_exist, int64_t *id)
 {
-    struct bstore_props cur = {0};
+    struct blob_store_props cur = {0};
     cur.id = -1;
     int rc = write_cond_row(d, container_id, name, cond, must_exist, &cur);
     if (id)
         *id = cur.id;
-    bstore_props_finish(&cur);
+    blob_store_props_finish(&cur);
     return rc;
 }
 
-static void fill_out(struct bstore_props *out, const char *etag, int64_t now, uint64_t size)
+static void fill_out(struct blob_store_props *out, const char *etag, int64_t now, uint64_t size)
 {
     if (!out)
         return;
@@ -826,52 +830,52 @@ static int64_t new_extent(struct db *d, const char *extent, const struct extents
     return extent ? extents_insert(d, extent, size) : extents_insert_small(d, small);
 }
 
-static int blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
+static int blob_put(int64_t container_id, const char *name, const struct blob_store_props *in,
                     const char *extent, const void *data, uint64_t size,
-                    const struct bstore_cond *cond, struct bstore_props *out)
+                    const struct blob_store_cond *cond, struct blob_store_props *out)
 {
     struct extents_small small;
     if (!extent && extents_small_write(STORE_FILES_POOL_BLOBS, data, size, &small) < 0)
-        return BSTORE_INTERNAL;
+        return BLOB_STORE_INTERNAL;
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
     int64_t old_id;
     int rc = write_cond(d, container_id, name, cond, false, &old_id);
     int64_t now = clock_now_ms();
-    char etag[BSTORE_ETAG_LEN];
+    char etag[BLOB_STORE_ETAG_LEN];
     new_etag(now, etag);
-    if (rc == BSTORE_OK) {
+    if (rc == BLOB_STORE_OK) {
         int64_t id = blob_upsert(d, container_id, name, old_id, in, size, now, etag, &g);
         int64_t ext = id < 0 ? -1 : new_extent(d, extent, &small, size);
         if (id < 0 || ext < 0 || segment_add(d, id, 0, ext, size, NULL, 0) < 0 ||
             blocks_drop(d, container_id, name, &g) < 0)
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
     }
-    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     extents_collect(&g, ok);
     if (!extent)
         extents_small_settled(&small);
     db_release(d);
     if (ok)
         fill_out(out, etag, now, size);
-    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+    return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
-int bstore_blob_put(int64_t container_id, const char *name, const struct bstore_props *in,
-                    const char *extent, uint64_t size, const struct bstore_cond *cond,
-                    struct bstore_props *out)
+int blob_store_blob_put(int64_t container_id, const char *name, const struct blob_store_props *in,
+                        const char *extent, uint64_t size, const struct blob_store_cond *cond,
+                        struct blob_store_props *out)
 {
     assert(extent);
     return blob_put(container_id, name, in, extent, NULL, size, cond, out);
 }
 
-int bstore_blob_put_inline(int64_t container_id, const char *name, const struct bstore_props *in,
-                           const void *data, uint64_t size, const struct bstore_cond *cond,
-                           struct bstore_props *out)
+int blob_store_blob_put_inline(int64_t container_id, const char *name,
+                               const struct blob_store_props *in, const void *data, uint64_t size,
+                               const struct blob_store_cond *cond, struct blob_store_props *out)
 {
     if (size > LIMIT_INLINE_BYTES)
-        return BSTORE_INTERNAL;
+        return BLOB_STORE_INTERNAL;
     return blob_put(container_id, name, in, NULL, data, size, cond, out);
 }
 
@@ -880,12 +884,12 @@ static int block_put(int64_t container_id, const char *name, const unsigned char
 {
     struct extents_small small;
     if (!extent && extents_small_write(STORE_FILES_POOL_BLOBS, data, size, &small) < 0)
-        return BSTORE_INTERNAL;
+        return BLOB_STORE_INTERNAL;
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int rc = container_exists(d, container_id) ? BSTORE_OK : BSTORE_NO_CONTAINER;
-    if (rc == BSTORE_OK) {
+    int rc = container_exists(d, container_id) ? BLOB_STORE_OK : BLOB_STORE_NO_CONTAINER;
+    if (rc == BLOB_STORE_OK) {
         /* All blocks of a blob have ids of one length, committed or not. */
         sqlite3_stmt *st =
             db_stmt(d, "SELECT length(block_id), (SELECT count(*) FROM blocks WHERE container_id "
@@ -895,23 +899,23 @@ static int block_put(int64_t container_id, const char *name, const unsigned char
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             if ((size_t)sqlite3_column_int(st, 0) != idlen)
-                rc = BSTORE_BLOCK_ID_LENGTH;
+                rc = BLOB_STORE_BLOCK_ID_LENGTH;
             else if (sqlite3_column_int64(st, 1) >= 100000)
-                rc = BSTORE_TOO_MANY_BLOCKS;
+                rc = BLOB_STORE_TOO_MANY_BLOCKS;
         }
         sqlite3_reset(st);
     }
-    if (rc == BSTORE_OK) {
+    if (rc == BLOB_STORE_OK) {
         sqlite3_stmt *st = db_stmt(d, "SELECT length(s.block_id) FROM blobs b JOIN segments s ON "
                                       "s.blob_id = b.id WHERE b.container_id = ?1 AND b.name = ?2 "
                                       "AND b.snapshot = '' AND s.block_id IS NOT NULL LIMIT 1");
         sqlite3_bind_int64(st, 1, container_id);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && (size_t)sqlite3_column_int(st, 0) != idlen)
-            rc = BSTORE_BLOCK_ID_LENGTH;
+            rc = BLOB_STORE_BLOCK_ID_LENGTH;
         sqlite3_reset(st);
     }
-    if (rc == BSTORE_OK) {
+    if (rc == BLOB_STORE_OK) {
         /* A block put again under the same id replaces the earlier one. */
         sqlite3_stmt *old = db_stmt(d, "SELECT extent_id FROM blocks WHERE container_id = ?1 AND "
                                        "blob_name = ?2 AND block_id = ?3");
@@ -929,9 +933,9 @@ static int block_put(int64_t container_id, const char *name, const unsigned char
             sqlite3_bind_text(del, 2, name, -1, SQLITE_STATIC);
             sqlite3_bind_blob(del, 3, id, (int)idlen, SQLITE_STATIC);
             if (db_exec_stmt(d, del) < 0 || extents_ref(d, old_ext, -1, &g) < 0)
-                rc = BSTORE_INTERNAL;
+                rc = BLOB_STORE_INTERNAL;
         }
-        int64_t ext = rc == BSTORE_OK ? new_extent(d, extent, &small, size) : -1;
+        int64_t ext = rc == BLOB_STORE_OK ? new_extent(d, extent, &small, size) : -1;
         sqlite3_stmt *st =
             db_stmt(d, "INSERT INTO blocks (container_id, blob_name, block_id, "
                        "extent_id, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -942,28 +946,28 @@ static int block_put(int64_t container_id, const char *name, const unsigned char
         sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
         sqlite3_bind_int64(st, 6, clock_now_ms());
         if (ext < 0 || db_exec_stmt(d, st) < 0)
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
     }
-    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     extents_collect(&g, ok);
     if (!extent)
         extents_small_settled(&small);
     db_release(d);
-    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+    return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
-int bstore_block_put(int64_t container_id, const char *name, const unsigned char *id, size_t idlen,
-                     const char *extent, uint64_t size)
+int blob_store_block_put(int64_t container_id, const char *name, const unsigned char *id,
+                         size_t idlen, const char *extent, uint64_t size)
 {
     assert(extent);
     return block_put(container_id, name, id, idlen, extent, NULL, size);
 }
 
-int bstore_block_put_inline(int64_t container_id, const char *name, const unsigned char *id,
-                            size_t idlen, const void *data, uint64_t size)
+int blob_store_block_put_inline(int64_t container_id, const char *name, const unsigned char *id,
+                                size_t idlen, const void *data, uint64_t size)
 {
     if (size > LIMIT_INLINE_BYTES)
-        return BSTORE_INTERNAL;
+        return BLOB_STORE_INTERNAL;
     return block_put(container_id, name, id, idlen, NULL, data, size);
 }
 
@@ -973,7 +977,7 @@ struct resolved {
 };
 
 static bool find_block(struct db *d, const char *sql, int64_t key, const char *name,
-                       const struct bstore_block_ref *r, struct resolved *out)
+                       const struct blob_store_block_ref *r, struct resolved *out)
 {
     sqlite3_stmt *st = db_stmt(d, sql);
     sqlite3_bind_int64(st, 1, key);
@@ -995,82 +999,82 @@ static const char *const SQL_COMMITTED =
     "SELECT s.extent_id, s.size FROM blobs b JOIN segments s ON s.blob_id = b.id WHERE "
     "b.container_id = ?1 AND b.name = ?2 AND b.snapshot = '' AND s.block_id = ?3 LIMIT 1";
 
-int bstore_block_list_commit(int64_t container_id, const char *name,
-                             const struct bstore_block_ref *refs, size_t nrefs,
-                             const struct bstore_props *in, const struct bstore_cond *cond,
-                             struct bstore_props *out)
+int blob_store_block_list_commit(int64_t container_id, const char *name,
+                                 const struct blob_store_block_ref *refs, size_t nrefs,
+                                 const struct blob_store_props *in,
+                                 const struct blob_store_cond *cond, struct blob_store_props *out)
 {
     if (nrefs > LIMIT_BLOCKS)
-        return BSTORE_TOO_MANY_BLOCKS;
+        return BLOB_STORE_TOO_MANY_BLOCKS;
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     struct resolved *res = xcalloc(nrefs ? nrefs : 1, sizeof *res);
     db_write_begin(d);
     int64_t old_id;
     int rc = write_cond(d, container_id, name, cond, false, &old_id);
-    for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++) {
-        const struct bstore_block_ref *r = &refs[i];
+    for (size_t i = 0; i < nrefs && rc == BLOB_STORE_OK; i++) {
+        const struct blob_store_block_ref *r = &refs[i];
         bool found = false;
         if (r->list == 'U' || r->list == 'L')
             found = find_block(d, SQL_UNCOMMITTED, container_id, name, r, &res[i]);
         if (!found && (r->list == 'C' || r->list == 'L'))
             found = find_block(d, SQL_COMMITTED, container_id, name, r, &res[i]);
         if (!found)
-            rc = BSTORE_BAD_BLOCK_LIST;
+            rc = BLOB_STORE_BAD_BLOCK_LIST;
         else if (i > 0 && r->idlen != refs[0].idlen)
-            rc = BSTORE_BLOCK_ID_LENGTH;
+            rc = BLOB_STORE_BLOCK_ID_LENGTH;
     }
     /* Take the new references before the old ones go, so shared extents survive. */
-    for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++)
+    for (size_t i = 0; i < nrefs && rc == BLOB_STORE_OK; i++)
         if (extents_ref(d, res[i].extent_id, +1, &g) < 0)
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
     int64_t now = clock_now_ms();
-    char etag[BSTORE_ETAG_LEN];
+    char etag[BLOB_STORE_ETAG_LEN];
     new_etag(now, etag);
     uint64_t size = 0;
     for (size_t i = 0; i < nrefs; i++)
         size += res[i].size;
-    if (rc == BSTORE_OK) {
+    if (rc == BLOB_STORE_OK) {
         /* The store never hashes a committed block list as a whole: its MD5 is only given. */
-        struct bstore_props given = *in;
+        struct blob_store_props given = *in;
         given.md5_checked = false;
         int64_t id = blob_upsert(d, container_id, name, old_id, &given, size, now, etag, &g);
         if (id < 0)
-            rc = BSTORE_INTERNAL;
-        for (size_t i = 0; i < nrefs && rc == BSTORE_OK; i++)
+            rc = BLOB_STORE_INTERNAL;
+        for (size_t i = 0; i < nrefs && rc == BLOB_STORE_OK; i++)
             if (segment_add(d, id, (int)i, res[i].extent_id, res[i].size, refs[i].id,
                             refs[i].idlen) < 0)
-                rc = BSTORE_INTERNAL;
-        if (rc == BSTORE_OK && blocks_drop(d, container_id, name, &g) < 0)
-            rc = BSTORE_INTERNAL;
+                rc = BLOB_STORE_INTERNAL;
+        if (rc == BLOB_STORE_OK && blocks_drop(d, container_id, name, &g) < 0)
+            rc = BLOB_STORE_INTERNAL;
     }
     free(res);
-    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     extents_collect(&g, ok);
     db_release(d);
     if (ok)
         fill_out(out, etag, now, size);
-    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+    return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
-static void add_info(struct bstore_block_info **arr, size_t *n, sqlite3_stmt *st)
+static void add_info(struct blob_store_block_info **arr, size_t *n, sqlite3_stmt *st)
 {
     *arr = xrealloc(*arr, (*n + 1) * sizeof **arr);
-    struct bstore_block_info *b = &(*arr)[(*n)++];
+    struct blob_store_block_info *b = &(*arr)[(*n)++];
     int len = sqlite3_column_bytes(st, 0);
     b->idlen = len > 64 ? 64 : (size_t)len;
     memcpy(b->id, sqlite3_column_blob(st, 0), b->idlen);
     b->size = (uint64_t)sqlite3_column_int64(st, 1);
 }
 
-int bstore_block_list_get(int64_t container_id, const char *name, const char *snapshot,
-                          bool committed, bool uncommitted, struct bstore_block_list *out)
+int blob_store_block_list_get(int64_t container_id, const char *name, const char *snapshot,
+                              bool committed, bool uncommitted, struct blob_store_block_list *out)
 {
     memset(out, 0, sizeof *out);
     struct db *d = db_acquire();
     db_read_begin(d);
-    int rc = BSTORE_OK;
-    out->blob_exists = blob_row(d, container_id, name, snapshot, &out->props) == BSTORE_OK;
+    int rc = BLOB_STORE_OK;
+    out->blob_exists = blob_row(d, container_id, name, snapshot, &out->props) == BLOB_STORE_OK;
     if (committed && out->blob_exists) {
         sqlite3_stmt *st = db_stmt(d, "SELECT block_id, size FROM segments WHERE blob_id = ?1 AND "
                                       "block_id IS NOT NULL ORDER BY seq");
@@ -1093,26 +1097,26 @@ int bstore_block_list_get(int64_t container_id, const char *name, const char *sn
         sqlite3_reset(st);
     }
     if (!out->blob_exists && !any_blocks)
-        rc = BSTORE_NO_BLOB;
+        rc = BLOB_STORE_NO_BLOB;
     db_read_end(d);
     db_release(d);
-    if (rc != BSTORE_OK)
-        bstore_block_list_finish(out);
+    if (rc != BLOB_STORE_OK)
+        blob_store_block_list_finish(out);
     return rc;
 }
 
-static int simple_update(int64_t container_id, const char *name, const struct bstore_cond *cond,
-                         const char *sql, const struct bstore_props *in, const char *metadata,
-                         struct bstore_props *out)
+static int simple_update(int64_t container_id, const char *name, const struct blob_store_cond *cond,
+                         const char *sql, const struct blob_store_props *in, const char *metadata,
+                         struct blob_store_props *out)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
     int rc = write_cond(d, container_id, name, cond, true, NULL);
     int64_t now = clock_now_ms();
-    char etag[BSTORE_ETAG_LEN];
+    char etag[BLOB_STORE_ETAG_LEN];
     new_etag(now, etag);
     uint64_t size = 0;
-    if (rc == BSTORE_OK) {
+    if (rc == BLOB_STORE_OK) {
         sqlite3_stmt *st = db_stmt(d, sql);
         sqlite3_bind_int64(st, 1, container_id);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -1134,21 +1138,21 @@ static int simple_update(int64_t container_id, const char *name, const struct bs
         if (sqlite3_step(st) == SQLITE_ROW)
             size = (uint64_t)sqlite3_column_int64(st, 0);
         else
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
         while (sqlite3_step(st) == SQLITE_ROW)
             ;
         sqlite3_reset(st);
     }
-    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     db_release(d);
     if (ok)
         fill_out(out, etag, now, size);
-    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+    return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
-int bstore_blob_set_properties(int64_t container_id, const char *name,
-                               const struct bstore_props *in, const struct bstore_cond *cond,
-                               struct bstore_props *out)
+int blob_store_blob_set_properties(int64_t container_id, const char *name,
+                                   const struct blob_store_props *in,
+                                   const struct blob_store_cond *cond, struct blob_store_props *out)
 {
     return simple_update(container_id, name, cond,
                          "UPDATE blobs SET modified_ms = ?3, etag = ?4, content_type = ?5, "
@@ -1159,8 +1163,8 @@ int bstore_blob_set_properties(int64_t container_id, const char *name,
                          in, NULL, out);
 }
 
-int bstore_blob_set_metadata(int64_t container_id, const char *name, const char *metadata,
-                             const struct bstore_cond *cond, struct bstore_props *out)
+int blob_store_blob_set_metadata(int64_t container_id, const char *name, const char *metadata,
+                                 const struct blob_store_cond *cond, struct blob_store_props *out)
 {
     return simple_update(container_id, name, cond,
                          "UPDATE blobs SET modified_ms = ?3, etag = ?4, metadata = ?5 WHERE "
@@ -1215,17 +1219,17 @@ static int snapshot_segments(struct db *d, int64_t base_id, int64_t snap_id,
     return rc;
 }
 
-int bstore_blob_snapshot(int64_t container_id, const char *name, const char *metadata,
-                         const struct bstore_cond *cond, char snapshot[BSTORE_SNAPSHOT_LEN],
-                         struct bstore_props *out)
+int blob_store_blob_snapshot(int64_t container_id, const char *name, const char *metadata,
+                             const struct blob_store_cond *cond,
+                             char snapshot[BLOB_STORE_SNAPSHOT_LEN], struct blob_store_props *out)
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    struct bstore_props base = {0};
+    struct blob_store_props base = {0};
     int rc = write_cond_row(d, container_id, name, cond, true, &base);
     int64_t now = clock_now_ms();
-    if (rc == BSTORE_OK) {
+    if (rc == BLOB_STORE_OK) {
         /* Snapshot ids have 100 ns precision; two in the same millisecond get distinct ids. */
         static _Atomic uint64_t last_snap;
         uint64_t t = (uint64_t)now * 10000, prev = atomic_load(&last_snap), next;
@@ -1234,7 +1238,7 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
         } while (!atomic_compare_exchange_weak(&last_snap, &prev, next));
         char day[TIMEFMT_BUF];
         timefmt_iso8601((int64_t)(next / 10000), day); /* YYYY-MM-DDThh:mm:ssZ */
-        snprintf(snapshot, BSTORE_SNAPSHOT_LEN, "%.19s.%07lluZ", day,
+        snprintf(snapshot, BLOB_STORE_SNAPSHOT_LEN, "%.19s.%07lluZ", day,
                  (unsigned long long)(next % 10000000));
         /* The row and its segments are copied from what was read, not with INSERT ... SELECT
          * from the same table, for which SQLite first copies the rows into a temporary
@@ -1267,18 +1271,18 @@ int bstore_blob_snapshot(int64_t container_id, const char *name, const char *met
                           -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 15, base.md5_checked);
         if (db_exec_stmt(d, st) < 0)
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
         int64_t snap_id = sqlite3_last_insert_rowid(db_handle(d));
-        if (rc == BSTORE_OK && snapshot_segments(d, base.id, snap_id, &g) < 0)
-            rc = BSTORE_INTERNAL;
+        if (rc == BLOB_STORE_OK && snapshot_segments(d, base.id, snap_id, &g) < 0)
+            rc = BLOB_STORE_INTERNAL;
     }
-    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     extents_collect(&g, ok);
     db_release(d);
     if (ok)
         fill_out(out, base.etag, base.modified_ms, base.size);
-    bstore_props_finish(&base);
-    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+    blob_store_props_finish(&base);
+    return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
 static int delete_row(struct db *d, int64_t id, struct extents_garbage *g)
@@ -1290,22 +1294,22 @@ static int delete_row(struct db *d, int64_t id, struct extents_garbage *g)
     return db_exec_stmt(d, st);
 }
 
-int bstore_blob_delete(int64_t container_id, const char *name, const char *snapshot,
-                       enum bstore_delete_mode mode, const struct bstore_cond *cond)
+int blob_store_blob_delete(int64_t container_id, const char *name, const char *snapshot,
+                           enum blob_store_delete_mode mode, const struct blob_store_cond *cond)
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
     db_write_begin(d);
-    int rc = container_exists(d, container_id) ? BSTORE_OK : BSTORE_NO_CONTAINER;
-    struct bstore_props row = {0};
-    if (rc == BSTORE_OK)
+    int rc = container_exists(d, container_id) ? BLOB_STORE_OK : BLOB_STORE_NO_CONTAINER;
+    struct blob_store_props row = {0};
+    if (rc == BLOB_STORE_OK)
         rc = blob_row(d, container_id, name, snapshot, &row);
-    if (rc == BSTORE_OK)
+    if (rc == BLOB_STORE_OK)
         rc = cond_eval(cond, true, row.etag, row.modified_ms, false);
-    if (rc == BSTORE_OK && snapshot && *snapshot) {
+    if (rc == BLOB_STORE_OK && snapshot && *snapshot) {
         if (delete_row(d, row.id, &g) < 0)
-            rc = BSTORE_INTERNAL;
-    } else if (rc == BSTORE_OK) {
+            rc = BLOB_STORE_INTERNAL;
+    } else if (rc == BLOB_STORE_OK) {
         sqlite3_stmt *st = db_stmt(d, "SELECT id FROM blobs WHERE container_id = ?1 AND name = ?2 "
                                       "AND snapshot <> ''");
         sqlite3_bind_int64(st, 1, container_id);
@@ -1317,25 +1321,25 @@ int bstore_blob_delete(int64_t container_id, const char *name, const char *snaps
             ids[n++] = sqlite3_column_int64(st, 0);
         }
         sqlite3_reset(st);
-        if (n && mode == BSTORE_DELETE_BLOB)
-            rc = BSTORE_SNAPSHOTS_PRESENT;
-        for (size_t i = 0; i < n && rc == BSTORE_OK; i++)
+        if (n && mode == BLOB_STORE_DELETE_BLOB)
+            rc = BLOB_STORE_SNAPSHOTS_PRESENT;
+        for (size_t i = 0; i < n && rc == BLOB_STORE_OK; i++)
             if (delete_row(d, ids[i], &g) < 0)
-                rc = BSTORE_INTERNAL;
+                rc = BLOB_STORE_INTERNAL;
         free(ids);
-        if (rc == BSTORE_OK && mode != BSTORE_DELETE_ONLY &&
+        if (rc == BLOB_STORE_OK && mode != BLOB_STORE_DELETE_ONLY &&
             (delete_row(d, row.id, &g) < 0 || blocks_drop(d, container_id, name, &g) < 0))
-            rc = BSTORE_INTERNAL;
+            rc = BLOB_STORE_INTERNAL;
     }
-    bstore_props_finish(&row);
-    bool ok = db_write_end(d, rc == BSTORE_OK) == 0 && rc == BSTORE_OK;
+    blob_store_props_finish(&row);
+    bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     extents_collect(&g, ok);
     db_release(d);
-    return ok ? BSTORE_OK : (rc == BSTORE_OK ? BSTORE_INTERNAL : rc);
+    return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
-int bstore_list(int64_t container_id, const struct bstore_list_opts *o, bstore_list_fn fn,
-                void *ctx, char **next)
+int blob_store_list(int64_t container_id, const struct blob_store_list_opts *o,
+                    blob_store_list_fn fn, void *ctx, char **next)
 {
     *next = NULL;
     const char *prefix = o->prefix ? o->prefix : "";
@@ -1343,7 +1347,7 @@ int bstore_list(int64_t container_id, const struct bstore_list_opts *o, bstore_l
     const char *delim = o->delimiter && *o->delimiter ? o->delimiter : NULL;
     struct db *d = db_acquire();
     db_read_begin(d);
-    int rc = container_exists(d, container_id) ? BSTORE_OK : BSTORE_NO_CONTAINER;
+    int rc = container_exists(d, container_id) ? BLOB_STORE_OK : BLOB_STORE_NO_CONTAINER;
     /*
      * The cursor is (name, snapshot key) of the next row to look at; the key of a base blob
      * is "~" so it sorts after its snapshots, as Azure lists them. A marker is "name\nkey".
@@ -1365,7 +1369,7 @@ int bstore_list(int64_t container_id, const struct bstore_list_opts *o, bstore_l
     unsigned count = 0;
     const int batch = 256;
     bool done = false;
-    while (rc == BSTORE_OK && !done) {
+    while (rc == BLOB_STORE_OK && !done) {
         sqlite3_stmt *st = db_stmt(
             d, "SELECT " PROPS_COLS ", CASE snapshot WHEN '' THEN '~' ELSE snapshot END AS sk "
                "FROM blobs WHERE container_id = ?1 AND (?6 OR snapshot = '') AND name >= ?2 AND "
@@ -1380,7 +1384,7 @@ int bstore_list(int64_t container_id, const struct bstore_list_opts *o, bstore_l
         bool jumped = false;
         while (!done && !jumped && sqlite3_step(st) == SQLITE_ROW) {
             rows++;
-            struct bstore_props p = {0};
+            struct blob_store_props p = {0};
             props_from_row(st, &p);
             const char *sk = (const char *)sqlite3_column_text(st, 14);
             if (strncmp(p.name, prefix, plen) != 0) {
@@ -1410,7 +1414,7 @@ int bstore_list(int64_t container_id, const struct bstore_list_opts *o, bstore_l
                 count++;
                 inclusive = false;
             }
-            bstore_props_finish(&p);
+            blob_store_props_finish(&p);
         }
         sqlite3_reset(st);
         if (!jumped && rows < batch)

@@ -89,28 +89,28 @@ static void set_time_header(struct http_request *req, const char *name, int64_t 
 static void store_error(struct http_request *req, int rc)
 {
     switch (rc) {
-    case QSTORE_NO_QUEUE:
+    case QUEUE_STORE_NO_QUEUE:
         azure_error_code(req, 404, "QueueNotFound");
         break;
-    case QSTORE_QUEUE_EXISTS:
+    case QUEUE_STORE_QUEUE_EXISTS:
         azure_error_code(req, 409, "QueueAlreadyExists");
         break;
-    case QSTORE_NO_MESSAGE:
+    case QUEUE_STORE_NO_MESSAGE:
         azure_error_code(req, 404, "MessageNotFound");
         break;
-    case QSTORE_RECEIPT_MISMATCH:
+    case QUEUE_STORE_RECEIPT_MISMATCH:
         azure_error_code(req, 400, "PopReceiptMismatch");
         break;
-    case QSTORE_BAD_RECEIPT:
+    case QUEUE_STORE_BAD_RECEIPT:
         azure_error(req, 400, "InvalidQueryParameterValue", NULL, "QueryParameterName",
                     "popreceipt");
         break;
-    case QSTORE_TOO_LARGE:
+    case QUEUE_STORE_TOO_LARGE:
         /* What the service answers for text over 64 KiB (the error-code table's
          * MessageTooLarge is not what it sends). */
         azure_error(req, 413, "RequestBodyTooLarge", NULL, "MaxLimit", "65536");
         break;
-    case QSTORE_BAD_ARG:
+    case QUEUE_STORE_BAD_ARG:
         azure_error(req, 400, "InvalidQueryParameterValue", NULL, "QueryParameterName",
                     "visibilitytimeout");
         break;
@@ -294,9 +294,9 @@ static int check_params(struct http_request *req, struct queue_ctx *c)
         }
         c->visibility_ms = v * 1000;
         /* Beyond the year 9999 the store stops counting anyway. */
-        c->ttl_ms = ttl == -1                      ? QSTORE_TTL_NEVER
-                    : ttl > QSTORE_NEVER_MS / 1000 ? QSTORE_NEVER_MS
-                                                   : ttl * 1000;
+        c->ttl_ms = ttl == -1                           ? QUEUE_STORE_TTL_NEVER
+                    : ttl > QUEUE_STORE_NEVER_MS / 1000 ? QUEUE_STORE_NEVER_MS
+                                                        : ttl * 1000;
         return 0;
     }
     case OP_GET_MESSAGES:
@@ -304,7 +304,7 @@ static int check_params(struct http_request *req, struct queue_ctx *c)
             return -1;
         c->num = (unsigned)v;
         if (query_range(req, "visibilitytimeout", 1, max_vis,
-                        QSTORE_DEFAULT_GET_VISIBILITY_MS / 1000, &v) < 0)
+                        QUEUE_STORE_DEFAULT_GET_VISIBILITY_MS / 1000, &v) < 0)
             return -1;
         c->visibility_ms = v * 1000;
         return 0;
@@ -378,7 +378,7 @@ static void queue_begin(struct http_request *req)
     };
     if (!auth_azure_check(req, c->acct, &need))
         return;
-    if (c->queue && !qstore_valid_name(c->queue)) {
+    if (c->queue && !queue_store_valid_name(c->queue)) {
         size_t n = strlen(c->queue);
         if (n < 3 || n > LIMIT_QUEUE_NAME)
             azure_error(req, 400, "OutOfRangeInput",
@@ -415,10 +415,10 @@ static void do_list(struct http_request *req, struct queue_ctx *c)
     const char *marker = query_get(&req->query, "marker");
     const char *inc = query_get(&req->query, "include");
     bool with_meta = inc && strcmp(inc, "metadata") == 0;
-    struct qstore_list l;
-    int rc = qstore_queue_list(c->acct->name, prefix, marker && *marker ? marker : NULL, c->num,
-                               with_meta, &l);
-    if (rc != QSTORE_OK) {
+    struct queue_store_list l;
+    int rc = queue_store_queue_list(c->acct->name, prefix, marker && *marker ? marker : NULL,
+                                    c->num, with_meta, &l);
+    if (rc != QUEUE_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -461,7 +461,7 @@ static void do_list(struct http_request *req, struct queue_ctx *c)
         strbuf_puts(&sb, "<NextMarker />");
     }
     strbuf_puts(&sb, "</EnumerationResults>");
-    qstore_list_finish(&l);
+    queue_store_list_finish(&l);
     size_t len = sb.len;
     azure_reply_xml(req, 200, strbuf_steal(&sb), len);
 }
@@ -469,8 +469,8 @@ static void do_list(struct http_request *req, struct queue_ctx *c)
 static void do_create(struct http_request *req, struct queue_ctx *c)
 {
     bool created;
-    int rc = qstore_queue_create(c->acct->name, c->queue, c->metadata, &created);
-    if (rc != QSTORE_OK) {
+    int rc = queue_store_queue_create(c->acct->name, c->queue, c->metadata, &created);
+    if (rc != QUEUE_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -479,9 +479,9 @@ static void do_create(struct http_request *req, struct queue_ctx *c)
 
 static void do_get_metadata(struct http_request *req, struct queue_ctx *c)
 {
-    struct qstore_queue q;
-    int rc = qstore_queue_get(c->acct->name, c->queue, &q);
-    if (rc != QSTORE_OK) {
+    struct queue_store_queue q;
+    int rc = queue_store_queue_get(c->acct->name, c->queue, &q);
+    if (rc != QUEUE_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -490,10 +490,10 @@ static void do_get_metadata(struct http_request *req, struct queue_ctx *c)
     snprintf(count, sizeof count, "%" PRIu64, q.approx_messages);
     http_set_header(req, "x-ms-approximate-messages-count", count);
     azure_metadata_headers(req, q.metadata);
-    qstore_queue_finish(&q);
+    queue_store_queue_finish(&q);
 }
 
-static void message_times(struct strbuf *sb, const struct qstore_message *m)
+static void message_times(struct strbuf *sb, const struct queue_store_message *m)
 {
     char t[TIMEFMT_BUF];
     timefmt_rfc1123(m->inserted_ms, t);
@@ -510,10 +510,10 @@ static void do_put_message(struct http_request *req, struct queue_ctx *c)
         azure_error_code(req, 400, "InvalidXmlDocument");
         return;
     }
-    struct qstore_message m;
-    int rc = qstore_put(c->acct->name, c->queue, text, len, c->visibility_ms, c->ttl_ms, &m);
+    struct queue_store_message m;
+    int rc = queue_store_put(c->acct->name, c->queue, text, len, c->visibility_ms, c->ttl_ms, &m);
     free(text);
-    if (rc != QSTORE_OK) {
+    if (rc != QUEUE_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -536,11 +536,11 @@ static void do_put_message(struct http_request *req, struct queue_ctx *c)
 
 static void do_get_messages(struct http_request *req, struct queue_ctx *c, bool peek)
 {
-    struct qstore_message m[LIMIT_MESSAGES_PER_GET];
+    struct queue_store_message m[LIMIT_MESSAGES_PER_GET];
     size_t count;
-    int rc = peek ? qstore_peek(c->acct->name, c->queue, c->num, m, &count)
-                  : qstore_get(c->acct->name, c->queue, c->num, c->visibility_ms, m, &count);
-    if (rc != QSTORE_OK) {
+    int rc = peek ? queue_store_peek(c->acct->name, c->queue, c->num, m, &count)
+                  : queue_store_get(c->acct->name, c->queue, c->num, c->visibility_ms, m, &count);
+    if (rc != QUEUE_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -564,7 +564,7 @@ static void do_get_messages(struct http_request *req, struct queue_ctx *c, bool 
     }
     if (count)
         strbuf_puts(&sb, "</QueueMessagesList>");
-    qstore_messages_finish(m, count);
+    queue_store_messages_finish(m, count);
     size_t n = sb.len;
     azure_reply_xml(req, 200, strbuf_steal(&sb), n);
 }
@@ -580,11 +580,11 @@ static void do_update_message(struct http_request *req, struct queue_ctx *c)
             return;
         }
     }
-    struct qstore_message m;
-    int rc = qstore_update(c->acct->name, c->queue, c->message_id, c->receipt, c->visibility_ms,
-                           text, len, &m);
+    struct queue_store_message m;
+    int rc = queue_store_update(c->acct->name, c->queue, c->message_id, c->receipt,
+                                c->visibility_ms, text, len, &m);
     free(text);
-    if (rc != QSTORE_OK) {
+    if (rc != QUEUE_STORE_OK) {
         store_error(req, rc);
         return;
     }
@@ -605,13 +605,13 @@ static void queue_finish(struct http_request *req)
         do_create(req, c);
         return;
     case OP_DELETE_QUEUE:
-        rc = qstore_queue_delete(c->acct->name, c->queue);
+        rc = queue_store_queue_delete(c->acct->name, c->queue);
         break;
     case OP_GET_METADATA:
         do_get_metadata(req, c);
         return;
     case OP_SET_METADATA:
-        rc = qstore_queue_set_metadata(c->acct->name, c->queue, c->metadata);
+        rc = queue_store_queue_set_metadata(c->acct->name, c->queue, c->metadata);
         break;
     case OP_PUT_MESSAGE:
         do_put_message(req, c);
@@ -621,10 +621,10 @@ static void queue_finish(struct http_request *req)
         do_get_messages(req, c, c->op == OP_PEEK_MESSAGES);
         return;
     case OP_CLEAR_MESSAGES:
-        rc = qstore_clear(c->acct->name, c->queue);
+        rc = queue_store_clear(c->acct->name, c->queue);
         break;
     case OP_DELETE_MESSAGE:
-        rc = qstore_delete(c->acct->name, c->queue, c->message_id, c->receipt);
+        rc = queue_store_delete(c->acct->name, c->queue, c->message_id, c->receipt);
         break;
     case OP_UPDATE_MESSAGE:
         do_update_message(req, c);
@@ -633,7 +633,7 @@ static void queue_finish(struct http_request *req)
         azure_error_code(req, 500, "InternalError");
         return;
     }
-    if (rc != QSTORE_OK)
+    if (rc != QUEUE_STORE_OK)
         store_error(req, rc);
     else
         reply_empty(req, 204);

@@ -29,7 +29,7 @@
  * with '-' and '_' for '+' and '/' so that it survives an unencoded query string. */
 #define RECEIPT_RAW 18
 
-bool qstore_valid_name(const char *name)
+bool queue_store_valid_name(const char *name)
 {
     size_t n = strlen(name);
     if (n < 3 || n > LIMIT_QUEUE_NAME)
@@ -44,7 +44,7 @@ bool qstore_valid_name(const char *name)
     return true;
 }
 
-void qstore_queue_finish(struct qstore_queue *q)
+void queue_store_queue_finish(struct queue_store_queue *q)
 {
     if (!q)
         return;
@@ -53,18 +53,18 @@ void qstore_queue_finish(struct qstore_queue *q)
     memset(q, 0, sizeof *q);
 }
 
-void qstore_list_finish(struct qstore_list *l)
+void queue_store_list_finish(struct queue_store_list *l)
 {
     if (!l)
         return;
     for (size_t i = 0; i < l->n; i++)
-        qstore_queue_finish(&l->queues[i]);
+        queue_store_queue_finish(&l->queues[i]);
     free(l->queues);
     free(l->next_marker);
     memset(l, 0, sizeof *l);
 }
 
-void qstore_messages_finish(struct qstore_message *m, size_t n)
+void queue_store_messages_finish(struct queue_store_message *m, size_t n)
 {
     for (size_t i = 0; m && i < n; i++) {
         free(m[i].text);
@@ -74,26 +74,26 @@ void qstore_messages_finish(struct qstore_message *m, size_t n)
 
 /* ---- ids and receipts ---- */
 
-static void make_guid(char out[QSTORE_ID_LEN])
+static void make_guid(char out[QUEUE_STORE_ID_LEN])
 {
     unsigned char r[16];
     crypto_random(r, sizeof r);
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    snprintf(out, QSTORE_ID_LEN,
+    snprintf(out, QUEUE_STORE_ID_LEN,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
              r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
              r[15]);
 }
 
-static void make_receipt(int64_t rowid, char out[QSTORE_RECEIPT_LEN])
+static void make_receipt(int64_t rowid, char out[QUEUE_STORE_RECEIPT_LEN])
 {
     unsigned char raw[RECEIPT_RAW];
     for (int i = 0; i < 6; i++)
         raw[i] = (unsigned char)((uint64_t)rowid >> (8 * (5 - i)));
     crypto_random(raw + 6, RECEIPT_RAW - 6);
     size_t n = b64_encode_to(raw, sizeof raw, out);
-    assert(n == QSTORE_RECEIPT_LEN - 1);
+    assert(n == QUEUE_STORE_RECEIPT_LEN - 1);
     for (size_t i = 0; i < n; i++)
         out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
 }
@@ -101,13 +101,13 @@ static void make_receipt(int64_t rowid, char out[QSTORE_RECEIPT_LEN])
 /* The rowid a receipt names; -1 if s is not one of our receipts. */
 static int parse_receipt(const char *s, int64_t *rowid)
 {
-    char b[QSTORE_RECEIPT_LEN];
-    if (!s || strlen(s) != QSTORE_RECEIPT_LEN - 1)
+    char b[QUEUE_STORE_RECEIPT_LEN];
+    if (!s || strlen(s) != QUEUE_STORE_RECEIPT_LEN - 1)
         return -1;
-    for (size_t i = 0; i < QSTORE_RECEIPT_LEN; i++)
+    for (size_t i = 0; i < QUEUE_STORE_RECEIPT_LEN; i++)
         b[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
     unsigned char raw[RECEIPT_RAW];
-    if (b64_decode_to(b, QSTORE_RECEIPT_LEN - 1, raw, sizeof raw) != RECEIPT_RAW)
+    if (b64_decode_to(b, QUEUE_STORE_RECEIPT_LEN - 1, raw, sizeof raw) != RECEIPT_RAW)
         return -1;
     uint64_t v = 0;
     for (int i = 0; i < 6; i++)
@@ -142,7 +142,7 @@ static char *column_dup(sqlite3_stmt *st, int col, size_t *len)
     return s;
 }
 
-/* The id of queue name in account: QSTORE_OK, QSTORE_NO_QUEUE or QSTORE_INTERNAL. */
+/* The id of queue name in account: QUEUE_STORE_OK, QUEUE_STORE_NO_QUEUE or QUEUE_STORE_INTERNAL. */
 static int find_queue(struct db *d, const char *account, const char *name, int64_t *qid)
 {
     sqlite3_stmt *st = db_stmt(d, "SELECT id FROM queues WHERE account = ?1 AND name = ?2");
@@ -150,34 +150,35 @@ static int find_queue(struct db *d, const char *account, const char *name, int64
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     int rc = step(d, st);
     if (rc < 0)
-        return QSTORE_INTERNAL;
+        return QUEUE_STORE_INTERNAL;
     if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
-        return QSTORE_NO_QUEUE;
+        return QUEUE_STORE_NO_QUEUE;
     }
     *qid = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    return QSTORE_OK;
+    return QUEUE_STORE_OK;
 }
 
-/* Ends a write transaction: commits when rc is QSTORE_OK (or keep is set: an error answer
+/* Ends a write transaction: commits when rc is QUEUE_STORE_OK (or keep is set: an error answer
  * that still changed something, such as removing an expired message), else rolls back. */
 static int finish_write(struct db *d, int rc, bool keep)
 {
-    bool commit = rc == QSTORE_OK || keep;
+    bool commit = rc == QUEUE_STORE_OK || keep;
     if (db_write_end(d, commit) < 0)
-        rc = QSTORE_INTERNAL;
+        rc = QUEUE_STORE_INTERNAL;
     db_release(d);
     return rc;
 }
 
 /* ---- queues ---- */
 
-int qstore_queue_create(const char *account, const char *name, const char *metadata, bool *created)
+int queue_store_queue_create(const char *account, const char *name, const char *metadata,
+                             bool *created)
 {
     *created = false;
-    if (!qstore_valid_name(name))
-        return QSTORE_BAD_ARG;
+    if (!queue_store_valid_name(name))
+        return QUEUE_STORE_BAD_ARG;
     const char *meta = metadata ? metadata : "{}";
     struct db *d = db_acquire();
     db_write_begin(d);
@@ -186,11 +187,11 @@ int qstore_queue_create(const char *account, const char *name, const char *metad
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     int rc = step(d, st);
     if (rc < 0)
-        return finish_write(d, QSTORE_INTERNAL, false);
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
     if (rc == SQLITE_ROW) {
         bool same = strcmp((const char *)sqlite3_column_text(st, 0), meta) == 0;
         sqlite3_reset(st);
-        return finish_write(d, same ? QSTORE_OK : QSTORE_QUEUE_EXISTS, false);
+        return finish_write(d, same ? QUEUE_STORE_OK : QUEUE_STORE_QUEUE_EXISTS, false);
     }
     sqlite3_reset(st);
     st = db_stmt(d, "INSERT INTO queues (account, name, created_ms, metadata) "
@@ -200,32 +201,32 @@ int qstore_queue_create(const char *account, const char *name, const char *metad
     sqlite3_bind_int64(st, 3, clock_now_ms());
     sqlite3_bind_text(st, 4, meta, -1, SQLITE_STATIC);
     if (db_exec_stmt(d, st) < 0)
-        return finish_write(d, QSTORE_INTERNAL, false);
-    rc = finish_write(d, QSTORE_OK, false);
-    *created = rc == QSTORE_OK;
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
+    rc = finish_write(d, QUEUE_STORE_OK, false);
+    *created = rc == QUEUE_STORE_OK;
     return rc;
 }
 
-int qstore_queue_delete(const char *account, const char *name)
+int queue_store_queue_delete(const char *account, const char *name)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
     int64_t qid;
     int rc = find_queue(d, account, name, &qid);
-    if (rc != QSTORE_OK)
+    if (rc != QUEUE_STORE_OK)
         return finish_write(d, rc, false);
     sqlite3_stmt *st = db_stmt(d, "DELETE FROM messages WHERE queue_id = ?1");
     sqlite3_bind_int64(st, 1, qid);
     if (db_exec_stmt(d, st) < 0)
-        return finish_write(d, QSTORE_INTERNAL, false);
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
     st = db_stmt(d, "DELETE FROM queues WHERE id = ?1");
     sqlite3_bind_int64(st, 1, qid);
     if (db_exec_stmt(d, st) < 0)
-        return finish_write(d, QSTORE_INTERNAL, false);
-    return finish_write(d, QSTORE_OK, false);
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
+    return finish_write(d, QUEUE_STORE_OK, false);
 }
 
-int qstore_queue_get(const char *account, const char *name, struct qstore_queue *out)
+int queue_store_queue_get(const char *account, const char *name, struct queue_store_queue *out)
 {
     memset(out, 0, sizeof *out);
     struct db *d = db_acquire();
@@ -234,9 +235,9 @@ int qstore_queue_get(const char *account, const char *name, struct qstore_queue 
                                   "WHERE account = ?1 AND name = ?2");
     sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int rc = step(d, st), err = QSTORE_OK;
+    int rc = step(d, st), err = QUEUE_STORE_OK;
     if (rc != SQLITE_ROW) {
-        err = rc < 0 ? QSTORE_INTERNAL : QSTORE_NO_QUEUE;
+        err = rc < 0 ? QUEUE_STORE_INTERNAL : QUEUE_STORE_NO_QUEUE;
         sqlite3_reset(st);
         goto done;
     }
@@ -250,8 +251,8 @@ int qstore_queue_get(const char *account, const char *name, struct qstore_queue 
     sqlite3_bind_int64(st, 1, qid);
     sqlite3_bind_int64(st, 2, clock_now_ms());
     if (step(d, st) != SQLITE_ROW) {
-        err = QSTORE_INTERNAL;
-        qstore_queue_finish(out);
+        err = QUEUE_STORE_INTERNAL;
+        queue_store_queue_finish(out);
         goto done;
     }
     out->approx_messages = (uint64_t)sqlite3_column_int64(st, 0);
@@ -262,7 +263,7 @@ done:
     return err;
 }
 
-int qstore_queue_set_metadata(const char *account, const char *name, const char *metadata)
+int queue_store_queue_set_metadata(const char *account, const char *name, const char *metadata)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
@@ -272,13 +273,13 @@ int qstore_queue_set_metadata(const char *account, const char *name, const char 
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, metadata ? metadata : "{}", -1, SQLITE_STATIC);
     if (db_exec_stmt(d, st) < 0)
-        return finish_write(d, QSTORE_INTERNAL, false);
-    int rc = sqlite3_changes(db_handle(d)) > 0 ? QSTORE_OK : QSTORE_NO_QUEUE;
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
+    int rc = sqlite3_changes(db_handle(d)) > 0 ? QUEUE_STORE_OK : QUEUE_STORE_NO_QUEUE;
     return finish_write(d, rc, false);
 }
 
-int qstore_queue_list(const char *account, const char *prefix, const char *marker, unsigned max,
-                      bool with_metadata, struct qstore_list *out)
+int queue_store_queue_list(const char *account, const char *prefix, const char *marker,
+                           unsigned max, bool with_metadata, struct queue_store_list *out)
 {
     memset(out, 0, sizeof *out);
     assert(max >= 1 && max <= 5000);
@@ -302,7 +303,7 @@ int qstore_queue_list(const char *account, const char *prefix, const char *marke
     sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (int64_t)max + 1);
-    int rc, err = QSTORE_OK;
+    int rc, err = QUEUE_STORE_OK;
     out->queues = xcalloc(max, sizeof *out->queues);
     while ((rc = step(d, st)) == SQLITE_ROW) {
         const char *qname = (const char *)sqlite3_column_text(st, 0);
@@ -312,14 +313,14 @@ int qstore_queue_list(const char *account, const char *prefix, const char *marke
             out->next_marker = xasprintf("/%s/%s", account, qname);
             break;
         }
-        struct qstore_queue *q = &out->queues[out->n++];
+        struct queue_store_queue *q = &out->queues[out->n++];
         q->name = xstrdup(qname);
         q->metadata = with_metadata ? column_dup(st, 1, NULL) : xstrdup("{}");
         q->created_ms = sqlite3_column_int64(st, 2);
     }
     if (rc < 0) {
-        err = QSTORE_INTERNAL;
-        qstore_list_finish(out);
+        err = QUEUE_STORE_INTERNAL;
+        queue_store_list_finish(out);
     }
     sqlite3_reset(st);
     db_release(d);
@@ -329,7 +330,7 @@ int qstore_queue_list(const char *account, const char *prefix, const char *marke
 /* ---- messages ---- */
 
 /* Fills m from a row of (id, msg_id, text, inserted_ms, expires_ms, dequeue_count). */
-static void read_message(sqlite3_stmt *st, struct qstore_message *m)
+static void read_message(sqlite3_stmt *st, struct queue_store_message *m)
 {
     memset(m, 0, sizeof *m);
     snprintf(m->id, sizeof m->id, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -339,35 +340,36 @@ static void read_message(sqlite3_stmt *st, struct qstore_message *m)
     m->dequeue_count = sqlite3_column_int64(st, 5);
 }
 
-int qstore_put(const char *account, const char *name, const char *text, size_t len,
-               int64_t visibility_ms, int64_t ttl_ms, struct qstore_message *out)
+int queue_store_put(const char *account, const char *name, const char *text, size_t len,
+                    int64_t visibility_ms, int64_t ttl_ms, struct queue_store_message *out)
 {
     if (len > LIMIT_MESSAGE_BYTES)
-        return QSTORE_TOO_LARGE;
+        return QUEUE_STORE_TOO_LARGE;
     if (ttl_ms == 0)
         ttl_ms = DEFAULT_TTL_MS;
     if (visibility_ms < 0 || visibility_ms > MAX_VISIBILITY_MS ||
-        (ttl_ms != QSTORE_TTL_NEVER && ttl_ms < 1000) ||
-        (ttl_ms != QSTORE_TTL_NEVER && visibility_ms >= ttl_ms))
-        return QSTORE_BAD_ARG;
+        (ttl_ms != QUEUE_STORE_TTL_NEVER && ttl_ms < 1000) ||
+        (ttl_ms != QUEUE_STORE_TTL_NEVER && visibility_ms >= ttl_ms))
+        return QUEUE_STORE_BAD_ARG;
     int64_t now = clock_now_ms();
-    struct qstore_message m = {0};
+    struct queue_store_message m = {0};
     make_guid(m.id);
     m.inserted_ms = now;
     m.visible_ms = now + visibility_ms;
-    m.expires_ms = ttl_ms == QSTORE_TTL_NEVER || ttl_ms >= QSTORE_NEVER_MS - now ? QSTORE_NEVER_MS
-                                                                                 : now + ttl_ms;
+    m.expires_ms = ttl_ms == QUEUE_STORE_TTL_NEVER || ttl_ms >= QUEUE_STORE_NEVER_MS - now
+                       ? QUEUE_STORE_NEVER_MS
+                       : now + ttl_ms;
 
     struct db *d = db_acquire();
     db_write_begin(d);
     int64_t qid;
     int rc = find_queue(d, account, name, &qid);
-    if (rc != QSTORE_OK)
+    if (rc != QUEUE_STORE_OK)
         return finish_write(d, rc, false);
     /* The rowid is chosen here so the pop receipt can carry it (we hold the write lock). */
     sqlite3_stmt *st = db_stmt(d, "SELECT coalesce(max(id), 0) + 1 FROM messages");
     if (step(d, st) != SQLITE_ROW)
-        return finish_write(d, QSTORE_INTERNAL, false);
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
     int64_t rowid = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     make_receipt(rowid, m.pop_receipt);
@@ -383,15 +385,16 @@ int qstore_put(const char *account, const char *name, const char *text, size_t l
     sqlite3_bind_int64(st, 7, m.visible_ms);
     sqlite3_bind_text(st, 8, m.pop_receipt, -1, SQLITE_STATIC);
     if (db_exec_stmt(d, st) < 0)
-        return finish_write(d, QSTORE_INTERNAL, false);
-    rc = finish_write(d, QSTORE_OK, false);
-    if (rc == QSTORE_OK && out)
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
+    rc = finish_write(d, QUEUE_STORE_OK, false);
+    if (rc == QUEUE_STORE_OK && out)
         *out = m;
     return rc;
 }
 
 /* Makes message rowid invisible until visible_ms with a new receipt, counting the dequeue. */
-static int dequeue_one(struct db *d, int64_t rowid, struct qstore_message *m, int64_t visible_ms)
+static int dequeue_one(struct db *d, int64_t rowid, struct queue_store_message *m,
+                       int64_t visible_ms)
 {
     make_receipt(rowid, m->pop_receipt);
     m->visible_ms = visible_ms;
@@ -417,13 +420,13 @@ static const char SQL_VISIBLE_LIVE[] =
     "WHERE queue_id = ?1 AND visible_ms <= ?2 AND expires_ms > ?2 "
     "ORDER BY visible_ms, id LIMIT ?3";
 
-int qstore_get(const char *account, const char *name, unsigned n, int64_t visibility_ms,
-               struct qstore_message *out, size_t *count)
+int queue_store_get(const char *account, const char *name, unsigned n, int64_t visibility_ms,
+                    struct queue_store_message *out, size_t *count)
 {
     *count = 0;
     if (n < 1 || n > LIMIT_MESSAGES_PER_GET || visibility_ms < 1000 ||
         visibility_ms > MAX_VISIBILITY_MS)
-        return QSTORE_BAD_ARG;
+        return QUEUE_STORE_BAD_ARG;
     int64_t now = clock_now_ms();
     int64_t visible = now + visibility_ms;
     int64_t rowids[LIMIT_MESSAGES_PER_GET];
@@ -434,7 +437,7 @@ int qstore_get(const char *account, const char *name, unsigned n, int64_t visibi
     db_write_begin(d);
     int64_t qid;
     int rc = find_queue(d, account, name, &qid);
-    if (rc != QSTORE_OK)
+    if (rc != QUEUE_STORE_OK)
         return finish_write(d, rc, false);
     /* First pass: the head of the queue, expired messages included, so that those met
      * on the way are removed (at most PURGE_BATCH of them beyond what is wanted). */
@@ -478,44 +481,44 @@ int qstore_get(const char *account, const char *name, unsigned n, int64_t visibi
             ok = dequeue_one(d, rowids[i], &out[i], visible) == 0;
     }
     if (!ok) {
-        qstore_messages_finish(out, got);
-        return finish_write(d, QSTORE_INTERNAL, false);
+        queue_store_messages_finish(out, got);
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
     }
-    rc = finish_write(d, QSTORE_OK, false);
-    if (rc == QSTORE_OK)
+    rc = finish_write(d, QUEUE_STORE_OK, false);
+    if (rc == QUEUE_STORE_OK)
         *count = got;
     else
-        qstore_messages_finish(out, got);
+        queue_store_messages_finish(out, got);
     return rc;
 }
 
-int qstore_peek(const char *account, const char *name, unsigned n, struct qstore_message *out,
-                size_t *count)
+int queue_store_peek(const char *account, const char *name, unsigned n,
+                     struct queue_store_message *out, size_t *count)
 {
     *count = 0;
     if (n < 1 || n > LIMIT_MESSAGES_PER_GET)
-        return QSTORE_BAD_ARG;
+        return QUEUE_STORE_BAD_ARG;
     int64_t now = clock_now_ms();
     struct db *d = db_acquire();
     db_read_begin(d);
     int64_t qid;
     int rc = find_queue(d, account, name, &qid);
-    if (rc == QSTORE_OK) {
+    if (rc == QUEUE_STORE_OK) {
         sqlite3_stmt *st = db_stmt(d, SQL_VISIBLE_LIVE);
         sqlite3_bind_int64(st, 1, qid);
         sqlite3_bind_int64(st, 2, now);
         sqlite3_bind_int64(st, 3, n);
         int s = SQLITE_DONE;
         while (*count < n && (s = step(d, st)) == SQLITE_ROW) {
-            struct qstore_message *m = &out[(*count)++];
+            struct queue_store_message *m = &out[(*count)++];
             read_message(st, m);
             m->visible_ms = now;
         }
         sqlite3_reset(st);
         if (s < 0) {
-            qstore_messages_finish(out, *count);
+            queue_store_messages_finish(out, *count);
             *count = 0;
-            rc = QSTORE_INTERNAL;
+            rc = QUEUE_STORE_INTERNAL;
         }
     }
     db_read_end(d);
@@ -523,28 +526,28 @@ int qstore_peek(const char *account, const char *name, unsigned n, struct qstore
     return rc;
 }
 
-/* The message a receipt names, checked against the queue and id: QSTORE_OK (m holds its
+/* The message a receipt names, checked against the queue and id: QUEUE_STORE_OK (m holds its
  * times, *rowid is set), or the error Delete and Update answer. An expired message is
  * removed on the way (*removed is then set so the caller commits). */
 static int check_receipt(struct db *d, int64_t qid, const char *id, const char *receipt,
-                         int64_t now, int64_t *rowid, struct qstore_message *m, bool *removed)
+                         int64_t now, int64_t *rowid, struct queue_store_message *m, bool *removed)
 {
     *removed = false;
     if (parse_receipt(receipt, rowid) < 0)
-        return QSTORE_BAD_RECEIPT;
+        return QUEUE_STORE_BAD_RECEIPT;
     sqlite3_stmt *st = db_stmt(d, "SELECT queue_id, msg_id, pop_receipt, inserted_ms, "
                                   "expires_ms, dequeue_count FROM messages WHERE id = ?1");
     sqlite3_bind_int64(st, 1, *rowid);
     int rc = step(d, st);
     if (rc < 0)
-        return QSTORE_INTERNAL;
+        return QUEUE_STORE_INTERNAL;
     if (rc == SQLITE_DONE || sqlite3_column_int64(st, 0) != qid) {
         sqlite3_reset(st); /* the message is gone, or never was in this queue */
-        return QSTORE_NO_MESSAGE;
+        return QUEUE_STORE_NO_MESSAGE;
     }
     if (strcasecmp((const char *)sqlite3_column_text(st, 1), id) != 0) {
         sqlite3_reset(st);
-        return QSTORE_RECEIPT_MISMATCH;
+        return QUEUE_STORE_RECEIPT_MISMATCH;
     }
     bool current = crypto_streq((const char *)sqlite3_column_text(st, 2), receipt);
     memset(m, 0, sizeof *m);
@@ -555,49 +558,50 @@ static int check_receipt(struct db *d, int64_t qid, const char *id, const char *
     sqlite3_reset(st);
     if (m->expires_ms <= now) {
         if (delete_row(d, *rowid) < 0)
-            return QSTORE_INTERNAL;
+            return QUEUE_STORE_INTERNAL;
         *removed = true;
-        return QSTORE_NO_MESSAGE;
+        return QUEUE_STORE_NO_MESSAGE;
     }
-    return current ? QSTORE_OK : QSTORE_NO_MESSAGE;
+    return current ? QUEUE_STORE_OK : QUEUE_STORE_NO_MESSAGE;
 }
 
-int qstore_delete(const char *account, const char *name, const char *id, const char *receipt)
+int queue_store_delete(const char *account, const char *name, const char *id, const char *receipt)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
     int64_t qid, rowid;
-    struct qstore_message m;
+    struct queue_store_message m;
     bool removed = false;
     int rc = find_queue(d, account, name, &qid);
-    if (rc == QSTORE_OK)
+    if (rc == QUEUE_STORE_OK)
         rc = check_receipt(d, qid, id, receipt, clock_now_ms(), &rowid, &m, &removed);
-    if (rc == QSTORE_OK && delete_row(d, rowid) < 0)
-        rc = QSTORE_INTERNAL;
+    if (rc == QUEUE_STORE_OK && delete_row(d, rowid) < 0)
+        rc = QUEUE_STORE_INTERNAL;
     return finish_write(d, rc, removed);
 }
 
-int qstore_update(const char *account, const char *name, const char *id, const char *receipt,
-                  int64_t visibility_ms, const char *text, size_t len, struct qstore_message *out)
+int queue_store_update(const char *account, const char *name, const char *id, const char *receipt,
+                       int64_t visibility_ms, const char *text, size_t len,
+                       struct queue_store_message *out)
 {
     if (text && len > LIMIT_MESSAGE_BYTES)
-        return QSTORE_TOO_LARGE;
+        return QUEUE_STORE_TOO_LARGE;
     if (visibility_ms < 0 || visibility_ms > MAX_VISIBILITY_MS)
-        return QSTORE_BAD_ARG;
+        return QUEUE_STORE_BAD_ARG;
     int64_t now = clock_now_ms();
     struct db *d = db_acquire();
     db_write_begin(d);
     int64_t qid, rowid;
-    struct qstore_message m;
+    struct queue_store_message m;
     bool removed = false;
     int rc = find_queue(d, account, name, &qid);
-    if (rc == QSTORE_OK)
+    if (rc == QUEUE_STORE_OK)
         rc = check_receipt(d, qid, id, receipt, now, &rowid, &m, &removed);
-    if (rc != QSTORE_OK)
+    if (rc != QUEUE_STORE_OK)
         return finish_write(d, rc, removed);
     /* Azure: the visibility timeout cannot reach past the message's expiry. */
     if (now + visibility_ms > m.expires_ms)
-        return finish_write(d, QSTORE_BAD_ARG, false);
+        return finish_write(d, QUEUE_STORE_BAD_ARG, false);
     make_receipt(rowid, m.pop_receipt);
     m.visible_ms = now + visibility_ms;
     sqlite3_stmt *st;
@@ -612,24 +616,24 @@ int qstore_update(const char *account, const char *name, const char *id, const c
     sqlite3_bind_int64(st, 2, m.visible_ms);
     sqlite3_bind_text(st, 3, m.pop_receipt, -1, SQLITE_STATIC);
     if (db_exec_stmt(d, st) < 0)
-        return finish_write(d, QSTORE_INTERNAL, false);
-    rc = finish_write(d, QSTORE_OK, false);
-    if (rc == QSTORE_OK && out)
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
+    rc = finish_write(d, QUEUE_STORE_OK, false);
+    if (rc == QUEUE_STORE_OK && out)
         *out = m;
     return rc;
 }
 
-int qstore_clear(const char *account, const char *name)
+int queue_store_clear(const char *account, const char *name)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
     int64_t qid;
     int rc = find_queue(d, account, name, &qid);
-    if (rc != QSTORE_OK)
+    if (rc != QUEUE_STORE_OK)
         return finish_write(d, rc, false);
     sqlite3_stmt *st = db_stmt(d, "DELETE FROM messages WHERE queue_id = ?1");
     sqlite3_bind_int64(st, 1, qid);
     if (db_exec_stmt(d, st) < 0)
-        return finish_write(d, QSTORE_INTERNAL, false);
-    return finish_write(d, QSTORE_OK, false);
+        return finish_write(d, QUEUE_STORE_INTERNAL, false);
+    return finish_write(d, QUEUE_STORE_OK, false);
 }

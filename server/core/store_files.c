@@ -127,7 +127,7 @@ static int create_file(char path[STORE_FILES_PATH_MAX])
     return fd;
 }
 
-int extent_writer_open(struct extent_writer *w, bool want_md5, bool want_crc)
+int store_files_writer_open(struct store_files_writer *w, bool want_md5, bool want_crc)
 {
     memset(w, 0, sizeof *w);
     w->fd = create_file(w->path);
@@ -140,14 +140,14 @@ int extent_writer_open(struct extent_writer *w, bool want_md5, bool want_crc)
     return 0;
 }
 
-void extent_writer_reserve(struct extent_writer *w, uint64_t size)
+void store_files_writer_reserve(struct store_files_writer *w, uint64_t size)
 {
     /* KEEP_SIZE: the file's length still grows with the writes only. */
     if (w->fd >= 0 && size > 0)
         (void)fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size);
 }
 
-int extent_writer_write(struct extent_writer *w, const void *data, size_t n)
+int store_files_writer_write(struct store_files_writer *w, const void *data, size_t n)
 {
     if (w->error)
         return -1;
@@ -172,7 +172,7 @@ int extent_writer_write(struct extent_writer *w, const void *data, size_t n)
     return 0;
 }
 
-int extent_writer_close(struct extent_writer *w, unsigned char md5[CRYPTO_MD5_LEN])
+int store_files_writer_close(struct store_files_writer *w, unsigned char md5[CRYPTO_MD5_LEN])
 {
     if (!w->error && do_fsync && fdatasync(w->fd) < 0)
         w->error = errno;
@@ -192,7 +192,7 @@ int extent_writer_close(struct extent_writer *w, unsigned char md5[CRYPTO_MD5_LE
     return 0;
 }
 
-void extent_writer_abort(struct extent_writer *w)
+void store_files_writer_abort(struct store_files_writer *w)
 {
     if (w->fd >= 0) {
         close(w->fd);

@@ -21,7 +21,7 @@
  * it is acknowledged. Returns 0 or -1 after logging. */
 int store_files_init(const char *data_dir, bool fsync);
 
-struct extent_writer {
+struct store_files_writer {
     int fd;
     char path[STORE_FILES_PATH_MAX]; /* relative to the data dir */
     uint64_t size;
@@ -32,17 +32,17 @@ struct extent_writer {
 };
 
 /* Creates a new extent file. want_md5/want_crc select the hashes computed on the way. 0/-1. */
-int extent_writer_open(struct extent_writer *w, bool want_md5, bool want_crc);
+int store_files_writer_open(struct store_files_writer *w, bool want_md5, bool want_crc);
 /* Sets aside disk space for the size bytes about to be written (a hint: the OS allocates
  * the file's blocks at once instead of one page at a time; nothing changes if it cannot). */
-void extent_writer_reserve(struct extent_writer *w, uint64_t size);
+void store_files_writer_reserve(struct store_files_writer *w, uint64_t size);
 /* Appends n bytes; returns 0, or -1 if the write failed (then w->error is set). */
-int extent_writer_write(struct extent_writer *w, const void *data, size_t n);
+int store_files_writer_write(struct store_files_writer *w, const void *data, size_t n);
 /* Closes the file (flushing it first in fsync mode) and finishes the MD5 into md5 if it was
  * computed. Returns 0, or -1 if anything failed (the file is then removed). */
-int extent_writer_close(struct extent_writer *w, unsigned char md5[CRYPTO_MD5_LEN]);
+int store_files_writer_close(struct store_files_writer *w, unsigned char md5[CRYPTO_MD5_LEN]);
 /* Gives up: closes and removes the file. Safe on a closed or never-opened writer. */
-void extent_writer_abort(struct extent_writer *w);
+void store_files_writer_abort(struct store_files_writer *w);
 
 /* The pools of packs: bodies that tend to go away together share packs, so a pack whose last
  * range was released can be removed (Azure blobs and blocks, go with their containers;

@@ -78,7 +78,7 @@ enum { LOG_FLUSH = 64 * 1024 };
 
 struct log_out {
     struct strbuf pending;
-    struct extent_writer w;
+    struct store_files_writer w;
     bool open, failed;
     struct aes *a; /* encrypting, for encrypted jobs */
     unsigned char iv[AES_IV_LEN];
@@ -117,7 +117,7 @@ static bool log_cipher(struct run *r, struct log_out *lf)
 static bool log_begin(struct run *r, struct log_out *lf)
 {
     if (!lf->open && !lf->failed) {
-        if (extent_writer_open(&lf->w, true, false) < 0) {
+        if (store_files_writer_open(&lf->w, true, false) < 0) {
             lf->failed = true;
             return false;
         }
@@ -139,10 +139,10 @@ static void log_flush(struct run *r, struct log_out *lf)
                 size_t n = lf->pending.len - at < 4096 ? lf->pending.len - at : 4096, outlen = 0;
                 rc = aes_update(lf->a, lf->pending.data + at, n, out, &outlen);
                 if (rc == 0)
-                    rc = extent_writer_write(&lf->w, out, outlen);
+                    rc = store_files_writer_write(&lf->w, out, outlen);
             }
         } else {
-            rc = extent_writer_write(&lf->w, lf->pending.data, lf->pending.len);
+            rc = store_files_writer_write(&lf->w, lf->pending.data, lf->pending.len);
         }
         lf->failed = rc < 0;
     }
@@ -166,7 +166,7 @@ static void log_line(struct run *r, struct log_out *lf, const char *level, const
 static void log_drop(struct log_out *lf)
 {
     if (lf->open)
-        extent_writer_abort(&lf->w);
+        store_files_writer_abort(&lf->w);
     aes_destroy(lf->a);
     lf->a = NULL;
     lf->open = false;
@@ -181,8 +181,8 @@ static void post(struct run *r, const char *json)
     if (!r->queue_name)
         return;
     char *text = events_encode_message(json, r->job->uuid, r->has_key ? r->key : NULL);
-    int rc = qstore_put(r->queue_account, r->queue_name, text, strlen(text), 0, 0, NULL);
-    if (rc != QSTORE_OK)
+    int rc = queue_store_put(r->queue_account, r->queue_name, text, strlen(text), 0, 0, NULL);
+    if (rc != QUEUE_STORE_OK)
         log_warn("import: job %s: cannot post to its report queue %s (error %d)", r->job->uuid,
                  r->queue_name, rc);
     free(text);
@@ -227,10 +227,10 @@ static void run_init(struct run *r, struct job *j)
     memset(r, 0, sizeof *r);
     r->job = j;
     r->has_key = j->encrypted && jobs_key_get(j->uuid, r->key);
-    struct spm_site s = {0};
-    if (spm_site_by_web(j->web_uuid, &s) == SPM_OK)
+    struct sp_model_site s = {0};
+    if (sp_model_site_by_web(j->web_uuid, &s) == SP_MODEL_OK)
         snprintf(r->site_uuid, sizeof r->site_uuid, "%s", s.uuid);
-    spm_site_finish(&s);
+    sp_model_site_finish(&s);
     unsigned char c[UUID_LEN];
     uuid_v4(c);
     uuid_format(c, r->correlation);
@@ -310,7 +310,7 @@ static void maybe_progress(struct run *r, bool force)
 /* ---- reading and decrypting blobs ---- */
 
 /* The IV of a blob: its "IV" metadata (any case), base64 of 16 bytes. */
-static bool blob_iv(const struct bstore_props *p, unsigned char iv[AES_IV_LEN])
+static bool blob_iv(const struct blob_store_props *p, unsigned char iv[AES_IV_LEN])
 {
     cJSON *m = p->metadata ? cJSON_Parse(p->metadata) : NULL;
     cJSON *v = m ? cJSON_GetObjectItem(m, "IV") : NULL; /* case-insensitive */
@@ -326,14 +326,14 @@ static bool blob_iv(const struct bstore_props *p, unsigned char iv[AES_IV_LEN])
  */
 struct blob_reader {
     const char *name;
-    struct bstore_blob b;
+    struct blob_store_blob b;
     struct aes *a;        /* decrypting, for encrypted jobs */
     struct crypto_md5 *m; /* of the stored bytes, when wanted */
     bool known_md5;       /* instead: b.props.md5 is theirs (md5_checked) */
     size_t chunk;         /* bytes read from the blob at a time */
     unsigned char *in, *out;
-    struct bstore_reader *rd; /* the stored bytes, in extent files or packs alike */
-    uint64_t pos;             /* of the next read */
+    struct blob_store_reader *rd; /* the stored bytes, in extent files or packs alike */
+    uint64_t pos;                 /* of the next read */
     bool done, broken;
     char why[300]; /* what went wrong */
 };
@@ -352,17 +352,17 @@ static int blob_open(struct blob_reader *br, struct run *r, int64_t container_id
     memset(br, 0, sizeof *br);
     br->name = name;
     br->chunk = chunk;
-    int rc = bstore_blob_read_latest(container_id, name, &br->b);
-    if (rc == BSTORE_NO_BLOB) {
+    int rc = blob_store_blob_read_latest(container_id, name, &br->b);
+    if (rc == BLOB_STORE_NO_BLOB) {
         snprintf(br->why, sizeof br->why, "The blob '%s' does not exist.", name);
         return 1;
     }
-    if (rc == BSTORE_NO_SNAPSHOT) {
+    if (rc == BLOB_STORE_NO_SNAPSHOT) {
         snprintf(br->why, sizeof br->why,
                  "The blob '%s' has no snapshot: take one after uploading it.", name);
         return -1;
     }
-    if (rc != BSTORE_OK) {
+    if (rc != BLOB_STORE_OK) {
         snprintf(br->why, sizeof br->why, "The blob '%s' could not be read.", name);
         return -1;
     }
@@ -373,7 +373,7 @@ static int blob_open(struct blob_reader *br, struct run *r, int64_t container_id
         else if (!blob_iv(&br->b.props, iv)) {
             snprintf(br->why, sizeof br->why, "The blob '%s' has no IV metadata (x-ms-meta-IV).",
                      name);
-            bstore_blob_finish(&br->b);
+            blob_store_blob_finish(&br->b);
             return -1;
         }
         br->a = aes_create(r->key, iv, false);
@@ -386,7 +386,7 @@ static int blob_open(struct blob_reader *br, struct run *r, int64_t container_id
         br->m = crypto_md5_create();
     br->in = xmalloc(chunk);
     br->out = xmalloc(chunk + AES_BLOCK_LEN);
-    br->rd = bstore_reader_create(&br->b, 0); /* takes the segments; b keeps its props */
+    br->rd = blob_store_reader_create(&br->b, 0); /* takes the segments; b keeps its props */
     return 0;
 }
 
@@ -403,7 +403,7 @@ static ssize_t blob_next(struct blob_reader *br, const void **data)
             *data = br->out;
             return (ssize_t)outlen;
         }
-        long n = bstore_reader_read(br->rd, br->pos, br->in, br->chunk);
+        long n = blob_store_reader_read(br->rd, br->pos, br->in, br->chunk);
         if (n <= 0)
             goto unreadable;
         br->pos += (uint64_t)n;
@@ -447,11 +447,11 @@ static void blob_close(struct blob_reader *br, unsigned char md5[16])
         memcpy(md5, br->b.props.md5, 16);
     else if (md5)
         memset(md5, 0, 16);
-    bstore_reader_destroy(br->rd);
+    blob_store_reader_destroy(br->rd);
     aes_destroy(br->a);
     free(br->in);
     free(br->out);
-    bstore_blob_finish(&br->b);
+    blob_store_blob_finish(&br->b);
 }
 
 /*
@@ -465,19 +465,19 @@ struct version_out {
     bool spilled;    /* the bytes are in w (open or closed), buf is gone */
     unsigned char *buf;
     size_t len, cap;
-    struct extent_writer w;
+    struct store_files_writer w;
 };
 
 /* Starts writing to a file of about hint bytes: opens w and moves what buf held into it. 0 or
  * -1. */
 static int version_out_spill(struct version_out *o, uint64_t hint)
 {
-    if (extent_writer_open(&o->w, false, false) < 0)
+    if (store_files_writer_open(&o->w, false, false) < 0)
         return -1;
     /* Whole pages only: the plaintext may be up to a cipher block shorter than the hint. */
-    extent_writer_reserve(&o->w, hint & ~(uint64_t)4095);
+    store_files_writer_reserve(&o->w, hint & ~(uint64_t)4095);
     o->spilled = true;
-    int rc = o->len ? extent_writer_write(&o->w, o->buf, o->len) : 0;
+    int rc = o->len ? store_files_writer_write(&o->w, o->buf, o->len) : 0;
     free(o->buf);
     o->buf = NULL;
     o->len = o->cap = 0;
@@ -502,17 +502,17 @@ static int version_out_write(struct version_out *o, const void *data, size_t n, 
     }
     if (!o->spilled && version_out_spill(o, hint) < 0)
         return -1;
-    return extent_writer_write(&o->w, data, n);
+    return store_files_writer_write(&o->w, data, n);
 }
 
 /* Ends the writing: closes the file, if any. 0, or -1 (then no file is left). */
 static int version_out_close(struct version_out *o)
 {
-    return o->spilled ? extent_writer_close(&o->w, NULL) : 0;
+    return o->spilled ? store_files_writer_close(&o->w, NULL) : 0;
 }
 
 /* Points spec at the bytes (the file or the buffer); o must stay until they are staged. */
-static void version_out_spec(const struct version_out *o, struct spm_version_spec *spec)
+static void version_out_spec(const struct version_out *o, struct sp_import_version_spec *spec)
 {
     spec->extent = o->spilled ? o->w.path : NULL;
     spec->data = o->spilled ? NULL : o->buf;
@@ -698,8 +698,8 @@ static int first_element_id(struct reader *rd, const char *name, const char *ele
 
 /* Finds the target library: the first RootObject of type List, else the first
  * DocumentLibrary of the first manifest. Fills list (caller finishes it). 0 or -1. */
-static int find_list(struct run *r, int64_t manifest_container, const struct spm_site *site,
-                     struct spm_list *list, char *why, size_t cap)
+static int find_list(struct run *r, int64_t manifest_container, const struct sp_model_site *site,
+                     struct sp_model_list *list, char *why, size_t cap)
 {
     struct reader rd = {r, manifest_container};
     const char *files[] = {"RootObjectMap.xml", "Manifest.xml"};
@@ -709,9 +709,9 @@ static int find_list(struct run *r, int64_t manifest_container, const struct spm
         if (first_element_id(&rd, files[f], attr_of[f], id) == 0) {
             char s[UUID_BUF];
             uuid_format(id, s);
-            if (spm_list_by_uuid(s, list) == SPM_OK && list->site_id == site->id)
+            if (sp_model_list_by_uuid(s, list) == SP_MODEL_OK && list->site_id == site->id)
                 return 0;
-            spm_list_finish(list);
+            sp_model_list_finish(list);
             snprintf(why, cap, "The package's library %s is not a library of %s.", s, site->url);
             return -1;
         }
@@ -731,10 +731,10 @@ static int64_t site_user(struct run *r, const struct package *p, int id)
             return r->users[i].site_id;
     const struct package_user *u = package_user_find(p, id);
     int64_t sid = 0;
-    int rc = SPM_OK;
+    int rc = SP_MODEL_OK;
     if (u && u->login[0])
-        rc = spm_user_ensure(u->login, u->name[0] ? u->name : u->login, u->email, &sid);
-    if (rc == SPM_OK && r->n_users < sizeof r->users / sizeof r->users[0]) {
+        rc = sp_model_user_ensure(u->login, u->name[0] ? u->name : u->login, u->email, &sid);
+    if (rc == SP_MODEL_OK && r->n_users < sizeof r->users / sizeof r->users[0]) {
         r->users[r->n_users].id = id;
         r->users[r->n_users++].site_id = sid;
     }
@@ -747,24 +747,24 @@ static int64_t when(int64_t t, int64_t fallback)
 }
 
 /* The HRESULT and text of a failed staging, as SharePoint would report them. */
-static int32_t spm_error_code(int rc)
+static int32_t sp_model_error_code(int rc)
 {
-    return rc == SPM_BAD_NAME                       ? PACKAGE_E_INVALID_NAME
-           : rc == SPM_CONFLICT || rc == SPM_EXISTS ? PACKAGE_E_ALREADY_EXISTS
-           : rc == SPM_NOT_FOUND                    ? PACKAGE_E_PATH_NOT_FOUND
-                                                    : PACKAGE_E_INVALIDARG;
+    return rc == SP_MODEL_BAD_NAME                            ? PACKAGE_E_INVALID_NAME
+           : rc == SP_MODEL_CONFLICT || rc == SP_MODEL_EXISTS ? PACKAGE_E_ALREADY_EXISTS
+           : rc == SP_MODEL_NOT_FOUND                         ? PACKAGE_E_PATH_NOT_FOUND
+                                                              : PACKAGE_E_INVALIDARG;
 }
 
-static const char *spm_error_text(int rc, const char *what)
+static const char *sp_model_error_text(int rc, const char *what)
 {
     switch (rc) {
-    case SPM_BAD_NAME:
+    case SP_MODEL_BAD_NAME:
         return "The name or path breaks SharePoint's rules.";
-    case SPM_CONFLICT:
-    case SPM_EXISTS:
+    case SP_MODEL_CONFLICT:
+    case SP_MODEL_EXISTS:
         return "Its ids (UniqueId or list item Id) are taken by other content of "
                "the library.";
-    case SPM_NOT_FOUND:
+    case SP_MODEL_NOT_FOUND:
         return "Its parent folder is not in the library.";
     default:
         return what;
@@ -772,14 +772,14 @@ static const char *spm_error_text(int rc, const char *what)
 }
 
 /* Imports one file with all its versions; reports its own errors. */
-static void import_file(struct run *r, struct spm_import *imp, const struct package *p,
+static void import_file(struct run *r, struct sp_import *imp, const struct package *p,
                         const struct package_object *o, int64_t source_container)
 {
     char id[UUID_BUF], parent[UUID_BUF], item[UUID_BUF];
     uuid_format(o->id, id);
     uuid_format(o->parent_id, parent);
     uuid_format(o->list_item_id, item);
-    struct spm_version_spec *vs = xcalloc(o->n_versions, sizeof *vs);
+    struct sp_import_version_spec *vs = xcalloc(o->n_versions, sizeof *vs);
     struct version_out *ws = xcalloc(o->n_versions, sizeof *ws);
     size_t done = 0, held = 0; /* held: inline bytes of this file's versions so far */
     char why[400] = "";
@@ -816,44 +816,45 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
         }
         if (!w->spilled)
             held += w->len;
-        vs[done] = (struct spm_version_spec){.label = v->label,
-                                             .major = v->major,
-                                             .minor = v->minor,
-                                             .size = size,
-                                             .created_ms = when(v->modified, now),
-                                             .author_id = site_user(r, p, v->editor),
-                                             .comment = v->checkin_comment};
+        vs[done] = (struct sp_import_version_spec){.label = v->label,
+                                                   .major = v->major,
+                                                   .minor = v->minor,
+                                                   .size = size,
+                                                   .created_ms = when(v->modified, now),
+                                                   .author_id = site_user(r, p, v->editor),
+                                                   .comment = v->checkin_comment};
         version_out_spec(w, &vs[done]);
     }
     int rc = -1;
     if (done == o->n_versions) {
-        struct spm_file_spec f = {.uuid = id,
-                                  .item_uuid = o->has_list_item_id ? item : NULL,
-                                  .parent_uuid = parent,
-                                  .name = o->name,
-                                  .int_id = o->list_item_int_id,
-                                  .created_ms = when(o->created, now),
-                                  .modified_ms = when(o->modified, now),
-                                  .author_id = site_user(r, p, o->author),
-                                  .editor_id = site_user(r, p, o->editor),
-                                  .versions = vs,
-                                  .nversions = o->n_versions};
-        rc = spm_import_file(imp, &f);
-        if (rc == SPM_OK) {
+        struct sp_import_file_spec f = {.uuid = id,
+                                        .item_uuid = o->has_list_item_id ? item : NULL,
+                                        .parent_uuid = parent,
+                                        .name = o->name,
+                                        .int_id = o->list_item_int_id,
+                                        .created_ms = when(o->created, now),
+                                        .modified_ms = when(o->modified, now),
+                                        .author_id = site_user(r, p, o->author),
+                                        .editor_id = site_user(r, p, o->editor),
+                                        .versions = vs,
+                                        .nversions = o->n_versions};
+        rc = sp_import_file(imp, &f);
+        if (rc == SP_MODEL_OK) {
             for (size_t i = 0; i < o->n_versions; i++)
                 events_count_file(&r->counters, vs[i].size, i + 1 == o->n_versions, 0, 0);
             events_count_object(&r->counters, EVENTS_SPFILE, 0, (unsigned)o->n_versions);
             log_line(r, &r->log, "Progress", "File", o->url, "Imported.");
         } else {
-            snprintf(why, sizeof why, "%s", spm_error_text(rc, "The file could not be imported."));
+            snprintf(why, sizeof why, "%s",
+                     sp_model_error_text(rc, "The file could not be imported."));
         }
     }
     for (size_t i = 0; i < done; i++)
-        version_out_drop(&ws[i], rc != SPM_OK); /* on SPM_OK the import took the files */
-    if (rc != SPM_OK) {
+        version_out_drop(&ws[i], rc != SP_MODEL_OK); /* on SP_MODEL_OK the import took the files */
+    if (rc != SP_MODEL_OK) {
         /* rc -1: the bytes failed (read_blob or the checks), which is an argument problem. */
         issue(r, EVENTS_ERROR, "File", o->url, id,
-              rc < 0 ? PACKAGE_E_INVALIDARG : spm_error_code(rc),
+              rc < 0 ? PACKAGE_E_INVALIDARG : sp_model_error_code(rc),
               "Microsoft.SharePoint.SPException", why);
         r->counters.objects_processed++; /* done, if not imported */
     }
@@ -861,7 +862,7 @@ static void import_file(struct run *r, struct spm_import *imp, const struct pack
     free(ws);
 }
 
-static void import_folder(struct run *r, struct spm_import *imp, const struct package *p,
+static void import_folder(struct run *r, struct sp_import *imp, const struct package *p,
                           const struct package_object *o)
 {
     char id[UUID_BUF], parent[UUID_BUF], item[UUID_BUF];
@@ -869,23 +870,23 @@ static void import_folder(struct run *r, struct spm_import *imp, const struct pa
     uuid_format(o->parent_id, parent);
     uuid_format(o->list_item_id, item);
     int64_t now = clock_now_ms();
-    struct spm_folder_spec f = {.uuid = id,
-                                .item_uuid = o->has_list_item_id ? item : NULL,
-                                .parent_uuid = parent,
-                                .name = o->name,
-                                .int_id = o->list_item_int_id,
-                                .created_ms = when(o->created, now),
-                                .modified_ms = when(o->modified, now),
-                                .author_id = site_user(r, p, o->author),
-                                .editor_id = site_user(r, p, o->editor)};
-    int rc = spm_import_folder(imp, &f);
-    if (rc == SPM_OK) {
+    struct sp_import_folder_spec f = {.uuid = id,
+                                      .item_uuid = o->has_list_item_id ? item : NULL,
+                                      .parent_uuid = parent,
+                                      .name = o->name,
+                                      .int_id = o->list_item_int_id,
+                                      .created_ms = when(o->created, now),
+                                      .modified_ms = when(o->modified, now),
+                                      .author_id = site_user(r, p, o->author),
+                                      .editor_id = site_user(r, p, o->editor)};
+    int rc = sp_import_folder(imp, &f);
+    if (rc == SP_MODEL_OK) {
         events_count_object(&r->counters, EVENTS_SPFOLDER, 0, 0);
         log_line(r, &r->log, "Progress", "Folder", o->url, "Imported.");
     } else {
-        issue(r, EVENTS_ERROR, "Folder", o->url, id, spm_error_code(rc),
+        issue(r, EVENTS_ERROR, "Folder", o->url, id, sp_model_error_code(rc),
               "Microsoft.SharePoint.SPException",
-              spm_error_text(rc, "The folder could not be imported."));
+              sp_model_error_text(rc, "The folder could not be imported."));
         r->counters.objects_processed++; /* done, if not imported */
     }
 }
@@ -912,12 +913,12 @@ static void write_small_log(struct run *r, int64_t container, const char *name, 
         memcpy(out, lf->pending.data, n);
         outlen = n;
     }
-    struct bstore_props in = {0};
+    struct blob_store_props in = {0};
     in.has_md5 = in.md5_checked = true;
     crypto_md5(out, outlen + tail, in.md5);
     in.content_type = "text/plain";
     in.metadata = meta;
-    bstore_blob_put_inline(container, name, &in, out, outlen + tail, NULL, NULL);
+    blob_store_blob_put_inline(container, name, &in, out, outlen + tail, NULL, NULL);
     free(meta);
     free(out);
 }
@@ -942,24 +943,25 @@ static void write_log_file(struct run *r, int64_t container, const char *ext, st
         size_t n = 0;
         rc = aes_final(lf->a, tail, &n);
         if (rc == 0)
-            rc = extent_writer_write(&lf->w, tail, n);
+            rc = store_files_writer_write(&lf->w, tail, n);
         char ivb[32];
         b64_encode_to(lf->iv, sizeof lf->iv, ivb);
         meta = xasprintf("{\"IV\":\"%s\"}", ivb);
     }
     unsigned char md5[16];
     lf->open = false;
-    if (rc < 0 || extent_writer_close(&lf->w, md5) < 0) {
-        extent_writer_abort(&lf->w);
+    if (rc < 0 || store_files_writer_close(&lf->w, md5) < 0) {
+        store_files_writer_abort(&lf->w);
         free(meta);
         return;
     }
-    struct bstore_props in = {0};
+    struct blob_store_props in = {0};
     in.has_md5 = true;
     memcpy(in.md5, md5, 16);
     in.content_type = "text/plain";
     in.metadata = meta;
-    if (bstore_blob_put(container, name, &in, lf->w.path, lf->w.size, NULL, NULL) != BSTORE_OK)
+    if (blob_store_blob_put(container, name, &in, lf->w.path, lf->w.size, NULL, NULL) !=
+        BLOB_STORE_OK)
         store_files_unlink(lf->w.path);
     free(meta);
 }
@@ -972,11 +974,11 @@ static void run_job(struct job *j)
     log_info("import: job %s attempt %d started", j->uuid, j->attempt);
     char why[400] = "";
     char *macct = NULL, *mname = NULL, *sacct = NULL, *sname = NULL;
-    struct bstore_container mc = {0}, sc = {0};
-    struct spm_site site = {0};
-    struct spm_list list = {0};
+    struct blob_store_container mc = {0}, sc = {0};
+    struct sp_model_site site = {0};
+    struct sp_model_list list = {0};
     struct package *pkg = NULL;
-    struct spm_import *imp = NULL;
+    struct sp_import *imp = NULL;
     emit(&r, events_job_start(&r.ej, clock_now_ms()));
     if (j->encrypted && !r.has_key) {
         snprintf(why, sizeof why,
@@ -985,13 +987,13 @@ static void run_job(struct job *j)
         goto fatal;
     }
     if (split_uri(j->manifest_uri, &macct, &mname) < 0 ||
-        bstore_container_get(macct, mname, &mc) != BSTORE_OK ||
+        blob_store_container_get(macct, mname, &mc) != BLOB_STORE_OK ||
         split_uri(j->source_uri, &sacct, &sname) < 0 ||
-        bstore_container_get(sacct, sname, &sc) != BSTORE_OK) {
+        blob_store_container_get(sacct, sname, &sc) != BLOB_STORE_OK) {
         snprintf(why, sizeof why, "The job's containers no longer exist.");
         goto fatal;
     }
-    if (spm_site_by_web(j->web_uuid, &site) != SPM_OK) {
+    if (sp_model_site_by_web(j->web_uuid, &site) != SP_MODEL_OK) {
         snprintf(why, sizeof why, "The job's web no longer exists.");
         goto fatal;
     }
@@ -1018,7 +1020,7 @@ static void run_job(struct job *j)
         for (size_t v = 0; v < pkg->objects[i].n_versions; v++)
             if (pkg->objects[i].versions[v].file_size > 0)
                 r.counters.expected_bytes += (uint64_t)pkg->objects[i].versions[v].file_size;
-    imp = spm_import_begin(list.id, j->uuid);
+    imp = sp_import_begin(list.id, j->uuid);
     if (!imp) {
         snprintf(why, sizeof why, "The import could not start.");
         goto fatal;
@@ -1035,12 +1037,12 @@ static void run_job(struct job *j)
     }
     if (atomic_load(&stopping)) {
         /* Stopping: the job is left processing and starts again after the restart. */
-        spm_import_abort(imp);
+        sp_import_abort(imp);
         imp = NULL;
         log_info("import: job %s parked by shutdown", j->uuid);
         goto out;
     }
-    if (spm_import_commit(imp) < 0) {
+    if (sp_import_commit(imp) < 0) {
         imp = NULL;
         snprintf(why, sizeof why, "The imported content could not be committed.");
         goto fatal;
@@ -1051,7 +1053,7 @@ fatal:
     issue(&r, EVENTS_FATAL, "", "", "", PACKAGE_E_INVALIDARG, "Microsoft.SharePoint.SPException",
           why);
 end:
-    spm_import_abort(imp);
+    sp_import_abort(imp);
     r.counters.duration_ms = (uint64_t)(clock_real_ms() - started);
     cJSON *end_event = events_job_end(&r.ej, clock_now_ms(), &r.counters);
     strbuf_printf(&r.log.pending,
@@ -1073,10 +1075,10 @@ end:
              (unsigned long long)r.counters.errors);
 out:
     package_destroy(pkg);
-    spm_list_finish(&list);
-    spm_site_finish(&site);
-    bstore_container_finish(&mc);
-    bstore_container_finish(&sc);
+    sp_model_list_finish(&list);
+    sp_model_site_finish(&site);
+    blob_store_container_finish(&mc);
+    blob_store_container_finish(&sc);
     free(macct);
     free(mname);
     free(sacct);
@@ -1111,7 +1113,7 @@ static void *worker(void *arg)
 
 int import_job_start(unsigned n)
 {
-    spm_import_drop_stale();
+    sp_import_drop_stale();
     int requeued = jobs_requeue_interrupted();
     if (requeued > 0)
         log_info("import: %d interrupted jobs queued again", requeued);

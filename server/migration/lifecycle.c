@@ -204,30 +204,31 @@ static int apply_store(struct due *u)
         if (u->queue) {
             u->state = "data-delinked";
             u->audit = "delinked";
-            int rc = qstore_clear(ACCOUNTS_INTERNAL, u->name);
-            return rc == QSTORE_OK || rc == QSTORE_NO_QUEUE ? 0 : -1;
+            int rc = queue_store_clear(ACCOUNTS_INTERNAL, u->name);
+            return rc == QUEUE_STORE_OK || rc == QUEUE_STORE_NO_QUEUE ? 0 : -1;
         }
         u->state = "soft-deleted";
         u->audit = "delinked";
-        return bstore_container_delink(ACCOUNTS_INTERNAL, u->name, trash) == BSTORE_OK ? 0 : -1;
+        return blob_store_container_delink(ACCOUNTS_INTERNAL, u->name, trash) == BLOB_STORE_OK ? 0
+                                                                                               : -1;
     case ACT_REMOVE: {
         u->state = "data-removed";
         u->audit = "removed";
-        int rc = bstore_container_delete(ACCOUNTS_INTERNAL, trash);
-        return rc == BSTORE_OK || rc == BSTORE_NO_CONTAINER ? 0 : -1;
+        int rc = blob_store_container_delete(ACCOUNTS_INTERNAL, trash);
+        return rc == BLOB_STORE_OK || rc == BLOB_STORE_NO_CONTAINER ? 0 : -1;
     }
     case ACT_PURGE: {
         u->state = "purged";
         u->audit = "purged";
         if (u->queue) {
-            int rc = qstore_queue_delete(ACCOUNTS_INTERNAL, u->name);
-            return rc == QSTORE_OK || rc == QSTORE_NO_QUEUE ? 0 : -1;
+            int rc = queue_store_queue_delete(ACCOUNTS_INTERNAL, u->name);
+            return rc == QUEUE_STORE_OK || rc == QUEUE_STORE_NO_QUEUE ? 0 : -1;
         }
-        int rc = bstore_container_delete(ACCOUNTS_INTERNAL, trash);
-        if (rc != BSTORE_OK && rc != BSTORE_NO_CONTAINER)
+        int rc = blob_store_container_delete(ACCOUNTS_INTERNAL, trash);
+        if (rc != BLOB_STORE_OK && rc != BLOB_STORE_NO_CONTAINER)
             return -1;
-        rc = bstore_container_delete(ACCOUNTS_INTERNAL, u->name);
-        return rc == BSTORE_OK || rc == BSTORE_NO_CONTAINER ? 0 : -1;
+        rc = blob_store_container_delete(ACCOUNTS_INTERNAL, u->name);
+        return rc == BLOB_STORE_OK || rc == BLOB_STORE_NO_CONTAINER ? 0 : -1;
     }
     }
     return 0;

@@ -61,7 +61,7 @@ static char *service_sas(enum sas_service svc, const char *name, const char *per
 
 static bool require_manager(struct http_request *req, struct sp_call *c)
 {
-    if (spa_can_manage_site(&c->who, c->site.id))
+    if (sp_auth_can_manage_site(&c->who, c->site.id))
         return true;
     log_info("migration: %s may not manage %s", c->who.login, c->site.url);
     lifecycle_audit("refused", c->site.url, "403: the user may not manage the site");
@@ -86,10 +86,14 @@ static int provision_one(bool queue, int64_t site_id, int64_t now, int64_t expir
             return -1;
         if (queue) {
             bool created;
-            return qstore_queue_create(ACCOUNTS_INTERNAL, name, NULL, &created) == QSTORE_OK ? 0
-                                                                                             : -1;
+            return queue_store_queue_create(ACCOUNTS_INTERNAL, name, NULL, &created) ==
+                           QUEUE_STORE_OK
+                       ? 0
+                       : -1;
         }
-        return bstore_container_create(ACCOUNTS_INTERNAL, name, NULL, NULL) == BSTORE_OK ? 0 : -1;
+        return blob_store_container_create(ACCOUNTS_INTERNAL, name, NULL, NULL) == BLOB_STORE_OK
+                   ? 0
+                   : -1;
     }
     return -1;
 }
@@ -237,12 +241,12 @@ static int check_target(const char *what, const char *uri, enum sas_service svc,
     }
     bool exists;
     if (svc == SAS_BLOB) {
-        exists = bstore_container_get(a->name, t->name, NULL) == BSTORE_OK;
+        exists = blob_store_container_get(a->name, t->name, NULL) == BLOB_STORE_OK;
     } else {
-        struct qstore_queue qq;
-        exists = qstore_queue_get(a->name, t->name, &qq) == QSTORE_OK;
+        struct queue_store_queue qq;
+        exists = queue_store_queue_get(a->name, t->name, &qq) == QUEUE_STORE_OK;
         if (exists)
-            qstore_queue_finish(&qq);
+            queue_store_queue_finish(&qq);
     }
     if (!exists) {
         snprintf(why, cap, "%s does not exist.", what);
@@ -362,7 +366,7 @@ static int job_for_call(struct http_request *req, struct sp_call *c, const char 
         job_finish(j);
         return 1; /* not found: callers answer in their own way */
     }
-    if (j->owner_id != c->who.id && !spa_is_admin(&c->who)) {
+    if (j->owner_id != c->who.id && !sp_auth_is_admin(&c->who)) {
         job_finish(j);
         odata_access_denied(req);
         return -1;

@@ -80,7 +80,7 @@ static void add_int64_string(cJSON *o, const char *name, uint64_t v)
 }
 
 /* "/sites/hr" + "/_api/" + tail, absolute. */
-static char *api_uri(struct http_request *req, const struct spm_site *s, const char *tail)
+static char *api_uri(struct http_request *req, const struct sp_model_site *s, const char *tail)
 {
     char *b = base_url(req);
     char *u = xasprintf("%s%s/_api/%s", b, strcmp(s->url, "/") ? s->url : "", tail);
@@ -101,7 +101,7 @@ static bool wants_expand(struct http_request *req, const char *what)
 }
 
 /* The web's root folder (not an item of any library). */
-static cJSON *web_root_folder_json(const struct spm_site *s)
+static cJSON *web_root_folder_json(const struct sp_model_site *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "Exists", true);
@@ -113,7 +113,7 @@ static cJSON *web_root_folder_json(const struct spm_site *s)
     return o;
 }
 
-static cJSON *web_json(struct http_request *req, const struct spm_site *s)
+static cJSON *web_json(struct http_request *req, const struct sp_model_site *s)
 {
     cJSON *o = cJSON_CreateObject();
     char *b = base_url(req);
@@ -131,7 +131,7 @@ static cJSON *web_json(struct http_request *req, const struct spm_site *s)
     return o;
 }
 
-static cJSON *folder_json(const struct spm_item *i)
+static cJSON *folder_json(const struct sp_model_item *i)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "Exists", true);
@@ -151,7 +151,7 @@ static void parse_label(const char *label, int *major, int *minor)
         sscanf(label, "%d.%d", major, minor);
 }
 
-static cJSON *file_json(const struct spm_item *i)
+static cJSON *file_json(const struct sp_model_item *i)
 {
     cJSON *o = cJSON_CreateObject();
     int major, minor;
@@ -175,19 +175,19 @@ static cJSON *file_json(const struct spm_item *i)
 
 static cJSON *user_json(int64_t id)
 {
-    struct spm_user u = {0};
+    struct sp_model_user u = {0};
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "Id", (double)id);
-    if (spm_user_get(id, &u) == SPM_OK) {
+    if (sp_model_user_get(id, &u) == SP_MODEL_OK) {
         cJSON_AddStringToObject(o, "Title", u.title ? u.title : u.login);
         cJSON_AddStringToObject(o, "LoginName", u.login);
         cJSON_AddStringToObject(o, "EMail", u.email ? u.email : "");
     }
-    spm_user_finish(&u);
+    sp_model_user_finish(&u);
     return o;
 }
 
-static cJSON *item_json(struct http_request *req, const struct spm_item *i)
+static cJSON *item_json(struct http_request *req, const struct sp_model_item *i)
 {
     cJSON *o = cJSON_CreateObject();
     char *dir = xstrdup(i->path);
@@ -219,8 +219,8 @@ static cJSON *item_json(struct http_request *req, const struct spm_item *i)
     return o;
 }
 
-static cJSON *list_json(struct http_request *req, const struct spm_site *s,
-                        const struct spm_list *l)
+static cJSON *list_json(struct http_request *req, const struct sp_model_site *s,
+                        const struct sp_model_list *l)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "Id", l->uuid);
@@ -232,13 +232,13 @@ static cJSON *list_json(struct http_request *req, const struct spm_site *s,
     add_time(o, "LastItemModifiedDate", l->modified_ms);
     cJSON_AddStringToObject(o, "ParentWebUrl", s->url);
     if (wants_expand(req, "RootFolder")) {
-        struct spm_item root = {0};
-        if (spm_item_by_path(l->root_url, &root) == SPM_OK) {
+        struct sp_model_item root = {0};
+        if (sp_model_item_by_path(l->root_url, &root) == SP_MODEL_OK) {
             cJSON *f = folder_json(&root);
             cJSON_DeleteItemFromObject(f, "__type");
             cJSON_AddItemToObject(o, "RootFolder", f);
         }
-        spm_item_finish(&root);
+        sp_model_item_finish(&root);
     }
     char *tail = xasprintf("Web/Lists(guid'%s')", l->uuid);
     char *uri = api_uri(req, s, tail);
@@ -258,19 +258,19 @@ static bool seg_is(const struct sp_path *p, size_t i, const char *name)
 
 struct collect {
     struct http_request *req;
-    const struct spm_site *site;
+    const struct sp_model_site *site;
     cJSON *arr;
     int last;
     unsigned count;
 };
 
-static void collect_list(void *ctx, const struct spm_list *l)
+static void collect_list(void *ctx, const struct sp_model_list *l)
 {
     struct collect *c = ctx;
     cJSON_AddItemToArray(c->arr, list_json(c->req, c->site, l));
 }
 
-static void collect_item(void *ctx, const struct spm_item *i)
+static void collect_item(void *ctx, const struct sp_model_item *i)
 {
     struct collect *c = ctx;
     cJSON_AddItemToArray(c->arr, item_json(c->req, i));
@@ -278,13 +278,13 @@ static void collect_item(void *ctx, const struct spm_item *i)
     c->count++;
 }
 
-static void collect_child(void *ctx, const struct spm_item *i)
+static void collect_child(void *ctx, const struct sp_model_item *i)
 {
     struct collect *c = ctx;
     cJSON_AddItemToArray(c->arr, i->is_folder ? folder_json(i) : file_json(i));
 }
 
-static void collect_version(void *ctx, const struct spm_version *v)
+static void collect_version(void *ctx, const struct sp_model_version *v)
 {
     struct collect *c = ctx;
     if (v->is_current)
@@ -302,7 +302,7 @@ static void collect_version(void *ctx, const struct spm_version *v)
 }
 
 /* Sends the bytes of a file version; takes its inline bytes, if any. */
-static void send_content(struct http_request *req, struct spm_version *v)
+static void send_content(struct http_request *req, struct sp_model_version *v)
 {
     if (!v->extent[0]) {
         http_reply(req, 200, "application/octet-stream", (char *)v->data, (size_t)v->size);
@@ -320,25 +320,25 @@ static void send_content(struct http_request *req, struct spm_version *v)
 }
 
 static void file_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
-                       size_t at, const struct spm_item *it)
+                       size_t at, const struct sp_model_item *it)
 {
     if (at == p->n) {
         odata_entity(req, 200, "SP.File", NULL, file_json(it));
         return;
     }
     if (seg_is(p, at, "$value") && at + 1 == p->n) {
-        struct spm_version v = {0};
-        if (spm_file_version(it->id, NULL, &v) != SPM_OK)
+        struct sp_model_version v = {0};
+        if (sp_model_file_version(it->id, NULL, &v) != SP_MODEL_OK)
             odata_not_found(req, NULL);
         else
             send_content(req, &v);
-        spm_version_finish(&v);
+        sp_model_version_finish(&v);
         return;
     }
     if (seg_is(p, at, "Versions")) {
         if (at + 1 == p->n) {
             struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
-            spm_file_versions(it->id, collect_version, &col);
+            sp_model_file_versions(it->id, collect_version, &col);
             odata_collection(req, col.arr);
             return;
         }
@@ -349,8 +349,8 @@ static void file_route(struct http_request *req, struct sp_call *c, const struct
             int n = atoi(id);
             char label[32];
             snprintf(label, sizeof label, "%d.%d", n / 512, n % 512);
-            struct spm_version v = {0};
-            if (spm_file_version(it->id, label, &v) != SPM_OK)
+            struct sp_model_version v = {0};
+            if (sp_model_file_version(it->id, label, &v) != SP_MODEL_OK)
                 odata_not_found(req, "Version not found.");
             else if (seg_is(p, p->n - 1, "$value"))
                 send_content(req, &v);
@@ -361,7 +361,7 @@ static void file_route(struct http_request *req, struct sp_call *c, const struct
                 cJSON_AddNumberToObject(o, "Size", (double)v.size);
                 odata_entity(req, 200, "SP.FileVersion", NULL, o);
             }
-            spm_version_finish(&v);
+            sp_model_version_finish(&v);
             return;
         }
     }
@@ -378,7 +378,7 @@ static void file_route(struct http_request *req, struct sp_call *c, const struct
 }
 
 static void folder_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
-                         size_t at, const struct spm_item *it)
+                         size_t at, const struct sp_model_item *it)
 {
     if (at == p->n) {
         odata_entity(req, 200, "SP.Folder", NULL, folder_json(it));
@@ -387,7 +387,7 @@ static void folder_route(struct http_request *req, struct sp_call *c, const stru
     bool folders = seg_is(p, at, "Folders");
     if ((folders || seg_is(p, at, "Files")) && at + 1 == p->n) {
         struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
-        spm_folder_children(it->path, folders, collect_child, &col);
+        sp_model_folder_children(it->path, folders, collect_child, &col);
         odata_collection(req, col.arr);
         return;
     }
@@ -398,13 +398,13 @@ static void folder_route(struct http_request *req, struct sp_call *c, const stru
     odata_bad_argument(req, "The folder resource does not support this request.");
 }
 
-static void items_route(struct http_request *req, struct sp_call *c, const struct spm_list *l,
+static void items_route(struct http_request *req, struct sp_call *c, const struct sp_model_list *l,
                         const struct sp_path *p, size_t at)
 {
     if (at < p->n && strcasecmp(p->seg[at].name, "GetById") == 0) {
         const char *id = sp_path_arg(&p->seg[at], "id", 0);
-        struct spm_item it = {0};
-        if (!id || spm_item_by_int_id(l->id, atoi(id), &it) != SPM_OK) {
+        struct sp_model_item it = {0};
+        if (!id || sp_model_item_by_int_id(l->id, atoi(id), &it) != SP_MODEL_OK) {
             odata_error(req, 404, -2147024809, "System.ArgumentException",
                         "Item does not exist. It may have been deleted by another user.");
         } else if (at + 1 == p->n) {
@@ -412,7 +412,7 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
         } else {
             file_route(req, c, p, at + 2, &it);
         }
-        spm_item_finish(&it);
+        sp_model_item_finish(&it);
         return;
     }
     if (at != p->n) {
@@ -431,7 +431,7 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
     if (pid)
         after = atoi(pid + 5);
     struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
-    spm_list_items(l->id, after, top, collect_item, &col);
+    sp_model_list_items(l->id, after, top, collect_item, &col);
     if (col.count == top) {
         /* Tell the client where to continue, as SharePoint's __next does. */
         /* The next page keeps every option of this one but the position. */
@@ -477,7 +477,7 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
     odata_collection(req, col.arr);
 }
 
-static void list_route(struct http_request *req, struct sp_call *c, const struct spm_list *l,
+static void list_route(struct http_request *req, struct sp_call *c, const struct sp_model_list *l,
                        const struct sp_path *p, size_t at)
 {
     if (at == p->n) {
@@ -486,12 +486,12 @@ static void list_route(struct http_request *req, struct sp_call *c, const struct
         return;
     }
     if (seg_is(p, at, "RootFolder")) {
-        struct spm_item root = {0};
-        if (spm_item_by_path(l->root_url, &root) != SPM_OK)
+        struct sp_model_item root = {0};
+        if (sp_model_item_by_path(l->root_url, &root) != SP_MODEL_OK)
             odata_not_found(req, NULL);
         else
             folder_route(req, c, p, at + 1, &root);
-        spm_item_finish(&root);
+        sp_model_item_finish(&root);
         return;
     }
     if (seg_is(p, at, "Items")) {
@@ -503,7 +503,7 @@ static void list_route(struct http_request *req, struct sp_call *c, const struct
 
 static void create_list(struct http_request *req, struct sp_call *c)
 {
-    if (!spa_can_manage_site(&c->who, c->site.id)) {
+    if (!sp_auth_can_manage_site(&c->who, c->site.id)) {
         lifecycle_audit("refused", c->site.url, "403: the user may not manage the site");
         odata_access_denied(req);
         return;
@@ -519,19 +519,19 @@ static void create_list(struct http_request *req, struct sp_call *c)
         odata_bad_argument(req, "Only document libraries (BaseTemplate 101) are supported.");
         return;
     }
-    struct spm_list l = {0};
-    int rc = spm_list_create(c->site.id, title->valuestring, base, &l);
-    if (rc == SPM_EXISTS)
+    struct sp_model_list l = {0};
+    int rc = sp_model_list_create(c->site.id, title->valuestring, base, &l);
+    if (rc == SP_MODEL_EXISTS)
         odata_error(req, 500, -2130575342, "Microsoft.SharePoint.SPException",
                     "A list, survey, discussion board, or document library with the specified "
                     "title already exists in this Web site.  Please choose another title.");
-    else if (rc == SPM_BAD_NAME)
+    else if (rc == SP_MODEL_BAD_NAME)
         odata_bad_argument(req, "The list title holds characters SharePoint does not allow.");
-    else if (rc != SPM_OK)
+    else if (rc != SP_MODEL_OK)
         odata_error(req, 500, -2147467259, "System.Exception", "The list could not be created.");
     else
         odata_entity(req, 201, NULL, NULL, list_json(req, &c->site, &l));
-    spm_list_finish(&l);
+    sp_model_list_finish(&l);
 }
 
 static void web_route(struct http_request *req, struct sp_call *c, const struct sp_path *p)
@@ -554,7 +554,7 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
             return;
         }
         struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
-        spm_list_each(c->site.id, collect_list, &col);
+        sp_model_list_each(c->site.id, collect_list, &col);
         odata_collection(req, col.arr);
         return;
     }
@@ -563,12 +563,12 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
                     "The HTTP method is not allowed on this resource.");
         return;
     }
-    struct spm_list l = {0};
+    struct sp_model_list l = {0};
     int rc = -1;
     size_t next = at + 1;
     if (seg_is(p, at, "Lists") && p->seg[at].has_parens) {
         const char *id = sp_path_arg(&p->seg[at], "id", 0);
-        rc = id ? spm_list_by_uuid(id, &l) : SPM_NOT_FOUND;
+        rc = id ? sp_model_list_by_uuid(id, &l) : SP_MODEL_NOT_FOUND;
     } else if (seg_is(p, at, "Lists") && next < p->n &&
                (seg_is(p, next, "GetByTitle") || seg_is(p, next, "GetById"))) {
         const char *v = sp_path_arg(&p->seg[next], NULL, 0);
@@ -576,9 +576,9 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
             v = sp_path_arg(&p->seg[next], "title", -1);
         if (!v)
             v = sp_path_arg(&p->seg[next], "id", -1);
-        rc = !v                              ? SPM_NOT_FOUND
-             : seg_is(p, next, "GetByTitle") ? spm_list_by_title(c->site.id, v, &l)
-                                             : spm_list_by_uuid(v, &l);
+        rc = !v                              ? SP_MODEL_NOT_FOUND
+             : seg_is(p, next, "GetByTitle") ? sp_model_list_by_title(c->site.id, v, &l)
+                                             : sp_model_list_by_uuid(v, &l);
         next++;
     } else if (seg_is(p, at, "GetFolderByServerRelativeUrl") ||
                seg_is(p, at, "GetFileByServerRelativeUrl") ||
@@ -588,28 +588,28 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
         if (!url)
             url = sp_path_arg(&p->seg[at], "DecodedUrl", -1);
         bool folder = strncasecmp(p->seg[at].name, "GetFolder", 9) == 0;
-        struct spm_item it = {0};
+        struct sp_model_item it = {0};
         char *path = url ? xstrdup(url) : NULL;
         size_t n = path ? strlen(path) : 0;
         while (n > 1 && path[n - 1] == '/')
             path[--n] = '\0';
-        if (!path || spm_item_by_path(path, &it) != SPM_OK || it.is_folder != folder)
+        if (!path || sp_model_item_by_path(path, &it) != SP_MODEL_OK || it.is_folder != folder)
             odata_not_found(req, folder ? "File Not Found." : "File Not Found.");
         else if (folder)
             folder_route(req, c, p, at + 1, &it);
         else
             file_route(req, c, p, at + 1, &it);
         free(path);
-        spm_item_finish(&it);
+        sp_model_item_finish(&it);
         return;
     } else {
         odata_bad_argument(req, "The web resource does not support this request.");
         return;
     }
-    if (rc != SPM_OK) {
+    if (rc != SP_MODEL_OK) {
         odata_error(req, 404, -2130575322, "System.ArgumentException",
                     "List does not exist at this site.");
-        spm_list_finish(&l);
+        sp_model_list_finish(&l);
         return;
     }
     if (l.site_id != c->site.id) {
@@ -618,7 +618,7 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
     } else {
         list_route(req, c, &l, p, next);
     }
-    spm_list_finish(&l);
+    sp_model_list_finish(&l);
 }
 
 static void contextinfo(struct http_request *req, struct sp_call *c)
@@ -702,25 +702,25 @@ static cJSON *parse_body(struct http_request *req, bool *bad)
     return b;
 }
 
-static void api_call(struct http_request *req, const struct spa_principal *who, const char *tail,
-                     const char *site_url, cJSON *body)
+static void api_call(struct http_request *req, const struct sp_auth_principal *who,
+                     const char *tail, const char *site_url, cJSON *body)
 {
     struct sp_call c = {.who = *who, .body = body};
-    if (spm_site_get(site_url, &c.site) != SPM_OK) {
+    if (sp_model_site_get(site_url, &c.site) != SP_MODEL_OK) {
         odata_not_found(req, "The site does not exist.");
         return;
     }
-    if (!spa_can_read_site(who, c.site.id)) {
+    if (!sp_auth_can_read_site(who, c.site.id)) {
         lifecycle_audit("refused", c.site.url, "403: the user may not read the site");
         odata_access_denied(req);
-        spm_site_finish(&c.site);
+        sp_model_site_finish(&c.site);
         return;
     }
     struct sp_path p;
     char err[160];
     if (sp_path_parse(tail, &req->query, &p, err, sizeof err) < 0) {
         odata_bad_argument(req, err);
-        spm_site_finish(&c.site);
+        sp_model_site_finish(&c.site);
         return;
     }
     /* The operation a fault rule may name: the last segment ("items", "GetMigrationJobStatus"). */
@@ -752,7 +752,7 @@ static void api_call(struct http_request *req, const struct spa_principal *who, 
     else
         odata_bad_argument(req, "The request names an unknown resource.");
     sp_path_finish(&p);
-    spm_site_finish(&c.site);
+    sp_model_site_finish(&c.site);
 }
 
 static void sp_finish(struct http_request *req)
@@ -765,10 +765,10 @@ static void sp_finish(struct http_request *req)
                     "Invalid JSON. The request body is not a JSON object.");
         return;
     }
-    struct spa_principal who;
-    int auth = spa_authenticate(http_header(req, "Authorization"), &who);
+    struct sp_auth_principal who;
+    int auth = sp_auth_authenticate(http_header(req, "Authorization"), &who);
     if (strncmp(path, "/_emu/", 6) == 0) {
-        emu_api_handle(req, auth == SPA_OK ? &who : NULL, body);
+        emu_api_handle(req, auth == SP_AUTH_OK ? &who : NULL, body);
         cJSON_Delete(body);
         return;
     }
@@ -776,11 +776,11 @@ static void sp_finish(struct http_request *req)
     const char *tail = split_api(path, &site_url);
     if (!tail) {
         odata_not_found(req, NULL);
-    } else if (auth != SPA_OK) {
+    } else if (auth != SP_AUTH_OK) {
         log_info("sp: refused %s %s: %s", req->method, path,
-                 auth == SPA_NO_TOKEN ? "no bearer token" : "unknown token");
+                 auth == SP_AUTH_NO_TOKEN ? "no bearer token" : "unknown token");
         lifecycle_audit("refused", path,
-                        auth == SPA_NO_TOKEN ? "401: no bearer token" : "401: unknown token");
+                        auth == SP_AUTH_NO_TOKEN ? "401: no bearer token" : "401: unknown token");
         odata_error(req, 401, -2147024891, "System.UnauthorizedAccessException",
                     "Access denied. Send a valid bearer token (Authorization: Bearer ...).");
         http_set_header(req, "WWW-Authenticate", "Bearer realm=\"spmigd\"");

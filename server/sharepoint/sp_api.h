@@ -24,8 +24,8 @@ const char *sp_api_queue_url(void);
 
 /* One authenticated call, as the handlers behind the router see it. */
 struct sp_call {
-    struct spa_principal who;
-    struct spm_site site;         /* the site the URL names */
+    struct sp_auth_principal who;
+    struct sp_model_site site;    /* the site the URL names */
     const struct sp_segment *seg; /* the method segment */
     cJSON *body;                  /* the JSON body, or NULL */
 };

@@ -25,42 +25,42 @@
 #define TOKEN_RAW 32
 
 static const char *const role_names[] = {
-    [SPA_MEMBER] = "Member",
-    [SPA_SITE_OWNER] = "SiteOwner",
-    [SPA_SHAREPOINT_ADMIN] = "SharePointAdmin",
-    [SPA_GLOBAL_ADMIN] = "GlobalAdmin",
+    [SP_AUTH_MEMBER] = "Member",
+    [SP_AUTH_SITE_OWNER] = "SiteOwner",
+    [SP_AUTH_SHAREPOINT_ADMIN] = "SharePointAdmin",
+    [SP_AUTH_GLOBAL_ADMIN] = "GlobalAdmin",
 };
 
 static bool role_valid(int r)
 {
-    return r >= SPA_MEMBER && r <= SPA_GLOBAL_ADMIN;
+    return r >= SP_AUTH_MEMBER && r <= SP_AUTH_GLOBAL_ADMIN;
 }
 
-const char *spa_role_name(enum spa_role r)
+const char *sp_auth_role_name(enum sp_auth_role r)
 {
     return role_valid((int)r) ? role_names[r] : "Unknown";
 }
 
-int spa_role_parse(const char *name, enum spa_role *r)
+int sp_auth_role_parse(const char *name, enum sp_auth_role *r)
 {
-    for (int i = SPA_MEMBER; name && i <= SPA_GLOBAL_ADMIN; i++) {
+    for (int i = SP_AUTH_MEMBER; name && i <= SP_AUTH_GLOBAL_ADMIN; i++) {
         if (strcasecmp(name, role_names[i]) == 0) {
-            *r = (enum spa_role)i;
+            *r = (enum sp_auth_role)i;
             return 0;
         }
     }
     return -1;
 }
 
-bool spa_is_admin(const struct spa_principal *p)
+bool sp_auth_is_admin(const struct sp_auth_principal *p)
 {
-    return p && (p->role == SPA_GLOBAL_ADMIN || p->role == SPA_SHAREPOINT_ADMIN);
+    return p && (p->role == SP_AUTH_GLOBAL_ADMIN || p->role == SP_AUTH_SHAREPOINT_ADMIN);
 }
 
 /* ---- tokens ---- */
 
 /* A new token: 32 random bytes in base64url without padding (43 characters). */
-static void token_new(char out[SPA_TOKEN_LEN])
+static void token_new(char out[SP_AUTH_TOKEN_LEN])
 {
     unsigned char raw[TOKEN_RAW];
     char b64[64];
@@ -69,18 +69,18 @@ static void token_new(char out[SPA_TOKEN_LEN])
     crypto_wipe(raw, sizeof raw);
     while (n && b64[n - 1] == '=')
         n--;
-    if (n > SPA_TOKEN_LEN - 1) /* never: 32 bytes make 43 characters; tells the compiler so */
-        n = SPA_TOKEN_LEN - 1;
+    if (n > SP_AUTH_TOKEN_LEN - 1) /* never: 32 bytes make 43 characters; tells the compiler so */
+        n = SP_AUTH_TOKEN_LEN - 1;
     for (size_t i = 0; i < n; i++)
         out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
     out[n] = '\0';
     crypto_wipe(b64, sizeof b64);
 }
 
-/* 1..SPA_TOKEN_MAX printable ASCII characters, no spaces. */
+/* 1..SP_AUTH_TOKEN_MAX printable ASCII characters, no spaces. */
 static bool token_valid(const char *t, size_t n)
 {
-    if (n == 0 || n > SPA_TOKEN_MAX)
+    if (n == 0 || n > SP_AUTH_TOKEN_MAX)
         return false;
     for (size_t i = 0; i < n; i++)
         if (t[i] <= 0x20 || t[i] >= 0x7f)
@@ -163,9 +163,9 @@ static int principal_by_login(struct db *d, const char *login, int64_t *id)
     return rc;
 }
 
-/* Inserts a principal; SPA_OK, SPA_EXISTS (login or, vanishingly unlikely, token hash taken)
- * or SPA_INTERNAL. */
-static int principal_insert(struct db *d, const char *login, enum spa_role role,
+/* Inserts a principal; SP_AUTH_OK, SP_AUTH_EXISTS (login or, vanishingly unlikely, token hash
+ * taken) or SP_AUTH_INTERNAL. */
+static int principal_insert(struct db *d, const char *login, enum sp_auth_role role,
                             const unsigned char hash[CRYPTO_SHA256_LEN], int64_t *id)
 {
     sqlite3_stmt *st = db_stmt(d, "INSERT INTO sp_principals (login, role, token_hash, "
@@ -177,18 +177,18 @@ static int principal_insert(struct db *d, const char *login, enum spa_role role,
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_CONSTRAINT)
-        return SPA_EXISTS;
+        return SP_AUTH_EXISTS;
     if (rc != SQLITE_DONE) {
         log_error("sp_auth: cannot add principal %s: %s", login, sqlite3_errmsg(db_handle(d)));
-        return SPA_INTERNAL;
+        return SP_AUTH_INTERNAL;
     }
     *id = sqlite3_last_insert_rowid(db_handle(d));
-    return SPA_OK;
+    return SP_AUTH_OK;
 }
 
-int spa_init(const char *tenant, const char *admin_token, const char *token_file)
+int sp_auth_init(const char *tenant, const char *admin_token, const char *token_file)
 {
-    char login[SPA_LOGIN_MAX];
+    char login[SP_AUTH_LOGIN_MAX];
     int n = snprintf(login, sizeof login, "admin@%s.onmicrosoft.com", tenant);
     if (n < 0 || (size_t)n >= sizeof login) {
         log_error("sp_auth: tenant name too long");
@@ -196,7 +196,7 @@ int spa_init(const char *tenant, const char *admin_token, const char *token_file
     }
     if (admin_token && !token_valid(admin_token, strlen(admin_token))) {
         log_error("sp_auth: the admin token must be 1 to %d printable characters without spaces",
-                  SPA_TOKEN_MAX);
+                  SP_AUTH_TOKEN_MAX);
         return -1;
     }
     struct db *d = db_acquire();
@@ -208,14 +208,14 @@ int spa_init(const char *tenant, const char *admin_token, const char *token_file
         /* Keep the token; make sure the role was not changed by hand. */
         sqlite3_stmt *st = db_stmt(d, "UPDATE sp_principals SET role = ?2 WHERE id = ?1");
         sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, SPA_GLOBAL_ADMIN);
+        sqlite3_bind_int(st, 2, SP_AUTH_GLOBAL_ADMIN);
         rc = db_exec_stmt(d, st);
         if (token_file && access(token_file, F_OK) != 0)
             log_warn("sp_auth: %s is missing and the admin token cannot be recovered; start "
                      "with --admin-token to set a new one",
                      token_file);
     } else {
-        char generated[SPA_TOKEN_LEN];
+        char generated[SP_AUTH_TOKEN_LEN];
         const char *token = admin_token;
         if (!token) {
             token_new(generated);
@@ -227,11 +227,11 @@ int spa_init(const char *tenant, const char *admin_token, const char *token_file
             sqlite3_stmt *st = db_stmt(d, "UPDATE sp_principals SET role = ?2, token_hash = ?3 "
                                           "WHERE id = ?1");
             sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int(st, 2, SPA_GLOBAL_ADMIN);
+            sqlite3_bind_int(st, 2, SP_AUTH_GLOBAL_ADMIN);
             sqlite3_bind_blob(st, 3, hash, sizeof hash, SQLITE_STATIC);
             rc = db_exec_stmt(d, st);
         } else if (rc == 0) {
-            rc = principal_insert(d, login, SPA_GLOBAL_ADMIN, hash, &id) == SPA_OK ? 0 : -1;
+            rc = principal_insert(d, login, SP_AUTH_GLOBAL_ADMIN, hash, &id) == SP_AUTH_OK ? 0 : -1;
         }
         if (rc == 0 && token_file)
             rc = token_file_write(token_file, token);
@@ -249,17 +249,17 @@ int spa_init(const char *tenant, const char *admin_token, const char *token_file
     return rc;
 }
 
-int spa_authenticate(const char *authorization, struct spa_principal *out)
+int sp_auth_authenticate(const char *authorization, struct sp_auth_principal *out)
 {
     if (!authorization)
-        return SPA_NO_TOKEN;
+        return SP_AUTH_NO_TOKEN;
     const char *p = authorization;
     while (*p == ' ' || *p == '\t')
         p++;
     if (!*p)
-        return SPA_NO_TOKEN;
+        return SP_AUTH_NO_TOKEN;
     if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
-        return SPA_BAD_TOKEN;
+        return SP_AUTH_BAD_TOKEN;
     p += 6;
     while (*p == ' ' || *p == '\t')
         p++;
@@ -267,22 +267,22 @@ int spa_authenticate(const char *authorization, struct spa_principal *out)
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
         n--;
     if (!token_valid(p, n))
-        return SPA_BAD_TOKEN;
+        return SP_AUTH_BAD_TOKEN;
     unsigned char hash[CRYPTO_SHA256_LEN];
     if (token_hash(p, n, hash) < 0)
-        return SPA_INTERNAL;
+        return SP_AUTH_INTERNAL;
     struct db *d = db_acquire();
     sqlite3_stmt *st =
         db_stmt(d, "SELECT id, login, role FROM sp_principals WHERE token_hash = ?1");
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
-    int rc = SPA_BAD_TOKEN;
+    int rc = SP_AUTH_BAD_TOKEN;
     if (sqlite3_step(st) == SQLITE_ROW) {
         if (out) {
             out->id = sqlite3_column_int64(st, 0);
             snprintf(out->login, sizeof out->login, "%s", (const char *)sqlite3_column_text(st, 1));
-            out->role = (enum spa_role)sqlite3_column_int(st, 2);
+            out->role = (enum sp_auth_role)sqlite3_column_int(st, 2);
         }
-        rc = SPA_OK;
+        rc = SP_AUTH_OK;
     }
     sqlite3_reset(st);
     db_release(d);
@@ -290,39 +290,39 @@ int spa_authenticate(const char *authorization, struct spa_principal *out)
     return rc;
 }
 
-int spa_user_create(const char *login, enum spa_role role, int64_t site_id,
-                    char token[SPA_TOKEN_LEN], int64_t *id)
+int sp_auth_user_create(const char *login, enum sp_auth_role role, int64_t site_id,
+                        char token[SP_AUTH_TOKEN_LEN], int64_t *id)
 {
-    if (!login || !login[0] || strlen(login) >= SPA_LOGIN_MAX || !role_valid((int)role))
-        return SPA_INVALID;
+    if (!login || !login[0] || strlen(login) >= SP_AUTH_LOGIN_MAX || !role_valid((int)role))
+        return SP_AUTH_INVALID;
     for (const unsigned char *c = (const unsigned char *)login; *c; c++)
         if (*c < 0x20 || *c == 0x7f)
-            return SPA_INVALID;
-    char tok[SPA_TOKEN_LEN];
+            return SP_AUTH_INVALID;
+    char tok[SP_AUTH_TOKEN_LEN];
     unsigned char hash[CRYPTO_SHA256_LEN];
     token_new(tok);
     if (token_hash(tok, strlen(tok), hash) < 0)
-        return SPA_INTERNAL;
+        return SP_AUTH_INTERNAL;
     struct db *d = db_acquire();
     db_write_begin(d);
     int64_t pid = 0;
     int rc = principal_insert(d, login, role, hash, &pid);
-    if (rc == SPA_OK && site_id > 0) {
+    if (rc == SP_AUTH_OK && site_id > 0) {
         sqlite3_stmt *st = db_stmt(d, "INSERT INTO sp_site_roles (principal_id, site_id, role) "
                                       "VALUES (?1, ?2, ?3)");
         sqlite3_bind_int64(st, 1, pid);
         sqlite3_bind_int64(st, 2, site_id);
-        sqlite3_bind_int(st, 3, role == SPA_MEMBER ? SPA_MEMBER : SPA_SITE_OWNER);
-        rc = db_exec_stmt(d, st) == 0 ? SPA_OK : SPA_INTERNAL;
+        sqlite3_bind_int(st, 3, role == SP_AUTH_MEMBER ? SP_AUTH_MEMBER : SP_AUTH_SITE_OWNER);
+        rc = db_exec_stmt(d, st) == 0 ? SP_AUTH_OK : SP_AUTH_INTERNAL;
     }
-    if (db_write_end(d, rc == SPA_OK) < 0)
-        rc = SPA_INTERNAL;
+    if (db_write_end(d, rc == SP_AUTH_OK) < 0)
+        rc = SP_AUTH_INTERNAL;
     db_release(d);
-    if (rc == SPA_OK) {
-        memcpy(token, tok, SPA_TOKEN_LEN);
+    if (rc == SP_AUTH_OK) {
+        memcpy(token, tok, SP_AUTH_TOKEN_LEN);
         if (id)
             *id = pid;
-        log_info("sp_auth: created principal %s (%s)", login, spa_role_name(role));
+        log_info("sp_auth: created principal %s (%s)", login, sp_auth_role_name(role));
     }
     crypto_wipe(tok, sizeof tok);
     crypto_wipe(hash, sizeof hash);
@@ -345,16 +345,16 @@ static int site_role(int64_t principal_id, int64_t site_id)
     return role;
 }
 
-bool spa_can_manage_site(const struct spa_principal *p, int64_t site_id)
+bool sp_auth_can_manage_site(const struct sp_auth_principal *p, int64_t site_id)
 {
     if (!p)
         return false;
-    return spa_is_admin(p) || site_role(p->id, site_id) == SPA_SITE_OWNER;
+    return sp_auth_is_admin(p) || site_role(p->id, site_id) == SP_AUTH_SITE_OWNER;
 }
 
-bool spa_can_read_site(const struct spa_principal *p, int64_t site_id)
+bool sp_auth_can_read_site(const struct sp_auth_principal *p, int64_t site_id)
 {
     if (!p)
         return false;
-    return spa_is_admin(p) || site_role(p->id, site_id) != 0;
+    return sp_auth_is_admin(p) || site_role(p->id, site_id) != 0;
 }

@@ -10,25 +10,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum spa_role {
-    SPA_MEMBER = 1,
-    SPA_SITE_OWNER = 2,
-    SPA_SHAREPOINT_ADMIN = 3,
-    SPA_GLOBAL_ADMIN = 4,
+enum sp_auth_role {
+    SP_AUTH_MEMBER = 1,
+    SP_AUTH_SITE_OWNER = 2,
+    SP_AUTH_SHAREPOINT_ADMIN = 3,
+    SP_AUTH_GLOBAL_ADMIN = 4,
 };
 
-#define SPA_TOKEN_LEN 44 /* 43 base64url characters and a NUL */
-#define SPA_LOGIN_MAX 256
+#define SP_AUTH_TOKEN_LEN 44 /* 43 base64url characters and a NUL */
+#define SP_AUTH_LOGIN_MAX 256
 /* Longest token accepted (--admin-token or a header); printable ASCII without spaces. */
-#define SPA_TOKEN_MAX 512
+#define SP_AUTH_TOKEN_MAX 512
 
-struct spa_principal {
+struct sp_auth_principal {
     int64_t id;
-    char login[SPA_LOGIN_MAX];
-    enum spa_role role;
+    char login[SP_AUTH_LOGIN_MAX];
+    enum sp_auth_role role;
 };
 
-enum spa_err { SPA_OK = 0, SPA_NO_TOKEN, SPA_BAD_TOKEN, SPA_EXISTS, SPA_INVALID, SPA_INTERNAL };
+enum sp_auth_err {
+    SP_AUTH_OK = 0,
+    SP_AUTH_NO_TOKEN,
+    SP_AUTH_BAD_TOKEN,
+    SP_AUTH_EXISTS,
+    SP_AUTH_INVALID,
+    SP_AUTH_INTERNAL
+};
 
 /*
  * Makes sure the tenant admin (login "admin@<tenant>.onmicrosoft.com", GlobalAdmin) exists.
@@ -37,24 +44,25 @@ enum spa_err { SPA_OK = 0, SPA_NO_TOKEN, SPA_BAD_TOKEN, SPA_EXISTS, SPA_INVALID,
  * Whenever the admin's token is set, token_file (if not NULL) is rewritten atomically with
  * it, so the file never holds a stale token.
  */
-int spa_init(const char *tenant, const char *admin_token, const char *token_file);
-/* Checks an Authorization header value ("Bearer <token>", scheme in any case). SPA_OK,
- * SPA_NO_TOKEN (NULL or empty), SPA_BAD_TOKEN (another scheme, malformed, unknown token). */
-int spa_authenticate(const char *authorization, struct spa_principal *out);
+int sp_auth_init(const char *tenant, const char *admin_token, const char *token_file);
+/* Checks an Authorization header value ("Bearer <token>", scheme in any case). SP_AUTH_OK,
+ * SP_AUTH_NO_TOKEN (NULL or empty), SP_AUTH_BAD_TOKEN (another scheme, malformed, unknown token).
+ */
+int sp_auth_authenticate(const char *authorization, struct sp_auth_principal *out);
 /*
  * Makes a principal. site_id > 0 makes it owner (SiteOwner) or member (Member) of that site.
- * token receives its new bearer token. Returns SPA_OK, SPA_EXISTS (login taken) or
- * SPA_INVALID (empty or over-long login).
+ * token receives its new bearer token. Returns SP_AUTH_OK, SP_AUTH_EXISTS (login taken) or
+ * SP_AUTH_INVALID (empty or over-long login).
  */
-int spa_user_create(const char *login, enum spa_role role, int64_t site_id,
-                    char token[SPA_TOKEN_LEN], int64_t *id);
+int sp_auth_user_create(const char *login, enum sp_auth_role role, int64_t site_id,
+                        char token[SP_AUTH_TOKEN_LEN], int64_t *id);
 /* Global or SharePoint admins, and owners of site_id. */
-bool spa_can_manage_site(const struct spa_principal *p, int64_t site_id);
+bool sp_auth_can_manage_site(const struct sp_auth_principal *p, int64_t site_id);
 /* Anyone with a role on the site, and admins. */
-bool spa_can_read_site(const struct spa_principal *p, int64_t site_id);
-bool spa_is_admin(const struct spa_principal *p);
-const char *spa_role_name(enum spa_role r);
+bool sp_auth_can_read_site(const struct sp_auth_principal *p, int64_t site_id);
+bool sp_auth_is_admin(const struct sp_auth_principal *p);
+const char *sp_auth_role_name(enum sp_auth_role r);
 /* Parses "GlobalAdmin", "SharePointAdmin", "SiteOwner", "Member"; 0 or -1. */
-int spa_role_parse(const char *name, enum spa_role *r);
+int sp_auth_role_parse(const char *name, enum sp_auth_role *r);
 
 #endif

@@ -16,7 +16,7 @@
 #include "xmalloc.h"
 
 /* Objects staged in memory before one short write transaction sends them to the database. */
-#define SPM_BATCH 256
+#define SP_MODEL_BATCH 256
 
 #include <assert.h>
 #include <stdio.h>
@@ -145,7 +145,7 @@ struct staged_version {
 struct staged {
     bool is_folder;
     int int_id; /* < 0: a placeholder, numbered at commit */
-    char uuid[SPM_UUID_LEN], item_uuid[SPM_UUID_LEN], parent_uuid[SPM_UUID_LEN];
+    char uuid[SP_MODEL_UUID_LEN], item_uuid[SP_MODEL_UUID_LEN], parent_uuid[SP_MODEL_UUID_LEN];
     char *name, *path;
     int64_t created_ms, modified_ms, author_id, editor_id;
     struct staged_version *versions;
@@ -158,17 +158,17 @@ struct folder_rec {
     bool live;
 };
 
-struct spm_import {
+struct sp_import {
     struct db *d; /* held from begin to commit or abort */
     int64_t id;   /* the sp_imports row, the pending_job of every staged row */
     int64_t list_id;
     int64_t system_id;
-    char root_uuid[SPM_UUID_LEN];
+    char root_uuid[SP_MODEL_UUID_LEN];
     char *job;
     bool failed; /* a flush failed: only abort remains */
     size_t nstaged;
     int64_t nauto; /* items staged without an int id; the last placeholder is -nauto */
-    struct staged batch[SPM_BATCH];
+    struct staged batch[SP_MODEL_BATCH];
     size_t nbatch;
     /* by_uuid: folder_rec index, or -1 for a staged file. by_path: folded paths staged.
      * by_int: int ids staged. by_extent: extent paths staged. */
@@ -177,7 +177,7 @@ struct spm_import {
     size_t nfolders, capfolders;
 };
 
-static int64_t folder_add(struct spm_import *imp, const char *path, bool live)
+static int64_t folder_add(struct sp_import *imp, const char *path, bool live)
 {
     if (imp->nfolders == imp->capfolders) {
         imp->capfolders = imp->capfolders ? imp->capfolders * 2 : 64;
@@ -190,7 +190,7 @@ static int64_t folder_add(struct spm_import *imp, const char *path, bool live)
 
 /* Frees the batch, its small extents settled (their rows committed, or never to be);
  * unlink: also remove its extent files (they have no rows). */
-static void batch_clear(struct spm_import *imp, bool unlink)
+static void batch_clear(struct sp_import *imp, bool unlink)
 {
     for (size_t i = 0; i < imp->nbatch; i++) {
         struct staged *s = &imp->batch[i];
@@ -208,7 +208,7 @@ static void batch_clear(struct spm_import *imp, bool unlink)
     imp->nbatch = 0;
 }
 
-static void import_free(struct spm_import *imp)
+static void import_free(struct sp_import *imp)
 {
     batch_clear(imp, true);
     map_free(&imp->by_uuid);
@@ -223,15 +223,15 @@ static void import_free(struct spm_import *imp)
     free(imp);
 }
 
-struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid)
+struct sp_import *sp_import_begin(int64_t list_id, const char *job_uuid)
 {
     assert(job_uuid);
     int64_t system_id;
-    if (spm_user_ensure(SYSTEM_LOGIN, SYSTEM_TITLE, NULL, &system_id) != SPM_OK)
+    if (sp_model_user_ensure(SYSTEM_LOGIN, SYSTEM_TITLE, NULL, &system_id) != SP_MODEL_OK)
         return NULL;
     struct db *d = db_acquire();
-    struct spm_list l = {0};
-    if (spm_list_by_id_tx(d, list_id, &l) != SPM_OK) {
+    struct sp_model_list l = {0};
+    if (sp_model_list_by_id_tx(d, list_id, &l) != SP_MODEL_OK) {
         log_error("sp_model: import of job %s: no list %lld", job_uuid, (long long)list_id);
         db_release(d);
         return NULL;
@@ -242,15 +242,15 @@ struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid)
     sqlite3_bind_text(st, 1, job_uuid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, list_id);
     sqlite3_bind_int64(st, 3, clock_now_ms());
-    int rc = spm_step_write(d, st);
+    int rc = sp_model_step_write(d, st);
     int64_t id = sqlite3_last_insert_rowid(db_handle(d));
-    if (db_write_end(d, rc == SPM_OK) < 0 || rc != SPM_OK) {
+    if (db_write_end(d, rc == SP_MODEL_OK) < 0 || rc != SP_MODEL_OK) {
         log_error("sp_model: cannot start the import of job %s", job_uuid);
-        spm_list_finish(&l);
+        sp_model_list_finish(&l);
         db_release(d);
         return NULL;
     }
-    struct spm_import *imp = xcalloc(1, sizeof *imp);
+    struct sp_import *imp = xcalloc(1, sizeof *imp);
     /* The import holds d until it ends: a small cache keeps jobs side by side from each
      * growing a large one (pages not in it come from the OS's cache). */
     db_set_cache(d, DB_CACHE_JOB_KIB);
@@ -259,9 +259,9 @@ struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid)
     imp->list_id = list_id;
     imp->system_id = system_id;
     imp->job = xstrdup(job_uuid);
-    memcpy(imp->root_uuid, l.root_folder_uuid, SPM_UUID_LEN);
+    memcpy(imp->root_uuid, l.root_folder_uuid, SP_MODEL_UUID_LEN);
     map_put(&imp->by_uuid, l.root_folder_uuid, 36, folder_add(imp, l.root_url, true));
-    spm_list_finish(&l);
+    sp_model_list_finish(&l);
     return imp;
 }
 
@@ -272,7 +272,7 @@ struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid)
  * the job. The batch stays in memory (the caller clears it once the transaction committed).
  * 0 or -1.
  */
-static int flush_rows(struct spm_import *imp)
+static int flush_rows(struct sp_import *imp)
 {
     struct db *d = imp->d;
     if (!imp->nbatch)
@@ -346,7 +346,7 @@ static int flush_rows(struct spm_import *imp)
 
 /* In the commit transaction: numbers the job's items without an int id (placeholders -1 to
  * -nauto in staging order) from the list's counter, after the ids the job reserved. */
-static int number_items(struct spm_import *imp)
+static int number_items(struct sp_import *imp)
 {
     struct db *d = imp->d;
     if (!imp->nauto)
@@ -375,7 +375,7 @@ static int number_items(struct spm_import *imp)
 }
 
 /* One short write transaction for the batch. 0, or -1 (then the import has failed). */
-static int flush(struct spm_import *imp)
+static int flush(struct sp_import *imp)
 {
     db_write_begin(imp->d);
     int rc = flush_rows(imp);
@@ -400,7 +400,7 @@ struct live_hit {
 
 /* Looks up the live rows with uuid, with path, and with int_id in the import's list (-1: do
  * not look) in one statement. hits[0..2] in that order; free their paths. */
-static int live_hits(struct spm_import *imp, const char *uuid, const char *path, int int_id,
+static int live_hits(struct sp_import *imp, const char *uuid, const char *path, int int_id,
                      struct live_hit hits[3])
 {
     sqlite3_stmt *st = db_stmt(
@@ -428,13 +428,13 @@ static int live_hits(struct spm_import *imp, const char *uuid, const char *path,
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         log_error("sp_model: import of job %s: %s", imp->job, sqlite3_errmsg(db_handle(imp->d)));
-        return SPM_INTERNAL;
+        return SP_MODEL_INTERNAL;
     }
-    return SPM_OK;
+    return SP_MODEL_OK;
 }
 
 /* The path of the folder parent of the import's list, staged or live; NULL if none. */
-static const char *parent_path(struct spm_import *imp, const char *parent)
+static const char *parent_path(struct sp_import *imp, const char *parent)
 {
     int64_t v;
     if (map_get(&imp->by_uuid, parent, 36, &v))
@@ -461,60 +461,60 @@ struct obj_in {
     int64_t created_ms, modified_ms, author_id, editor_id;
 };
 
-static int version_check(struct spm_import *imp, const struct spm_version_spec *v, size_t nv)
+static int version_check(struct sp_import *imp, const struct sp_import_version_spec *v, size_t nv)
 {
     for (size_t i = 0; i < nv; i++) {
         assert(v[i].extent || ((v[i].data || !v[i].size) && v[i].size <= LIMIT_INLINE_BYTES));
-        if (v[i].label && (!v[i].label[0] || strlen(v[i].label) > SPM_LABEL_MAX))
-            return SPM_BAD_NAME;
+        if (v[i].label && (!v[i].label[0] || strlen(v[i].label) > SP_MODEL_LABEL_MAX))
+            return SP_MODEL_BAD_NAME;
         if (v[i].major < 0 || v[i].minor < 0)
-            return SPM_BAD_NAME;
+            return SP_MODEL_BAD_NAME;
         if (!v[i].extent)
             continue; /* inline bytes, copied when staged */
         if (!v[i].extent[0] || strlen(v[i].extent) >= STORE_FILES_PATH_MAX)
-            return SPM_BAD_NAME;
+            return SP_MODEL_BAD_NAME;
         int64_t dummy;
         if (map_get(&imp->by_extent, v[i].extent, strlen(v[i].extent), &dummy))
-            return SPM_CONFLICT;
+            return SP_MODEL_CONFLICT;
         for (size_t j = 0; j < i; j++)
             if (v[j].extent && strcmp(v[i].extent, v[j].extent) == 0)
-                return SPM_CONFLICT;
+                return SP_MODEL_CONFLICT;
     }
-    return SPM_OK;
+    return SP_MODEL_OK;
 }
 
 /*
- * Decides what staging in means against the live rows: SPM_OK to stage it (*int_id set to
- * the id to use, 0 for a new one), SPM_EXISTS when a folder is already there (merged: its
- * children go under the live one), or SPM_CONFLICT.
+ * Decides what staging in means against the live rows: SP_MODEL_OK to stage it (*int_id set to
+ * the id to use, 0 for a new one), SP_MODEL_EXISTS when a folder is already there (merged: its
+ * children go under the live one), or SP_MODEL_CONFLICT.
  */
-static int live_decide(struct spm_import *imp, const struct obj_in *in, const char *uuid,
+static int live_decide(struct sp_import *imp, const struct obj_in *in, const char *uuid,
                        const char *path, int *int_id, char **live_path)
 {
     struct live_hit h[3];
     int rc = live_hits(imp, uuid, path, in->int_id ? in->int_id : -1, h);
-    if (rc != SPM_OK)
+    if (rc != SP_MODEL_OK)
         goto out;
     const struct live_hit *u = &h[0], *p = &h[1], *n = &h[2];
     if (in->is_folder) {
         if (u->found) {
             rc = u->is_folder && u->list_id == imp->list_id && strcasecmp(u->path, path) == 0 &&
                          (!n->found || n->id == u->id)
-                     ? SPM_EXISTS
-                     : SPM_CONFLICT;
-            if (rc == SPM_EXISTS)
+                     ? SP_MODEL_EXISTS
+                     : SP_MODEL_CONFLICT;
+            if (rc == SP_MODEL_EXISTS)
                 *live_path = xstrdup(u->path);
         } else if (p->found || n->found) {
-            rc = SPM_CONFLICT;
+            rc = SP_MODEL_CONFLICT;
         }
         *int_id = in->int_id;
         goto out;
     }
     /* A file replaces the live file with its uuid and the one at its path. */
     if ((u->found && (u->is_folder || u->list_id != imp->list_id)) || (p->found && p->is_folder))
-        rc = SPM_CONFLICT;
+        rc = SP_MODEL_CONFLICT;
     else if (n->found && !(u->found && n->id == u->id) && !(p->found && n->id == p->id))
-        rc = SPM_CONFLICT;
+        rc = SP_MODEL_CONFLICT;
     *int_id = in->int_id ? in->int_id : u->found ? u->int_id : p->found ? p->int_id : 0;
 out:
     for (int i = 0; i < 3; i++)
@@ -522,69 +522,70 @@ out:
     return rc;
 }
 
-static int stage(struct spm_import *imp, const struct obj_in *in,
-                 const struct spm_version_spec *versions, size_t nversions)
+static int stage(struct sp_import *imp, const struct obj_in *in,
+                 const struct sp_import_version_spec *versions, size_t nversions)
 {
     if (imp->failed)
-        return SPM_INTERNAL;
-    if (spm_name_check(in->name) != SPM_OK)
-        return SPM_BAD_NAME;
+        return SP_MODEL_INTERNAL;
+    if (sp_model_name_check(in->name) != SP_MODEL_OK)
+        return SP_MODEL_BAD_NAME;
     if (in->int_id < 0)
-        return SPM_CONFLICT;
-    char uuid[SPM_UUID_LEN], item_uuid[SPM_UUID_LEN], parent[SPM_UUID_LEN];
-    if (!spm_uuid_or(in->uuid, uuid, NULL) || !spm_uuid_or(in->item_uuid, item_uuid, NULL) ||
-        !spm_uuid_or(in->parent_uuid, parent, imp->root_uuid))
-        return SPM_BAD_NAME;
+        return SP_MODEL_CONFLICT;
+    char uuid[SP_MODEL_UUID_LEN], item_uuid[SP_MODEL_UUID_LEN], parent[SP_MODEL_UUID_LEN];
+    if (!sp_model_uuid_or(in->uuid, uuid, NULL) ||
+        !sp_model_uuid_or(in->item_uuid, item_uuid, NULL) ||
+        !sp_model_uuid_or(in->parent_uuid, parent, imp->root_uuid))
+        return SP_MODEL_BAD_NAME;
     if (in->is_folder && strcmp(uuid, imp->root_uuid) == 0) {
         /* A package's first folder is the library root, which is there already. */
         const char *leaf = strrchr(imp->folders[0].path, '/') + 1;
-        return strcasecmp(leaf, in->name) == 0 ? SPM_OK : SPM_CONFLICT;
+        return strcasecmp(leaf, in->name) == 0 ? SP_MODEL_OK : SP_MODEL_CONFLICT;
     }
     int rc = version_check(imp, versions, nversions);
-    if (rc != SPM_OK)
+    if (rc != SP_MODEL_OK)
         return rc;
-    if (imp->nbatch == SPM_BATCH && flush(imp) < 0)
-        return SPM_INTERNAL;
+    if (imp->nbatch == SP_MODEL_BATCH && flush(imp) < 0)
+        return SP_MODEL_INTERNAL;
 
     int64_t v;
     if (map_get(&imp->by_uuid, uuid, 36, &v) && (v < 0 || !imp->folders[v].live))
-        return SPM_EXISTS; /* staged twice by this job */
+        return SP_MODEL_EXISTS; /* staged twice by this job */
     const char *ppath = parent_path(imp, parent);
     if (!ppath)
-        return SPM_NOT_FOUND;
+        return SP_MODEL_NOT_FOUND;
     char *path = xasprintf("%s/%s", ppath, in->name);
-    char folded[SPM_PATH_MAX_BYTES + 1];
-    if (spm_utf8_chars(path) > SPM_PATH_MAX_CHARS) {
-        rc = SPM_BAD_NAME;
+    char folded[SP_MODEL_PATH_MAX_BYTES + 1];
+    if (sp_model_utf8_chars(path) > SP_MODEL_PATH_MAX_CHARS) {
+        rc = SP_MODEL_BAD_NAME;
         goto fail;
     }
-    spm_fold(path, folded, sizeof folded);
+    sp_model_fold(path, folded, sizeof folded);
     if (map_get(&imp->by_path, folded, strlen(folded), &v)) {
-        rc = SPM_EXISTS;
+        rc = SP_MODEL_EXISTS;
         goto fail;
     }
     int int_id = 0;
     char *live_path = NULL;
     rc = live_decide(imp, in, uuid, path, &int_id, &live_path);
-    if (rc == SPM_EXISTS) {
+    if (rc == SP_MODEL_EXISTS) {
         /* The folder is there already: nothing to stage, children go under it. */
         map_put(&imp->by_uuid, uuid, 36, folder_add(imp, live_path, true));
         free(live_path);
         free(path);
-        return SPM_OK;
+        return SP_MODEL_OK;
     }
-    if (rc == SPM_OK && int_id && map_get(&imp->by_int, &int_id, sizeof int_id, &v))
-        rc = SPM_EXISTS;
-    if (rc != SPM_OK)
+    if (rc == SP_MODEL_OK && int_id && map_get(&imp->by_int, &int_id, sizeof int_id, &v))
+        rc = SP_MODEL_EXISTS;
+    if (rc != SP_MODEL_OK)
         goto fail;
 
     /* Small versions go to a pack now, outside the write transaction that records them. */
     struct extents_small *small = xcalloc(nversions ? nversions : 1, sizeof *small);
-    for (size_t i = 0; i < nversions && rc == SPM_OK; i++)
+    for (size_t i = 0; i < nversions && rc == SP_MODEL_OK; i++)
         if (!versions[i].extent && extents_small_write(STORE_FILES_POOL_LIBRARY, versions[i].data,
                                                        versions[i].size, &small[i]) < 0)
-            rc = SPM_INTERNAL;
-    if (rc != SPM_OK) {
+            rc = SP_MODEL_INTERNAL;
+    if (rc != SP_MODEL_OK) {
         for (size_t i = 0; i < nversions; i++)
             extents_small_settled(&small[i]); /* written, never to be recorded */
         free(small);
@@ -595,9 +596,9 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
     memset(s, 0, sizeof *s);
     s->is_folder = in->is_folder;
     s->int_id = int_id;
-    memcpy(s->uuid, uuid, SPM_UUID_LEN);
-    memcpy(s->item_uuid, item_uuid, SPM_UUID_LEN);
-    memcpy(s->parent_uuid, parent, SPM_UUID_LEN);
+    memcpy(s->uuid, uuid, SP_MODEL_UUID_LEN);
+    memcpy(s->item_uuid, item_uuid, SP_MODEL_UUID_LEN);
+    memcpy(s->parent_uuid, parent, SP_MODEL_UUID_LEN);
     s->name = xstrdup(in->name);
     s->path = path;
     s->created_ms = in->created_ms ? in->created_ms : now;
@@ -609,7 +610,7 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
         s->nversions = nversions;
     }
     for (size_t i = 0; i < nversions; i++) {
-        const struct spm_version_spec *in_v = &versions[i];
+        const struct sp_import_version_spec *in_v = &versions[i];
         struct staged_version *out_v = &s->versions[i];
         out_v->label =
             in_v->label ? xstrdup(in_v->label) : xasprintf("%d.%d", in_v->major, in_v->minor);
@@ -634,7 +635,7 @@ static int stage(struct spm_import *imp, const struct obj_in *in,
     else
         s->int_id = (int)-++imp->nauto;
     imp->nstaged++;
-    return SPM_OK;
+    return SP_MODEL_OK;
 fail:
     free(path);
     return rc;
@@ -648,13 +649,13 @@ fail:
         .author_id = (f)->author_id, .editor_id = (f)->editor_id                                   \
     }
 
-int spm_import_folder(struct spm_import *imp, const struct spm_folder_spec *f)
+int sp_import_folder(struct sp_import *imp, const struct sp_import_folder_spec *f)
 {
     const struct obj_in in = OBJ_IN(f, true);
     return stage(imp, &in, NULL, 0);
 }
 
-int spm_import_file(struct spm_import *imp, const struct spm_file_spec *f)
+int sp_import_file(struct sp_import *imp, const struct sp_import_file_spec *f)
 {
     assert(f->nversions > 0 && f->versions);
     const struct obj_in in = OBJ_IN(f, false);
@@ -685,7 +686,7 @@ static int drop_job(struct db *d, int64_t job)
     return committed ? 0 : -1;
 }
 
-void spm_import_abort(struct spm_import *imp)
+void sp_import_abort(struct sp_import *imp)
 {
     if (!imp)
         return;
@@ -702,7 +703,7 @@ void spm_import_abort(struct spm_import *imp)
     "AND l.is_folder = 0 UNION SELECT l.id FROM sp_items s JOIN sp_items l ON l.pending_job = "    \
     "0 AND l.path = s.path WHERE s.pending_job = ?1 AND s.is_folder = 0 AND l.is_folder = 0) "
 
-static int commit_rows(struct spm_import *imp, struct extents_garbage *g)
+static int commit_rows(struct sp_import *imp, struct extents_garbage *g)
 {
     struct db *d = imp->d;
     if (flush_rows(imp) < 0 || number_items(imp) < 0)
@@ -747,10 +748,10 @@ static int commit_rows(struct spm_import *imp, struct extents_garbage *g)
     return 0;
 }
 
-int spm_import_commit(struct spm_import *imp)
+int sp_import_commit(struct sp_import *imp)
 {
     if (imp->failed) {
-        spm_import_abort(imp);
+        sp_import_abort(imp);
         return -1;
     }
     struct extents_garbage g = {0};
@@ -760,7 +761,7 @@ int spm_import_commit(struct spm_import *imp)
     extents_collect(&g, committed);
     if (!committed) {
         log_error("sp_model: cannot commit the import of job %s", imp->job);
-        spm_import_abort(imp);
+        sp_import_abort(imp);
         return -1;
     }
     batch_clear(imp, false);
@@ -768,7 +769,7 @@ int spm_import_commit(struct spm_import *imp)
     return 0;
 }
 
-int spm_import_drop_stale(void)
+int sp_import_drop_stale(void)
 {
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, "SELECT id, job_uuid FROM sp_imports ORDER BY id");

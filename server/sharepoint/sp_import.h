@@ -8,9 +8,9 @@
 
 #include "sp_model.h"
 
-struct spm_import;
+struct sp_import;
 
-struct spm_folder_spec {
+struct sp_import_folder_spec {
     const char *uuid, *item_uuid, *parent_uuid; /* parent: a folder of the list */
     const char *name;
     int int_id;                      /* 0: assign the next free one */
@@ -18,7 +18,7 @@ struct spm_folder_spec {
     int64_t author_id, editor_id;    /* 0: the system account */
 };
 
-struct spm_version_spec {
+struct sp_import_version_spec {
     const char *label; /* "1.0" */
     int major, minor;
     const char *extent; /* a closed extent file (store_files) with the bytes, or NULL: */
@@ -30,43 +30,43 @@ struct spm_version_spec {
     const char *comment;
 };
 
-struct spm_file_spec {
+struct sp_import_file_spec {
     const char *uuid, *item_uuid, *parent_uuid;
     const char *name;
     int int_id;
     int64_t created_ms, modified_ms;
     int64_t author_id, editor_id;
-    const struct spm_version_spec *versions; /* oldest first, the current one last */
+    const struct sp_import_version_spec *versions; /* oldest first, the current one last */
     size_t nversions;
 };
 
 /*
  * Starts staging an import into list for job job_uuid. Staged rows are invisible to every
- * read above until spm_import_commit. Returns NULL after logging.
+ * read above until sp_import_commit. Returns NULL after logging.
  */
-struct spm_import *spm_import_begin(int64_t list_id, const char *job_uuid);
+struct sp_import *sp_import_begin(int64_t list_id, const char *job_uuid);
 /*
  * Stages one folder or file (parents first: the parent must be an existing folder of the
  * list or one staged earlier). A file whose uuid or path exists replaces the old one with all
- * its versions at commit. On SPM_OK the import owns the version extents; otherwise the caller
+ * its versions at commit. On SP_MODEL_OK the import owns the version extents; otherwise the caller
  * still does. Staging is batched: rows reach the database every few hundred objects.
  * NULL uuid or item_uuid: a new one; NULL parent_uuid: the library root. A folder that exists
- * with the same uuid and path is kept (SPM_OK, its staged children go under it); staging the
- * library root folder itself (a package's first SPFolder) is SPM_OK and changes nothing.
- * Errors: SPM_BAD_NAME (name, path over SPM_PATH_MAX_CHARS, malformed GUID or version label),
- * SPM_NOT_FOUND (no such parent folder in the list), SPM_EXISTS (uuid, path or int id staged
- * twice by this import), SPM_CONFLICT (contradicts a live item: folder vs file, a folder's path
- * with another uuid, an int id held by another item, an extent given twice), SPM_INTERNAL (the
- * import has failed: only abort or commit, which then aborts, remain).
- * An import is used by one thread at a time; it holds a database connection until it ends.
+ * with the same uuid and path is kept (SP_MODEL_OK, its staged children go under it); staging the
+ * library root folder itself (a package's first SPFolder) is SP_MODEL_OK and changes nothing.
+ * Errors: SP_MODEL_BAD_NAME (name, path over SP_MODEL_PATH_MAX_CHARS, malformed GUID or version
+ * label), SP_MODEL_NOT_FOUND (no such parent folder in the list), SP_MODEL_EXISTS (uuid, path or
+ * int id staged twice by this import), SP_MODEL_CONFLICT (contradicts a live item: folder vs file,
+ * a folder's path with another uuid, an int id held by another item, an extent given twice),
+ * SP_MODEL_INTERNAL (the import has failed: only abort or commit, which then aborts, remain). An
+ * import is used by one thread at a time; it holds a database connection until it ends.
  */
-int spm_import_folder(struct spm_import *imp, const struct spm_folder_spec *f);
-int spm_import_file(struct spm_import *imp, const struct spm_file_spec *f);
+int sp_import_folder(struct sp_import *imp, const struct sp_import_folder_spec *f);
+int sp_import_file(struct sp_import *imp, const struct sp_import_file_spec *f);
 /* Reveals everything staged in one transaction and frees imp. 0 or -1 (then as abort). */
-int spm_import_commit(struct spm_import *imp);
+int sp_import_commit(struct sp_import *imp);
 /* Drops everything staged (and its extents) and frees imp. abort(NULL) is a no-op. */
-void spm_import_abort(struct spm_import *imp);
+void sp_import_abort(struct sp_import *imp);
 /* At start: drops rows staged by jobs that did not commit (a crash or restart). */
-int spm_import_drop_stale(void);
+int sp_import_drop_stale(void);
 
 #endif

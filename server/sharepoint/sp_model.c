@@ -21,9 +21,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define SPM_SITE_NAME_MAX 128
+#define SP_MODEL_SITE_NAME_MAX 128
 
-_Static_assert(SPM_UUID_LEN == UUID_BUF, "sp_model GUIDs are uuid.h's text form");
+_Static_assert(SP_MODEL_UUID_LEN == UUID_BUF, "sp_model GUIDs are uuid.h's text form");
 
 #define SITE_COLS "id, uuid, web_uuid, root_folder_uuid, url, title, created_ms"
 #define LIST_COLS                                                                                  \
@@ -35,7 +35,7 @@ _Static_assert(SPM_UUID_LEN == UUID_BUF, "sp_model GUIDs are uuid.h's text form"
 
 /* ---- small helpers ---- */
 
-static void uuid_new(char out[SPM_UUID_LEN])
+static void uuid_new(char out[SP_MODEL_UUID_LEN])
 {
     unsigned char u[UUID_LEN];
     uuid_v4(u);
@@ -43,7 +43,7 @@ static void uuid_new(char out[SPM_UUID_LEN])
 }
 
 /* Accepts a GUID in either case, optionally in braces; writes it lowercase. */
-static bool uuid_norm(const char *in, char out[SPM_UUID_LEN])
+static bool uuid_norm(const char *in, char out[SP_MODEL_UUID_LEN])
 {
     unsigned char u[UUID_LEN];
     if (uuid_parse(in, u) < 0)
@@ -53,19 +53,19 @@ static bool uuid_norm(const char *in, char out[SPM_UUID_LEN])
 }
 
 /* in normalised into out; a NULL in gives dflt, or a new uuid if dflt is NULL too. */
-bool spm_uuid_or(const char *in, char out[SPM_UUID_LEN], const char *dflt)
+bool sp_model_uuid_or(const char *in, char out[SP_MODEL_UUID_LEN], const char *dflt)
 {
     if (in)
         return uuid_norm(in, out);
     if (dflt)
-        memcpy(out, dflt, SPM_UUID_LEN);
+        memcpy(out, dflt, SP_MODEL_UUID_LEN);
     else
         uuid_new(out);
     return true;
 }
 
 /* Code points of a valid UTF-8 string, or -1 if s is not valid UTF-8. */
-long spm_utf8_chars(const char *s)
+long sp_model_utf8_chars(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     long n = 0;
@@ -98,7 +98,7 @@ long spm_utf8_chars(const char *s)
 }
 
 /* ASCII case folding, the same SQLite's NOCASE does. */
-void spm_fold(const char *in, char *out, size_t cap)
+void sp_model_fold(const char *in, char *out, size_t cap)
 {
     size_t i = 0;
     for (; in[i] && i + 1 < cap; i++)
@@ -115,37 +115,37 @@ static bool ascii_strcasestr(const char *hay, const char *needle)
     return false;
 }
 
-int spm_name_check(const char *name)
+int sp_model_name_check(const char *name)
 {
     static const char *const reserved[] = {".lock", "CON", "PRN", "AUX", "NUL", "desktop.ini"};
     if (!name || !name[0])
-        return SPM_BAD_NAME;
-    long chars = spm_utf8_chars(name);
-    if (chars < 0 || chars > SPM_PATH_MAX_CHARS)
-        return SPM_BAD_NAME;
+        return SP_MODEL_BAD_NAME;
+    long chars = sp_model_utf8_chars(name);
+    if (chars < 0 || chars > SP_MODEL_PATH_MAX_CHARS)
+        return SP_MODEL_BAD_NAME;
     size_t n = strlen(name);
     if (name[0] == ' ' || name[n - 1] == ' ')
-        return SPM_BAD_NAME;
+        return SP_MODEL_BAD_NAME;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         if (*p < 0x20 || *p == 0x7f || strchr("\"*:<>?/\\|", *p))
-            return SPM_BAD_NAME;
+            return SP_MODEL_BAD_NAME;
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return SPM_BAD_NAME;
+        return SP_MODEL_BAD_NAME;
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
         if (strcasecmp(name, reserved[i]) == 0)
-            return SPM_BAD_NAME;
+            return SP_MODEL_BAD_NAME;
     if (n == 4 && (strncasecmp(name, "COM", 3) == 0 || strncasecmp(name, "LPT", 3) == 0) &&
         name[3] >= '0' && name[3] <= '9')
-        return SPM_BAD_NAME;
+        return SP_MODEL_BAD_NAME;
     if (ascii_strcasestr(name, "_vti_") || strncmp(name, "~$", 2) == 0)
-        return SPM_BAD_NAME;
-    return SPM_OK;
+        return SP_MODEL_BAD_NAME;
+    return SP_MODEL_OK;
 }
 
 static bool title_valid(const char *title)
 {
-    long chars = title ? spm_utf8_chars(title) : -1;
-    if (chars < 1 || chars > SPM_TITLE_MAX_CHARS)
+    long chars = title ? sp_model_utf8_chars(title) : -1;
+    if (chars < 1 || chars > SP_MODEL_TITLE_MAX_CHARS)
         return false;
     for (const unsigned char *p = (const unsigned char *)title; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
@@ -161,7 +161,7 @@ static bool site_url_valid(const char *url)
         return false;
     const char *name = url + 7;
     size_t n = strlen(name);
-    if (n < 1 || n > SPM_SITE_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+    if (n < 1 || n > SP_MODEL_SITE_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
@@ -174,10 +174,10 @@ static bool site_url_valid(const char *url)
 
 /* Copies a server-relative path for a lookup, without a trailing '/'; false if it cannot be
  * one (then nothing has that path). */
-static bool path_norm(const char *in, char out[SPM_PATH_MAX_BYTES + 2])
+static bool path_norm(const char *in, char out[SP_MODEL_PATH_MAX_BYTES + 2])
 {
     size_t n = in ? strlen(in) : 0;
-    if (n == 0 || in[0] != '/' || n > SPM_PATH_MAX_BYTES + 1)
+    if (n == 0 || in[0] != '/' || n > SP_MODEL_PATH_MAX_BYTES + 1)
         return false;
     if (n > 1 && in[n - 1] == '/')
         n--;
@@ -186,23 +186,23 @@ static bool path_norm(const char *in, char out[SPM_PATH_MAX_BYTES + 2])
     return true;
 }
 
-/* Steps a statement that writes one row: SPM_OK, SPM_EXISTS on a UNIQUE violation (not
- * logged: callers expect it) or SPM_INTERNAL after logging. Resets st. */
-int spm_step_write(struct db *d, sqlite3_stmt *st)
+/* Steps a statement that writes one row: SP_MODEL_OK, SP_MODEL_EXISTS on a UNIQUE violation (not
+ * logged: callers expect it) or SP_MODEL_INTERNAL after logging. Resets st. */
+int sp_model_step_write(struct db *d, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return SPM_OK;
+        return SP_MODEL_OK;
     if (rc == SQLITE_CONSTRAINT)
-        return SPM_EXISTS;
+        return SP_MODEL_EXISTS;
     log_error("sp_model: %s: %s", sqlite3_sql(st), sqlite3_errmsg(db_handle(d)));
-    return SPM_INTERNAL;
+    return SP_MODEL_INTERNAL;
 }
 
 /* ---- finish ---- */
 
-void spm_site_finish(struct spm_site *s)
+void sp_model_site_finish(struct sp_model_site *s)
 {
     if (!s)
         return;
@@ -211,7 +211,7 @@ void spm_site_finish(struct spm_site *s)
     memset(s, 0, sizeof *s);
 }
 
-void spm_list_finish(struct spm_list *l)
+void sp_model_list_finish(struct sp_model_list *l)
 {
     if (!l)
         return;
@@ -220,7 +220,7 @@ void spm_list_finish(struct spm_list *l)
     memset(l, 0, sizeof *l);
 }
 
-void spm_item_finish(struct spm_item *i)
+void sp_model_item_finish(struct sp_model_item *i)
 {
     if (!i)
         return;
@@ -230,7 +230,7 @@ void spm_item_finish(struct spm_item *i)
     memset(i, 0, sizeof *i);
 }
 
-void spm_version_finish(struct spm_version *v)
+void sp_model_version_finish(struct sp_model_version *v)
 {
     if (!v)
         return;
@@ -240,7 +240,7 @@ void spm_version_finish(struct spm_version *v)
     memset(v, 0, sizeof *v);
 }
 
-void spm_user_finish(struct spm_user *u)
+void sp_model_user_finish(struct sp_model_user *u)
 {
     if (!u)
         return;
@@ -256,10 +256,10 @@ static int user_find(struct db *d, const char *login, int64_t *id)
 {
     sqlite3_stmt *st = db_stmt(d, "SELECT id FROM sp_users WHERE login = ?1");
     sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-    int rc = SPM_NOT_FOUND;
+    int rc = SP_MODEL_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
-        rc = SPM_OK;
+        rc = SP_MODEL_OK;
     }
     sqlite3_reset(st);
     return rc;
@@ -274,40 +274,41 @@ static int user_ensure_tx(struct db *d, const char *login, const char *title, co
     sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
-    int rc = spm_step_write(d, st);
-    if (rc != SPM_OK)
-        return SPM_INTERNAL;
-    return user_find(d, login, id) == SPM_OK ? SPM_OK : SPM_INTERNAL;
+    int rc = sp_model_step_write(d, st);
+    if (rc != SP_MODEL_OK)
+        return SP_MODEL_INTERNAL;
+    return user_find(d, login, id) == SP_MODEL_OK ? SP_MODEL_OK : SP_MODEL_INTERNAL;
 }
 
-int spm_user_ensure(const char *login, const char *title, const char *email, int64_t *id)
+int sp_model_user_ensure(const char *login, const char *title, const char *email, int64_t *id)
 {
-    if (!login || !login[0] || strlen(login) > SPM_LOGIN_MAX_BYTES || spm_utf8_chars(login) < 0)
-        return SPM_BAD_NAME;
+    if (!login || !login[0] || strlen(login) > SP_MODEL_LOGIN_MAX_BYTES ||
+        sp_model_utf8_chars(login) < 0)
+        return SP_MODEL_BAD_NAME;
     struct db *d = db_acquire();
     int rc = user_find(d, login, id);
-    if (rc == SPM_NOT_FOUND) {
+    if (rc == SP_MODEL_NOT_FOUND) {
         db_write_begin(d);
         rc = user_ensure_tx(d, login, title, email, id);
-        if (db_write_end(d, rc == SPM_OK) < 0)
-            rc = SPM_INTERNAL;
+        if (db_write_end(d, rc == SP_MODEL_OK) < 0)
+            rc = SP_MODEL_INTERNAL;
     }
     db_release(d);
     return rc;
 }
 
-int spm_user_get(int64_t id, struct spm_user *out)
+int sp_model_user_get(int64_t id, struct sp_model_user *out)
 {
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, "SELECT id, login, title, email FROM sp_users WHERE id = ?1");
     sqlite3_bind_int64(st, 1, id);
-    int rc = SPM_NOT_FOUND;
+    int rc = SP_MODEL_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         out->id = sqlite3_column_int64(st, 0);
         out->login = db_col_str(st, 1);
         out->title = db_col_str(st, 2);
         out->email = db_col_str(st, 3);
-        rc = SPM_OK;
+        rc = SP_MODEL_OK;
     }
     sqlite3_reset(st);
     db_release(d);
@@ -316,7 +317,7 @@ int spm_user_get(int64_t id, struct spm_user *out)
 
 /* ---- sites ---- */
 
-static void site_from_row(sqlite3_stmt *st, struct spm_site *out)
+static void site_from_row(sqlite3_stmt *st, struct sp_model_site *out)
 {
     out->id = sqlite3_column_int64(st, 0);
     db_col_copy(st, 1, out->uuid, sizeof out->uuid);
@@ -328,26 +329,26 @@ static void site_from_row(sqlite3_stmt *st, struct spm_site *out)
 }
 
 /* Steps st once into out (which may be NULL); resets st. */
-static int site_step(sqlite3_stmt *st, struct spm_site *out)
+static int site_step(sqlite3_stmt *st, struct sp_model_site *out)
 {
-    int rc = SPM_NOT_FOUND;
+    int rc = SP_MODEL_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         if (out)
             site_from_row(st, out);
-        rc = SPM_OK;
+        rc = SP_MODEL_OK;
     }
     sqlite3_reset(st);
     return rc;
 }
 
-static int site_by_id(struct db *d, int64_t id, struct spm_site *out)
+static int site_by_id(struct db *d, int64_t id, struct sp_model_site *out)
 {
     sqlite3_stmt *st = db_stmt(d, "SELECT " SITE_COLS " FROM sp_sites WHERE id = ?1");
     sqlite3_bind_int64(st, 1, id);
     return site_step(st, out);
 }
 
-static void list_from_row(sqlite3_stmt *st, struct spm_list *out)
+static void list_from_row(sqlite3_stmt *st, struct sp_model_list *out)
 {
     out->id = sqlite3_column_int64(st, 0);
     out->site_id = sqlite3_column_int64(st, 1);
@@ -361,19 +362,19 @@ static void list_from_row(sqlite3_stmt *st, struct spm_list *out)
     out->item_count = sqlite3_column_int64(st, 9);
 }
 
-static int list_step(sqlite3_stmt *st, struct spm_list *out)
+static int list_step(sqlite3_stmt *st, struct sp_model_list *out)
 {
-    int rc = SPM_NOT_FOUND;
+    int rc = SP_MODEL_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         if (out)
             list_from_row(st, out);
-        rc = SPM_OK;
+        rc = SP_MODEL_OK;
     }
     sqlite3_reset(st);
     return rc;
 }
 
-int spm_list_by_id_tx(struct db *d, int64_t id, struct spm_list *out)
+int sp_model_list_by_id_tx(struct db *d, int64_t id, struct sp_model_list *out)
 {
     sqlite3_stmt *st = db_stmt(d, "SELECT " LIST_COLS " FROM sp_lists WHERE id = ?1");
     sqlite3_bind_int64(st, 1, id);
@@ -384,27 +385,27 @@ int spm_list_by_id_tx(struct db *d, int64_t id, struct spm_list *out)
  * In a write transaction: a library of site with its root folder item named folder. The
  * root folder's path is the site url + "/" + folder.
  */
-static int list_create_tx(struct db *d, const struct spm_site *site, const char *title,
-                          const char *folder, int base_template, struct spm_list *out)
+static int list_create_tx(struct db *d, const struct sp_model_site *site, const char *title,
+                          const char *folder, int base_template, struct sp_model_list *out)
 {
-    if (!title_valid(title) || spm_name_check(folder) != SPM_OK)
-        return SPM_BAD_NAME;
+    if (!title_valid(title) || sp_model_name_check(folder) != SP_MODEL_OK)
+        return SP_MODEL_BAD_NAME;
     if (strcmp(site->url, "/") == 0 && strcasecmp(folder, "sites") == 0)
-        return SPM_BAD_NAME; /* the managed path of site collections */
+        return SP_MODEL_BAD_NAME; /* the managed path of site collections */
     char *root_url = xasprintf("%s/%s", strcmp(site->url, "/") == 0 ? "" : site->url, folder);
-    if (spm_utf8_chars(root_url) > SPM_PATH_MAX_CHARS) {
+    if (sp_model_utf8_chars(root_url) > SP_MODEL_PATH_MAX_CHARS) {
         free(root_url);
-        return SPM_BAD_NAME;
+        return SP_MODEL_BAD_NAME;
     }
     int64_t system_id;
     int rc = user_ensure_tx(d, SYSTEM_LOGIN, SYSTEM_TITLE, NULL, &system_id);
-    char uuid[SPM_UUID_LEN], root_uuid[SPM_UUID_LEN], item_uuid[SPM_UUID_LEN];
+    char uuid[SP_MODEL_UUID_LEN], root_uuid[SP_MODEL_UUID_LEN], item_uuid[SP_MODEL_UUID_LEN];
     uuid_new(uuid);
     uuid_new(root_uuid);
     uuid_new(item_uuid);
     int64_t now = clock_now_ms();
     int64_t list_id = 0;
-    if (rc == SPM_OK) {
+    if (rc == SP_MODEL_OK) {
         sqlite3_stmt *st =
             db_stmt(d, "INSERT INTO sp_lists (site_id, uuid, root_folder_uuid, title, root_url, "
                        "base_template, created_ms, modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
@@ -416,10 +417,10 @@ static int list_create_tx(struct db *d, const struct spm_site *site, const char 
         sqlite3_bind_text(st, 5, root_url, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 6, base_template);
         sqlite3_bind_int64(st, 7, now);
-        rc = spm_step_write(d, st);
+        rc = sp_model_step_write(d, st);
         list_id = sqlite3_last_insert_rowid(db_handle(d));
     }
-    if (rc == SPM_OK) {
+    if (rc == SP_MODEL_OK) {
         sqlite3_stmt *st = db_stmt(
             d, "INSERT INTO sp_items (list_id, int_id, uuid, item_uuid, parent_uuid, is_folder, "
                "path, name, created_ms, modified_ms, author_id, editor_id) VALUES (?1, 0, ?2, ?3, "
@@ -432,24 +433,26 @@ static int list_create_tx(struct db *d, const struct spm_site *site, const char 
         sqlite3_bind_text(st, 6, folder, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 7, now);
         sqlite3_bind_int64(st, 8, system_id);
-        rc = spm_step_write(d, st); /* SPM_EXISTS: a folder already has that path */
+        rc = sp_model_step_write(d, st); /* SP_MODEL_EXISTS: a folder already has that path */
     }
-    if (rc == SPM_OK && out)
-        rc = spm_list_by_id_tx(d, list_id, out) == SPM_OK ? SPM_OK : SPM_INTERNAL;
+    if (rc == SP_MODEL_OK && out)
+        rc = sp_model_list_by_id_tx(d, list_id, out) == SP_MODEL_OK ? SP_MODEL_OK
+                                                                    : SP_MODEL_INTERNAL;
     free(root_url);
     return rc;
 }
 
-static int site_create_tx(struct db *d, const char *url_in, const char *title, struct spm_site *out)
+static int site_create_tx(struct db *d, const char *url_in, const char *title,
+                          struct sp_model_site *out)
 {
     if (!url_in || !site_url_valid(url_in) || !title_valid(title))
-        return SPM_BAD_NAME;
-    char url[8 + SPM_SITE_NAME_MAX];
+        return SP_MODEL_BAD_NAME;
+    char url[8 + SP_MODEL_SITE_NAME_MAX];
     if (strcmp(url_in, "/") == 0)
         strcpy(url, "/");
     else
         snprintf(url, sizeof url, "/sites/%s", url_in + 7); /* the managed path in lowercase */
-    char uuid[SPM_UUID_LEN], web[SPM_UUID_LEN], root[SPM_UUID_LEN];
+    char uuid[SP_MODEL_UUID_LEN], web[SP_MODEL_UUID_LEN], root[SP_MODEL_UUID_LEN];
     uuid_new(uuid);
     uuid_new(web);
     uuid_new(root);
@@ -461,25 +464,25 @@ static int site_create_tx(struct db *d, const char *url_in, const char *title, s
     sqlite3_bind_text(st, 4, url, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, clock_now_ms());
-    int rc = spm_step_write(d, st);
-    if (rc != SPM_OK)
+    int rc = sp_model_step_write(d, st);
+    if (rc != SP_MODEL_OK)
         return rc;
-    struct spm_site s = {0};
-    if (site_by_id(d, sqlite3_last_insert_rowid(db_handle(d)), &s) != SPM_OK)
-        return SPM_INTERNAL;
+    struct sp_model_site s = {0};
+    if (site_by_id(d, sqlite3_last_insert_rowid(db_handle(d)), &s) != SP_MODEL_OK)
+        return SP_MODEL_INTERNAL;
     rc = list_create_tx(d, &s, "Documents", "Shared Documents", 101, NULL);
-    if (rc != SPM_OK) {
+    if (rc != SP_MODEL_OK) {
         log_error("sp_model: cannot create the Documents library of %s", url);
-        rc = SPM_INTERNAL;
+        rc = SP_MODEL_INTERNAL;
     }
-    if (rc == SPM_OK && out)
+    if (rc == SP_MODEL_OK && out)
         *out = s;
     else
-        spm_site_finish(&s);
+        sp_model_site_finish(&s);
     return rc;
 }
 
-int spm_init(const char *tenant)
+int sp_model_init(const char *tenant)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
@@ -488,38 +491,38 @@ int spm_init(const char *tenant)
     sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM sp_sites WHERE url = '/'");
     bool have_root = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
-    if (rc == SPM_OK && !have_root) {
+    if (rc == SP_MODEL_OK && !have_root) {
         rc = site_create_tx(d, "/", tenant, NULL);
-        if (rc == SPM_OK)
+        if (rc == SP_MODEL_OK)
             log_info("sp_model: created the root site of tenant %s", tenant);
         else
             log_error("sp_model: cannot create the root site of tenant %s (%d)", tenant, rc);
     }
-    if (db_write_end(d, rc == SPM_OK) < 0)
-        rc = SPM_INTERNAL;
+    if (db_write_end(d, rc == SP_MODEL_OK) < 0)
+        rc = SP_MODEL_INTERNAL;
     db_release(d);
-    return rc == SPM_OK ? 0 : -1;
+    return rc == SP_MODEL_OK ? 0 : -1;
 }
 
-int spm_site_create(const char *url, const char *title, struct spm_site *out)
+int sp_model_site_create(const char *url, const char *title, struct sp_model_site *out)
 {
     struct db *d = db_acquire();
     db_write_begin(d);
     int rc = site_create_tx(d, url, title, out);
-    if (db_write_end(d, rc == SPM_OK) < 0) {
+    if (db_write_end(d, rc == SP_MODEL_OK) < 0) {
         if (out)
-            spm_site_finish(out);
-        rc = SPM_INTERNAL;
+            sp_model_site_finish(out);
+        rc = SP_MODEL_INTERNAL;
     }
     db_release(d);
     return rc;
 }
 
-int spm_site_get(const char *url, struct spm_site *out)
+int sp_model_site_get(const char *url, struct sp_model_site *out)
 {
-    char buf[SPM_PATH_MAX_BYTES + 2];
+    char buf[SP_MODEL_PATH_MAX_BYTES + 2];
     if (!path_norm(url, buf))
-        return SPM_NOT_FOUND;
+        return SP_MODEL_NOT_FOUND;
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, "SELECT " SITE_COLS " FROM sp_sites WHERE url = ?1");
     sqlite3_bind_text(st, 1, buf, -1, SQLITE_STATIC);
@@ -528,11 +531,11 @@ int spm_site_get(const char *url, struct spm_site *out)
     return rc;
 }
 
-int spm_site_by_web(const char *web_uuid, struct spm_site *out)
+int sp_model_site_by_web(const char *web_uuid, struct sp_model_site *out)
 {
-    char u[SPM_UUID_LEN];
+    char u[SP_MODEL_UUID_LEN];
     if (!web_uuid || !uuid_norm(web_uuid, u))
-        return SPM_NOT_FOUND;
+        return SP_MODEL_NOT_FOUND;
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, "SELECT " SITE_COLS " FROM sp_sites WHERE web_uuid = ?1");
     sqlite3_bind_text(st, 1, u, -1, SQLITE_STATIC);
@@ -541,45 +544,46 @@ int spm_site_by_web(const char *web_uuid, struct spm_site *out)
     return rc;
 }
 
-int spm_site_each(void (*fn)(void *ctx, const struct spm_site *s), void *ctx)
+int sp_model_site_each(void (*fn)(void *ctx, const struct sp_model_site *s), void *ctx)
 {
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, "SELECT " SITE_COLS " FROM sp_sites ORDER BY url");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct spm_site s = {0};
+        struct sp_model_site s = {0};
         site_from_row(st, &s);
         fn(ctx, &s);
-        spm_site_finish(&s);
+        sp_model_site_finish(&s);
     }
     sqlite3_reset(st);
     db_release(d);
-    return rc == SQLITE_DONE ? SPM_OK : SPM_INTERNAL;
+    return rc == SQLITE_DONE ? SP_MODEL_OK : SP_MODEL_INTERNAL;
 }
 
 /* ---- lists ---- */
 
-int spm_list_create(int64_t site_id, const char *title, int base_template, struct spm_list *out)
+int sp_model_list_create(int64_t site_id, const char *title, int base_template,
+                         struct sp_model_list *out)
 {
-    if (spm_name_check(title) != SPM_OK || !title_valid(title))
-        return SPM_BAD_NAME;
+    if (sp_model_name_check(title) != SP_MODEL_OK || !title_valid(title))
+        return SP_MODEL_BAD_NAME;
     struct db *d = db_acquire();
     db_write_begin(d);
-    struct spm_site s = {0};
+    struct sp_model_site s = {0};
     int rc = site_by_id(d, site_id, &s);
-    if (rc == SPM_OK)
+    if (rc == SP_MODEL_OK)
         rc = list_create_tx(d, &s, title, title, base_template, out);
-    spm_site_finish(&s);
-    if (db_write_end(d, rc == SPM_OK) < 0) {
+    sp_model_site_finish(&s);
+    if (db_write_end(d, rc == SP_MODEL_OK) < 0) {
         if (out)
-            spm_list_finish(out);
-        rc = SPM_INTERNAL;
+            sp_model_list_finish(out);
+        rc = SP_MODEL_INTERNAL;
     }
     db_release(d);
     return rc;
 }
 
-int spm_list_by_title(int64_t site_id, const char *title, struct spm_list *out)
+int sp_model_list_by_title(int64_t site_id, const char *title, struct sp_model_list *out)
 {
     struct db *d = db_acquire();
     sqlite3_stmt *st =
@@ -591,11 +595,11 @@ int spm_list_by_title(int64_t site_id, const char *title, struct spm_list *out)
     return rc;
 }
 
-int spm_list_by_uuid(const char *uuid, struct spm_list *out)
+int sp_model_list_by_uuid(const char *uuid, struct sp_model_list *out)
 {
-    char u[SPM_UUID_LEN];
+    char u[SP_MODEL_UUID_LEN];
     if (!uuid || !uuid_norm(uuid, u))
-        return SPM_NOT_FOUND;
+        return SP_MODEL_NOT_FOUND;
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, "SELECT " LIST_COLS " FROM sp_lists WHERE uuid = ?1");
     sqlite3_bind_text(st, 1, u, -1, SQLITE_STATIC);
@@ -604,7 +608,8 @@ int spm_list_by_uuid(const char *uuid, struct spm_list *out)
     return rc;
 }
 
-int spm_list_each(int64_t site_id, void (*fn)(void *ctx, const struct spm_list *l), void *ctx)
+int sp_model_list_each(int64_t site_id, void (*fn)(void *ctx, const struct sp_model_list *l),
+                       void *ctx)
 {
     struct db *d = db_acquire();
     sqlite3_stmt *st =
@@ -612,19 +617,19 @@ int spm_list_each(int64_t site_id, void (*fn)(void *ctx, const struct spm_list *
     sqlite3_bind_int64(st, 1, site_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct spm_list l = {0};
+        struct sp_model_list l = {0};
         list_from_row(st, &l);
         fn(ctx, &l);
-        spm_list_finish(&l);
+        sp_model_list_finish(&l);
     }
     sqlite3_reset(st);
     db_release(d);
-    return rc == SQLITE_DONE ? SPM_OK : SPM_INTERNAL;
+    return rc == SQLITE_DONE ? SP_MODEL_OK : SP_MODEL_INTERNAL;
 }
 
 /* ---- items ---- */
 
-static void item_from_row(sqlite3_stmt *st, struct spm_item *out)
+static void item_from_row(sqlite3_stmt *st, struct sp_model_item *out)
 {
     out->id = sqlite3_column_int64(st, 0);
     out->list_id = sqlite3_column_int64(st, 1);
@@ -643,13 +648,13 @@ static void item_from_row(sqlite3_stmt *st, struct spm_item *out)
     out->editor_id = sqlite3_column_int64(st, 14);
 }
 
-static int item_step(sqlite3_stmt *st, struct spm_item *out)
+static int item_step(sqlite3_stmt *st, struct sp_model_item *out)
 {
-    int rc = SPM_NOT_FOUND;
+    int rc = SP_MODEL_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         if (out)
             item_from_row(st, out);
-        rc = SPM_OK;
+        rc = SP_MODEL_OK;
     }
     sqlite3_reset(st);
     return rc;
@@ -657,24 +662,24 @@ static int item_step(sqlite3_stmt *st, struct spm_item *out)
 
 /* Steps st to the end, calling fn for every item row. Resets st. */
 static int item_each(struct db *d, sqlite3_stmt *st,
-                     void (*fn)(void *ctx, const struct spm_item *i), void *ctx)
+                     void (*fn)(void *ctx, const struct sp_model_item *i), void *ctx)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct spm_item it = {0};
+        struct sp_model_item it = {0};
         item_from_row(st, &it);
         fn(ctx, &it);
-        spm_item_finish(&it);
+        sp_model_item_finish(&it);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         log_error("sp_model: %s: %s", sqlite3_sql(st), sqlite3_errmsg(db_handle(d)));
-        return SPM_INTERNAL;
+        return SP_MODEL_INTERNAL;
     }
-    return SPM_OK;
+    return SP_MODEL_OK;
 }
 
-static int item_by_path(struct db *d, const char *path, struct spm_item *out)
+static int item_by_path(struct db *d, const char *path, struct sp_model_item *out)
 {
     sqlite3_stmt *st =
         db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 AND path = ?1");
@@ -682,22 +687,22 @@ static int item_by_path(struct db *d, const char *path, struct spm_item *out)
     return item_step(st, out);
 }
 
-int spm_item_by_path(const char *path, struct spm_item *out)
+int sp_model_item_by_path(const char *path, struct sp_model_item *out)
 {
-    char buf[SPM_PATH_MAX_BYTES + 2];
+    char buf[SP_MODEL_PATH_MAX_BYTES + 2];
     if (!path_norm(path, buf))
-        return SPM_NOT_FOUND;
+        return SP_MODEL_NOT_FOUND;
     struct db *d = db_acquire();
     int rc = item_by_path(d, buf, out);
     db_release(d);
     return rc;
 }
 
-int spm_item_by_uuid(int64_t list_id, const char *uuid, struct spm_item *out)
+int sp_model_item_by_uuid(int64_t list_id, const char *uuid, struct sp_model_item *out)
 {
-    char u[SPM_UUID_LEN];
+    char u[SP_MODEL_UUID_LEN];
     if (!uuid || !uuid_norm(uuid, u))
-        return SPM_NOT_FOUND;
+        return SP_MODEL_NOT_FOUND;
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 AND "
                                   "uuid = ?1 AND list_id = ?2");
@@ -708,7 +713,7 @@ int spm_item_by_uuid(int64_t list_id, const char *uuid, struct spm_item *out)
     return rc;
 }
 
-int spm_item_by_int_id(int64_t list_id, int int_id, struct spm_item *out)
+int sp_model_item_by_int_id(int64_t list_id, int int_id, struct sp_model_item *out)
 {
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 AND "
@@ -720,38 +725,38 @@ int spm_item_by_int_id(int64_t list_id, int int_id, struct spm_item *out)
     return rc;
 }
 
-int spm_folder_children(const char *folder_path, bool folders,
-                        void (*fn)(void *ctx, const struct spm_item *i), void *ctx)
+int sp_model_folder_children(const char *folder_path, bool folders,
+                             void (*fn)(void *ctx, const struct sp_model_item *i), void *ctx)
 {
-    char buf[SPM_PATH_MAX_BYTES + 2];
+    char buf[SP_MODEL_PATH_MAX_BYTES + 2];
     if (!path_norm(folder_path, buf))
-        return SPM_NOT_FOUND;
+        return SP_MODEL_NOT_FOUND;
     struct db *d = db_acquire();
     db_read_begin(d);
-    struct spm_item folder = {0};
+    struct sp_model_item folder = {0};
     int rc = item_by_path(d, buf, &folder);
-    if (rc == SPM_OK && !folder.is_folder)
-        rc = SPM_NOT_FOUND;
-    if (rc == SPM_OK) {
+    if (rc == SP_MODEL_OK && !folder.is_folder)
+        rc = SP_MODEL_NOT_FOUND;
+    if (rc == SP_MODEL_OK) {
         sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 "
                                       "AND parent_uuid = ?1 AND is_folder = ?2 ORDER BY name");
         sqlite3_bind_text(st, 1, folder.uuid, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, folders ? 1 : 0);
         rc = item_each(d, st, fn, ctx);
     }
-    spm_item_finish(&folder);
+    sp_model_item_finish(&folder);
     db_read_end(d);
     db_release(d);
     return rc;
 }
 
-int spm_list_items(int64_t list_id, int after, unsigned max,
-                   void (*fn)(void *ctx, const struct spm_item *i), void *ctx)
+int sp_model_list_items(int64_t list_id, int after, unsigned max,
+                        void (*fn)(void *ctx, const struct sp_model_item *i), void *ctx)
 {
     struct db *d = db_acquire();
     db_read_begin(d);
-    int rc = spm_list_by_id_tx(d, list_id, NULL);
-    if (rc == SPM_OK) {
+    int rc = sp_model_list_by_id_tx(d, list_id, NULL);
+    if (rc == SP_MODEL_OK) {
         sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 "
                                       "AND list_id = ?1 AND int_id > ?2 ORDER BY int_id LIMIT ?3");
         sqlite3_bind_int64(st, 1, list_id);
@@ -773,7 +778,7 @@ int spm_list_items(int64_t list_id, int after, unsigned max,
     "JOIN extents e ON e.id = v.extent_id JOIN sp_items i ON i.id = v.item_id AND "                \
     "i.pending_job = 0 WHERE v.item_id = ?1 "
 
-static void version_from_row(sqlite3_stmt *st, struct spm_version *out)
+static void version_from_row(sqlite3_stmt *st, struct sp_model_version *out)
 {
     out->label = db_col_str(st, 0);
     out->major = sqlite3_column_int(st, 1);
@@ -786,28 +791,28 @@ static void version_from_row(sqlite3_stmt *st, struct spm_version *out)
     out->is_current = sqlite3_column_int(st, 8) != 0;
 }
 
-int spm_file_versions(int64_t item_id, void (*fn)(void *ctx, const struct spm_version *v),
-                      void *ctx)
+int sp_model_file_versions(int64_t item_id, void (*fn)(void *ctx, const struct sp_model_version *v),
+                           void *ctx)
 {
     struct db *d = db_acquire();
     sqlite3_stmt *st = db_stmt(d, VERSION_SELECT "ORDER BY v.seq");
     sqlite3_bind_int64(st, 1, item_id);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct spm_version v = {0};
+        struct sp_model_version v = {0};
         version_from_row(st, &v);
         fn(ctx, &v);
-        spm_version_finish(&v);
+        sp_model_version_finish(&v);
         n++;
     }
     sqlite3_reset(st);
     db_release(d);
     if (rc != SQLITE_DONE)
-        return SPM_INTERNAL;
-    return n ? SPM_OK : SPM_NOT_FOUND;
+        return SP_MODEL_INTERNAL;
+    return n ? SP_MODEL_OK : SP_MODEL_NOT_FOUND;
 }
 
-int spm_file_version(int64_t item_id, const char *label, struct spm_version *out)
+int sp_model_file_version(int64_t item_id, const char *label, struct sp_model_version *out)
 {
     struct db *d = db_acquire();
     sqlite3_stmt *st;
@@ -818,24 +823,24 @@ int spm_file_version(int64_t item_id, const char *label, struct spm_version *out
         st = db_stmt(d, VERSION_SELECT "ORDER BY v.seq DESC LIMIT 1");
     }
     sqlite3_bind_int64(st, 1, item_id);
-    int rc = SPM_NOT_FOUND;
+    int rc = SP_MODEL_NOT_FOUND;
     db_read_begin(d); /* the row and its inline bytes alike */
     int64_t extent = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         version_from_row(st, out);
         extent = sqlite3_column_int64(st, 9);
-        rc = SPM_OK;
+        rc = SP_MODEL_OK;
     }
     sqlite3_reset(st);
-    if (rc == SPM_OK && !out->extent[0]) {
+    if (rc == SP_MODEL_OK && !out->extent[0]) {
         assert(out->size <= LIMIT_INLINE_BYTES);
         out->data = xmalloc(out->size ? out->size : 1);
         long n = extents_read_small(d, extent, 0, out->data, out->size);
         if (n < 0 || (uint64_t)n != out->size) {
             log_error("sp_model: small extent %lld of item %lld is missing or short",
                       (long long)extent, (long long)item_id);
-            spm_version_finish(out);
-            rc = SPM_INTERNAL;
+            sp_model_version_finish(out);
+            rc = SP_MODEL_INTERNAL;
         }
     }
     db_read_end(d);

@@ -12,24 +12,24 @@
 #include "db.h"
 #include "sp_model.h"
 
-#define SPM_LABEL_MAX 32
-/* A path of SPM_PATH_MAX_CHARS characters has at most four bytes each. */
-#define SPM_PATH_MAX_BYTES (4 * SPM_PATH_MAX_CHARS)
+#define SP_MODEL_LABEL_MAX 32
+/* A path of SP_MODEL_PATH_MAX_CHARS characters has at most four bytes each. */
+#define SP_MODEL_PATH_MAX_BYTES (4 * SP_MODEL_PATH_MAX_CHARS)
 
 #define SYSTEM_LOGIN "SHAREPOINT\\system"
 #define SYSTEM_TITLE "System Account"
 
 /* in normalised into out; a NULL in gives dflt, or a new uuid if dflt is NULL too. False if
  * in is not a GUID. */
-bool spm_uuid_or(const char *in, char out[SPM_UUID_LEN], const char *dflt);
+bool sp_model_uuid_or(const char *in, char out[SP_MODEL_UUID_LEN], const char *dflt);
 /* Code points of a valid UTF-8 string, or -1 if s is not valid UTF-8. */
-long spm_utf8_chars(const char *s);
+long sp_model_utf8_chars(const char *s);
 /* ASCII case folding, the same SQLite's NOCASE does. */
-void spm_fold(const char *in, char *out, size_t cap);
-/* Steps a statement that writes one row: SPM_OK, SPM_EXISTS on a UNIQUE violation (not
- * logged: callers expect it) or SPM_INTERNAL after logging. Resets st. */
-int spm_step_write(struct db *d, sqlite3_stmt *st);
+void sp_model_fold(const char *in, char *out, size_t cap);
+/* Steps a statement that writes one row: SP_MODEL_OK, SP_MODEL_EXISTS on a UNIQUE violation (not
+ * logged: callers expect it) or SP_MODEL_INTERNAL after logging. Resets st. */
+int sp_model_step_write(struct db *d, sqlite3_stmt *st);
 /* The list with this row id, read on d. */
-int spm_list_by_id_tx(struct db *d, int64_t id, struct spm_list *out);
+int sp_model_list_by_id_tx(struct db *d, int64_t id, struct sp_model_list *out);
 
 #endif

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct bstore_block_ref *refs;
+    struct blob_store_block_ref *refs;
     size_t n;
     const char *code;
     if (azure_xml_block_list((const char *)data, size, &refs, &n, &code) == 0)

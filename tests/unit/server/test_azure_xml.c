@@ -9,7 +9,7 @@
 
 #include "azure_xml.h"
 
-static int parse(const char *xml, struct bstore_block_ref **refs, size_t *n, const char **code)
+static int parse(const char *xml, struct blob_store_block_ref **refs, size_t *n, const char **code)
 {
     return azure_xml_block_list(xml, strlen(xml), refs, n, code);
 }
@@ -17,7 +17,7 @@ static int parse(const char *xml, struct bstore_block_ref **refs, size_t *n, con
 static void test_all_three_lists(void **state)
 {
     (void)state;
-    struct bstore_block_ref *refs;
+    struct blob_store_block_ref *refs;
     size_t n;
     const char *code;
     const char *xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>"
@@ -37,7 +37,7 @@ static void test_all_three_lists(void **state)
 static void test_empty_list(void **state)
 {
     (void)state;
-    struct bstore_block_ref *refs;
+    struct blob_store_block_ref *refs;
     size_t n;
     const char *code;
     assert_int_equal(parse("<BlockList/>", &refs, &n, &code), 0);
@@ -47,7 +47,7 @@ static void test_empty_list(void **state)
 
 static void expect_fail(const char *xml, const char *want)
 {
-    struct bstore_block_ref *refs = (void *)1;
+    struct blob_store_block_ref *refs = (void *)1;
     size_t n = 7;
     const char *code = NULL;
     assert_int_equal(parse(xml, &refs, &n, &code), -1);

@@ -33,10 +33,10 @@ static int setup(void **state)
 {
     (void)state;
     fixture_open(dir);
-    struct bstore_container c = {0};
-    assert_int_equal(bstore_container_create("acct", "box", NULL, &c), BSTORE_OK);
+    struct blob_store_container c = {0};
+    assert_int_equal(blob_store_container_create("acct", "box", NULL, &c), BLOB_STORE_OK);
     cid = c.id;
-    bstore_container_finish(&c);
+    blob_store_container_finish(&c);
     return 0;
 }
 
@@ -48,32 +48,32 @@ static int teardown(void **state)
 }
 
 /* Writes data into a new extent and returns its path (static buffer per call site). */
-static void new_extent(const char *data, struct extent_writer *w)
+static void new_extent(const char *data, struct store_files_writer *w)
 {
-    assert_int_equal(extent_writer_open(w, true, false), 0);
-    extent_writer_reserve(w, 64 * 1024); /* more than is written: the file keeps its length */
-    assert_int_equal(extent_writer_write(w, data, strlen(data)), 0);
-    assert_int_equal(extent_writer_close(w, NULL), 0);
+    assert_int_equal(store_files_writer_open(w, true, false), 0);
+    store_files_writer_reserve(w, 64 * 1024); /* more than is written: the file keeps its length */
+    assert_int_equal(store_files_writer_write(w, data, strlen(data)), 0);
+    assert_int_equal(store_files_writer_close(w, NULL), 0);
 }
 
-/* The whole blob through a bstore_reader, in reads of at most chunk bytes. */
+/* The whole blob through a blob_store_reader, in reads of at most chunk bytes. */
 static char *read_chunked(const char *name, const char *snapshot, size_t chunk)
 {
-    struct bstore_blob b;
-    if (bstore_blob_read(cid, name, snapshot, NULL, &b) != BSTORE_OK)
+    struct blob_store_blob b;
+    if (blob_store_blob_read(cid, name, snapshot, NULL, &b) != BLOB_STORE_OK)
         return NULL;
     char *out = xcalloc(1, b.props.size + 1);
     uint64_t size = b.props.size, pos = 0;
-    struct bstore_reader *r = bstore_reader_create(&b, 0);
+    struct blob_store_reader *r = blob_store_reader_create(&b, 0);
     assert_null(b.segs);
     while (pos < size) {
-        long n = bstore_reader_read(r, pos, out + pos, chunk);
+        long n = blob_store_reader_read(r, pos, out + pos, chunk);
         assert_true(n > 0);
         pos += (uint64_t)n;
     }
-    assert_int_equal(bstore_reader_read(r, pos, out, chunk), 0);
-    bstore_reader_destroy(r);
-    bstore_blob_finish(&b);
+    assert_int_equal(blob_store_reader_read(r, pos, out, chunk), 0);
+    blob_store_reader_destroy(r);
+    blob_store_blob_finish(&b);
     return out;
 }
 
@@ -105,30 +105,31 @@ static int count_rows(const char *table)
 
 static int put_inline(const char *name, const char *data, size_t n)
 {
-    struct bstore_props in = {0};
-    return bstore_blob_put_inline(cid, name, &in, data, n, NULL, NULL);
+    struct blob_store_props in = {0};
+    return blob_store_blob_put_inline(cid, name, &in, data, n, NULL, NULL);
 }
 
 static void put_inline_block(const char *blob, const char *id, const char *data)
 {
-    assert_int_equal(bstore_block_put_inline(cid, blob, (const unsigned char *)id, strlen(id), data,
-                                             strlen(data)),
-                     BSTORE_OK);
+    assert_int_equal(blob_store_block_put_inline(cid, blob, (const unsigned char *)id, strlen(id),
+                                                 data, strlen(data)),
+                     BLOB_STORE_OK);
 }
 
 static void test_put_and_read(void **state)
 {
     (void)state;
-    struct extent_writer w;
+    struct store_files_writer w;
     new_extent("hello world", &w);
     char full[256];
     store_files_full_path(w.path, full, sizeof full);
     struct stat sb;
     assert_int_equal(stat(full, &sb), 0);
     assert_int_equal(sb.st_size, 11); /* the space reserved beyond is not part of it */
-    struct bstore_props in = {0}, out;
+    struct blob_store_props in = {0}, out;
     in.content_type = "text/plain";
-    assert_int_equal(bstore_blob_put(cid, "a/b.txt", &in, w.path, w.size, NULL, &out), BSTORE_OK);
+    assert_int_equal(blob_store_blob_put(cid, "a/b.txt", &in, w.path, w.size, NULL, &out),
+                     BLOB_STORE_OK);
     assert_true(out.etag[0] == '"');
     char *got = read_all("a/b.txt", NULL);
     assert_string_equal(got, "hello world");
@@ -136,52 +137,55 @@ static void test_put_and_read(void **state)
     /* Overwrite: the old extent goes away, the new one stays. */
     int before = count_extent_files();
     new_extent("second", &w);
-    char etag1[BSTORE_ETAG_LEN];
+    char etag1[BLOB_STORE_ETAG_LEN];
     strcpy(etag1, out.etag);
-    assert_int_equal(bstore_blob_put(cid, "a/b.txt", &in, w.path, w.size, NULL, &out), BSTORE_OK);
+    assert_int_equal(blob_store_blob_put(cid, "a/b.txt", &in, w.path, w.size, NULL, &out),
+                     BLOB_STORE_OK);
     assert_string_not_equal(etag1, out.etag);
     assert_int_equal(count_extent_files(), before);
     got = read_all("a/b.txt", NULL);
     assert_string_equal(got, "second");
     free(got);
-    assert_int_equal(bstore_blob_read(cid, "missing", NULL, NULL, &(struct bstore_blob){0}),
-                     BSTORE_NO_BLOB);
+    assert_int_equal(blob_store_blob_read(cid, "missing", NULL, NULL, &(struct blob_store_blob){0}),
+                     BLOB_STORE_NO_BLOB);
 }
 
 static void test_conditions(void **state)
 {
     (void)state;
-    struct extent_writer w;
+    struct store_files_writer w;
     new_extent("v1", &w);
-    struct bstore_props in = {0}, out;
-    assert_int_equal(bstore_blob_put(cid, "cond", &in, w.path, w.size, NULL, &out), BSTORE_OK);
+    struct blob_store_props in = {0}, out;
+    assert_int_equal(blob_store_blob_put(cid, "cond", &in, w.path, w.size, NULL, &out),
+                     BLOB_STORE_OK);
     new_extent("v2", &w);
-    struct bstore_cond none_star = {.if_none_match = "*"};
-    assert_int_equal(bstore_blob_put(cid, "cond", &in, w.path, w.size, &none_star, NULL),
-                     BSTORE_BLOB_EXISTS);
-    struct bstore_cond wrong = {.if_match = "\"0x1\""};
-    assert_int_equal(bstore_blob_put(cid, "cond", &in, w.path, w.size, &wrong, NULL),
-                     BSTORE_COND_FAILED);
-    struct bstore_cond right = {.if_match = out.etag};
-    assert_int_equal(bstore_blob_put(cid, "cond", &in, w.path, w.size, &right, &out), BSTORE_OK);
-    struct bstore_cond inm = {.if_none_match = out.etag};
-    struct bstore_blob b;
-    assert_int_equal(bstore_blob_read(cid, "cond", NULL, &inm, &b), BSTORE_NOT_MODIFIED);
-    bstore_blob_finish(&b);
+    struct blob_store_cond none_star = {.if_none_match = "*"};
+    assert_int_equal(blob_store_blob_put(cid, "cond", &in, w.path, w.size, &none_star, NULL),
+                     BLOB_STORE_BLOB_EXISTS);
+    struct blob_store_cond wrong = {.if_match = "\"0x1\""};
+    assert_int_equal(blob_store_blob_put(cid, "cond", &in, w.path, w.size, &wrong, NULL),
+                     BLOB_STORE_COND_FAILED);
+    struct blob_store_cond right = {.if_match = out.etag};
+    assert_int_equal(blob_store_blob_put(cid, "cond", &in, w.path, w.size, &right, &out),
+                     BLOB_STORE_OK);
+    struct blob_store_cond inm = {.if_none_match = out.etag};
+    struct blob_store_blob b;
+    assert_int_equal(blob_store_blob_read(cid, "cond", NULL, &inm, &b), BLOB_STORE_NOT_MODIFIED);
+    blob_store_blob_finish(&b);
 }
 
 static void put_block(const char *blob, const char *id, const char *data)
 {
-    struct extent_writer w;
+    struct store_files_writer w;
     new_extent(data, &w);
     assert_int_equal(
-        bstore_block_put(cid, blob, (const unsigned char *)id, strlen(id), w.path, w.size),
-        BSTORE_OK);
+        blob_store_block_put(cid, blob, (const unsigned char *)id, strlen(id), w.path, w.size),
+        BLOB_STORE_OK);
 }
 
-static struct bstore_block_ref ref(const char *id, char list)
+static struct blob_store_block_ref ref(const char *id, char list)
 {
-    struct bstore_block_ref r = {.idlen = strlen(id), .list = list};
+    struct blob_store_block_ref r = {.idlen = strlen(id), .list = list};
     memcpy(r.id, id, r.idlen);
     return r;
 }
@@ -192,43 +196,45 @@ static void test_block_lists(void **state)
     put_block("big", "b1", "AAA");
     put_block("big", "b2", "BBB");
     put_block("big", "b3", "CCC");
-    struct bstore_block_list l;
-    assert_int_equal(bstore_block_list_get(cid, "big", NULL, true, true, &l), BSTORE_OK);
+    struct blob_store_block_list l;
+    assert_int_equal(blob_store_block_list_get(cid, "big", NULL, true, true, &l), BLOB_STORE_OK);
     assert_false(l.blob_exists);
     assert_int_equal(l.nuncommitted, 3);
-    bstore_block_list_finish(&l);
+    blob_store_block_list_finish(&l);
     /* ids of another length are refused */
-    struct extent_writer w;
+    struct store_files_writer w;
     new_extent("x", &w);
-    assert_int_equal(bstore_block_put(cid, "big", (const unsigned char *)"long", 4, w.path, 1),
-                     BSTORE_BLOCK_ID_LENGTH);
+    assert_int_equal(blob_store_block_put(cid, "big", (const unsigned char *)"long", 4, w.path, 1),
+                     BLOB_STORE_BLOCK_ID_LENGTH);
     store_files_unlink(w.path);
 
-    struct bstore_block_ref refs[] = {ref("b2", 'U'), ref("b1", 'L'), ref("b2", 'L')};
-    struct bstore_props in = {0}, out;
-    assert_int_equal(bstore_block_list_commit(cid, "big", refs, 3, &in, NULL, &out), BSTORE_OK);
+    struct blob_store_block_ref refs[] = {ref("b2", 'U'), ref("b1", 'L'), ref("b2", 'L')};
+    struct blob_store_props in = {0}, out;
+    assert_int_equal(blob_store_block_list_commit(cid, "big", refs, 3, &in, NULL, &out),
+                     BLOB_STORE_OK);
     assert_int_equal(out.size, 9);
     char *got = read_all("big", NULL);
     assert_string_equal(got, "BBBAAABBB");
     free(got);
     /* b3 was not used: dropped. Committed blocks listed in order. */
-    assert_int_equal(bstore_block_list_get(cid, "big", NULL, true, true, &l), BSTORE_OK);
+    assert_int_equal(blob_store_block_list_get(cid, "big", NULL, true, true, &l), BLOB_STORE_OK);
     assert_true(l.blob_exists);
     assert_int_equal(l.ncommitted, 3);
     assert_int_equal(l.nuncommitted, 0);
-    bstore_block_list_finish(&l);
+    blob_store_block_list_finish(&l);
 
     /* Recommit reusing a committed block plus a new one. */
     put_block("big", "b4", "DDD");
-    struct bstore_block_ref refs2[] = {ref("b1", 'C'), ref("b4", 'L')};
-    assert_int_equal(bstore_block_list_commit(cid, "big", refs2, 2, &in, NULL, &out), BSTORE_OK);
+    struct blob_store_block_ref refs2[] = {ref("b1", 'C'), ref("b4", 'L')};
+    assert_int_equal(blob_store_block_list_commit(cid, "big", refs2, 2, &in, NULL, &out),
+                     BLOB_STORE_OK);
     got = read_all("big", NULL);
     assert_string_equal(got, "AAADDD");
     free(got);
     /* An unknown block makes the list invalid and changes nothing. */
-    struct bstore_block_ref bad[] = {ref("zz", 'L')};
-    assert_int_equal(bstore_block_list_commit(cid, "big", bad, 1, &in, NULL, &out),
-                     BSTORE_BAD_BLOCK_LIST);
+    struct blob_store_block_ref bad[] = {ref("zz", 'L')};
+    assert_int_equal(blob_store_block_list_commit(cid, "big", bad, 1, &in, NULL, &out),
+                     BLOB_STORE_BAD_BLOCK_LIST);
     got = read_all("big", NULL);
     assert_string_equal(got, "AAADDD");
     free(got);
@@ -237,21 +243,23 @@ static void test_block_lists(void **state)
 static void test_snapshots_share_extents(void **state)
 {
     (void)state;
-    struct extent_writer w;
+    struct store_files_writer w;
     new_extent("original", &w);
-    struct bstore_props in = {0}, out;
-    assert_int_equal(bstore_blob_put(cid, "snap", &in, w.path, w.size, NULL, &out), BSTORE_OK);
-    char snap[BSTORE_SNAPSHOT_LEN];
-    struct bstore_blob latest;
-    assert_int_equal(bstore_blob_read_latest(cid, "snap", &latest), BSTORE_NO_SNAPSHOT);
-    assert_int_equal(bstore_blob_read_latest(cid, "nothing", &latest), BSTORE_NO_BLOB);
-    assert_int_equal(bstore_blob_snapshot(cid, "snap", NULL, NULL, snap, &out), BSTORE_OK);
-    assert_int_equal(bstore_blob_read_latest(cid, "snap", &latest), BSTORE_OK);
+    struct blob_store_props in = {0}, out;
+    assert_int_equal(blob_store_blob_put(cid, "snap", &in, w.path, w.size, NULL, &out),
+                     BLOB_STORE_OK);
+    char snap[BLOB_STORE_SNAPSHOT_LEN];
+    struct blob_store_blob latest;
+    assert_int_equal(blob_store_blob_read_latest(cid, "snap", &latest), BLOB_STORE_NO_SNAPSHOT);
+    assert_int_equal(blob_store_blob_read_latest(cid, "nothing", &latest), BLOB_STORE_NO_BLOB);
+    assert_int_equal(blob_store_blob_snapshot(cid, "snap", NULL, NULL, snap, &out), BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_read_latest(cid, "snap", &latest), BLOB_STORE_OK);
     assert_string_equal(latest.props.snapshot, snap);
-    bstore_blob_finish(&latest);
+    blob_store_blob_finish(&latest);
     int files = count_extent_files();
     new_extent("changed", &w);
-    assert_int_equal(bstore_blob_put(cid, "snap", &in, w.path, w.size, NULL, &out), BSTORE_OK);
+    assert_int_equal(blob_store_blob_put(cid, "snap", &in, w.path, w.size, NULL, &out),
+                     BLOB_STORE_OK);
     /* The snapshot keeps the original extent alive: one more file, none removed. */
     assert_int_equal(count_extent_files(), files + 1);
     char *a = read_all("snap", snap), *b = read_all("snap", NULL);
@@ -259,9 +267,10 @@ static void test_snapshots_share_extents(void **state)
     assert_string_equal(b, "changed");
     free(a);
     free(b);
-    assert_int_equal(bstore_blob_delete(cid, "snap", NULL, BSTORE_DELETE_BLOB, NULL),
-                     BSTORE_SNAPSHOTS_PRESENT);
-    assert_int_equal(bstore_blob_delete(cid, "snap", NULL, BSTORE_DELETE_INCLUDE, NULL), BSTORE_OK);
+    assert_int_equal(blob_store_blob_delete(cid, "snap", NULL, BLOB_STORE_DELETE_BLOB, NULL),
+                     BLOB_STORE_SNAPSHOTS_PRESENT);
+    assert_int_equal(blob_store_blob_delete(cid, "snap", NULL, BLOB_STORE_DELETE_INCLUDE, NULL),
+                     BLOB_STORE_OK);
     assert_int_equal(count_extent_files(), files - 1);
 }
 
@@ -269,7 +278,7 @@ struct names {
     char buf[1024];
 };
 
-static void collect(void *ctx, const char *prefix, const struct bstore_props *p)
+static void collect(void *ctx, const char *prefix, const struct blob_store_props *p)
 {
     struct names *n = ctx;
     strcat(n->buf, p ? p->name : prefix);
@@ -279,104 +288,107 @@ static void collect(void *ctx, const char *prefix, const struct bstore_props *p)
 static void test_listing(void **state)
 {
     (void)state;
-    struct bstore_container c = {0};
-    assert_int_equal(bstore_container_create("acct", "list", NULL, &c), BSTORE_OK);
+    struct blob_store_container c = {0};
+    assert_int_equal(blob_store_container_create("acct", "list", NULL, &c), BLOB_STORE_OK);
     int64_t saved = cid;
     cid = c.id;
     const char *names[] = {"a/1", "a/2", "b", "c/x/1", "c/y", "d"};
     for (size_t i = 0; i < 6; i++) {
-        struct extent_writer w;
+        struct store_files_writer w;
         new_extent("x", &w);
-        struct bstore_props in = {0};
-        assert_int_equal(bstore_blob_put(cid, names[i], &in, w.path, w.size, NULL, NULL),
-                         BSTORE_OK);
+        struct blob_store_props in = {0};
+        assert_int_equal(blob_store_blob_put(cid, names[i], &in, w.path, w.size, NULL, NULL),
+                         BLOB_STORE_OK);
     }
     struct names n = {""};
     char *next = NULL;
-    struct bstore_list_opts o = {.max = 5000};
-    assert_int_equal(bstore_list(cid, &o, collect, &n, &next), BSTORE_OK);
+    struct blob_store_list_opts o = {.max = 5000};
+    assert_int_equal(blob_store_list(cid, &o, collect, &n, &next), BLOB_STORE_OK);
     assert_string_equal(n.buf, "a/1;a/2;b;c/x/1;c/y;d;");
     assert_null(next);
 
     n.buf[0] = '\0';
     o.delimiter = "/";
-    assert_int_equal(bstore_list(cid, &o, collect, &n, &next), BSTORE_OK);
+    assert_int_equal(blob_store_list(cid, &o, collect, &n, &next), BLOB_STORE_OK);
     assert_string_equal(n.buf, "a/;b;c/;d;");
 
     n.buf[0] = '\0';
     o.prefix = "c/";
-    assert_int_equal(bstore_list(cid, &o, collect, &n, &next), BSTORE_OK);
+    assert_int_equal(blob_store_list(cid, &o, collect, &n, &next), BLOB_STORE_OK);
     assert_string_equal(n.buf, "c/x/;c/y;");
 
     /* Paging two at a time walks everything exactly once. */
     n.buf[0] = '\0';
-    struct bstore_list_opts p = {.max = 2};
+    struct blob_store_list_opts p = {.max = 2};
     int pages = 0;
     do {
         p.marker = next;
         char *prev = next;
-        assert_int_equal(bstore_list(cid, &p, collect, &n, &next), BSTORE_OK);
+        assert_int_equal(blob_store_list(cid, &p, collect, &n, &next), BLOB_STORE_OK);
         free(prev);
         pages++;
     } while (next && pages < 10);
     assert_string_equal(n.buf, "a/1;a/2;b;c/x/1;c/y;d;");
     assert_int_equal(pages, 3);
     cid = saved;
-    bstore_container_finish(&c);
-    assert_int_equal(bstore_container_delete("acct", "list"), BSTORE_OK);
-    assert_int_equal(bstore_container_get("acct", "list", NULL), BSTORE_NO_CONTAINER);
+    blob_store_container_finish(&c);
+    assert_int_equal(blob_store_container_delete("acct", "list"), BLOB_STORE_OK);
+    assert_int_equal(blob_store_container_get("acct", "list", NULL), BLOB_STORE_NO_CONTAINER);
 }
 
 static void test_inline_put_read_range(void **state)
 {
     (void)state;
     int files = count_extent_files(), bytes = count_rows(SMALL_EXTENTS);
-    assert_int_equal(put_inline("small", "0123456789", 10), BSTORE_OK);
+    assert_int_equal(put_inline("small", "0123456789", 10), BLOB_STORE_OK);
     assert_int_equal(count_extent_files(), files); /* no file for a small blob */
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 1);
-    struct bstore_blob b;
-    assert_int_equal(bstore_blob_read(cid, "small", NULL, NULL, &b), BSTORE_OK);
+    struct blob_store_blob b;
+    assert_int_equal(blob_store_blob_read(cid, "small", NULL, NULL, &b), BLOB_STORE_OK);
     assert_int_equal(b.props.size, 10);
     assert_int_equal(b.nsegs, 1);
     assert_string_equal(b.segs[0].path, "");
     assert_non_null(b.data);
     assert_memory_equal(b.data, "0123456789", 10);
     /* A range: the reader from offset 3, taking over the bytes read with the row. */
-    struct bstore_reader *r = bstore_reader_create(&b, 3);
+    struct blob_store_reader *r = blob_store_reader_create(&b, 3);
     assert_null(b.data);
     char buf[16] = {0};
-    assert_int_equal(bstore_reader_read(r, 0, buf, 4), 4);
+    assert_int_equal(blob_store_reader_read(r, 0, buf, 4), 4);
     assert_string_equal(buf, "3456");
-    assert_int_equal(bstore_reader_read(r, 4, buf, sizeof buf), 3);
+    assert_int_equal(blob_store_reader_read(r, 4, buf, sizeof buf), 3);
     assert_memory_equal(buf, "789", 3);
-    assert_int_equal(bstore_reader_read(r, 7, buf, sizeof buf), 0);
-    bstore_reader_destroy(r);
-    bstore_blob_finish(&b);
+    assert_int_equal(blob_store_reader_read(r, 7, buf, sizeof buf), 0);
+    blob_store_reader_destroy(r);
+    blob_store_blob_finish(&b);
     /* Overwrite with an inline blob, then with a file: the old bytes go each time. */
-    assert_int_equal(put_inline("small", "abc", 3), BSTORE_OK);
+    assert_int_equal(put_inline("small", "abc", 3), BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 1);
     char *got = read_all("small", NULL);
     assert_string_equal(got, "abc");
     free(got);
-    struct extent_writer w;
+    struct store_files_writer w;
     new_extent("from a file", &w);
-    struct bstore_props in = {0};
-    assert_int_equal(bstore_blob_put(cid, "small", &in, w.path, w.size, NULL, NULL), BSTORE_OK);
+    struct blob_store_props in = {0};
+    assert_int_equal(blob_store_blob_put(cid, "small", &in, w.path, w.size, NULL, NULL),
+                     BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes);
-    assert_int_equal(bstore_blob_read(cid, "small", NULL, NULL, &b), BSTORE_OK);
+    assert_int_equal(blob_store_blob_read(cid, "small", NULL, NULL, &b), BLOB_STORE_OK);
     assert_null(b.data); /* a file extent is not read with the row */
-    bstore_blob_finish(&b);
+    blob_store_blob_finish(&b);
     got = read_all("small", NULL);
     assert_string_equal(got, "from a file");
     free(got);
     /* An empty inline blob reads as empty, with its bytes non-NULL. */
-    assert_int_equal(put_inline("empty", NULL, 0), BSTORE_OK);
-    assert_int_equal(bstore_blob_read(cid, "empty", NULL, NULL, &b), BSTORE_OK);
+    assert_int_equal(put_inline("empty", NULL, 0), BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_read(cid, "empty", NULL, NULL, &b), BLOB_STORE_OK);
     assert_int_equal(b.props.size, 0);
     assert_non_null(b.data);
-    bstore_blob_finish(&b);
-    assert_int_equal(bstore_blob_delete(cid, "small", NULL, BSTORE_DELETE_BLOB, NULL), BSTORE_OK);
-    assert_int_equal(bstore_blob_delete(cid, "empty", NULL, BSTORE_DELETE_BLOB, NULL), BSTORE_OK);
+    blob_store_blob_finish(&b);
+    assert_int_equal(blob_store_blob_delete(cid, "small", NULL, BLOB_STORE_DELETE_BLOB, NULL),
+                     BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_delete(cid, "empty", NULL, BLOB_STORE_DELETE_BLOB, NULL),
+                     BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes);
     assert_int_equal(count_extent_files(), files);
 }
@@ -389,19 +401,20 @@ static void test_inline_limit(void **state)
         big[i] = (char)('a' + i % 26);
     int bytes = count_rows(SMALL_EXTENTS);
     /* Exactly at the limit is kept inline; one byte over is refused (it needs a file). */
-    assert_int_equal(put_inline("limit", big, LIMIT_INLINE_BYTES), BSTORE_OK);
-    assert_int_equal(put_inline("over", big, LIMIT_INLINE_BYTES + 1), BSTORE_INTERNAL);
-    assert_int_equal(bstore_block_put_inline(cid, "over", (const unsigned char *)"b1", 2, big,
-                                             LIMIT_INLINE_BYTES + 1),
-                     BSTORE_INTERNAL);
+    assert_int_equal(put_inline("limit", big, LIMIT_INLINE_BYTES), BLOB_STORE_OK);
+    assert_int_equal(put_inline("over", big, LIMIT_INLINE_BYTES + 1), BLOB_STORE_INTERNAL);
+    assert_int_equal(blob_store_block_put_inline(cid, "over", (const unsigned char *)"b1", 2, big,
+                                                 LIMIT_INLINE_BYTES + 1),
+                     BLOB_STORE_INTERNAL);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 1);
-    assert_int_equal(bstore_blob_read(cid, "over", NULL, NULL, &(struct bstore_blob){0}),
-                     BSTORE_NO_BLOB);
+    assert_int_equal(blob_store_blob_read(cid, "over", NULL, NULL, &(struct blob_store_blob){0}),
+                     BLOB_STORE_NO_BLOB);
     /* Read back whole and in odd-sized chunks. */
     char *got = read_chunked("limit", NULL, 1000);
     assert_memory_equal(got, big, LIMIT_INLINE_BYTES);
     free(got);
-    assert_int_equal(bstore_blob_delete(cid, "limit", NULL, BSTORE_DELETE_BLOB, NULL), BSTORE_OK);
+    assert_int_equal(blob_store_blob_delete(cid, "limit", NULL, BLOB_STORE_DELETE_BLOB, NULL),
+                     BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes);
     free(big);
 }
@@ -410,19 +423,19 @@ static void test_inline_snapshot(void **state)
 {
     (void)state;
     int bytes = count_rows(SMALL_EXTENTS), extents = count_rows("extents");
-    assert_int_equal(put_inline("isnap", "first", 5), BSTORE_OK);
-    char snap[BSTORE_SNAPSHOT_LEN];
-    struct bstore_props out;
-    assert_int_equal(bstore_blob_snapshot(cid, "isnap", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_int_equal(put_inline("isnap", "first", 5), BLOB_STORE_OK);
+    char snap[BLOB_STORE_SNAPSHOT_LEN];
+    struct blob_store_props out;
+    assert_int_equal(blob_store_blob_snapshot(cid, "isnap", NULL, NULL, snap, &out), BLOB_STORE_OK);
     /* The snapshot shares the extent: no bytes copied. */
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 1);
     assert_int_equal(count_rows("extents"), extents + 1);
-    struct bstore_blob latest;
-    assert_int_equal(bstore_blob_read_latest(cid, "isnap", &latest), BSTORE_OK);
+    struct blob_store_blob latest;
+    assert_int_equal(blob_store_blob_read_latest(cid, "isnap", &latest), BLOB_STORE_OK);
     assert_non_null(latest.data);
     assert_memory_equal(latest.data, "first", 5);
-    bstore_blob_finish(&latest);
-    assert_int_equal(put_inline("isnap", "second", 6), BSTORE_OK);
+    blob_store_blob_finish(&latest);
+    assert_int_equal(put_inline("isnap", "second", 6), BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 2);
     char *a = read_all("isnap", snap), *b = read_all("isnap", NULL);
     assert_string_equal(a, "first");
@@ -430,11 +443,12 @@ static void test_inline_snapshot(void **state)
     free(a);
     free(b);
     /* Deleting the snapshot alone frees its bytes; the base keeps its own. */
-    assert_int_equal(bstore_blob_delete(cid, "isnap", snap, BSTORE_DELETE_BLOB, NULL), BSTORE_OK);
+    assert_int_equal(blob_store_blob_delete(cid, "isnap", snap, BLOB_STORE_DELETE_BLOB, NULL),
+                     BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 1);
-    assert_int_equal(bstore_blob_snapshot(cid, "isnap", NULL, NULL, snap, &out), BSTORE_OK);
-    assert_int_equal(bstore_blob_delete(cid, "isnap", NULL, BSTORE_DELETE_INCLUDE, NULL),
-                     BSTORE_OK);
+    assert_int_equal(blob_store_blob_snapshot(cid, "isnap", NULL, NULL, snap, &out), BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_delete(cid, "isnap", NULL, BLOB_STORE_DELETE_INCLUDE, NULL),
+                     BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes);
     assert_int_equal(count_rows("extents"), extents);
 }
@@ -444,10 +458,10 @@ static void test_inline_snapshot(void **state)
  * this to skip hashing. */
 static bool latest_checked(const char *name)
 {
-    struct bstore_blob b;
-    assert_int_equal(bstore_blob_read_latest(cid, name, &b), BSTORE_OK);
+    struct blob_store_blob b;
+    assert_int_equal(blob_store_blob_read_latest(cid, name, &b), BLOB_STORE_OK);
     bool checked = b.props.md5_checked;
-    bstore_blob_finish(&b);
+    blob_store_blob_finish(&b);
     return checked;
 }
 
@@ -455,61 +469,67 @@ static bool latest_checked(const char *name)
 static void test_container_cache(void **state)
 {
     (void)state;
-    struct bstore_container c = {0}, got = {0};
-    assert_int_equal(bstore_container_create("devstoreaccount1", "cached", "{\"a\":\"1\"}", &c),
-                     BSTORE_OK);
+    struct blob_store_container c = {0}, got = {0};
+    assert_int_equal(blob_store_container_create("devstoreaccount1", "cached", "{\"a\":\"1\"}", &c),
+                     BLOB_STORE_OK);
     for (int i = 0; i < 2; i++) { /* the second is served from the cache */
-        assert_int_equal(bstore_container_get("devstoreaccount1", "cached", &got), BSTORE_OK);
+        assert_int_equal(blob_store_container_get("devstoreaccount1", "cached", &got),
+                         BLOB_STORE_OK);
         assert_int_equal(got.id, c.id);
         assert_string_equal(got.metadata, "{\"a\":\"1\"}");
-        bstore_container_finish(&got);
+        blob_store_container_finish(&got);
     }
     assert_int_equal(
-        bstore_container_set_metadata("devstoreaccount1", "cached", "{\"b\":\"2\"}", NULL),
-        BSTORE_OK);
-    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", &got), BSTORE_OK);
+        blob_store_container_set_metadata("devstoreaccount1", "cached", "{\"b\":\"2\"}", NULL),
+        BLOB_STORE_OK);
+    assert_int_equal(blob_store_container_get("devstoreaccount1", "cached", &got), BLOB_STORE_OK);
     assert_string_equal(got.metadata, "{\"b\":\"2\"}");
-    bstore_container_finish(&got);
-    assert_int_equal(bstore_container_delete("devstoreaccount1", "cached"), BSTORE_OK);
-    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", NULL), BSTORE_NO_CONTAINER);
-    struct bstore_container again = {0};
-    assert_int_equal(bstore_container_create("devstoreaccount1", "cached", NULL, &again),
-                     BSTORE_OK);
-    assert_int_equal(bstore_container_get("devstoreaccount1", "cached", &got), BSTORE_OK);
+    blob_store_container_finish(&got);
+    assert_int_equal(blob_store_container_delete("devstoreaccount1", "cached"), BLOB_STORE_OK);
+    assert_int_equal(blob_store_container_get("devstoreaccount1", "cached", NULL),
+                     BLOB_STORE_NO_CONTAINER);
+    struct blob_store_container again = {0};
+    assert_int_equal(blob_store_container_create("devstoreaccount1", "cached", NULL, &again),
+                     BLOB_STORE_OK);
+    assert_int_equal(blob_store_container_get("devstoreaccount1", "cached", &got), BLOB_STORE_OK);
     assert_int_equal(got.id, again.id);
     assert_string_equal(got.metadata, "{}"); /* not the deleted one's */
-    bstore_container_finish(&got);
-    bstore_container_finish(&c);
-    bstore_container_finish(&again);
+    blob_store_container_finish(&got);
+    blob_store_container_finish(&c);
+    blob_store_container_finish(&again);
 }
 
 static void test_md5_checked(void **state)
 {
     (void)state;
-    char snap[BSTORE_SNAPSHOT_LEN];
-    struct bstore_props in = {.has_md5 = true, .md5_checked = true}, out;
+    char snap[BLOB_STORE_SNAPSHOT_LEN];
+    struct blob_store_props in = {.has_md5 = true, .md5_checked = true}, out;
     memset(in.md5, 7, sizeof in.md5);
-    assert_int_equal(bstore_blob_put_inline(cid, "sum", &in, "abc", 3, NULL, NULL), BSTORE_OK);
-    assert_int_equal(bstore_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_int_equal(blob_store_blob_put_inline(cid, "sum", &in, "abc", 3, NULL, NULL),
+                     BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BLOB_STORE_OK);
     assert_true(latest_checked("sum"));
     /* The same MD5 set again keeps it; another one drops it. */
-    assert_int_equal(bstore_blob_set_properties(cid, "sum", &in, NULL, &out), BSTORE_OK);
-    assert_int_equal(bstore_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_int_equal(blob_store_blob_set_properties(cid, "sum", &in, NULL, &out), BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BLOB_STORE_OK);
     assert_true(latest_checked("sum"));
     in.md5[0] = 8;
-    assert_int_equal(bstore_blob_set_properties(cid, "sum", &in, NULL, &out), BSTORE_OK);
-    assert_int_equal(bstore_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BSTORE_OK);
+    assert_int_equal(blob_store_blob_set_properties(cid, "sum", &in, NULL, &out), BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_snapshot(cid, "sum", NULL, NULL, snap, &out), BLOB_STORE_OK);
     assert_false(latest_checked("sum"));
     /* Given, not computed. */
-    struct bstore_props given = {.has_md5 = true};
-    assert_int_equal(bstore_blob_put_inline(cid, "given", &given, "abc", 3, NULL, NULL), BSTORE_OK);
-    assert_int_equal(bstore_blob_snapshot(cid, "given", NULL, NULL, snap, &out), BSTORE_OK);
+    struct blob_store_props given = {.has_md5 = true};
+    assert_int_equal(blob_store_blob_put_inline(cid, "given", &given, "abc", 3, NULL, NULL),
+                     BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_snapshot(cid, "given", NULL, NULL, snap, &out), BLOB_STORE_OK);
     assert_false(latest_checked("given"));
     /* A block list's MD5 is never checked, even if the caller claims so. */
     put_inline_block("listed", "b1", "xyz");
-    struct bstore_block_ref refs[] = {ref("b1", 'L')};
-    assert_int_equal(bstore_block_list_commit(cid, "listed", refs, 1, &in, NULL, &out), BSTORE_OK);
-    assert_int_equal(bstore_blob_snapshot(cid, "listed", NULL, NULL, snap, &out), BSTORE_OK);
+    struct blob_store_block_ref refs[] = {ref("b1", 'L')};
+    assert_int_equal(blob_store_block_list_commit(cid, "listed", refs, 1, &in, NULL, &out),
+                     BLOB_STORE_OK);
+    assert_int_equal(blob_store_blob_snapshot(cid, "listed", NULL, NULL, snap, &out),
+                     BLOB_STORE_OK);
     assert_false(latest_checked("listed"));
 }
 
@@ -522,81 +542,83 @@ static void test_inline_block_lists(void **state)
     put_inline_block("mixed", "b3", "ccc"); /* inline */
     put_inline_block("mixed", "b3", "CCC"); /* replaces b3: the first bytes go */
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 2);
-    struct bstore_block_list l;
-    assert_int_equal(bstore_block_list_get(cid, "mixed", NULL, false, true, &l), BSTORE_OK);
+    struct blob_store_block_list l;
+    assert_int_equal(blob_store_block_list_get(cid, "mixed", NULL, false, true, &l), BLOB_STORE_OK);
     assert_int_equal(l.nuncommitted, 3);
-    bstore_block_list_finish(&l);
-    struct bstore_block_ref refs[] = {ref("b1", 'U'), ref("b2", 'L'), ref("b3", 'L'),
-                                      ref("b1", 'U')};
-    struct bstore_props in = {0}, out;
-    assert_int_equal(bstore_block_list_commit(cid, "mixed", refs, 4, &in, NULL, &out), BSTORE_OK);
+    blob_store_block_list_finish(&l);
+    struct blob_store_block_ref refs[] = {ref("b1", 'U'), ref("b2", 'L'), ref("b3", 'L'),
+                                          ref("b1", 'U')};
+    struct blob_store_props in = {0}, out;
+    assert_int_equal(blob_store_block_list_commit(cid, "mixed", refs, 4, &in, NULL, &out),
+                     BLOB_STORE_OK);
     assert_int_equal(out.size, 11);
     /* Several segments: not read with the row, but through the reader, in any chunk size. */
-    struct bstore_blob b;
-    assert_int_equal(bstore_blob_read(cid, "mixed", NULL, NULL, &b), BSTORE_OK);
+    struct blob_store_blob b;
+    assert_int_equal(blob_store_blob_read(cid, "mixed", NULL, NULL, &b), BLOB_STORE_OK);
     assert_int_equal(b.nsegs, 4);
     assert_null(b.data);
-    bstore_blob_finish(&b);
+    blob_store_blob_finish(&b);
     for (size_t chunk = 1; chunk <= 16; chunk *= 2) {
         char *got = read_chunked("mixed", NULL, chunk);
         assert_string_equal(got, "aaBBBBCCCaa");
         free(got);
     }
     /* A range starting inside the file segment and ending in the last inline one. */
-    assert_int_equal(bstore_blob_read(cid, "mixed", NULL, NULL, &b), BSTORE_OK);
-    struct bstore_reader *r = bstore_reader_create(&b, 4);
+    assert_int_equal(blob_store_blob_read(cid, "mixed", NULL, NULL, &b), BLOB_STORE_OK);
+    struct blob_store_reader *r = blob_store_reader_create(&b, 4);
     char buf[8] = {0};
-    assert_int_equal(bstore_reader_read(r, 0, buf, 8), 2);
-    assert_int_equal(bstore_reader_read(r, 2, buf + 2, 6), 3);
-    assert_int_equal(bstore_reader_read(r, 5, buf + 5, 3), 2);
+    assert_int_equal(blob_store_reader_read(r, 0, buf, 8), 2);
+    assert_int_equal(blob_store_reader_read(r, 2, buf + 2, 6), 3);
+    assert_int_equal(blob_store_reader_read(r, 5, buf + 5, 3), 2);
     assert_string_equal(buf, "BBCCCaa");
     /* Going back works too. */
-    assert_int_equal(bstore_reader_read(r, 0, buf, 1), 1);
-    bstore_reader_destroy(r);
-    bstore_blob_finish(&b);
+    assert_int_equal(blob_store_reader_read(r, 0, buf, 1), 1);
+    blob_store_reader_destroy(r);
+    blob_store_blob_finish(&b);
 
     /* A snapshot, then a recommit reusing a committed inline block plus a new file block. */
-    char snap[BSTORE_SNAPSHOT_LEN];
-    assert_int_equal(bstore_blob_snapshot(cid, "mixed", NULL, NULL, snap, &out), BSTORE_OK);
+    char snap[BLOB_STORE_SNAPSHOT_LEN];
+    assert_int_equal(blob_store_blob_snapshot(cid, "mixed", NULL, NULL, snap, &out), BLOB_STORE_OK);
     put_block("mixed", "b4", "DD");
-    struct bstore_block_ref refs2[] = {ref("b3", 'C'), ref("b4", 'L')};
-    assert_int_equal(bstore_block_list_commit(cid, "mixed", refs2, 2, &in, NULL, &out), BSTORE_OK);
+    struct blob_store_block_ref refs2[] = {ref("b3", 'C'), ref("b4", 'L')};
+    assert_int_equal(blob_store_block_list_commit(cid, "mixed", refs2, 2, &in, NULL, &out),
+                     BLOB_STORE_OK);
     char *got = read_all("mixed", NULL);
     assert_string_equal(got, "CCCDD");
     free(got);
     got = read_all("mixed", snap);
     assert_string_equal(got, "aaBBBBCCCaa");
     free(got);
-    assert_int_equal(bstore_block_list_get(cid, "mixed", NULL, true, false, &l), BSTORE_OK);
+    assert_int_equal(blob_store_block_list_get(cid, "mixed", NULL, true, false, &l), BLOB_STORE_OK);
     assert_int_equal(l.ncommitted, 2);
     assert_int_equal(l.committed[0].size, 3);
-    bstore_block_list_finish(&l);
+    blob_store_block_list_finish(&l);
     /* A reader holding an inline extent that a delete freed fails instead of reading
      * something else. */
-    assert_int_equal(bstore_blob_read(cid, "mixed", snap, NULL, &b), BSTORE_OK);
-    r = bstore_reader_create(&b, 0);
-    bstore_blob_finish(&b);
-    assert_int_equal(bstore_blob_delete(cid, "mixed", NULL, BSTORE_DELETE_INCLUDE, NULL),
-                     BSTORE_OK);
+    assert_int_equal(blob_store_blob_read(cid, "mixed", snap, NULL, &b), BLOB_STORE_OK);
+    r = blob_store_reader_create(&b, 0);
+    blob_store_blob_finish(&b);
+    assert_int_equal(blob_store_blob_delete(cid, "mixed", NULL, BLOB_STORE_DELETE_INCLUDE, NULL),
+                     BLOB_STORE_OK);
     put_inline_block("other", "x1", "zz"); /* a new id: ids are never reused */
-    assert_int_equal(bstore_reader_read(r, 0, buf, 2), -1);
-    bstore_reader_destroy(r);
+    assert_int_equal(blob_store_reader_read(r, 0, buf, 2), -1);
+    blob_store_reader_destroy(r);
     /* Everything is gone but the new block; uncommitted blocks go with the container. */
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 1);
     assert_int_equal(count_extent_files(), files);
-    struct bstore_container c = {0};
-    assert_int_equal(bstore_container_create("acct", "gone", NULL, &c), BSTORE_OK);
+    struct blob_store_container c = {0};
+    assert_int_equal(blob_store_container_create("acct", "gone", NULL, &c), BLOB_STORE_OK);
     int64_t saved = cid;
     cid = c.id;
     put_inline_block("x", "y1", "yy");
-    assert_int_equal(put_inline("z", "zzz", 3), BSTORE_OK);
+    assert_int_equal(put_inline("z", "zzz", 3), BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 3);
-    assert_int_equal(bstore_container_delete("acct", "gone"), BSTORE_OK);
+    assert_int_equal(blob_store_container_delete("acct", "gone"), BLOB_STORE_OK);
     assert_int_equal(count_rows(SMALL_EXTENTS), bytes + 1);
     cid = saved;
-    bstore_container_finish(&c);
-    assert_int_equal(bstore_blob_delete(cid, "other", NULL, BSTORE_DELETE_BLOB, NULL),
-                     BSTORE_NO_BLOB);
+    blob_store_container_finish(&c);
+    assert_int_equal(blob_store_blob_delete(cid, "other", NULL, BLOB_STORE_DELETE_BLOB, NULL),
+                     BLOB_STORE_NO_BLOB);
 }
 
 int main(void)

@@ -86,7 +86,8 @@ static void test_schedule_and_sweep(void **state)
     p->queue_data_delete = p->container_data_delete;
     p->queue_purge = p->container_purge;
     p->soft_delete_grace_ms = DAY;
-    assert_int_equal(bstore_container_create(ACCOUNTS_INTERNAL, "c-one", NULL, NULL), BSTORE_OK);
+    assert_int_equal(blob_store_container_create(ACCOUNTS_INTERNAL, "c-one", NULL, NULL),
+                     BLOB_STORE_OK);
     provision("c-one", false);
     provision("q-one", true);
     assert_int_equal(lifecycle_due_count(), 0);
@@ -103,21 +104,22 @@ static void test_schedule_and_sweep(void **state)
     assert_int_equal(sweep_all(), 2);
     assert_string_equal(state_of("c-one"), "soft-deleted");
     assert_string_equal(state_of("q-one"), "data-delinked");
-    struct bstore_container c;
-    assert_int_equal(bstore_container_get(ACCOUNTS_INTERNAL, "trash-c-one", &c), BSTORE_OK);
-    bstore_container_finish(&c);
+    struct blob_store_container c;
+    assert_int_equal(blob_store_container_get(ACCOUNTS_INTERNAL, "trash-c-one", &c), BLOB_STORE_OK);
+    blob_store_container_finish(&c);
 
     advance(DAY); /* the grace is over */
     assert_int_equal(sweep_all(), 1);
     assert_string_equal(state_of("c-one"), "data-removed");
-    assert_int_equal(bstore_container_get(ACCOUNTS_INTERNAL, "trash-c-one", NULL),
-                     BSTORE_NO_CONTAINER);
+    assert_int_equal(blob_store_container_get(ACCOUNTS_INTERNAL, "trash-c-one", NULL),
+                     BLOB_STORE_NO_CONTAINER);
 
     advance(100 * DAY); /* purge */
     assert_int_equal(sweep_all(), 2);
     assert_string_equal(state_of("c-one"), "purged");
     assert_string_equal(state_of("q-one"), "purged");
-    assert_int_equal(bstore_container_get(ACCOUNTS_INTERNAL, "c-one", NULL), BSTORE_NO_CONTAINER);
+    assert_int_equal(blob_store_container_get(ACCOUNTS_INTERNAL, "c-one", NULL),
+                     BLOB_STORE_NO_CONTAINER);
     assert_int_equal(lifecycle_due_count(), 0);
 }
 
