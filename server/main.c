@@ -5,6 +5,7 @@
  * the database. No request handling lives here.
  */
 #include "accounts.h"
+#include "audit.h"
 #include "blob_api.h"
 #include "extents.h"
 #include "clock.h"
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "spmigd: cannot open the store in %s (see the log above)\n", dir);
         goto out_db;
     }
+    audit_start();
     restore_clock(&cfg);
     extents_remove_orphans();
     char *token_file = xasprintf("%s/admin-token", dir);
@@ -237,6 +239,7 @@ out_listeners:
     if (workers)
         import_job_stop();
 out_db:
+    audit_stop();
     jobs_keys_wipe();
     accounts_unload();
     db_close();

@@ -7,6 +7,7 @@
 #include "emu_api.h"
 #include "clock.h"
 #include "faults.h"
+#include "audit.h"
 #include "lifecycle.h"
 #include "odata.h"
 #include "query.h"
@@ -229,7 +230,7 @@ static void audit_route(struct http_request *req)
         skip = query_get(&req->query, "$skiptoken");
     unsigned long n = top ? strtoul(top, NULL, 10) : 100;
     long long from = skip ? strtoll(skip, NULL, 10) : 0;
-    reply(req, 200, lifecycle_audit_json((unsigned)(n > 1000 ? 1000 : n), from));
+    reply(req, 200, audit_json((unsigned)(n > 1000 ? 1000 : n), from));
 }
 
 void emu_api_handle(struct http_request *req, const struct sp_auth_principal *who, cJSON *body)
@@ -243,13 +244,13 @@ void emu_api_handle(struct http_request *req, const struct sp_auth_principal *wh
         return;
     }
     if (!who) {
-        lifecycle_audit("refused", req->path, "401: no admin token");
+        audit_record("refused", req->path, "401: no admin token");
         odata_error(req, 401, -2147024891, "System.UnauthorizedAccessException",
                     "Access denied. Send the admin token (Authorization: Bearer ...).");
         return;
     }
     if (!sp_auth_is_admin(who)) {
-        lifecycle_audit("refused", req->path, "403: not an admin");
+        audit_record("refused", req->path, "403: not an admin");
         odata_access_denied(req);
         return;
     }

@@ -5,7 +5,7 @@
  * refusal with Azure's code and detail. It does not know what the operations do.
  */
 #include "auth_azure.h"
-#include "lifecycle.h"
+#include "audit.h"
 #include "azure_reply.h"
 #include "clock.h"
 #include "crypto.h"
@@ -24,7 +24,7 @@ static void refuse(struct http_request *req, unsigned status, const char *code, 
     log_info("auth: refused %s %s: %s%s%s", req->method, req->raw_path, code, detail ? ": " : "",
              detail ? detail : "");
     char *why = xasprintf("%u %s%s%s", status, code, detail ? ": " : "", detail ? detail : "");
-    lifecycle_audit("refused", req->raw_path, why); /* the path without its query: no SAS */
+    audit_record("refused", req->raw_path, why); /* the path without its query: no SAS */
     free(why);
     azure_error(req, status, code, NULL, detail ? "AuthenticationErrorDetail" : NULL, detail);
 }
@@ -219,7 +219,7 @@ bool auth_azure_check(struct http_request *req, const struct account *acct, stru
     if (sas_present(&req->query))
         return check_sas(req, acct, need);
     log_info("auth: refused %s %s: no credentials", req->method, req->raw_path);
-    lifecycle_audit("refused", req->raw_path, "401 NoAuthenticationInformation");
+    audit_record("refused", req->raw_path, "401 NoAuthenticationInformation");
     azure_error(req, 401, "NoAuthenticationInformation",
                 "Server failed to authenticate the request. Please refer to the information in "
                 "the www-authenticate header.",

@@ -1,5 +1,5 @@
 /*
- * jobs.c: the job table, event logs and provisioned names in SQLite, and the job keys in a
+ * jobs.c: the job table and event logs in SQLite, and the job keys in a
  * mutex-guarded array in memory that is wiped entry by entry when a job ends and as a whole
  * at stop. It starts no threads: import_job takes jobs from here.
  */
@@ -218,37 +218,6 @@ int jobs_log_read(const char *uuid, int64_t after, unsigned max,
     sqlite3_reset(st);
     db_release(d);
     return 0;
-}
-
-int jobs_provisioned_add(const char *name, const char *kind, int64_t site_id, int64_t created_ms,
-                         int64_t expiry_ms)
-{
-    struct db *d = db_acquire();
-    db_write_begin(d);
-    sqlite3_stmt *st = db_stmt(d, "INSERT INTO provisioned (name, kind, site_id, created_ms, "
-                                  "expiry_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, site_id);
-    sqlite3_bind_int64(st, 4, created_ms);
-    sqlite3_bind_int64(st, 5, expiry_ms);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_reset(st);
-    if (db_write_end(d, rc == 0) < 0)
-        rc = -1;
-    db_release(d);
-    return rc;
-}
-
-bool jobs_provisioned(const char *name)
-{
-    struct db *d = db_acquire();
-    sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM provisioned WHERE name = ?1");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    db_release(d);
-    return found;
 }
 
 /* ---- keys ---- */

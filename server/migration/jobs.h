@@ -49,10 +49,6 @@ int64_t jobs_log_append(const char *uuid, int64_t time_ms, const char *json);
 int jobs_log_read(const char *uuid, int64_t after, unsigned max,
                   void (*fn)(void *ctx, const char *json), void *ctx, int64_t *last);
 
-/* Names: records a provisioned container or queue; -1 if the name was ever used. */
-int jobs_provisioned_add(const char *name, const char *kind, int64_t site_id, int64_t created_ms,
-                         int64_t expiry_ms);
-bool jobs_provisioned(const char *name);
 
 /* Keys, in memory only. put copies key; get copies it out (false if none); drop wipes it. */
 void jobs_key_put(const char *uuid, const unsigned char key[JOBS_KEY_LEN]);

@@ -1,11 +1,13 @@
 /*
  * lifecycle.c: schedules of provisioned containers and queues, the deadlines table and the
- * sweeper thread that applies it, the audit log, and clock moves (persisted in settings).
+ * sweeper thread that applies it, and clock moves (persisted in settings). What it does is
+ * written to the audit log (audit.c).
  * The sweeper pops due rows in batches through the (due_ms) primary key, so its work grows
  * with the deadlines due, not with the number of containers. Policy values live in policy.c.
  */
 #include "lifecycle.h"
 #include "accounts.h"
+#include "audit.h"
 #include "blob_store.h"
 #include "clock.h"
 #include "crypto.h"
@@ -35,7 +37,6 @@ static _Atomic uint64_t draw_seq;
 
 static pthread_t sweeper;
 static bool running, stopping, kicked;
-static _Atomic bool audit_on; /* set by lifecycle_start: before it there is no database */
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
 
@@ -46,75 +47,6 @@ const struct policy *lifecycle_policy(void)
         policy_set = true;
     }
     return &policy;
-}
-
-/* ---- audit ---- */
-
-static int audit_insert(struct db *d, const char *kind, const char *subject, const char *detail)
-{
-    sqlite3_stmt *st = db_stmt(d, "INSERT INTO audit (time_ms, kind, subject, detail) "
-                                  "VALUES (?1, ?2, ?3, ?4)");
-    sqlite3_bind_int64(st, 1, clock_now_ms());
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, subject ? subject : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, detail ? detail : "", -1, SQLITE_STATIC);
-    return db_exec_stmt(d, st);
-}
-
-void lifecycle_audit(const char *kind, const char *subject, const char *detail)
-{
-    if (!atomic_load(&audit_on))
-        return;
-    struct db *d = db_acquire();
-    db_write_begin(d);
-    int rc = audit_insert(d, kind, subject, detail);
-    if (db_write_end(d, rc == 0) < 0 || rc < 0)
-        log_warn("lifecycle: cannot record a %s audit entry", kind);
-    db_release(d);
-}
-
-cJSON *lifecycle_audit_json(unsigned top, int64_t skiptoken)
-{
-    if (top == 0 || top > 1000)
-        top = 1000;
-    struct db *d = db_acquire();
-    sqlite3_stmt *st = db_stmt(d, "SELECT id, time_ms, kind, subject, detail FROM audit "
-                                  "WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
-    sqlite3_bind_int64(st, 1, skiptoken > 0 ? skiptoken : INT64_MAX);
-    sqlite3_bind_int64(st, 2, (int64_t)top + 1);
-    cJSON *arr = cJSON_CreateArray();
-    unsigned n = 0;
-    int64_t last = 0;
-    bool more = false;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == top) {
-            more = true;
-            break;
-        }
-        cJSON *o = cJSON_CreateObject();
-        last = sqlite3_column_int64(st, 0);
-        char t[TIMEFMT_BUF];
-        timefmt_iso8601(sqlite3_column_int64(st, 1), t);
-        cJSON_AddNumberToObject(o, "id", (double)last);
-        cJSON_AddStringToObject(o, "time", t);
-        cJSON_AddStringToObject(o, "kind", (const char *)sqlite3_column_text(st, 2));
-        cJSON_AddStringToObject(o, "subject", (const char *)sqlite3_column_text(st, 3));
-        cJSON_AddStringToObject(o, "detail", (const char *)sqlite3_column_text(st, 4));
-        cJSON_AddItemToArray(arr, o);
-        n++;
-    }
-    sqlite3_reset(st);
-    db_release(d);
-    cJSON *out = cJSON_CreateObject();
-    cJSON_AddItemToObject(out, "value", arr);
-    if (more) {
-        char tok[24];
-        snprintf(tok, sizeof tok, "%" PRId64, last);
-        cJSON_AddStringToObject(out, "nextSkipToken", tok);
-    } else {
-        cJSON_AddNullToObject(out, "nextSkipToken");
-    }
-    return out;
 }
 
 /* ---- schedules ---- */
@@ -129,7 +61,8 @@ static int add_deadline(struct db *d, int64_t due, const char *name, enum action
     return db_exec_stmt(d, st);
 }
 
-int lifecycle_schedule(const char *name, bool queue, int64_t created_ms, int64_t key_expiry_ms)
+int lifecycle_provision(const char *name, bool queue, int64_t site_id, int64_t created_ms,
+                        int64_t key_expiry_ms)
 {
     const struct policy *p = lifecycle_policy();
     uint64_t seq = atomic_fetch_add(&draw_seq, 1);
@@ -141,13 +74,23 @@ int lifecycle_schedule(const char *name, bool queue, int64_t created_ms, int64_t
     int64_t removal = queue ? del : del + p->soft_delete_grace_ms;
     struct db *d = db_acquire();
     db_write_begin(d);
-    sqlite3_stmt *st = db_stmt(d, "UPDATE provisioned SET data_delete_ms = ?2, removal_ms = ?3, "
-                                  "purge_ms = ?4 WHERE name = ?1");
+    sqlite3_stmt *st = db_stmt(d, "INSERT INTO provisioned (name, kind, site_id, created_ms, "
+                                  "expiry_ms, data_delete_ms, removal_ms, purge_ms) VALUES (?1, "
+                                  "?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, del);
-    sqlite3_bind_int64(st, 3, removal);
-    sqlite3_bind_int64(st, 4, purge);
-    int rc = db_exec_stmt(d, st);
+    sqlite3_bind_text(st, 2, queue ? "queue" : "container", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, site_id);
+    sqlite3_bind_int64(st, 4, created_ms);
+    sqlite3_bind_int64(st, 5, key_expiry_ms);
+    sqlite3_bind_int64(st, 6, del);
+    sqlite3_bind_int64(st, 7, removal);
+    sqlite3_bind_int64(st, 8, purge);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    /* A name used before, even purged, is never handed out again. */
+    int rc = step == SQLITE_DONE ? 0 : step == SQLITE_CONSTRAINT ? 1 : -1;
+    if (rc < 0)
+        log_error("lifecycle: cannot record %s: %s", name, sqlite3_errmsg(db_handle(d)));
     if (rc == 0)
         rc = add_deadline(d, key_expiry_ms, name, ACT_KEY);
     if (rc == 0)
@@ -157,8 +100,8 @@ int lifecycle_schedule(const char *name, bool queue, int64_t created_ms, int64_t
     if (rc == 0)
         rc = add_deadline(d, purge, name, ACT_PURGE);
     if (rc == 0)
-        rc = audit_insert(d, "provision", name, queue ? "queue" : "container");
-    if (db_write_end(d, rc == 0) < 0)
+        rc = audit_record_tx(d, "provision", name, queue ? "queue" : "container");
+    if (db_write_end(d, rc == 0) < 0 && rc == 0)
         rc = -1;
     db_release(d);
     return rc;
@@ -262,7 +205,7 @@ static int record_batch(struct due *u, size_t n, const bool *done)
             rc = db_exec_stmt(d, up);
             /* A late step (bytes removal after a purge) changes nothing worth auditing. */
             if (rc == 0 && u[i].audit)
-                rc = audit_insert(d, u[i].audit, u[i].name, u[i].queue ? "queue" : "container");
+                rc = audit_record_tx(d, u[i].audit, u[i].name, u[i].queue ? "queue" : "container");
         }
     }
     if (db_write_end(d, rc == 0) < 0)
@@ -384,7 +327,6 @@ int lifecycle_start(const struct policy *p, bool has_seed, uint64_t seed)
     sqlite3_reset(st);
     db_release(d);
     stopping = false;
-    atomic_store(&audit_on, true);
     if (pthread_create(&sweeper, NULL, sweeper_main, NULL) != 0) {
         log_error("lifecycle: cannot start the sweeper thread");
         return -1;
@@ -403,7 +345,6 @@ void lifecycle_stop(void)
     pthread_mutex_unlock(&wake_lock);
     pthread_join(sweeper, NULL);
     running = false;
-    atomic_store(&audit_on, false);
 }
 
 /* ---- the clock ---- */
@@ -420,7 +361,7 @@ int lifecycle_clock_set_offset(int64_t offset_ms)
     if (rc == 0) {
         char t[TIMEFMT_BUF];
         timefmt_iso8601(clock_now_ms(), t);
-        rc = audit_insert(d, "clock", "clock", t);
+        rc = audit_record_tx(d, "clock", "clock", t);
     }
     if (db_write_end(d, rc == 0) < 0)
         rc = -1;

@@ -2,7 +2,7 @@
  * lifecycle.h: what time does to provisioned containers and queues. Each one gets a schedule
  * at provisioning (key expiry, data de-link, removal of the soft-deleted bytes, purge) kept
  * as rows of a deadlines table; a sweeper thread applies every deadline the emulator clock
- * has passed. Also the audit log and moving the clock (persisted, forward only).
+ * has passed. Also moving the clock (persisted, forward only).
  */
 #ifndef SPMIG_LIFECYCLE_H
 #define SPMIG_LIFECYCLE_H
@@ -21,13 +21,11 @@ void lifecycle_stop(void);
 /* The policies in force (defaults before lifecycle_start). */
 const struct policy *lifecycle_policy(void);
 
-/* Draws the schedule of a freshly provisioned name (its provisioned row exists), records it
- * and its deadlines, and audits the provision. 0 or -1. */
-int lifecycle_schedule(const char *name, bool queue, int64_t created_ms, int64_t key_expiry_ms);
-
-/* Appends to the audit log at emulator time. Never logs secrets: callers pass names and
- * reasons only. Failures are logged and otherwise ignored. */
-void lifecycle_audit(const char *kind, const char *subject, const char *detail);
+/* Records a freshly provisioned name of site_id (the provisioned table's one writer), draws
+ * its schedule, writes its deadlines and audits the provision, in one transaction. 0; 1 if
+ * the name was ever provisioned before (nothing is written); -1 on failure. */
+int lifecycle_provision(const char *name, bool queue, int64_t site_id, int64_t created_ms,
+                        int64_t key_expiry_ms);
 
 /* Moves the clock to offset (ms), persists it and wakes the sweeper. -1 if it would move
  * the clock backwards or cannot be persisted. */
@@ -41,8 +39,4 @@ int64_t lifecycle_due_count(void);
 
 /* {"containers":[...]} every provisioned name with its schedule and state. Caller frees. */
 cJSON *lifecycle_containers_json(void);
-/* {"value":[...],"nextSkipToken":...} newest first, at most top, ids below skiptoken (0:
- * from the newest). Caller frees. */
-cJSON *lifecycle_audit_json(unsigned top, int64_t skiptoken);
-
 #endif

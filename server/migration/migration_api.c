@@ -14,6 +14,7 @@
 #include "hex.h"
 #include "import_job.h"
 #include "jobs.h"
+#include "audit.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "odata.h"
@@ -64,7 +65,7 @@ static bool require_manager(struct http_request *req, struct sp_call *c)
     if (sp_auth_can_manage_site(&c->who, c->site.id))
         return true;
     log_info("migration: %s may not manage %s", c->who.login, c->site.url);
-    lifecycle_audit("refused", c->site.url, "403: the user may not manage the site");
+    audit_record("refused", c->site.url, "403: the user may not manage the site");
     odata_access_denied(req);
     return false;
 }
@@ -80,9 +81,10 @@ static int provision_one(bool queue, int64_t site_id, int64_t now, int64_t expir
 {
     for (int tries = 0; tries < 8; tries++) {
         new_name(queue ? 2 : 0, expiry, name);
-        if (jobs_provisioned_add(name, queue ? "queue" : "container", site_id, now, expiry) < 0)
-            continue; /* used before (or a clash): draw again */
-        if (lifecycle_schedule(name, queue, now, expiry) < 0)
+        int rc = lifecycle_provision(name, queue, site_id, now, expiry);
+        if (rc > 0)
+            continue; /* used before: draw again */
+        if (rc < 0)
             return -1;
         if (queue) {
             bool created;
@@ -314,7 +316,7 @@ static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
         target_finish(&tq);
         crypto_wipe(key, sizeof key);
         log_info("migration: job refused for %s: %s", c->site.url, why);
-        lifecycle_audit("refused", c->site.url, why);
+        audit_record("refused", c->site.url, why);
         odata_bad_argument(req, why);
         return;
     }
@@ -341,7 +343,7 @@ static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
         return;
     }
     log_info("migration: job %s queued for %s", j.uuid, c->site.url);
-    lifecycle_audit("job", j.uuid, c->site.url);
+    audit_record("job", j.uuid, c->site.url);
     import_job_queued(&j);
     odata_result(req, encrypted ? "CreateMigrationJobEncrypted" : "CreateMigrationJob", NULL,
                  cJSON_CreateString(j.uuid));

@@ -5,7 +5,7 @@
  * from sp_model. It keeps no state between requests.
  */
 #include "sp_api.h"
-#include "lifecycle.h"
+#include "audit.h"
 #include "clock.h"
 #include "emu_api.h"
 #include "faults.h"
@@ -504,7 +504,7 @@ static void list_route(struct http_request *req, struct sp_call *c, const struct
 static void create_list(struct http_request *req, struct sp_call *c)
 {
     if (!sp_auth_can_manage_site(&c->who, c->site.id)) {
-        lifecycle_audit("refused", c->site.url, "403: the user may not manage the site");
+        audit_record("refused", c->site.url, "403: the user may not manage the site");
         odata_access_denied(req);
         return;
     }
@@ -711,7 +711,7 @@ static void api_call(struct http_request *req, const struct sp_auth_principal *w
         return;
     }
     if (!sp_auth_can_read_site(who, c.site.id)) {
-        lifecycle_audit("refused", c.site.url, "403: the user may not read the site");
+        audit_record("refused", c.site.url, "403: the user may not read the site");
         odata_access_denied(req);
         sp_model_site_finish(&c.site);
         return;
@@ -779,7 +779,7 @@ static void sp_finish(struct http_request *req)
     } else if (auth != SP_AUTH_OK) {
         log_info("sp: refused %s %s: %s", req->method, path,
                  auth == SP_AUTH_NO_TOKEN ? "no bearer token" : "unknown token");
-        lifecycle_audit("refused", path,
+        audit_record("refused", path,
                         auth == SP_AUTH_NO_TOKEN ? "401: no bearer token" : "401: unknown token");
         odata_error(req, 401, -2147024891, "System.UnauthorizedAccessException",
                     "Access denied. Send a valid bearer token (Authorization: Bearer ...).");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "store_files.h"
 #include "store_fixture.h"
@@ -22,12 +23,14 @@ void fixture_open(char dir[FIXTURE_DIR_LEN])
     assert_non_null(mkdtemp(dir));
     char *db = xasprintf("%s/spmig.db", dir);
     assert_int_equal(db_open(db, false), 0);
+    audit_start();
     free(db);
     assert_int_equal(store_files_init(dir, false), 0);
 }
 
 void fixture_close(const char *dir)
 {
+    audit_stop();
     db_close();
     char *cmd = xasprintf("rm -rf '%s'", dir);
     int rc = system(cmd);
