@@ -10,11 +10,13 @@
 #include "extents.h"
 #include "clock.h"
 #include "config.h"
+#include "emu_api.h"
 #include "db.h"
 #include "http.h"
 #include "import_job.h"
 #include "jobs.h"
 #include "lifecycle.h"
+#include "migration_api.h"
 #include "log.h"
 #include "queue_api.h"
 #include "sp_api.h"
@@ -198,7 +200,8 @@ int main(int argc, char **argv)
     if (blob && queue) {
         char *b = xasprintf("http://%s:%u", host, http_server_port(blob));
         char *q = xasprintf("http://%s:%u", host, http_server_port(queue));
-        sp_api_set_endpoints(b, q);
+        migration_api_register(b, q);
+        emu_api_register();
         free(b);
         free(q);
         sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, cfg.max_connections,

@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 #include "odata.h"
 #include "query.h"
+#include "sp_routes.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -59,7 +60,7 @@ static void sites(struct http_request *req, cJSON *body)
         return;
     }
     if (strcmp(req->method, "POST") != 0) {
-        odata_error(req, 405, -2147024809, "System.ArgumentException", "Use GET or POST.");
+        odata_method_not_allowed(req, "GET, POST");
         return;
     }
     const char *url = body_str(body, "url");
@@ -71,13 +72,12 @@ static void sites(struct http_request *req, cJSON *body)
     struct sp_model_site s = {0};
     int rc = sp_model_site_create(url, title ? title : url, &s);
     if (rc == SP_MODEL_EXISTS)
-        odata_error(req, 409, -2147024713, "Microsoft.SharePoint.SPException",
-                    "A site already exists at that URL.");
+        odata_exists(req, "A site already exists at that URL.");
     else if (rc == SP_MODEL_BAD_NAME)
         odata_bad_argument(req, "A site url is \"/sites/<name>\" with letters, digits, '-', '_' "
                                 "or '.' in the name.");
     else if (rc != SP_MODEL_OK)
-        odata_error(req, 500, -2147467259, "System.Exception", "The site could not be created.");
+        odata_internal_error(req, "The site could not be created.");
     else
         reply(req, 201, site_json(&s));
     sp_model_site_finish(&s);
@@ -86,7 +86,7 @@ static void sites(struct http_request *req, cJSON *body)
 static void users(struct http_request *req, cJSON *body)
 {
     if (strcmp(req->method, "POST") != 0) {
-        odata_error(req, 405, -2147024809, "System.ArgumentException", "Use POST.");
+        odata_method_not_allowed(req, "POST");
         return;
     }
     const char *login = body_str(body, "login");
@@ -113,8 +113,7 @@ static void users(struct http_request *req, cJSON *body)
     int64_t id;
     int rc = sp_auth_user_create(login, role, site_id, token, &id);
     if (rc == SP_AUTH_EXISTS) {
-        odata_error(req, 409, -2147024713, "Microsoft.SharePoint.SPException",
-                    "A user with that login exists.");
+        odata_exists(req, "A user with that login exists.");
         return;
     }
     if (rc != SP_AUTH_OK) {
@@ -155,7 +154,7 @@ static void faults(struct http_request *req, cJSON *body)
         cJSON_AddNumberToObject(o, "id", id);
         reply(req, 201, o);
     } else {
-        odata_error(req, 405, -2147024809, "System.ArgumentException", "Use GET, POST or DELETE.");
+        odata_method_not_allowed(req, "GET, POST, DELETE");
     }
 }
 
@@ -202,7 +201,7 @@ static void clock_move(struct http_request *req, cJSON *body)
         offset = ms - clock_real_ms();
     }
     if (offset < clock_offset_ms() || lifecycle_clock_set_offset(offset) < 0) {
-        odata_error(req, 409, -2147024809, "System.ArgumentException",
+        odata_error(req, 409, SP_HRESULT_INVALID_ARG, "System.ArgumentException",
                     "The emulator clock cannot move backwards: choose a time after the "
                     "current emulator time (GET /_emu/clock).");
         return;
@@ -217,7 +216,7 @@ static void clock_route(struct http_request *req, cJSON *body)
     else if (strcmp(req->method, "POST") == 0)
         clock_move(req, body);
     else
-        odata_error(req, 405, -2147024809, "System.ArgumentException", "Use GET or POST.");
+        odata_method_not_allowed(req, "GET, POST");
 }
 
 static void audit_route(struct http_request *req)
@@ -233,7 +232,7 @@ static void audit_route(struct http_request *req)
     reply(req, 200, audit_json((unsigned)(n > 1000 ? 1000 : n), from));
 }
 
-void emu_api_handle(struct http_request *req, const struct sp_auth_principal *who, cJSON *body)
+static void handle(struct http_request *req, const struct sp_auth_principal *who, cJSON *body)
 {
     const char *what = req->path + 6;
     if (strcmp(what, "health") == 0) {
@@ -245,7 +244,7 @@ void emu_api_handle(struct http_request *req, const struct sp_auth_principal *wh
     }
     if (!who) {
         audit_record("refused", req->path, "401: no admin token");
-        odata_error(req, 401, -2147024891, "System.UnauthorizedAccessException",
+        odata_error(req, 401, SP_HRESULT_ACCESS_DENIED, "System.UnauthorizedAccessException",
                     "Access denied. Send the admin token (Authorization: Bearer ...).");
         return;
     }
@@ -268,4 +267,9 @@ void emu_api_handle(struct http_request *req, const struct sp_auth_principal *wh
         audit_route(req);
     else
         odata_not_found(req, "No such emulator control.");
+}
+
+void emu_api_register(void)
+{
+    sp_routes_add_prefix("/_emu/", handle);
 }

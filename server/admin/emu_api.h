@@ -5,10 +5,7 @@
 #ifndef SPMIG_EMU_API_H
 #define SPMIG_EMU_API_H
 
-#include "sp_api.h"
-
-/* Handles a request whose path starts with "/_emu/"; always replies. who is NULL when the
- * caller did not authenticate. */
-void emu_api_handle(struct http_request *req, const struct sp_auth_principal *who, cJSON *body);
+/* Registers the /_emu/ prefix on the SharePoint listener (sp_routes.h). Call once at start. */
+void emu_api_register(void);
 
 #endif

@@ -49,7 +49,6 @@ int64_t jobs_log_append(const char *uuid, int64_t time_ms, const char *json);
 int jobs_log_read(const char *uuid, int64_t after, unsigned max,
                   void (*fn)(void *ctx, const char *json), void *ctx, int64_t *last);
 
-
 /* Keys, in memory only. put copies key; get copies it out (false if none); drop wipes it. */
 void jobs_key_put(const char *uuid, const unsigned char key[JOBS_KEY_LEN]);
 bool jobs_key_get(const char *uuid, unsigned char key[JOBS_KEY_LEN]);

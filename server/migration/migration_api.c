@@ -19,6 +19,8 @@
 #include "log.h"
 #include "odata.h"
 #include "queue_store.h"
+#include "sp_call.h"
+#include "sp_routes.h"
 #include "sas.h"
 #include "timefmt.h"
 #include "uuid.h"
@@ -31,6 +33,9 @@
 
 /* Lifetimes (key TTL, queue SAS, progress retention) come from lifecycle_policy(). */
 #define PROVISION_SAS_VERSION "2018-03-28"
+
+/* Where clients reach the storage listeners, from migration_api_register. */
+static char *blob_base, *queue_base;
 
 /* "<kind>-<n>-<yyyymmdd of expiry>-<32 hex>", the shape of the real names. */
 static void new_name(int kind, int64_t expiry_ms, char out[64])
@@ -60,20 +65,10 @@ static char *service_sas(enum sas_service svc, const char *name, const char *per
     return a ? sas_build(&g, a->key, a->keylen) : NULL;
 }
 
-static bool require_manager(struct http_request *req, struct sp_call *c)
-{
-    if (sp_auth_can_manage_site(&c->who, c->site.id))
-        return true;
-    log_info("migration: %s may not manage %s", c->who.login, c->site.url);
-    audit_record("refused", c->site.url, "403: the user may not manage the site");
-    odata_access_denied(req);
-    return false;
-}
-
 static void internal_error(struct http_request *req, const char *what)
 {
     log_error("migration: %s", what);
-    odata_error(req, 500, -2147467259, "System.Exception", what);
+    odata_internal_error(req, what);
 }
 
 /* Creates one container (blob) or queue with a never-used name; fills name. 0 or -1. */
@@ -102,13 +97,12 @@ static int provision_one(bool queue, int64_t site_id, int64_t now, int64_t expir
 
 static char *storage_uri(bool queue, const char *name, const char *sas)
 {
-    return xasprintf("%s/%s/%s?%s", queue ? sp_api_queue_url() : sp_api_blob_url(),
-                     ACCOUNTS_INTERNAL, name, sas);
+    return xasprintf("%s/%s/%s?%s", queue ? queue_base : blob_base, ACCOUNTS_INTERNAL, name, sas);
 }
 
 static void provision_containers(struct http_request *req, struct sp_call *c)
 {
-    if (!require_manager(req, c))
+    if (!sp_call_require_manager(req, c))
         return;
     int64_t now = clock_now_ms(), expiry = now + lifecycle_policy()->key_ttl_ms;
     char data[64], meta[64];
@@ -141,7 +135,7 @@ static void provision_containers(struct http_request *req, struct sp_call *c)
 
 static void provision_queue(struct http_request *req, struct sp_call *c)
 {
-    if (!require_manager(req, c))
+    if (!sp_call_require_manager(req, c))
         return;
     int64_t now = clock_now_ms(), expiry = now + lifecycle_policy()->queue_sas_ttl_ms;
     char name[64];
@@ -259,7 +253,7 @@ static int check_target(const char *what, const char *uri, enum sas_service svc,
 
 static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
 {
-    if (!require_manager(req, c))
+    if (!sp_call_require_manager(req, c))
         return;
     char buf[64], why[320];
     const char *web = sp_call_arg(c, "gWebId", 0, buf, sizeof buf);
@@ -399,13 +393,14 @@ static void job_progress(struct http_request *req, struct sp_call *c)
     if (rc < 0)
         return;
     if (rc > 0) {
-        odata_error(req, 500, -2147213145, "Microsoft.SharePoint.SPException", "Job not found");
+        odata_error(req, 500, SP_HRESULT_JOB_NOT_FOUND, "Microsoft.SharePoint.SPException",
+                    "Job not found");
         return;
     }
     if (j.state == JOB_ENDED &&
         clock_now_ms() > j.ended_ms + lifecycle_policy()->progress_keep_ms) {
         job_finish(&j);
-        odata_error(req, 500, -2147213146, "Microsoft.SharePoint.SPException",
+        odata_error(req, 500, SP_HRESULT_JOB_EXPIRED, "Microsoft.SharePoint.SPException",
                     "Job status expired");
         return;
     }
@@ -434,7 +429,7 @@ static void job_progress(struct http_request *req, struct sp_call *c)
 
 static void job_delete(struct http_request *req, struct sp_call *c)
 {
-    if (!require_manager(req, c))
+    if (!sp_call_require_manager(req, c))
         return;
     struct job j = {0};
     int rc = job_for_call(req, c, "id", &j);
@@ -460,44 +455,38 @@ static void add_status(void *ctx, const struct job *j)
 
 static void migration_status(struct http_request *req, struct sp_call *c)
 {
-    if (!require_manager(req, c))
+    if (!sp_call_require_manager(req, c))
         return;
     cJSON *arr = cJSON_CreateArray();
     jobs_each_active(c->site.id, add_status, arr);
     odata_collection(req, arr);
 }
 
-bool migration_api_call(struct http_request *req, struct sp_call *c)
+static void submit_plain(struct http_request *req, struct sp_call *c)
 {
-    static const struct {
-        const char *name;
-        bool post_only;
-        void (*fn)(struct http_request *req, struct sp_call *c);
-    } methods[] = {
+    submit(req, c, false);
+}
+
+static void submit_encrypted(struct http_request *req, struct sp_call *c)
+{
+    submit(req, c, true);
+}
+
+void migration_api_register(const char *blob_url, const char *queue_url)
+{
+    static const struct sp_routes_method methods[] = {
         {"ProvisionMigrationContainers", true, provision_containers},
         {"ProvisionMigrationQueue", true, provision_queue},
+        {"CreateMigrationJob", true, submit_plain},
+        {"CreateMigrationJobEncrypted", true, submit_encrypted},
         {"GetMigrationJobStatus", false, job_status},
         {"GetMigrationJobProgress", false, job_progress},
         {"DeleteMigrationJob", true, job_delete},
         {"GetMigrationStatus", false, migration_status},
     };
-    const char *name = c->seg->name;
-    if (strcasecmp(name, "CreateMigrationJob") == 0 ||
-        strcasecmp(name, "CreateMigrationJobEncrypted") == 0) {
-        if (strcmp(req->method, "POST") != 0)
-            odata_error(req, 405, -2147024809, "System.ArgumentException", "Use POST.");
-        else
-            submit(req, c, strcasecmp(name, "CreateMigrationJobEncrypted") == 0);
-        return true;
-    }
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        if (strcasecmp(name, methods[i].name) != 0)
-            continue;
-        if (methods[i].post_only && strcmp(req->method, "POST") != 0)
-            odata_error(req, 405, -2147024809, "System.ArgumentException", "Use POST.");
-        else
-            methods[i].fn(req, c);
-        return true;
-    }
-    return false;
+    free(blob_base);
+    free(queue_base);
+    blob_base = xstrdup(blob_url);
+    queue_base = xstrdup(queue_url);
+    sp_routes_add_site_methods(methods, sizeof methods / sizeof methods[0]);
 }

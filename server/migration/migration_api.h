@@ -8,11 +8,9 @@
 #ifndef SPMIG_MIGRATION_API_H
 #define SPMIG_MIGRATION_API_H
 
-#include <stdbool.h>
-
-#include "sp_api.h"
-
-/* Handles c->seg if it names a migration method: replies and returns true; else false. */
-bool migration_api_call(struct http_request *req, struct sp_call *c);
+/* Registers the Migration API's methods on /_api/site/ (sp_routes.h). blob_url and
+ * queue_url ("http://127.0.0.1:10000", copied) are where clients reach the storage
+ * listeners: the SAS URIs it hands out start with them. Call once at start. */
+void migration_api_register(const char *blob_url, const char *queue_url);
 
 #endif

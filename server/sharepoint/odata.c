@@ -118,13 +118,13 @@ void odata_result(struct http_request *req, const char *name, const char *type, 
     send_json(req, 200, root);
 }
 
-void odata_error(struct http_request *req, unsigned status, long hresult, const char *type,
-                 const char *message)
+void odata_error(struct http_request *req, unsigned status, enum sp_hresult hresult,
+                 const char *type, const char *message)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *err = cJSON_AddObjectToObject(root, "error");
     char code[200];
-    snprintf(code, sizeof code, "%ld, %s", hresult, type);
+    snprintf(code, sizeof code, "%ld, %s", (long)hresult, type);
     cJSON_AddStringToObject(err, "code", code);
     cJSON *msg = cJSON_AddObjectToObject(err, "message");
     cJSON_AddStringToObject(msg, "lang", "en-US");
@@ -134,18 +134,39 @@ void odata_error(struct http_request *req, unsigned status, long hresult, const 
 
 void odata_not_found(struct http_request *req, const char *message)
 {
-    odata_error(req, 404, -2147024894, "System.IO.FileNotFoundException",
+    odata_error(req, 404, SP_HRESULT_FILE_NOT_FOUND, "System.IO.FileNotFoundException",
                 message ? message : "File Not Found.");
 }
 
 void odata_access_denied(struct http_request *req)
 {
-    odata_error(req, 403, -2147024891, "System.UnauthorizedAccessException",
+    odata_error(req, 403, SP_HRESULT_ACCESS_DENIED, "System.UnauthorizedAccessException",
                 "Access denied. You do not have permission to perform this action or access this "
                 "resource.");
 }
 
 void odata_bad_argument(struct http_request *req, const char *message)
 {
-    odata_error(req, 400, -2147024809, "System.ArgumentException", message);
+    odata_error(req, 400, SP_HRESULT_INVALID_ARG, "System.ArgumentException", message);
+}
+
+void odata_exists(struct http_request *req, const char *message)
+{
+    odata_error(req, 409, SP_HRESULT_ALREADY_EXISTS, "Microsoft.SharePoint.SPException",
+                message ? message : "The object already exists.");
+}
+
+void odata_internal_error(struct http_request *req, const char *message)
+{
+    odata_error(req, 500, SP_HRESULT_FAIL, "System.Exception",
+                message ? message : "An unexpected error occurred on the server.");
+}
+
+void odata_method_not_allowed(struct http_request *req, const char *allowed)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "The HTTP method %.16s is not allowed on this resource: use %s.",
+             req->method, allowed);
+    http_set_header(req, "Allow", allowed);
+    odata_error(req, 405, SP_HRESULT_INVALID_ARG, "System.ArgumentException", msg);
 }

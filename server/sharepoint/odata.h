@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "http.h"
+#include "sp_hresult.h"
 
 enum odata_mode { ODATA_MINIMAL, ODATA_VERBOSE, ODATA_NOMETA };
 
@@ -27,12 +28,17 @@ void odata_collection(struct http_request *req, cJSON *items);
  * (type NULL for primitives). value is consumed. */
 void odata_result(struct http_request *req, const char *name, const char *type, cJSON *value);
 /* SharePoint's error body {"error":{"code":"<hresult>, <type>","message":{...}}}. */
-void odata_error(struct http_request *req, unsigned status, long hresult, const char *type,
-                 const char *message);
+void odata_error(struct http_request *req, unsigned status, enum sp_hresult hresult,
+                 const char *type, const char *message);
 
-/* Common errors. */
-void odata_not_found(struct http_request *req, const char *message);
-void odata_access_denied(struct http_request *req);
-void odata_bad_argument(struct http_request *req, const char *message);
+/* The common answers, shared by every JSON API on the SharePoint listener (REST, the
+ * Migration Manager API, the emulator's controls). message NULL: SharePoint's own words. */
+void odata_not_found(struct http_request *req, const char *message);      /* 404 */
+void odata_access_denied(struct http_request *req);                       /* 403 */
+void odata_bad_argument(struct http_request *req, const char *message);   /* 400 */
+void odata_exists(struct http_request *req, const char *message);         /* 409 */
+void odata_internal_error(struct http_request *req, const char *message); /* 500 */
+/* 405 with an Allow header: allowed lists the methods ("GET, POST"). */
+void odata_method_not_allowed(struct http_request *req, const char *allowed);
 
 #endif

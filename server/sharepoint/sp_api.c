@@ -1,17 +1,18 @@
 /*
  * sp_api.c: the SharePoint listener. Authenticates the bearer token, finds the site the URL
  * names, parses the REST path once and routes it: the read API and library creation here,
- * migration methods to migration_api, /_emu to emu_api. Shapes come from odata.c; content
- * from sp_model. It keeps no state between requests.
+ * everything else through the route table (sp_routes) that subsystems fill at start, so it
+ * names none of them. Shapes come from odata.c; content from sp_model. It keeps no state
+ * between requests.
  */
 #include "sp_api.h"
 #include "audit.h"
 #include "clock.h"
-#include "emu_api.h"
 #include "faults.h"
 #include "log.h"
-#include "migration_api.h"
 #include "odata.h"
+#include "sp_call.h"
+#include "sp_routes.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -20,50 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-static char *blob_base, *queue_base;
-
-void sp_api_set_endpoints(const char *blob_url, const char *queue_url)
-{
-    free(blob_base);
-    free(queue_base);
-    blob_base = xstrdup(blob_url);
-    queue_base = xstrdup(queue_url);
-}
-
-const char *sp_api_blob_url(void)
-{
-    return blob_base ? blob_base : "";
-}
-
-const char *sp_api_queue_url(void)
-{
-    return queue_base ? queue_base : "";
-}
-
-const char *sp_call_arg(const struct sp_call *c, const char *name, int pos, char *buf, size_t cap)
-{
-    const cJSON *scopes[2] = {c->body, NULL};
-    if (c->body)
-        scopes[1] = cJSON_GetObjectItem(c->body, "parameters"); /* case-insensitive */
-    for (int i = 0; i < 2; i++) {
-        const cJSON *v = scopes[i] ? cJSON_GetObjectItem(scopes[i], name) : NULL;
-        if (cJSON_IsString(v))
-            return v->valuestring;
-        if (cJSON_IsNumber(v)) {
-            snprintf(buf, cap, "%.0f", v->valuedouble);
-            return buf;
-        }
-    }
-    return c->seg ? sp_path_arg(c->seg, name, pos) : NULL;
-}
-
 /* ---- JSON of the model ---- */
-
-static char *base_url(struct http_request *req)
-{
-    const char *host = http_header(req, "Host");
-    return xasprintf("http://%s", host ? host : "localhost");
-}
 
 static void add_time(cJSON *o, const char *name, int64_t ms)
 {
@@ -82,7 +40,7 @@ static void add_int64_string(cJSON *o, const char *name, uint64_t v)
 /* "/sites/hr" + "/_api/" + tail, absolute. */
 static char *api_uri(struct http_request *req, const struct sp_model_site *s, const char *tail)
 {
-    char *b = base_url(req);
+    char *b = sp_call_base_url(req);
     char *u = xasprintf("%s%s/_api/%s", b, strcmp(s->url, "/") ? s->url : "", tail);
     free(b);
     return u;
@@ -116,7 +74,7 @@ static cJSON *web_root_folder_json(const struct sp_model_site *s)
 static cJSON *web_json(struct http_request *req, const struct sp_model_site *s)
 {
     cJSON *o = cJSON_CreateObject();
-    char *b = base_url(req);
+    char *b = sp_call_base_url(req);
     char *full = xasprintf("%s%s", b, strcmp(s->url, "/") ? s->url : "");
     cJSON_AddStringToObject(o, "Id", s->web_uuid);
     cJSON_AddStringToObject(o, "Title", s->title);
@@ -311,7 +269,7 @@ static void send_content(struct http_request *req, struct sp_model_version *v)
     }
     int fd = store_files_open(v->extent);
     if (fd < 0) {
-        odata_error(req, 500, -2147467259, "System.IO.IOException",
+        odata_error(req, 500, SP_HRESULT_FAIL, "System.IO.IOException",
                     "The file's content could not be read.");
         return;
     }
@@ -405,7 +363,7 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
         const char *id = sp_path_arg(&p->seg[at], "id", 0);
         struct sp_model_item it = {0};
         if (!id || sp_model_item_by_int_id(l->id, atoi(id), &it) != SP_MODEL_OK) {
-            odata_error(req, 404, -2147024809, "System.ArgumentException",
+            odata_error(req, 404, SP_HRESULT_INVALID_ARG, "System.ArgumentException",
                         "Item does not exist. It may have been deleted by another user.");
         } else if (at + 1 == p->n) {
             odata_entity(req, 200, "SP.ListItem", NULL, item_json(req, &it));
@@ -503,11 +461,8 @@ static void list_route(struct http_request *req, struct sp_call *c, const struct
 
 static void create_list(struct http_request *req, struct sp_call *c)
 {
-    if (!sp_auth_can_manage_site(&c->who, c->site.id)) {
-        audit_record("refused", c->site.url, "403: the user may not manage the site");
-        odata_access_denied(req);
+    if (!sp_call_require_manager(req, c))
         return;
-    }
     const cJSON *title = c->body ? cJSON_GetObjectItem(c->body, "Title") : NULL;
     const cJSON *tmpl = c->body ? cJSON_GetObjectItem(c->body, "BaseTemplate") : NULL;
     if (!cJSON_IsString(title) || !*title->valuestring) {
@@ -522,13 +477,13 @@ static void create_list(struct http_request *req, struct sp_call *c)
     struct sp_model_list l = {0};
     int rc = sp_model_list_create(c->site.id, title->valuestring, base, &l);
     if (rc == SP_MODEL_EXISTS)
-        odata_error(req, 500, -2130575342, "Microsoft.SharePoint.SPException",
+        odata_error(req, 500, SP_HRESULT_LIST_EXISTS, "Microsoft.SharePoint.SPException",
                     "A list, survey, discussion board, or document library with the specified "
                     "title already exists in this Web site.  Please choose another title.");
     else if (rc == SP_MODEL_BAD_NAME)
         odata_bad_argument(req, "The list title holds characters SharePoint does not allow.");
     else if (rc != SP_MODEL_OK)
-        odata_error(req, 500, -2147467259, "System.Exception", "The list could not be created.");
+        odata_internal_error(req, "The list could not be created.");
     else
         odata_entity(req, 201, NULL, NULL, list_json(req, &c->site, &l));
     sp_model_list_finish(&l);
@@ -559,8 +514,7 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
         return;
     }
     if (!get) {
-        odata_error(req, 405, -2147024809, "System.ArgumentException",
-                    "The HTTP method is not allowed on this resource.");
+        odata_method_not_allowed(req, "GET, HEAD");
         return;
     }
     struct sp_model_list l = {0};
@@ -607,13 +561,13 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
         return;
     }
     if (rc != SP_MODEL_OK) {
-        odata_error(req, 404, -2130575322, "System.ArgumentException",
+        odata_error(req, 404, SP_HRESULT_LIST_NOT_FOUND, "System.ArgumentException",
                     "List does not exist at this site.");
         sp_model_list_finish(&l);
         return;
     }
     if (l.site_id != c->site.id) {
-        odata_error(req, 404, -2130575322, "System.ArgumentException",
+        odata_error(req, 404, SP_HRESULT_LIST_NOT_FOUND, "System.ArgumentException",
                     "List does not exist at this site.");
     } else {
         list_route(req, c, &l, p, next);
@@ -628,7 +582,7 @@ static void contextinfo(struct http_request *req, struct sp_call *c)
     char when[TIMEFMT_BUF];
     timefmt_iso8601(clock_now_ms(), when);
     snprintf(digest, sizeof digest, "0x%s,%s", req->request_id, when);
-    char *b = base_url(req);
+    char *b = sp_call_base_url(req);
     char *web = xasprintf("%s%s", b, strcmp(c->site.url, "/") ? c->site.url : "");
     cJSON_AddNumberToObject(o, "FormDigestTimeoutSeconds", 1800);
     cJSON_AddStringToObject(o, "FormDigestValue", digest);
@@ -644,7 +598,7 @@ static void site_route(struct http_request *req, struct sp_call *c, const struct
 {
     if (p->n == 1) {
         cJSON *o = cJSON_CreateObject();
-        char *b = base_url(req);
+        char *b = sp_call_base_url(req);
         char *full = xasprintf("%s%s", b, strcmp(c->site.url, "/") ? c->site.url : "");
         cJSON_AddStringToObject(o, "Id", c->site.uuid);
         cJSON_AddStringToObject(o, "Url", full);
@@ -656,10 +610,14 @@ static void site_route(struct http_request *req, struct sp_call *c, const struct
         free(uri);
         return;
     }
-    if (p->n == 2) {
+    const struct sp_routes_method *m = p->n == 2 ? sp_routes_site_method(p->seg[1].name) : NULL;
+    if (m) {
         c->seg = &p->seg[1];
-        if (migration_api_call(req, c))
-            return;
+        if (m->post_only && strcmp(req->method, "POST") != 0)
+            odata_method_not_allowed(req, "POST");
+        else
+            m->fn(req, c);
+        return;
     }
     if (seg_is(p, 1, "RootWeb")) {
         odata_entity(req, 200, "SP.Web", NULL, web_json(req, &c->site));
@@ -727,10 +685,10 @@ static void api_call(struct http_request *req, const struct sp_auth_principal *w
     struct fault_hit hit;
     if (p.n && faults_check(who->login, p.seg[p.n - 1].name, &hit)) {
         if (hit.status == 500) {
-            odata_error(req, 500, -2147467259, "System.Exception",
+            odata_error(req, 500, SP_HRESULT_FAIL, "System.Exception",
                         "An injected failure (see /_emu/faults).");
         } else {
-            odata_error(req, hit.status, -2147024860,
+            odata_error(req, hit.status, SP_HRESULT_THROTTLED,
                         "Microsoft.SharePoint.SPQueryThrottledException",
                         hit.status == 429 ? "The request has been throttled (see /_emu/faults)."
                                           : "The server is busy (see /_emu/faults).");
@@ -761,27 +719,27 @@ static void sp_finish(struct http_request *req)
     bool bad_body;
     cJSON *body = parse_body(req, &bad_body);
     if (bad_body) {
-        odata_error(req, 400, -1, "Microsoft.SharePoint.Client.InvalidClientQueryException",
+        odata_error(req, 400, SP_HRESULT_CLIENT_QUERY,
+                    "Microsoft.SharePoint.Client.InvalidClientQueryException",
                     "Invalid JSON. The request body is not a JSON object.");
         return;
     }
     struct sp_auth_principal who;
     int auth = sp_auth_authenticate(http_header(req, "Authorization"), &who);
-    if (strncmp(path, "/_emu/", 6) == 0) {
-        emu_api_handle(req, auth == SP_AUTH_OK ? &who : NULL, body);
-        cJSON_Delete(body);
-        return;
-    }
     char *site_url = NULL;
-    const char *tail = split_api(path, &site_url);
-    if (!tail) {
+    bool root;
+    sp_routes_prefix_fn *route = sp_routes_prefix(path, &root);
+    const char *tail = route && !root ? NULL : split_api(path, &site_url);
+    if (route && !tail) {
+        route(req, auth == SP_AUTH_OK ? &who : NULL, body);
+    } else if (!tail) {
         odata_not_found(req, NULL);
     } else if (auth != SP_AUTH_OK) {
         log_info("sp: refused %s %s: %s", req->method, path,
                  auth == SP_AUTH_NO_TOKEN ? "no bearer token" : "unknown token");
         audit_record("refused", path,
-                        auth == SP_AUTH_NO_TOKEN ? "401: no bearer token" : "401: unknown token");
-        odata_error(req, 401, -2147024891, "System.UnauthorizedAccessException",
+                     auth == SP_AUTH_NO_TOKEN ? "401: no bearer token" : "401: unknown token");
+        odata_error(req, 401, SP_HRESULT_ACCESS_DENIED, "System.UnauthorizedAccessException",
                     "Access denied. Send a valid bearer token (Authorization: Bearer ...).");
         http_set_header(req, "WWW-Authenticate", "Bearer realm=\"spmigd\"");
     } else {
@@ -803,7 +761,7 @@ static void sp_decorate(struct http_request *req)
 static void sp_transport_error(struct http_request *req, unsigned status, const char *code,
                                const char *msg)
 {
-    odata_error(req, status, -2147024809, "System.ArgumentException", msg);
+    odata_error(req, status, SP_HRESULT_INVALID_ARG, "System.ArgumentException", msg);
 }
 
 const struct http_listener_ops sp_api_ops = {

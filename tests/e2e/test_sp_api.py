@@ -45,6 +45,21 @@ class SharePointApiTests(ServerTestCase):
         self.assertSpError(r, 403, -2147024891)
         self.assertEqual(self.call('GET', '/_emu/health', token=None).status, 200)
 
+    def test_routes(self):
+        # A registered site method is matched case-insensitively; a POST-only one answers 405
+        # with Allow; an unknown method is an argument error; /_emu routes before /_api.
+        r = self.call('GET', '/_api/site/provisionmigrationcontainers')
+        self.assertSpError(r, 405, -2147024809)
+        self.assertEqual(r.headers.get('Allow'), 'POST')
+        r = self.call('GET', "/_api/site/getmigrationjobstatus('00000000-0000-0000-0000-000000000000')")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertSpError(self.call('POST', '/_api/site/NoSuchMethod'), 400, -2147024809)
+        self.assertSpError(self.call('GET', '/_emu/nosuchcontrol/_api/web'), 404, -2147024894)
+        self.assertSpError(self.call('GET', '/nosuchpage'), 404, -2147024894)
+        r = self.call('PUT', '/_emu/clock')
+        self.assertSpError(r, 405, -2147024809)
+        self.assertEqual(r.headers.get('Allow'), 'GET, POST')
+
     def test_odata_shapes(self):
         v = json.loads(self.call('GET', '/_api/web', accept=mt.VERBOSE).body)
         self.assertEqual(v['d']['__metadata']['type'], 'SP.Web')

@@ -1,0 +1,45 @@
+/*
+ * sp_call.c: what every handler of an authenticated SharePoint call shares: its arguments
+ * (JSON body or URL), the site-manager check with its audit entry, and the base URL answers
+ * are built on. It neither parses paths (sp_path) nor routes (sp_routes, sp_api).
+ */
+#include "sp_call.h"
+#include "audit.h"
+#include "log.h"
+#include "odata.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+
+const char *sp_call_arg(const struct sp_call *c, const char *name, int pos, char *buf, size_t cap)
+{
+    const cJSON *scopes[2] = {c->body, NULL};
+    if (c->body)
+        scopes[1] = cJSON_GetObjectItem(c->body, "parameters"); /* case-insensitive */
+    for (int i = 0; i < 2; i++) {
+        const cJSON *v = scopes[i] ? cJSON_GetObjectItem(scopes[i], name) : NULL;
+        if (cJSON_IsString(v))
+            return v->valuestring;
+        if (cJSON_IsNumber(v)) {
+            snprintf(buf, cap, "%.0f", v->valuedouble);
+            return buf;
+        }
+    }
+    return c->seg ? sp_path_arg(c->seg, name, pos) : NULL;
+}
+
+bool sp_call_require_manager(struct http_request *req, const struct sp_call *c)
+{
+    if (sp_auth_can_manage_site(&c->who, c->site.id))
+        return true;
+    log_info("sp: %s may not manage %s", c->who.login, c->site.url);
+    audit_record("refused", c->site.url, "403: the user may not manage the site");
+    odata_access_denied(req);
+    return false;
+}
+
+char *sp_call_base_url(struct http_request *req)
+{
+    const char *host = http_header(req, "Host");
+    return xasprintf("http://%s", host ? host : "localhost");
+}
