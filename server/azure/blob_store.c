@@ -532,57 +532,44 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
         rc = cond_eval(cond, true, out->props.etag, out->props.modified_ms, true);
     if (rc == BLOB_STORE_OK) {
         /* A small extent's bytes are read here only for a one-segment blob (at most
-         * LIMIT_INLINE_BYTES); longer blobs are read through a blob_store_reader, one extent at a
-         * time. A segment's path is "" for a small extent (packed or inline). */
+         * LIMIT_INLINE_BYTES), in this read transaction; longer blobs are read through a
+         * blob_store_reader, one extent at a time. */
         sqlite3_stmt *st = db_stmt(
-            d, "SELECT iif(e.pack_off < 0, e.file, NULL), s.size, s.extent_id, x.data, e.file, "
-               "e.pack_off FROM segments s JOIN extents e ON e.id = s.extent_id LEFT JOIN "
-               "extent_bytes x ON x.extent_id = s.extent_id AND e.file IS NULL WHERE s.blob_id = "
-               "?1 ORDER BY s.seq");
+            d, "SELECT s.size, " EXTENTS_LOCATION_COLS(
+                   "e") " FROM segments s JOIN "
+                        "extents e ON e.id = s.extent_id WHERE s.blob_id = ?1 ORDER BY s.seq");
         sqlite3_bind_int64(st, 1, out->props.id);
         size_t cap = 0;
         int step;
-        char pack[STORE_FILES_PATH_MAX] = ""; /* the first segment's, when packed */
-        uint64_t pack_off = 0;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (out->nsegs == cap) {
                 cap = cap ? cap * 2 : 4;
                 out->segs = xrealloc(out->segs, cap * sizeof *out->segs);
             }
             struct blob_store_segment *s = &out->segs[out->nsegs++];
-            db_col_copy(st, 0, s->path, sizeof s->path);
-            s->size = (uint64_t)sqlite3_column_int64(st, 1);
-            s->extent_id = sqlite3_column_int64(st, 2);
-            if (out->nsegs == 1 && !s->path[0]) {
-                bool inline_row = sqlite3_column_type(st, 3) != SQLITE_NULL;
-                size_t n = inline_row ? (size_t)sqlite3_column_bytes(st, 3) : s->size;
-                if (n != s->size || n > LIMIT_INLINE_BYTES) {
-                    log_error("blob: small extent %lld holds %zu bytes, not %llu",
-                              (long long)s->extent_id, n, (unsigned long long)s->size);
-                    rc = BLOB_STORE_INTERNAL;
-                    break;
-                }
-                out->data = xmalloc(n ? n : 1);
-                if (inline_row && n)
-                    memcpy(out->data, sqlite3_column_blob(st, 3), n);
-                if (!inline_row && n) {
-                    db_col_copy(st, 4, pack, sizeof pack);
-                    pack_off = (uint64_t)sqlite3_column_int64(st, 5);
-                }
-            } else if (out->nsegs == 2) {
-                free(out->data);
-                out->data = NULL;
-            }
+            struct extents_location loc;
+            extents_location_decode(st, 1, &loc);
+            s->size = (uint64_t)sqlite3_column_int64(st, 0);
+            s->extent_id = loc.id;
+            memcpy(s->path, loc.path, sizeof s->path);
         }
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
+        if (step != SQLITE_DONE)
             rc = BLOB_STORE_INTERNAL;
         sqlite3_reset(st);
-        /* A one-segment blob in a pack: its bytes are read now, in the read transaction. */
-        if (rc == BLOB_STORE_OK && out->data && pack[0] &&
-            store_files_pack_read(pack, pack_off, out->data, (size_t)out->segs[0].size) < 0) {
-            log_error("blob: cannot read extent %lld in pack %s", (long long)out->segs[0].extent_id,
-                      pack);
-            rc = BLOB_STORE_INTERNAL;
+        const struct blob_store_segment *one = out->nsegs == 1 ? &out->segs[0] : NULL;
+        if (rc == BLOB_STORE_OK && one && !one->path[0]) {
+            size_t n = (size_t)one->size;
+            out->data = xmalloc(n ? n : 1);
+            long got = n > LIMIT_INLINE_BYTES
+                           ? -1
+                           : extents_read_small(d, one->extent_id, 0, out->data, n);
+            if (got < 0 || (size_t)got != n) {
+                log_error("blob: small extent %lld does not hold its %zu bytes",
+                          (long long)one->extent_id, n);
+                free(out->data);
+                out->data = NULL;
+                rc = BLOB_STORE_INTERNAL;
+            }
         }
     }
     return rc;

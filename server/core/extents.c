@@ -131,6 +131,12 @@ long extents_read_small(struct db *d, int64_t id, uint64_t off, void *buf, size_
     return n;
 }
 
+void extents_location_decode(sqlite3_stmt *st, int col, struct extents_location *out)
+{
+    out->id = sqlite3_column_int64(st, col);
+    db_col_copy(st, col + 1, out->path, sizeof out->path);
+}
+
 int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g)
 {
     /* No RETURNING: SQLite gathers returned rows in a temporary table, which costs more than

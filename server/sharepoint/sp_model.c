@@ -773,12 +773,13 @@ int sp_model_list_items(int64_t list_id, int after, unsigned max,
 
 #define VERSION_SELECT                                                                             \
     "SELECT v.label, v.major, v.minor, v.size, v.created_ms, v.author_id, v.comment, "             \
-    "iif(e.pack_off < 0, e.file, NULL), "                                                          \
-    "v.seq = (SELECT max(seq) FROM sp_versions WHERE item_id = ?1), e.id FROM sp_versions v "      \
-    "JOIN extents e ON e.id = v.extent_id JOIN sp_items i ON i.id = v.item_id AND "                \
-    "i.pending_job = 0 WHERE v.item_id = ?1 "
+    "v.seq = (SELECT max(seq) FROM sp_versions WHERE item_id = ?1), " EXTENTS_LOCATION_COLS(       \
+        "e") " FROM sp_versions v "                                                                \
+             "JOIN extents e ON e.id = v.extent_id JOIN sp_items i ON i.id = v.item_id AND "       \
+             "i.pending_job = 0 WHERE v.item_id = ?1 "
 
-static void version_from_row(sqlite3_stmt *st, struct sp_model_version *out)
+/* Fills out from a VERSION_SELECT row; returns the id of the version's extent. */
+static int64_t version_from_row(sqlite3_stmt *st, struct sp_model_version *out)
 {
     out->label = db_col_str(st, 0);
     out->major = sqlite3_column_int(st, 1);
@@ -787,8 +788,11 @@ static void version_from_row(sqlite3_stmt *st, struct sp_model_version *out)
     out->created_ms = sqlite3_column_int64(st, 4);
     out->author_id = sqlite3_column_int64(st, 5);
     out->comment = db_col_str(st, 6);
-    db_col_copy(st, 7, out->extent, sizeof out->extent);
-    out->is_current = sqlite3_column_int(st, 8) != 0;
+    out->is_current = sqlite3_column_int(st, 7) != 0;
+    struct extents_location loc;
+    extents_location_decode(st, 8, &loc);
+    memcpy(out->extent, loc.path, sizeof out->extent);
+    return loc.id;
 }
 
 int sp_model_file_versions(int64_t item_id, void (*fn)(void *ctx, const struct sp_model_version *v),
@@ -827,8 +831,7 @@ int sp_model_file_version(int64_t item_id, const char *label, struct sp_model_ve
     db_read_begin(d); /* the row and its inline bytes alike */
     int64_t extent = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        version_from_row(st, out);
-        extent = sqlite3_column_int64(st, 9);
+        extent = version_from_row(st, out);
         rc = SP_MODEL_OK;
     }
     sqlite3_reset(st);
