@@ -26,7 +26,7 @@ static void refuse(struct http_request *req, unsigned status, const char *code, 
     char *why = xasprintf("%u %s%s%s", status, code, detail ? ": " : "", detail ? detail : "");
     audit_record("refused", req->raw_path, why); /* the path without its query: no SAS */
     free(why);
-    azure_error(req, status, code, NULL, detail ? "AuthenticationErrorDetail" : NULL, detail);
+    azure_reply_error(req, status, code, NULL, detail ? "AuthenticationErrorDetail" : NULL, detail);
 }
 
 static bool check_sharedkey(struct http_request *req, const struct account *acct, const char *authz)
@@ -220,10 +220,11 @@ bool auth_azure_check(struct http_request *req, const struct account *acct, stru
         return check_sas(req, acct, need);
     log_info("auth: refused %s %s: no credentials", req->method, req->raw_path);
     audit_record("refused", req->raw_path, "401 NoAuthenticationInformation");
-    azure_error(req, 401, "NoAuthenticationInformation",
-                "Server failed to authenticate the request. Please refer to the information in "
-                "the www-authenticate header.",
-                NULL, NULL);
+    azure_reply_error(
+        req, 401, "NoAuthenticationInformation",
+        "Server failed to authenticate the request. Please refer to the information in "
+        "the www-authenticate header.",
+        NULL, NULL);
     http_set_header(req, "WWW-Authenticate", "SharedKey realm=\"spmigd\"");
     return false;
 }
@@ -238,7 +239,7 @@ const struct account *auth_azure_account(struct http_request *req, const char *n
         refuse(req, 403, "AuthenticationFailed", msg);
         free(msg);
     } else {
-        azure_error_code(req, 404, "ResourceNotFound");
+        azure_reply_error_code(req, 404, "ResourceNotFound");
     }
     return NULL;
 }

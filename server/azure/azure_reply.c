@@ -70,7 +70,7 @@ static const struct {
                            "dequeued message."},
 };
 
-const char *azure_error_message(const char *code)
+const char *azure_reply_error_message(const char *code)
 {
     for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++)
         if (strcmp(messages[i].code, code) == 0)
@@ -78,8 +78,8 @@ const char *azure_error_message(const char *code)
     return "The request could not be completed.";
 }
 
-void azure_error(struct http_request *req, unsigned status, const char *code, const char *message,
-                 const char *detail_name, const char *detail_value)
+void azure_reply_error(struct http_request *req, unsigned status, const char *code,
+                       const char *message, const char *detail_name, const char *detail_value)
 {
     char when[TIMEFMT_BUF];
     timefmt_iso8601_7(clock_now_ms(), when);
@@ -88,7 +88,7 @@ void azure_error(struct http_request *req, unsigned status, const char *code, co
     strbuf_puts(&sb, "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>");
     strbuf_xml_escape(&sb, code);
     strbuf_puts(&sb, "</Code><Message>");
-    strbuf_xml_escape(&sb, message ? message : azure_error_message(code));
+    strbuf_xml_escape(&sb, message ? message : azure_reply_error_message(code));
     strbuf_printf(&sb, "\nRequestId:%s\nTime:%s</Message>", req->request_id, when);
     if (detail_name && detail_value) {
         strbuf_printf(&sb, "<%s>", detail_name);
@@ -106,12 +106,12 @@ void azure_error(struct http_request *req, unsigned status, const char *code, co
     http_set_header(req, "x-ms-error-code", code);
 }
 
-void azure_error_code(struct http_request *req, unsigned status, const char *code)
+void azure_reply_error_code(struct http_request *req, unsigned status, const char *code)
 {
-    azure_error(req, status, code, NULL, NULL, NULL);
+    azure_reply_error(req, status, code, NULL, NULL, NULL);
 }
 
-void azure_decorate(struct http_request *req)
+void azure_reply_decorate(struct http_request *req)
 {
     char date[TIMEFMT_BUF];
     timefmt_rfc1123(clock_now_ms(), date);
@@ -125,10 +125,10 @@ void azure_decorate(struct http_request *req)
         http_set_header(req, "x-ms-client-request-id", client_id);
 }
 
-void azure_transport_error(struct http_request *req, unsigned status, const char *code,
-                           const char *msg)
+void azure_reply_transport_error(struct http_request *req, unsigned status, const char *code,
+                                 const char *msg)
 {
-    azure_error(req, status, code, msg, NULL, NULL);
+    azure_reply_error(req, status, code, msg, NULL, NULL);
 }
 
 void azure_reply_xml(struct http_request *req, unsigned status, char *body, size_t len)
@@ -147,7 +147,7 @@ static int cmp_meta(const void *a, const void *b)
 /* Reads x-ms-meta-* into canonical JSON (names sorted, case-insensitively unique, the last
  * header winning) so that equal metadata gives equal text. Replies and returns -1 when a name
  * is not a C# identifier or the whole is over LIMIT_METADATA_BYTES. */
-int azure_metadata_read(struct http_request *req, char **out)
+int azure_reply_metadata_read(struct http_request *req, char **out)
 {
     const cJSON *items[LIMIT_HEADER_COUNT];
     size_t n = 0, total = 0;
@@ -162,18 +162,19 @@ int azure_metadata_read(struct http_request *req, char **out)
             ok = isalnum((unsigned char)*p) || *p == '_';
         if (!ok) {
             cJSON_Delete(all);
-            azure_error(req, 400, "InvalidMetadata",
-                        "The metadata specified is invalid. It has characters that are not "
-                        "permitted.",
-                        "HeaderName", name);
+            azure_reply_error(req, 400, "InvalidMetadata",
+                              "The metadata specified is invalid. It has characters that are not "
+                              "permitted.",
+                              "HeaderName", name);
             return -1;
         }
         total += strlen(key) + strlen(req->headers[i].value);
         if (total > LIMIT_METADATA_BYTES) {
             cJSON_Delete(all);
-            azure_error(req, 400, "MetadataTooLarge",
-                        "The size of the specified metadata exceeds the maximum size permitted.",
-                        NULL, NULL);
+            azure_reply_error(
+                req, 400, "MetadataTooLarge",
+                "The size of the specified metadata exceeds the maximum size permitted.", NULL,
+                NULL);
             return -1;
         }
         cJSON_DeleteItemFromObject(all, key); /* case-insensitive */
@@ -194,7 +195,7 @@ int azure_metadata_read(struct http_request *req, char **out)
     return 0;
 }
 
-void azure_metadata_headers(struct http_request *req, const char *json)
+void azure_reply_metadata_headers(struct http_request *req, const char *json)
 {
     cJSON *obj = json ? cJSON_Parse(json) : NULL;
     const cJSON *it;
@@ -209,7 +210,7 @@ void azure_metadata_headers(struct http_request *req, const char *json)
     cJSON_Delete(obj);
 }
 
-void azure_metadata_xml(struct strbuf *sb, const char *json)
+void azure_reply_metadata_xml(struct strbuf *sb, const char *json)
 {
     cJSON *obj = json ? cJSON_Parse(json) : NULL;
     if (!obj || !obj->child) {

@@ -14,19 +14,19 @@
 
 /* An error answer. detail_name/detail_value add one extra element (e.g.
  * "AuthenticationErrorDetail", "QueryParameterName", "HeaderName"); both may be NULL. */
-void azure_error(struct http_request *req, unsigned status, const char *code, const char *message,
-                 const char *detail_name, const char *detail_value);
+void azure_reply_error(struct http_request *req, unsigned status, const char *code,
+                       const char *message, const char *detail_name, const char *detail_value);
 /* Shorthand for the common codes with Azure's standard message text. */
-void azure_error_code(struct http_request *req, unsigned status, const char *code);
+void azure_reply_error_code(struct http_request *req, unsigned status, const char *code);
 /* The standard message of a code, or a generic one. */
-const char *azure_error_message(const char *code);
+const char *azure_reply_error_message(const char *code);
 
 /* Adds x-ms-request-id, x-ms-version, Date and Server to the reply; the ops.decorate of both
  * Azure listeners. */
-void azure_decorate(struct http_request *req);
+void azure_reply_decorate(struct http_request *req);
 /* The transport-level error hook (413, 400) for both Azure listeners. */
-void azure_transport_error(struct http_request *req, unsigned status, const char *code,
-                           const char *msg);
+void azure_reply_transport_error(struct http_request *req, unsigned status, const char *code,
+                                 const char *msg);
 
 /* An XML body reply (application/xml). body is owned by the reply. */
 void azure_reply_xml(struct http_request *req, unsigned status, char *body, size_t len);
@@ -36,10 +36,10 @@ void azure_reply_xml(struct http_request *req, unsigned status, char *body, size
  * header winning), so equal metadata gives equal text; *out is freed with free(). Replies and
  * returns -1 when a name is not a C# identifier or the whole is over LIMIT_METADATA_BYTES.
  */
-int azure_metadata_read(struct http_request *req, char **out);
+int azure_reply_metadata_read(struct http_request *req, char **out);
 /* The metadata JSON as x-ms-meta-* reply headers. */
-void azure_metadata_headers(struct http_request *req, const char *json);
+void azure_reply_metadata_headers(struct http_request *req, const char *json);
 /* The metadata JSON as a <Metadata> element of a listing. */
-void azure_metadata_xml(struct strbuf *sb, const char *json);
+void azure_reply_metadata_xml(struct strbuf *sb, const char *json);
 
 #endif

@@ -93,43 +93,46 @@ static void store_error(struct http_request *req, int rc)
 {
     switch (rc) {
     case BLOB_STORE_NO_CONTAINER:
-        azure_error_code(req, 404, "ContainerNotFound");
+        azure_reply_error_code(req, 404, "ContainerNotFound");
         break;
     case BLOB_STORE_CONTAINER_EXISTS:
-        azure_error_code(req, 409, "ContainerAlreadyExists");
+        azure_reply_error_code(req, 409, "ContainerAlreadyExists");
         break;
     case BLOB_STORE_NO_BLOB:
-        azure_error_code(req, 404, "BlobNotFound");
+        azure_reply_error_code(req, 404, "BlobNotFound");
         break;
     case BLOB_STORE_BLOB_EXISTS:
-        azure_error_code(req, 409, "BlobAlreadyExists");
+        azure_reply_error_code(req, 409, "BlobAlreadyExists");
         break;
     case BLOB_STORE_COND_FAILED:
-        azure_error_code(req, 412, "ConditionNotMet");
+        azure_reply_error_code(req, 412, "ConditionNotMet");
         break;
     case BLOB_STORE_NOT_MODIFIED:
         reply_empty(req, 304);
         break;
     case BLOB_STORE_BAD_BLOCK_LIST:
-        azure_error_code(req, 400, "InvalidBlockList");
+        azure_reply_error_code(req, 400, "InvalidBlockList");
         break;
     case BLOB_STORE_BLOCK_ID_LENGTH:
-        azure_error(req, 400, "InvalidBlobOrBlock",
-                    "The specified blob or block content is invalid. All block ids of a blob must "
-                    "have the same length.",
-                    NULL, NULL);
+        azure_reply_error(
+            req, 400, "InvalidBlobOrBlock",
+            "The specified blob or block content is invalid. All block ids of a blob must "
+            "have the same length.",
+            NULL, NULL);
         break;
     case BLOB_STORE_TOO_MANY_BLOCKS:
-        azure_error(req, 409, "BlockCountExceedsLimit",
-                    "The committed block count cannot exceed the maximum limit of 50,000 blocks.",
-                    NULL, NULL);
+        azure_reply_error(
+            req, 409, "BlockCountExceedsLimit",
+            "The committed block count cannot exceed the maximum limit of 50,000 blocks.", NULL,
+            NULL);
         break;
     case BLOB_STORE_SNAPSHOTS_PRESENT:
-        azure_error(req, 409, "SnapshotsPresent",
-                    "This operation is not permitted because the blob has snapshots.", NULL, NULL);
+        azure_reply_error(req, 409, "SnapshotsPresent",
+                          "This operation is not permitted because the blob has snapshots.", NULL,
+                          NULL);
         break;
     default:
-        azure_error_code(req, 500, "InternalError");
+        azure_reply_error_code(req, 500, "InternalError");
         break;
     }
 }
@@ -139,14 +142,14 @@ static void bad_query(struct http_request *req, const char *name, const char *va
     char *msg = xasprintf("Value for one of the query parameters specified in the request URI is "
                           "invalid. QueryParameterName: %s",
                           name);
-    azure_error(req, 400, "InvalidQueryParameterValue", msg, "QueryParameterName", name);
+    azure_reply_error(req, 400, "InvalidQueryParameterValue", msg, "QueryParameterName", name);
     free(msg);
     (void)value;
 }
 
 static void bad_header(struct http_request *req, const char *name)
 {
-    azure_error(req, 400, "InvalidHeaderValue", NULL, "HeaderName", name);
+    azure_reply_error(req, 400, "InvalidHeaderValue", NULL, "HeaderName", name);
 }
 
 /* Container names: 3-63 of a-z, 0-9 and single hyphens, starting and ending alphanumeric. */
@@ -223,10 +226,11 @@ static int read_md5_header(struct http_request *req, const char *name, bool *has
     if (!v)
         return 0;
     if (b64_decode_to(v, strlen(v), md5, CRYPTO_MD5_LEN) != CRYPTO_MD5_LEN) {
-        azure_error(req, 400, "InvalidMd5",
-                    "The MD5 value specified in the request is invalid. The MD5 value must be "
-                    "128 bits and Base64-encoded.",
-                    NULL, NULL);
+        azure_reply_error(
+            req, 400, "InvalidMd5",
+            "The MD5 value specified in the request is invalid. The MD5 value must be "
+            "128 bits and Base64-encoded.",
+            NULL, NULL);
         return -1;
     }
     *has = true;
@@ -391,7 +395,7 @@ static int extent_sink(struct http_request *req, const char *data, size_t n)
 {
     struct blob_ctx *c = req->ctx;
     if (store_files_writer_write(&c->w, data, n) < 0) {
-        azure_error_code(req, 500, "InternalError");
+        azure_reply_error_code(req, 500, "InternalError");
         return -1;
     }
     return 0;
@@ -400,7 +404,7 @@ static int extent_sink(struct http_request *req, const char *data, size_t n)
 static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t max, bool want_md5)
 {
     if (req->has_length && req->content_length > max) {
-        azure_error_code(req, 413, "RequestBodyTooLarge");
+        azure_reply_error_code(req, 413, "RequestBodyTooLarge");
         return -1;
     }
     bool want_crc = http_header(req, "x-ms-content-crc64") != NULL;
@@ -413,7 +417,7 @@ static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t m
         return 0;
     }
     if (store_files_writer_open(&c->w, want_md5, want_crc) < 0) {
-        azure_error_code(req, 500, "InternalError");
+        azure_reply_error_code(req, 500, "InternalError");
         return -1;
     }
     if (req->has_length)
@@ -428,7 +432,7 @@ static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t m
 static int end_upload(struct http_request *req, struct blob_ctx *c)
 {
     if (req->body_seen > LIMIT_PUT_BLOB_BYTES) {
-        azure_error_code(req, 413, "RequestBodyTooLarge");
+        azure_reply_error_code(req, 413, "RequestBodyTooLarge");
         return -1;
     }
     const char *crc = http_header(req, "x-ms-content-crc64");
@@ -443,7 +447,7 @@ static int end_upload(struct http_request *req, struct blob_ctx *c)
         int rc = store_files_writer_close(&c->w, c->md5);
         c->ext = rc == 0 ? EXT_CLOSED : EXT_NONE;
         if (rc < 0) {
-            azure_error_code(req, 500, "InternalError");
+            azure_reply_error_code(req, 500, "InternalError");
             return -1;
         }
         crc64 = c->w.crc64;
@@ -453,7 +457,7 @@ static int end_upload(struct http_request *req, struct blob_ctx *c)
     if (read_md5_header(req, "Content-MD5", &has, want) < 0)
         return -1;
     if (has && memcmp(want, c->md5, CRYPTO_MD5_LEN) != 0) {
-        azure_error_code(req, 400, "Md5Mismatch");
+        azure_reply_error_code(req, 400, "Md5Mismatch");
         return -1;
     }
     if (crc) {
@@ -466,7 +470,7 @@ static int end_upload(struct http_request *req, struct blob_ctx *c)
             return -1;
         }
         if (memcmp(sent, got, 8) != 0) {
-            azure_error_code(req, 400, "Crc64Mismatch");
+            azure_reply_error_code(req, 400, "Crc64Mismatch");
             return -1;
         }
         char out[16];
@@ -485,7 +489,7 @@ static void blob_begin(struct http_request *req)
     char *account;
     if (split_path(req->raw_path, &account, &c->container, &c->blob) < 0) {
         free(account);
-        azure_error_code(req, 400, "InvalidUri");
+        azure_reply_error_code(req, 400, "InvalidUri");
         return;
     }
     c->acct = auth_azure_account(req, account);
@@ -493,15 +497,16 @@ static void blob_begin(struct http_request *req)
     if (!c->acct)
         return;
     if (c->container && !valid_container_name(c->container)) {
-        azure_error(req, 400, "InvalidResourceName",
-                    "The specified resource name contains invalid characters.", NULL, NULL);
+        azure_reply_error(req, 400, "InvalidResourceName",
+                          "The specified resource name contains invalid characters.", NULL, NULL);
         return;
     }
     if (c->blob && !valid_blob_name(c->blob)) {
-        azure_error(req, 400, "InvalidResourceName",
-                    "The specified blob name is not valid: it may not be empty, start with '/', "
-                    "hold control characters or a '.' or '..' segment.",
-                    NULL, NULL);
+        azure_reply_error(
+            req, 400, "InvalidResourceName",
+            "The specified blob name is not valid: it may not be empty, start with '/', "
+            "hold control characters or a '.' or '..' segment.",
+            NULL, NULL);
         return;
     }
     c->snapshot = query_get(&req->query, "snapshot");
@@ -510,9 +515,10 @@ static void blob_begin(struct http_request *req)
     if (c->op == OP_NONE) {
         const char *comp = query_get_ci(&req->query, "comp");
         if (comp)
-            azure_error(req, 400, "UnsupportedQueryParameter", NULL, "QueryParameterName", "comp");
+            azure_reply_error(req, 400, "UnsupportedQueryParameter", NULL, "QueryParameterName",
+                              "comp");
         else
-            azure_error_code(req, 405, "UnsupportedHttpVerb");
+            azure_reply_error_code(req, 405, "UnsupportedHttpVerb");
         return;
     }
     if (c->snapshot && c->op != OP_GET_BLOB && c->op != OP_GET_BLOB_META &&
@@ -536,22 +542,24 @@ static void blob_begin(struct http_request *req)
     case OP_PUT_BLOB: {
         const char *type = http_header(req, "x-ms-blob-type");
         if (!type) {
-            azure_error(req, 400, "MissingRequiredHeader", NULL, "HeaderName", "x-ms-blob-type");
+            azure_reply_error(req, 400, "MissingRequiredHeader", NULL, "HeaderName",
+                              "x-ms-blob-type");
             return;
         }
         if (strcmp(type, "BlockBlob") != 0) {
-            azure_error(req, 400, "InvalidHeaderValue",
-                        "Only block blobs are supported by spmigd (x-ms-blob-type: BlockBlob).",
-                        "HeaderName", "x-ms-blob-type");
+            azure_reply_error(
+                req, 400, "InvalidHeaderValue",
+                "Only block blobs are supported by spmigd (x-ms-blob-type: BlockBlob).",
+                "HeaderName", "x-ms-blob-type");
             return;
         }
         if (http_header(req, "x-ms-copy-source")) {
-            azure_error(req, 400, "UnsupportedHeader",
-                        "Put Blob From URL is not supported by spmigd.", "HeaderName",
-                        "x-ms-copy-source");
+            azure_reply_error(req, 400, "UnsupportedHeader",
+                              "Put Blob From URL is not supported by spmigd.", "HeaderName",
+                              "x-ms-copy-source");
             return;
         }
-        if (azure_metadata_read(req, &c->metadata) < 0)
+        if (azure_reply_metadata_read(req, &c->metadata) < 0)
             return;
         begin_upload(req, c, LIMIT_PUT_BLOB_BYTES, true);
         return;
@@ -568,7 +576,7 @@ static void blob_begin(struct http_request *req)
         return;
     }
     case OP_PUT_BLOCK_LIST:
-        if (azure_metadata_read(req, &c->metadata) < 0)
+        if (azure_reply_metadata_read(req, &c->metadata) < 0)
             return;
         req->body_mode = HTTP_BODY_BUFFER;
         req->body_max = LIMIT_BLOCK_LIST_BODY;
@@ -577,7 +585,7 @@ static void blob_begin(struct http_request *req)
     case OP_SET_CONTAINER_META:
     case OP_CREATE_CONTAINER:
     case OP_SNAPSHOT:
-        azure_metadata_read(req, &c->metadata);
+        azure_reply_metadata_read(req, &c->metadata);
         return;
     default:
         return;
@@ -618,7 +626,7 @@ static void do_put_blob(struct http_request *req, struct blob_ctx *c)
                  : blob_store_blob_put(c->cont.id, c->blob, &in, c->w.path, c->w.size, &cond, &out);
     blob_store_props_finish(&in);
     if (rc == BLOB_STORE_BLOB_EXISTS && create_only) {
-        azure_error_code(req, 403, "AuthorizationPermissionMismatch");
+        azure_reply_error_code(req, 403, "AuthorizationPermissionMismatch");
         return;
     }
     if (rc != BLOB_STORE_OK) {
@@ -662,7 +670,7 @@ static void do_put_block_list(struct http_request *req, struct blob_ctx *c)
         unsigned char got[CRYPTO_MD5_LEN];
         crypto_md5(req->body.data ? req->body.data : "", req->body.len, got);
         if (memcmp(got, want, sizeof got) != 0) {
-            azure_error_code(req, 400, "Md5Mismatch");
+            azure_reply_error_code(req, 400, "Md5Mismatch");
             return;
         }
     }
@@ -671,7 +679,7 @@ static void do_put_block_list(struct http_request *req, struct blob_ctx *c)
     const char *code;
     if (azure_xml_block_list(req->body.data ? req->body.data : "", req->body.len, &refs, &n,
                              &code) < 0) {
-        azure_error_code(req, 400, code);
+        azure_reply_error_code(req, 400, code);
         return;
     }
     struct blob_store_props in = {0}, out;
@@ -711,7 +719,7 @@ static void put_props_headers(struct http_request *req, const struct blob_store_
     http_set_header(req, "ETag", p->etag);
     set_time_header(req, "Last-Modified", p->modified_ms);
     set_time_header(req, "x-ms-creation-time", p->created_ms);
-    azure_metadata_headers(req, p->metadata);
+    azure_reply_metadata_headers(req, p->metadata);
     http_set_header(req, "x-ms-blob-type", "BlockBlob");
     http_set_header(req, "x-ms-server-encrypted", "true");
     http_set_header(req, "x-ms-lease-status", "unlocked");
@@ -796,7 +804,7 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
     if (!req->is_head && parse_range(rv, &a, &z, &open_end)) {
         if (a >= size) {
             blob_store_blob_finish(&b);
-            azure_error_code(req, 416, "InvalidRange");
+            azure_reply_error_code(req, 416, "InvalidRange");
             char cr[48];
             snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
             http_set_header(req, "Content-Range", cr);
@@ -813,8 +821,8 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
                       strcasecmp(http_header(req, "x-ms-range-get-content-md5"), "true") == 0);
     if (range_md5 && (!ranged || len > 4 * 1024 * 1024)) {
         blob_store_blob_finish(&b);
-        azure_error(req, 400, "OutOfRangeInput",
-                    "x-ms-range-get-content-md5 needs a range of at most 4 MiB.", NULL, NULL);
+        azure_reply_error(req, 400, "OutOfRangeInput",
+                          "x-ms-range-get-content-md5 needs a range of at most 4 MiB.", NULL, NULL);
         return;
     }
     unsigned status = ranged ? 206 : 200;
@@ -834,7 +842,7 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
         if (got != len) {
             free(buf);
             blob_store_blob_finish(&b);
-            azure_error_code(req, 500, "InternalError");
+            azure_reply_error_code(req, 500, "InternalError");
             return;
         }
         unsigned char md5[CRYPTO_MD5_LEN];
@@ -856,7 +864,7 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
         int fd = b.nsegs ? store_files_open(b.segs[0].path) : -1;
         if (b.nsegs && fd < 0) {
             blob_store_blob_finish(&b);
-            azure_error_code(req, 500, "InternalError");
+            azure_reply_error_code(req, 500, "InternalError");
             return;
         }
         if (fd < 0)
@@ -896,7 +904,7 @@ static void do_get_blob_meta(struct http_request *req, struct blob_ctx *c)
     reply_empty(req, 200);
     http_set_header(req, "ETag", b.props.etag);
     set_time_header(req, "Last-Modified", b.props.modified_ms);
-    azure_metadata_headers(req, b.props.metadata);
+    azure_reply_metadata_headers(req, b.props.metadata);
     blob_store_blob_finish(&b);
 }
 
@@ -967,9 +975,9 @@ static void do_delete_blob(struct http_request *req, struct blob_ctx *c)
         return;
     }
     if (ds && c->snapshot) {
-        azure_error(req, 400, "InvalidQueryParameterValue",
-                    "x-ms-delete-snapshots cannot be used when deleting a snapshot.",
-                    "QueryParameterName", "snapshot");
+        azure_reply_error(req, 400, "InvalidQueryParameterValue",
+                          "x-ms-delete-snapshots cannot be used when deleting a snapshot.",
+                          "QueryParameterName", "snapshot");
         return;
     }
     struct blob_store_cond cond;
@@ -1067,7 +1075,7 @@ static void do_get_container_props(struct http_request *req, struct blob_ctx *c)
     }
     reply_empty(req, 200);
     container_headers(req, &k);
-    azure_metadata_headers(req, k.metadata);
+    azure_reply_metadata_headers(req, k.metadata);
     http_set_header(req, "x-ms-lease-status", "unlocked");
     http_set_header(req, "x-ms-lease-state", "available");
     http_set_header(req, "x-ms-has-immutability-policy", "false");
@@ -1158,7 +1166,7 @@ static void list_container_cb(void *ctx, const char *name, const struct blob_sto
                     "<HasImmutabilityPolicy>false</HasImmutabilityPolicy>"
                     "<HasLegalHold>false</HasLegalHold></Properties>");
     if (l->metadata)
-        azure_metadata_xml(sb, k->metadata);
+        azure_reply_metadata_xml(sb, k->metadata);
     strbuf_puts(sb, "</Container>");
 }
 
@@ -1255,7 +1263,7 @@ static void list_blob_cb(void *ctx, const char *prefix, const struct blob_store_
                     "<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>"
                     "<ServerEncrypted>true</ServerEncrypted></Properties>");
     if (l->metadata)
-        azure_metadata_xml(sb, p->metadata);
+        azure_reply_metadata_xml(sb, p->metadata);
     strbuf_puts(sb, "</Blob>");
 }
 
@@ -1381,7 +1389,7 @@ static void blob_finish(struct http_request *req)
         do_delete_blob(req, c);
         break;
     case OP_NONE:
-        azure_error_code(req, 400, "InvalidUri");
+        azure_reply_error_code(req, 400, "InvalidUri");
         break;
     }
 }
@@ -1407,6 +1415,6 @@ const struct http_listener_ops blob_api_ops = {
     .begin = blob_begin,
     .finish = blob_finish,
     .cleanup = blob_cleanup,
-    .decorate = azure_decorate,
-    .error = azure_transport_error,
+    .decorate = azure_reply_decorate,
+    .error = azure_reply_transport_error,
 };

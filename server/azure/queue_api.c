@@ -90,54 +90,54 @@ static void store_error(struct http_request *req, int rc)
 {
     switch (rc) {
     case QUEUE_STORE_NO_QUEUE:
-        azure_error_code(req, 404, "QueueNotFound");
+        azure_reply_error_code(req, 404, "QueueNotFound");
         break;
     case QUEUE_STORE_QUEUE_EXISTS:
-        azure_error_code(req, 409, "QueueAlreadyExists");
+        azure_reply_error_code(req, 409, "QueueAlreadyExists");
         break;
     case QUEUE_STORE_NO_MESSAGE:
-        azure_error_code(req, 404, "MessageNotFound");
+        azure_reply_error_code(req, 404, "MessageNotFound");
         break;
     case QUEUE_STORE_RECEIPT_MISMATCH:
-        azure_error_code(req, 400, "PopReceiptMismatch");
+        azure_reply_error_code(req, 400, "PopReceiptMismatch");
         break;
     case QUEUE_STORE_BAD_RECEIPT:
-        azure_error(req, 400, "InvalidQueryParameterValue", NULL, "QueryParameterName",
-                    "popreceipt");
+        azure_reply_error(req, 400, "InvalidQueryParameterValue", NULL, "QueryParameterName",
+                          "popreceipt");
         break;
     case QUEUE_STORE_TOO_LARGE:
         /* What the service answers for text over 64 KiB (the error-code table's
          * MessageTooLarge is not what it sends). */
-        azure_error(req, 413, "RequestBodyTooLarge", NULL, "MaxLimit", "65536");
+        azure_reply_error(req, 413, "RequestBodyTooLarge", NULL, "MaxLimit", "65536");
         break;
     case QUEUE_STORE_BAD_ARG:
-        azure_error(req, 400, "InvalidQueryParameterValue", NULL, "QueryParameterName",
-                    "visibilitytimeout");
+        azure_reply_error(req, 400, "InvalidQueryParameterValue", NULL, "QueryParameterName",
+                          "visibilitytimeout");
         break;
     default:
-        azure_error_code(req, 500, "InternalError");
+        azure_reply_error_code(req, 500, "InternalError");
         break;
     }
 }
 
 static void bad_query(struct http_request *req, const char *name)
 {
-    azure_error(req, 400, "InvalidQueryParameterValue", NULL, "QueryParameterName", name);
+    azure_reply_error(req, 400, "InvalidQueryParameterValue", NULL, "QueryParameterName", name);
 }
 
 static void out_of_range(struct http_request *req, const char *name)
 {
-    azure_error(req, 400, "OutOfRangeQueryParameterValue",
-                "One of the query parameters specified in the request URI is outside the "
-                "permissible range.",
-                "QueryParameterName", name);
+    azure_reply_error(req, 400, "OutOfRangeQueryParameterValue",
+                      "One of the query parameters specified in the request URI is outside the "
+                      "permissible range.",
+                      "QueryParameterName", name);
 }
 
 static void missing_query(struct http_request *req, const char *name)
 {
-    azure_error(req, 400, "MissingRequiredQueryParameter",
-                "A query parameter that's mandatory for this request is not specified.",
-                "QueryParameterName", name);
+    azure_reply_error(req, 400, "MissingRequiredQueryParameter",
+                      "A query parameter that's mandatory for this request is not specified.",
+                      "QueryParameterName", name);
 }
 
 /* ---- request pieces ---- */
@@ -286,10 +286,11 @@ static int check_params(struct http_request *req, struct queue_ctx *c)
         if (rc > 0)
             ttl = LIMIT_DEFAULT_TTL_SECONDS;
         if (ttl != -1 && v >= ttl) {
-            azure_error(req, 400, "InvalidQueryParameterValue",
-                        "Value for one of the query parameters specified in the request URI is "
-                        "invalid: messagettl must be greater than visibilitytimeout.",
-                        "QueryParameterName", "visibilitytimeout");
+            azure_reply_error(
+                req, 400, "InvalidQueryParameterValue",
+                "Value for one of the query parameters specified in the request URI is "
+                "invalid: messagettl must be greater than visibilitytimeout.",
+                "QueryParameterName", "visibilitytimeout");
             return -1;
         }
         c->visibility_ms = v * 1000;
@@ -352,7 +353,7 @@ static void queue_begin(struct http_request *req)
     req->ctx = c;
     char *account = NULL;
     if (split_path(req->raw_path, &account, c) < 0) {
-        azure_error_code(req, 400, "InvalidUri");
+        azure_reply_error_code(req, 400, "InvalidUri");
         return;
     }
     c->acct = auth_azure_account(req, account);
@@ -364,9 +365,10 @@ static void queue_begin(struct http_request *req)
     if (c->op == OP_NONE) {
         const char *comp = query_get_ci(&req->query, "comp");
         if (comp && strcasecmp(comp, "list") && strcasecmp(comp, "metadata"))
-            azure_error(req, 400, "UnsupportedQueryParameter", NULL, "QueryParameterName", "comp");
+            azure_reply_error(req, 400, "UnsupportedQueryParameter", NULL, "QueryParameterName",
+                              "comp");
         else
-            azure_error_code(req, 405, "UnsupportedHttpVerb");
+            azure_reply_error_code(req, 405, "UnsupportedHttpVerb");
         return;
     }
     struct auth_need need = {
@@ -381,13 +383,14 @@ static void queue_begin(struct http_request *req)
     if (c->queue && !queue_store_valid_name(c->queue)) {
         size_t n = strlen(c->queue);
         if (n < 3 || n > LIMIT_QUEUE_NAME)
-            azure_error(req, 400, "OutOfRangeInput",
-                        "The specified resource name length is not within the permissible "
-                        "limits.",
-                        NULL, NULL);
+            azure_reply_error(req, 400, "OutOfRangeInput",
+                              "The specified resource name length is not within the permissible "
+                              "limits.",
+                              NULL, NULL);
         else
-            azure_error(req, 400, "InvalidResourceName",
-                        "The specifed resource name contains invalid characters.", NULL, NULL);
+            azure_reply_error(req, 400, "InvalidResourceName",
+                              "The specifed resource name contains invalid characters.", NULL,
+                              NULL);
         return;
     }
     if (check_params(req, c) < 0)
@@ -395,7 +398,7 @@ static void queue_begin(struct http_request *req)
     switch (c->op) {
     case OP_CREATE_QUEUE:
     case OP_SET_METADATA:
-        azure_metadata_read(req, &c->metadata);
+        azure_reply_metadata_read(req, &c->metadata);
         return;
     case OP_PUT_MESSAGE:
     case OP_UPDATE_MESSAGE:
@@ -449,7 +452,7 @@ static void do_list(struct http_request *req, struct queue_ctx *c)
         strbuf_xml_escape(&sb, l.queues[i].name);
         strbuf_puts(&sb, "</Name>");
         if (with_meta)
-            azure_metadata_xml(&sb, l.queues[i].metadata);
+            azure_reply_metadata_xml(&sb, l.queues[i].metadata);
         strbuf_puts(&sb, "</Queue>");
     }
     strbuf_puts(&sb, "</Queues>");
@@ -489,7 +492,7 @@ static void do_get_metadata(struct http_request *req, struct queue_ctx *c)
     char count[24];
     snprintf(count, sizeof count, "%" PRIu64, q.approx_messages);
     http_set_header(req, "x-ms-approximate-messages-count", count);
-    azure_metadata_headers(req, q.metadata);
+    azure_reply_metadata_headers(req, q.metadata);
     queue_store_queue_finish(&q);
 }
 
@@ -507,7 +510,7 @@ static void do_put_message(struct http_request *req, struct queue_ctx *c)
     size_t len = 0;
     char *text = azure_xml_queue_message(req->body.data, req->body.len, &len);
     if (!text) {
-        azure_error_code(req, 400, "InvalidXmlDocument");
+        azure_reply_error_code(req, 400, "InvalidXmlDocument");
         return;
     }
     struct queue_store_message m;
@@ -576,7 +579,7 @@ static void do_update_message(struct http_request *req, struct queue_ctx *c)
     if (req->body.len) {
         text = azure_xml_queue_message(req->body.data, req->body.len, &len);
         if (!text) {
-            azure_error_code(req, 400, "InvalidXmlDocument");
+            azure_reply_error_code(req, 400, "InvalidXmlDocument");
             return;
         }
     }
@@ -630,7 +633,7 @@ static void queue_finish(struct http_request *req)
         do_update_message(req, c);
         return;
     default:
-        azure_error_code(req, 500, "InternalError");
+        azure_reply_error_code(req, 500, "InternalError");
         return;
     }
     if (rc != QUEUE_STORE_OK)
@@ -655,6 +658,6 @@ const struct http_listener_ops queue_api_ops = {
     .begin = queue_begin,
     .finish = queue_finish,
     .cleanup = queue_cleanup,
-    .decorate = azure_decorate,
-    .error = azure_transport_error,
+    .decorate = azure_reply_decorate,
+    .error = azure_reply_transport_error,
 };
