@@ -58,3 +58,18 @@ int fixture_count_extents(const char *dir)
     }
     return n;
 }
+
+int fixture_setup(void **state)
+{
+    char *dir = xmalloc(FIXTURE_DIR_LEN);
+    fixture_open(dir);
+    *state = dir;
+    return 0;
+}
+
+int fixture_teardown(void **state)
+{
+    fixture_close(*state);
+    free(*state);
+    return 0;
+}

@@ -12,6 +12,10 @@
 void fixture_open(char dir[FIXTURE_DIR_LEN]);
 /* Closes the database and removes the dir. */
 void fixture_close(const char *dir);
+/* cmocka setup and teardown around fixture_open/fixture_close, for tests that need nothing
+ * else: the dir lives in *state. */
+int fixture_setup(void **state);
+int fixture_teardown(void **state);
 /* How many extent files and packs the dir holds, not counting the packs still appended to
  * (they stay whatever is released). */
 int fixture_count_extents(const char *dir);

@@ -15,22 +15,6 @@
 #include "audit.h"
 #include "db.h"
 
-static char dir[FIXTURE_DIR_LEN];
-
-static int setup(void **state)
-{
-    (void)state;
-    fixture_open(dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fixture_close(dir);
-    return 0;
-}
-
 static const char *first_subject(cJSON *page)
 {
     cJSON *v = cJSON_GetObjectItem(page, "value");
@@ -94,9 +78,9 @@ static void test_stopped(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_in_transaction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_in_transaction, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_stopped, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

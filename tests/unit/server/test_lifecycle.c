@@ -23,22 +23,6 @@
 
 #define DAY POLICY_DAY_MS
 
-static char dir[FIXTURE_DIR_LEN];
-
-static int setup(void **state)
-{
-    (void)state;
-    fixture_open(dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fixture_close(dir);
-    return 0;
-}
-
 static void advance(int64_t ms)
 {
     assert_int_equal(clock_set_offset_ms(clock_offset_ms() + ms), 0);
@@ -148,9 +132,9 @@ static void test_jump_applies_in_batches_and_keeps_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_schedule_and_sweep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_jump_applies_in_batches_and_keeps_order, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_schedule_and_sweep, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_jump_applies_in_batches_and_keeps_order, fixture_setup,
+                                        fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
