@@ -152,9 +152,13 @@ struct staged {
     size_t nversions;
 };
 
-/* A folder children may name as parent: staged by this job, or live (looked up once). */
+/* A folder children may name as parent: staged by this job, or live (looked up once, or met
+ * at the path of a folder of the package, which is then merged into it). uuid is the folder's
+ * UniqueId in the library, which children take as their parent: the live folder's, not the
+ * package's, when the two differ. */
 struct folder_rec {
     char *path;
+    char uuid[SP_MODEL_UUID_LEN];
     bool live;
 };
 
@@ -177,13 +181,14 @@ struct sp_import {
     size_t nfolders, capfolders;
 };
 
-static int64_t folder_add(struct sp_import *imp, const char *path, bool live)
+static int64_t folder_add(struct sp_import *imp, const char *path, const char *uuid, bool live)
 {
     if (imp->nfolders == imp->capfolders) {
         imp->capfolders = imp->capfolders ? imp->capfolders * 2 : 64;
         imp->folders = xrealloc(imp->folders, imp->capfolders * sizeof *imp->folders);
     }
     imp->folders[imp->nfolders].path = xstrdup(path);
+    memcpy(imp->folders[imp->nfolders].uuid, uuid, SP_MODEL_UUID_LEN);
     imp->folders[imp->nfolders].live = live;
     return (int64_t)imp->nfolders++;
 }
@@ -260,7 +265,8 @@ struct sp_import *sp_import_begin(int64_t list_id, const char *job_uuid)
     imp->system_id = system_id;
     imp->job = xstrdup(job_uuid);
     memcpy(imp->root_uuid, l.root_folder_uuid, SP_MODEL_UUID_LEN);
-    map_put(&imp->by_uuid, l.root_folder_uuid, 36, folder_add(imp, l.root_url, true));
+    map_put(&imp->by_uuid, l.root_folder_uuid, 36,
+            folder_add(imp, l.root_url, l.root_folder_uuid, true));
     sp_model_list_finish(&l);
     return imp;
 }
@@ -396,6 +402,7 @@ struct live_hit {
     int64_t id, list_id;
     int int_id;
     char *path;
+    char uuid[SP_MODEL_UUID_LEN];
 };
 
 /* Looks up the live rows with uuid, with path, and with int_id in the import's list (-1: do
@@ -404,11 +411,11 @@ static int live_hits(struct sp_import *imp, const char *uuid, const char *path, 
                      struct live_hit hits[3])
 {
     sqlite3_stmt *st = db_stmt(
-        imp->d, "SELECT 0, id, list_id, is_folder, int_id, path FROM sp_items WHERE pending_job "
-                "= 0 AND uuid = ?1 UNION ALL SELECT 1, id, list_id, is_folder, int_id, path FROM "
-                "sp_items WHERE pending_job = 0 AND path = ?2 UNION ALL SELECT 2, id, list_id, "
-                "is_folder, int_id, path FROM sp_items WHERE pending_job = 0 AND list_id = ?3 AND "
-                "int_id = ?4");
+        imp->d, "SELECT 0, id, list_id, is_folder, int_id, path, uuid FROM sp_items WHERE "
+                "pending_job = 0 AND uuid = ?1 UNION ALL SELECT 1, id, list_id, is_folder, int_id, "
+                "path, uuid FROM sp_items WHERE pending_job = 0 AND path = ?2 UNION ALL SELECT 2, "
+                "id, list_id, is_folder, int_id, path, uuid FROM sp_items WHERE pending_job = 0 "
+                "AND list_id = ?3 AND int_id = ?4");
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, imp->list_id);
@@ -424,6 +431,8 @@ static int live_hits(struct sp_import *imp, const char *uuid, const char *path, 
         h->int_id = sqlite3_column_int(st, 4);
         free(h->path);
         h->path = db_col_str(st, 5);
+        const char *u = (const char *)sqlite3_column_text(st, 6);
+        snprintf(h->uuid, sizeof h->uuid, "%s", u ? u : "");
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -433,21 +442,22 @@ static int live_hits(struct sp_import *imp, const char *uuid, const char *path, 
     return SP_MODEL_OK;
 }
 
-/* The path of the folder parent of the import's list, staged or live; NULL if none. */
-static const char *parent_path(struct sp_import *imp, const char *parent)
+/* The folder parent of the import's list, staged or live; NULL if none. The record moves
+ * with the next folder_add. */
+static const struct folder_rec *parent_folder(struct sp_import *imp, const char *parent)
 {
     int64_t v;
     if (map_get(&imp->by_uuid, parent, 36, &v))
-        return v >= 0 ? imp->folders[v].path : NULL;
+        return v >= 0 ? &imp->folders[v] : NULL;
     sqlite3_stmt *st = db_stmt(imp->d, "SELECT path FROM sp_items WHERE pending_job = 0 AND uuid "
                                        "= ?1 AND list_id = ?2 AND is_folder = 1");
     sqlite3_bind_text(st, 1, parent, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, imp->list_id);
-    const char *out = NULL;
+    const struct folder_rec *out = NULL;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        v = folder_add(imp, (const char *)sqlite3_column_text(st, 0), true);
+        v = folder_add(imp, (const char *)sqlite3_column_text(st, 0), parent, true);
         map_put(&imp->by_uuid, parent, 36, v);
-        out = imp->folders[v].path;
+        out = &imp->folders[v];
     }
     sqlite3_reset(st);
     return out;
@@ -483,13 +493,21 @@ static int version_check(struct sp_import *imp, const struct sp_import_version_s
     return SP_MODEL_OK;
 }
 
+/* A live folder a folder being staged is merged into. */
+struct live_folder {
+    char *path;
+    char uuid[SP_MODEL_UUID_LEN];
+};
+
 /*
  * Decides what staging in means against the live rows: SP_MODEL_OK to stage it (*int_id set to
- * the id to use, 0 for a new one), SP_MODEL_EXISTS when a folder is already there (merged: its
- * children go under the live one), or SP_MODEL_CONFLICT.
+ * the id to use, 0 for a new one), SP_MODEL_EXISTS when a folder is already there (merged: *into
+ * is the live folder, its children go under it), or SP_MODEL_CONFLICT. A folder is merged into
+ * the live folder with its uuid (at the same path), or else into the live folder at its path
+ * whatever that one's ids: as in a library, a folder path holds one folder.
  */
 static int live_decide(struct sp_import *imp, const struct obj_in *in, const char *uuid,
-                       const char *path, int *int_id, char **live_path)
+                       const char *path, int *int_id, struct live_folder *into)
 {
     struct live_hit h[3];
     int rc = live_hits(imp, uuid, path, in->int_id ? in->int_id : -1, h);
@@ -497,14 +515,19 @@ static int live_decide(struct sp_import *imp, const struct obj_in *in, const cha
         goto out;
     const struct live_hit *u = &h[0], *p = &h[1], *n = &h[2];
     if (in->is_folder) {
-        if (u->found) {
-            rc = u->is_folder && u->list_id == imp->list_id && strcasecmp(u->path, path) == 0 &&
-                         (!n->found || n->id == u->id)
-                     ? SP_MODEL_EXISTS
-                     : SP_MODEL_CONFLICT;
-            if (rc == SP_MODEL_EXISTS)
-                *live_path = xstrdup(u->path);
-        } else if (p->found || n->found) {
+        const struct live_hit *m = NULL;
+        if (u->found)
+            m = u->is_folder && u->list_id == imp->list_id && strcasecmp(u->path, path) == 0 &&
+                        (!n->found || n->id == u->id)
+                    ? u
+                    : NULL;
+        else if (p->found)
+            m = p->is_folder && p->list_id == imp->list_id ? p : NULL; /* its ids give way */
+        if (m) {
+            rc = SP_MODEL_EXISTS;
+            into->path = xstrdup(m->path);
+            memcpy(into->uuid, m->uuid, SP_MODEL_UUID_LEN);
+        } else if (u->found || p->found || n->found) {
             rc = SP_MODEL_CONFLICT;
         }
         *int_id = in->int_id;
@@ -550,10 +573,11 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
     int64_t v;
     if (map_get(&imp->by_uuid, uuid, 36, &v) && (v < 0 || !imp->folders[v].live))
         return SP_MODEL_EXISTS; /* staged twice by this job */
-    const char *ppath = parent_path(imp, parent);
-    if (!ppath)
+    const struct folder_rec *pf = parent_folder(imp, parent);
+    if (!pf)
         return SP_MODEL_NOT_FOUND;
-    char *path = xasprintf("%s/%s", ppath, in->name);
+    char *path = xasprintf("%s/%s", pf->path, in->name);
+    memcpy(parent, pf->uuid, SP_MODEL_UUID_LEN); /* the live folder's, if merged into one */
     char folded[SP_MODEL_PATH_MAX_BYTES + 1];
     if (sp_model_utf8_chars(path) > SP_MODEL_PATH_MAX_CHARS) {
         rc = SP_MODEL_BAD_NAME;
@@ -565,12 +589,12 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
         goto fail;
     }
     int int_id = 0;
-    char *live_path = NULL;
-    rc = live_decide(imp, in, uuid, path, &int_id, &live_path);
+    struct live_folder into = {0};
+    rc = live_decide(imp, in, uuid, path, &int_id, &into);
     if (rc == SP_MODEL_EXISTS) {
         /* The folder is there already: nothing to stage, children go under it. */
-        map_put(&imp->by_uuid, uuid, 36, folder_add(imp, live_path, true));
-        free(live_path);
+        map_put(&imp->by_uuid, uuid, 36, folder_add(imp, into.path, into.uuid, true));
+        free(into.path);
         free(path);
         return SP_MODEL_OK;
     }
@@ -628,7 +652,7 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
         }
     }
     free(small);
-    map_put(&imp->by_uuid, uuid, 36, in->is_folder ? folder_add(imp, path, false) : -1);
+    map_put(&imp->by_uuid, uuid, 36, in->is_folder ? folder_add(imp, path, uuid, false) : -1);
     map_put(&imp->by_path, folded, strlen(folded), 1);
     if (int_id)
         map_put(&imp->by_int, &int_id, sizeof int_id, 1);
@@ -703,20 +727,99 @@ void sp_import_abort(struct sp_import *imp)
     "AND l.is_folder = 0 UNION SELECT l.id FROM sp_items s JOIN sp_items l ON l.pending_job = "    \
     "0 AND l.path = s.path WHERE s.pending_job = ?1 AND s.is_folder = 0 AND l.is_folder = 0) "
 
+/* A staged folder and the live folder at its path, which it is merged into at commit. */
+struct merge {
+    char staged_uuid[SP_MODEL_UUID_LEN], live_uuid[SP_MODEL_UUID_LEN];
+    char *staged_path, *live_path;
+};
+
+static void merges_free(struct merge *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].staged_path);
+        free(m[i].live_path);
+    }
+    free(m);
+}
+
+/*
+ * In the commit transaction: merges the job's staged folders into the live folders another
+ * job revealed at their paths since they were staged, whatever those folders' ids (the same
+ * rule as staging, live_decide). The live folder is kept; the staged one's children take it
+ * as parent, and the paths of its staged descendants take its spelling (paths compare
+ * case-insensitively, so only the case of letters can differ). *merged: folders merged.
+ * 0 or -1.
+ */
+static int merge_folders(struct sp_import *imp, int *merged)
+{
+    struct db *d = imp->d;
+    sqlite3_stmt *st = db_stmt(
+        d, "SELECT s.uuid, s.path, l.uuid, l.path FROM sp_items s JOIN sp_items l ON "
+           "l.pending_job = 0 AND l.path = s.path AND l.list_id = s.list_id AND l.is_folder = 1 "
+           "WHERE s.pending_job = ?1 AND s.is_folder = 1");
+    sqlite3_bind_int64(st, 1, imp->id);
+    struct merge *m = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            m = xrealloc(m, cap * sizeof *m);
+        }
+        snprintf(m[n].staged_uuid, SP_MODEL_UUID_LEN, "%s", sqlite3_column_text(st, 0));
+        m[n].staged_path = db_col_str(st, 1);
+        snprintf(m[n].live_uuid, SP_MODEL_UUID_LEN, "%s", sqlite3_column_text(st, 2));
+        m[n].live_path = db_col_str(st, 3);
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("sp_model: import of job %s: %s", imp->job, sqlite3_errmsg(db_handle(d)));
+        merges_free(m, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(m[i].staged_uuid, m[i].live_uuid) != 0) {
+            st = db_stmt(d, "UPDATE sp_items SET parent_uuid = ?3 WHERE pending_job = ?1 AND "
+                            "parent_uuid = ?2");
+            sqlite3_bind_int64(st, 1, imp->id);
+            sqlite3_bind_text(st, 2, m[i].staged_uuid, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, m[i].live_uuid, -1, SQLITE_STATIC);
+            if (db_exec_stmt(d, st) < 0)
+                goto fail;
+        }
+        if (strcmp(m[i].staged_path, m[i].live_path) != 0) {
+            /* Under "a/": after "a/" and before "a0" ('0' follows '/'), case-insensitively. */
+            st = db_stmt(d, "UPDATE sp_items SET path = ?3 || substr(path, length(?3) + 1) WHERE "
+                            "pending_job = ?1 AND path > ?2 || '/' AND path < ?2 || '0'");
+            sqlite3_bind_int64(st, 1, imp->id);
+            sqlite3_bind_text(st, 2, m[i].staged_path, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, m[i].live_path, -1, SQLITE_STATIC);
+            if (db_exec_stmt(d, st) < 0)
+                goto fail;
+        }
+        st = db_stmt(d, "DELETE FROM sp_items WHERE pending_job = ?1 AND uuid = ?2");
+        sqlite3_bind_int64(st, 1, imp->id);
+        sqlite3_bind_text(st, 2, m[i].staged_uuid, -1, SQLITE_STATIC);
+        if (db_exec_stmt(d, st) < 0)
+            goto fail;
+    }
+    *merged = (int)n;
+    merges_free(m, n);
+    return 0;
+fail:
+    merges_free(m, n);
+    return -1;
+}
+
 static int commit_rows(struct sp_import *imp, struct extents_garbage *g)
 {
     struct db *d = imp->d;
-    if (flush_rows(imp) < 0 || number_items(imp) < 0)
+    int merged = 0;
+    if (flush_rows(imp) < 0 || number_items(imp) < 0 || merge_folders(imp, &merged) < 0)
         return -1;
-    /* Folders another job made meanwhile: keep the live one. */
-    sqlite3_stmt *st = db_stmt(
-        d, "DELETE FROM sp_items WHERE pending_job = ?1 AND is_folder = 1 AND EXISTS (SELECT 1 "
-           "FROM sp_items l WHERE l.pending_job = 0 AND l.uuid = sp_items.uuid AND l.is_folder = "
-           "1 AND l.path = sp_items.path)");
-    sqlite3_bind_int64(st, 1, imp->id);
-    if (db_exec_stmt(d, st) < 0)
-        return -1;
-    st = db_stmt(d, REPLACED_CTE "DELETE FROM sp_versions WHERE item_id IN r RETURNING extent_id");
+    sqlite3_stmt *st =
+        db_stmt(d, REPLACED_CTE "DELETE FROM sp_versions WHERE item_id IN r RETURNING extent_id");
     sqlite3_bind_int64(st, 1, imp->id);
     if (extents_release_rows(d, st, g) < 0)
         return -1;
@@ -743,8 +846,9 @@ static int commit_rows(struct sp_import *imp, struct extents_garbage *g)
     sqlite3_bind_int64(st, 1, imp->id);
     if (db_exec_stmt(d, st) < 0)
         return -1;
-    log_info("sp_model: job %s committed %d objects into list %lld (%d files replaced)", imp->job,
-             revealed, (long long)imp->list_id, replaced);
+    log_info("sp_model: job %s committed %d objects into list %lld (%d files replaced, %d "
+             "folders merged)",
+             imp->job, revealed, (long long)imp->list_id, replaced, merged);
     return 0;
 }
 

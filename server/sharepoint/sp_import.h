@@ -50,19 +50,23 @@ struct sp_import *sp_import_begin(int64_t list_id, const char *job_uuid);
  * list or one staged earlier). A file whose uuid or path exists replaces the old one with all
  * its versions at commit. On SP_MODEL_OK the import owns the version extents; otherwise the caller
  * still does. Staging is batched: rows reach the database every few hundred objects.
- * NULL uuid or item_uuid: a new one; NULL parent_uuid: the library root. A folder that exists
- * with the same uuid and path is kept (SP_MODEL_OK, its staged children go under it); staging the
- * library root folder itself (a package's first SPFolder) is SP_MODEL_OK and changes nothing.
+ * NULL uuid or item_uuid: a new one; NULL parent_uuid: the library root. A folder whose path
+ * holds a folder is merged into it, whatever its ids (SP_MODEL_OK: nothing is staged, its staged
+ * children go under the existing folder and take its UniqueId as parent); so is one that another
+ * import reveals at its path before this one commits. Staging the library root folder itself (a
+ * package's first SPFolder) is SP_MODEL_OK and changes nothing.
  * Errors: SP_MODEL_BAD_NAME (name, path over SP_MODEL_PATH_MAX_CHARS, malformed GUID or version
  * label), SP_MODEL_NOT_FOUND (no such parent folder in the list), SP_MODEL_EXISTS (uuid, path or
  * int id staged twice by this import), SP_MODEL_CONFLICT (contradicts a live item: folder vs file,
- * a folder's path with another uuid, an int id held by another item, an extent given twice),
+ * a folder's uuid at another path, an int id held by another item, an extent given twice),
  * SP_MODEL_INTERNAL (the import has failed: only abort or commit, which then aborts, remain). An
  * import is used by one thread at a time; it holds a database connection until it ends.
  */
 int sp_import_folder(struct sp_import *imp, const struct sp_import_folder_spec *f);
 int sp_import_file(struct sp_import *imp, const struct sp_import_file_spec *f);
-/* Reveals everything staged in one transaction and frees imp. 0 or -1 (then as abort). */
+/* Reveals everything staged in one transaction and frees imp: folders merge into those other
+ * imports revealed at their paths meanwhile, files replace theirs (the later commit wins).
+ * 0 or -1 (then as abort). */
 int sp_import_commit(struct sp_import *imp);
 /* Drops everything staged (and its extents) and frees imp. abort(NULL) is a no-op. */
 void sp_import_abort(struct sp_import *imp);

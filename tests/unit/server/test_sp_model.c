@@ -1,7 +1,8 @@
 /*
  * Unit tests for sp_model.c on a real temporary store: the tenant's root site, sites and
  * libraries, name rules, staged imports (invisible until commit, dropped by abort and after a
- * crash), replacement of resubmitted files with their versions, folder children, list item
+ * crash), replacement of resubmitted files with their versions, two imports into one library
+ * at once that carry the same folder path with ids of their own, folder children, list item
  * paging, versions whose bytes are inline (no file) mixed with file-backed ones, and a
  * 10,000-file import (SPMIG_TEST_TIMING=1 prints how long it took;
  * SPMIG_TEST_FILTER=test_large_import runs only that one).
@@ -586,8 +587,12 @@ static void test_conflicts(void **state)
     assert_int_equal(sp_import_commit(imp), 0);
 
     imp = sp_import_begin(docs.id, "job-c2");
-    /* A folder where a folder with another id is. */
-    assert_int_equal(stage_folder(imp, guid(g, 6, 3), NULL, "Folder"), SP_MODEL_CONFLICT);
+    /* A folder where a folder with another id is: merged into the live one, which its
+     * children take as parent. A folder where a file is. */
+    char other[SP_MODEL_UUID_LEN];
+    assert_int_equal(stage_folder(imp, guid(other, 6, 3), NULL, "Folder"), SP_MODEL_OK);
+    assert_int_equal(stage_file(imp, guid(g, 6, 9), other, "via-other-id.txt", 0, c), SP_MODEL_OK);
+    assert_int_equal(stage_folder(imp, guid(g, 6, 10), NULL, "file.txt"), SP_MODEL_CONFLICT);
     /* A file where a folder is, a file with a folder's id, a folder with a file's id. */
     assert_int_equal(stage_file(imp, guid(g, 6, 4), NULL, "folder", 0, c), SP_MODEL_CONFLICT);
     assert_int_equal(stage_file(imp, fo, NULL, "elsewhere.txt", 0, c), SP_MODEL_CONFLICT);
@@ -625,6 +630,12 @@ static void test_conflicts(void **state)
     assert_true(exists("/Shared Documents/folder/inside.txt"));
     assert_true(exists("/Shared Documents/dup.txt"));
     struct sp_model_item it = {0};
+    assert_int_equal(sp_model_item_by_path("/Shared Documents/Folder/via-other-id.txt", &it),
+                     SP_MODEL_OK);
+    assert_string_equal(it.parent_uuid, fo);
+    assert_string_equal(it.path, "/Shared Documents/folder/via-other-id.txt");
+    sp_model_item_finish(&it);
+    assert_int_equal(sp_model_item_by_uuid(docs.id, other, NULL), SP_MODEL_NOT_FOUND);
     assert_int_equal(sp_model_item_by_int_id(docs.id, 50, &it), SP_MODEL_OK);
     assert_string_equal(it.name, "n.txt");
     sp_model_item_finish(&it);
@@ -632,7 +643,142 @@ static void test_conflicts(void **state)
     assert_int_equal(sp_model_item_by_path("/Shared Documents/folder", &it), SP_MODEL_OK);
     assert_int_equal(it.int_id, 8);
     sp_model_item_finish(&it);
-    assert_int_equal(item_count(), 5);
+    assert_int_equal(item_count(), 6);
+}
+
+/* Checks the item at path: its uuid, its parent's uuid and its exact path (case included). */
+static void assert_item(const char *path, const char *uuid, const char *parent,
+                        const char *exact_path)
+{
+    struct sp_model_item it = {0};
+    assert_int_equal(sp_model_item_by_path(path, &it), SP_MODEL_OK);
+    assert_string_equal(it.uuid, uuid);
+    assert_string_equal(it.parent_uuid, parent);
+    assert_string_equal(it.path, exact_path);
+    sp_model_item_finish(&it);
+}
+
+enum concurrent_order {
+    A_COMMITS_FIRST,
+    B_COMMITS_FIRST,
+    A_COMMITS_BEFORE_B_STAGES, /* B meets a live folder while staging */
+};
+
+/*
+ * Two jobs into one library at once whose packages carry the same folder path with ids of
+ * their own (two clients, each with its own state, make them): both commit, the folder live
+ * at the later commit is kept and the later job's children go under it, and a file path both
+ * carry holds the later commit's file.
+ */
+static void concurrent_jobs(enum concurrent_order order)
+{
+    int before = count_extent_files();
+    char ua[SP_MODEL_UUID_LEN], sa[SP_MODEL_UUID_LEN], ub[SP_MODEL_UUID_LEN], sb[SP_MODEL_UUID_LEN],
+        g[SP_MODEL_UUID_LEN];
+    guid(ua, 0xa, 1);
+    guid(sa, 0xa, 2);
+    guid(ub, 0xb, 1);
+    guid(sb, 0xb, 2);
+    const char *const ca[] = {"from a", NULL};
+    const char *const cb[] = {"from b", NULL};
+    struct sp_import *a = sp_import_begin(docs.id, "job-a");
+    struct sp_import *b = sp_import_begin(docs.id, "job-b");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(stage_folder(a, ua, NULL, "Shared"), SP_MODEL_OK);
+    assert_int_equal(stage_folder(a, sa, ua, "Sub"), SP_MODEL_OK);
+    assert_int_equal(stage_file(a, guid(g, 0xa, 3), ua, "a.txt", 0, ca), SP_MODEL_OK);
+    assert_int_equal(stage_file(a, guid(g, 0xa, 4), sa, "deep-a.txt", 0, ca), SP_MODEL_OK);
+    assert_int_equal(stage_file(a, guid(g, 0xa, 5), ua, "both.txt", 0, ca), SP_MODEL_OK);
+    if (order == A_COMMITS_BEFORE_B_STAGES)
+        assert_int_equal(sp_import_commit(a), 0);
+    assert_int_equal(stage_folder(b, ub, NULL, "SHARED"), SP_MODEL_OK);
+    assert_int_equal(stage_folder(b, sb, ub, "sub"), SP_MODEL_OK);
+    assert_int_equal(stage_file(b, guid(g, 0xb, 3), ub, "b.txt", 0, cb), SP_MODEL_OK);
+    assert_int_equal(stage_file(b, guid(g, 0xb, 4), sb, "deep-b.txt", 0, cb), SP_MODEL_OK);
+    assert_int_equal(stage_file(b, guid(g, 0xb, 5), ub, "Both.txt", 0, cb), SP_MODEL_OK);
+    switch (order) {
+    case A_COMMITS_FIRST:
+        assert_int_equal(sp_import_commit(a), 0);
+        assert_int_equal(sp_import_commit(b), 0);
+        break;
+    case B_COMMITS_FIRST:
+        assert_int_equal(sp_import_commit(b), 0);
+        assert_int_equal(sp_import_commit(a), 0);
+        break;
+    case A_COMMITS_BEFORE_B_STAGES:
+        assert_int_equal(sp_import_commit(b), 0);
+        break;
+    }
+    bool a_first = order != B_COMMITS_FIRST;
+    /* The first commit made the folders; the later one's went, its children under them. */
+    const char *top = a_first ? ua : ub, *sub = a_first ? sa : sb;
+    const char *gone_top = a_first ? ub : ua, *gone_sub = a_first ? sb : sa;
+    const char *top_path = a_first ? "/Shared Documents/Shared" : "/Shared Documents/SHARED";
+    const char *sub_path =
+        a_first ? "/Shared Documents/Shared/Sub" : "/Shared Documents/SHARED/sub";
+    char want[256];
+    assert_item("/shared documents/shared", top, docs.root_folder_uuid, top_path);
+    assert_item("/shared documents/shared/sub", sub, top, sub_path);
+    assert_int_equal(sp_model_item_by_uuid(docs.id, gone_top, NULL), SP_MODEL_NOT_FOUND);
+    assert_int_equal(sp_model_item_by_uuid(docs.id, gone_sub, NULL), SP_MODEL_NOT_FOUND);
+    snprintf(want, sizeof want, "%s/a.txt", top_path);
+    assert_item("/shared documents/shared/a.txt", guid(g, 0xa, 3), top, want);
+    snprintf(want, sizeof want, "%s/b.txt", top_path);
+    assert_item("/shared documents/shared/b.txt", guid(g, 0xb, 3), top, want);
+    snprintf(want, sizeof want, "%s/deep-a.txt", sub_path);
+    assert_item("/shared documents/shared/sub/deep-a.txt", guid(g, 0xa, 4), sub, want);
+    snprintf(want, sizeof want, "%s/deep-b.txt", sub_path);
+    assert_item("/shared documents/shared/sub/deep-b.txt", guid(g, 0xb, 4), sub, want);
+    /* The file both carry is the later commit's. */
+    snprintf(want, sizeof want, "%s/%s", top_path, a_first ? "Both.txt" : "both.txt");
+    assert_item("/shared documents/shared/both.txt", guid(g, a_first ? 0xb : 0xa, 5), top, want);
+    struct sp_model_item it = {0};
+    assert_int_equal(sp_model_item_by_path("/shared documents/shared/both.txt", &it), SP_MODEL_OK);
+    struct sp_model_version v = {0};
+    assert_int_equal(sp_model_file_version(it.id, NULL, &v), SP_MODEL_OK);
+    char *got = read_extent(v.extent);
+    assert_string_equal(got, a_first ? "from b" : "from a");
+    free(got);
+    sp_model_version_finish(&v);
+    sp_model_item_finish(&it);
+    assert_int_equal(sp_model_item_by_uuid(docs.id, guid(g, a_first ? 0xa : 0xb, 5), NULL),
+                     SP_MODEL_NOT_FOUND);
+    /* Listings by parent see everything under the one folder. */
+    struct names ns = {0};
+    assert_int_equal(sp_model_folder_children("/Shared Documents", true, item_name, &ns),
+                     SP_MODEL_OK);
+    assert_string_equal(ns.buf, a_first ? "Shared" : "SHARED");
+    memset(&ns, 0, sizeof ns);
+    assert_int_equal(sp_model_folder_children(top_path, false, item_name, &ns), SP_MODEL_OK);
+    assert_string_equal(ns.buf, a_first ? "a.txt,b.txt,Both.txt" : "a.txt,b.txt,both.txt");
+    memset(&ns, 0, sizeof ns);
+    assert_int_equal(sp_model_folder_children(top_path, true, item_name, &ns), SP_MODEL_OK);
+    assert_string_equal(ns.buf, a_first ? "Sub" : "sub");
+    memset(&ns, 0, sizeof ns);
+    assert_int_equal(sp_model_folder_children(sub_path, false, item_name, &ns), SP_MODEL_OK);
+    assert_string_equal(ns.buf, "deep-a.txt,deep-b.txt");
+    /* Two folders and five files; the replaced file's bytes are gone. */
+    assert_int_equal(item_count(), 7);
+    assert_int_equal(count_extent_files(), before + 5);
+}
+
+static void test_concurrent_a_first(void **state)
+{
+    (void)state;
+    concurrent_jobs(A_COMMITS_FIRST);
+}
+
+static void test_concurrent_b_first(void **state)
+{
+    (void)state;
+    concurrent_jobs(B_COMMITS_FIRST);
+}
+
+static void test_concurrent_live_while_staging(void **state)
+{
+    (void)state;
+    concurrent_jobs(A_COMMITS_BEFORE_B_STAGES);
 }
 
 static void test_versions_order(void **state)
@@ -1097,6 +1243,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_releases_extents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resubmission_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_a_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_b_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_live_while_staging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_children_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_items_paging, setup, teardown),
