@@ -5,8 +5,9 @@ migration_tool's independent REST client); the reports are checked column by col
 send nothing, one touched file, or the added files; bad names, long paths, unreadable files and
 symlinks are reported and not sent; throttling through /_emu/faults is ridden out; a job the
 server's timer job never takes fails after --job-timeout; a file written to while it is read
-is retried, then reported; a server killed mid-run is survived by resuming. Also the scan, package, jobs and admin commands and bad
-usage.
+is retried, then reported; a server killed mid-run is survived by resuming; two shares migrated
+at once into one folder share the folders they both hold. Also the scan, package, jobs and
+admin commands and bad usage.
 
 The binaries come from $SPMIG and $SPMIGD (meson sets them). Run with /usr/bin/python3.
 """
@@ -428,6 +429,86 @@ class MigrateTest(ClientCase):
             manifest = fh.read()
         self.assertIn('urn:deployment-manifest-schema', manifest)
         self.assertIn('file 000.txt', manifest)
+
+    def test_two_sources_into_one_folder_at_once(self):
+        """Two runs of two shares into one destination folder at the same time, as Migration
+        Manager runs tasks into one library: each run makes its own ids for the destination
+        folder and for Common, which both shares hold, and both send Common/same.txt. The
+        server's timer job is held until both runs have submitted their jobs, so both are
+        queued together. Both runs end clean; the library holds both shares under one
+        Together/Common, and same.txt is one of the two."""
+        root = self.make_library('Together')
+        shares = {}
+        for tag in ('a', 'b'):
+            src = os.path.join(self.tmp, 'share-' + tag)
+            files = {'Common/%s-%02d.txt' % (tag, i): ('%s %d\n' % (tag, i)).encode() * (i + 1)
+                     for i in range(12)}
+            files['Common/Inner/%s-inner.txt' % tag] = tag.encode() * 500
+            files['Common/same.txt'] = ('same path, share %s\n' % tag).encode()
+            files['only-%s/x.txt' % tag] = b'only ' + tag.encode()
+            for rel, data in files.items():
+                os.makedirs(os.path.dirname(os.path.join(src, rel)), exist_ok=True)
+                with open(os.path.join(src, rel), 'wb') as fh:
+                    fh.write(data)
+            shares[tag] = (src, files)
+        audit = 'audit?top=1000'
+        jobs_before = sum(1 for a in mt.emu(self.server.sp, ADMIN, 'GET', audit)['value']
+                          if a['kind'] == 'job')
+        env = {k: v for k, v in os.environ.items() if not k.startswith('SPMIG_')}
+        runs = {}
+        mt.emu(self.server.sp, ADMIN, 'POST', 'faults', {'status': 503, 'operation': 'ImportJob'})
+        try:
+            for tag, (src, _) in shares.items():
+                out = open(os.path.join(self.tmp, 'run-%s.out' % tag), 'w+b')
+                self.addCleanup(out.close)
+                p = subprocess.Popen(
+                    [spmig_path(), 'migrate', src, '--site', self.server.sp, '--token', ADMIN,
+                     '--library', 'Together', '--folder', 'Together', '--state-dir', self.state,
+                     '--report-dir', os.path.join(self.tmp, 'reports-' + tag), '--parallel',
+                     '4'], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    env=env)
+                self.addCleanup(lambda p=p: p.poll() is None and p.kill())
+                runs[tag] = (p, out)
+            deadline = time.monotonic() + 60
+            while sum(1 for a in mt.emu(self.server.sp, ADMIN, 'GET', audit)['value']
+                      if a['kind'] == 'job') < jobs_before + 2:
+                self.assertLess(time.monotonic(), deadline, 'both runs did not submit')
+                self.assertTrue(all(p.poll() is None for p, _ in runs.values()))
+                time.sleep(0.1)
+        finally:
+            mt.emu(self.server.sp, ADMIN, 'DELETE', 'faults')
+        for tag, (p, out) in runs.items():
+            rc = p.wait(timeout=RUN_TIMEOUT)
+            out.seek(0)
+            self.assertEqual(rc, 0, out.read().decode(errors='replace')[-3000:])
+            with open(os.path.join(self.tmp, 'reports-' + tag, 'summary.json')) as fh:
+                s = json.load(fh)
+            files = shares[tag][1]
+            # Its files and folders (Common, Common/Inner, only-<tag>), all migrated.
+            self.assertEqual((s['migrated'], s['failed']), (len(files) + 3, 0), s)
+            _, rows = read_csv(os.path.join(self.tmp, 'reports-' + tag, 'ItemReport_R0.csv'))
+            self.assertEqual(len(rows), len(files) + 3)
+            for r in rows:
+                self.assertEqual((r['Status'], r['Error code']), ('Migrated', ''), r)
+        # The union, under one Together and one Common.
+        dest = root + '/Together'
+        for tag, (src, files) in shares.items():
+            self.assertMigrated(dest, {rel: d for rel, d in files.items()
+                                       if rel != 'Common/same.txt'})
+        self.assertIn(self.file_bytes(dest + '/Common/same.txt'),
+                      [files['Common/same.txt'] for _, files in shares.values()])
+
+        def names(folder, kind):
+            return sorted(f['Name'] for f in self.sp.collection(
+                "web/GetFolderByServerRelativeUrl(%s)/%s" % (mt.quote_literal(folder), kind)))
+        self.assertEqual([n for n in names(root, 'Folders') if n != 'Forms'], ['Together'])
+        self.assertEqual(names(dest, 'Folders'), ['Common', 'only-a', 'only-b'])
+        self.assertEqual(names(dest + '/Common', 'Folders'), ['Inner'])
+        self.assertEqual(len(names(dest + '/Common', 'Files')), 12 + 12 + 1)
+        self.assertEqual(names(dest + '/Common/Inner', 'Files'), ['a-inner.txt', 'b-inner.txt'])
+        # Every item once: Together, Common, Inner, only-a, only-b and the files.
+        items = self.sp.collection("web/lists/getbytitle('Together')/items", {'$top': '5000'})
+        self.assertEqual(len(items), 5 + 2 * (12 + 1 + 1) + 1)
 
     def test_jobs_and_admin_commands(self):
         src = os.path.join(self.tmp, 'jobs')

@@ -582,6 +582,87 @@ class EventTests(MigrationCase):
         self.assertEqual(m.import_log('wrn').strip(), '')
 
 
+class ConcurrentJobsTests(MigrationCase):
+    """Two import workers take two jobs into one library at once, as Migration Manager runs
+    many tasks into one library."""
+    server_args = ('--admin-token', ADMIN, '--import-workers', '2')
+
+    def test_two_jobs_sharing_folder_paths(self):
+        """Both packages carry the folders Shared and Shared/Sub with ids of their own (two
+        tools, each with its own ids) and one file path in common. Both jobs end clean and
+        truthful; the library holds one Shared with one Sub and every file of both, the common
+        path holding one of the two files. Submitted back to back, each job wakes a worker of
+        its own, so they import side by side (each reads a lot: its files share one 128 KiB
+        blob)."""
+        sp = self.new_site('together')
+        t = mt.fetch_target(sp)  # one target, so the packages' list item ids differ
+        data = os.urandom(128 * 1024)
+        pkgs = []
+        for tag in ('one', 'two'):
+            p = mt.Package(t)
+            p.add_folder('Shared')
+            p.add_folder('Shared/Sub')
+            blob = '%s.dat' % uuid.uuid4()
+            for i in range(120):
+                p.add_file('Shared/%s-%03d.bin' % (tag, i), data).current.blob = blob
+            p.add_file('Shared/Sub/deep-%s.txt' % tag, ('deep %s' % tag).encode() * 99)
+            p.add_file('Shared/same.txt', ('the file of job %s' % tag).encode())
+            pkgs.append(p)
+        self.assertNotEqual(pkgs[0].find('Shared').id, pkgs[1].find('Shared').id)
+        migs = [mt.Migration(sp, p).provision() for p in pkgs]
+        for m in migs:
+            m.upload()
+        for m in migs:
+            m.submit()
+        for m, p in zip(migs, pkgs):
+            events = m.wait(timeout=60)
+            self.assertEventShape(events, m.job_id)
+            self.assertClean(events)
+            end = events[-1]
+            files = [o for o in p.objects if o.kind == 'file']
+            self.assertEqual(end['ObjectsProcessed'], end['TotalExpectedSPObjects'], end)
+            self.assertEqual(end['FilesCreated'], str(len(files)), end)
+            self.assertEqual(end['FilesCreatedIrrespectiveOfVersions'], str(len(files)), end)
+            self.assertEqual(mt.json.loads(end['ObjectsStatsByType'])['SPFolder']['Count'], 2,
+                             end)
+            self.assertEqual(m.import_log('err').strip(), '')
+
+        # One Shared and one Sub, each with the ids of one of the packages.
+        got = sp.collection(self.folder_url(t, '') + '/Folders')
+        self.assertEqual([f['Name'] for f in got if f['Name'] != 'Forms'], ['Shared'])
+        shared = sp.entity(self.folder_url(t, 'Shared'))
+        sub = sp.entity(self.folder_url(t, 'Shared/Sub'))
+        owner = [p for p in pkgs if norm(p.find('Shared').id) == norm(shared['UniqueId'])]
+        self.assertEqual(len(owner), 1, shared)
+        self.assertEqual(norm(sub['UniqueId']), norm(owner[0].find('Shared/Sub').id))
+        self.assertEqual([f['Name'] for f in sp.collection(self.folder_url(t, 'Shared') +
+                                                           '/Folders')], ['Sub'])
+        # The union of the files, each with its package's id and bytes, under those folders.
+        files = sp.collection(self.folder_url(t, 'Shared') + '/Files')
+        want = {o.name for p in pkgs for o in p.objects
+                if o.kind == 'file' and o.parent.rel == 'Shared'}
+        self.assertEqual(sorted(f['Name'] for f in files), sorted(want))
+        self.assertEqual(sorted(f['Name'] for f in sp.collection(
+            self.folder_url(t, 'Shared/Sub') + '/Files')), ['deep-one.txt', 'deep-two.txt'])
+        for p in pkgs:
+            self.assertImported(sp, p, [o.rel for o in p.objects if o.kind == 'file' and
+                                        o.name != 'same.txt' and o.name.startswith(
+                                            ('one-000', 'two-000', 'one-119', 'two-119',
+                                             'deep-'))])
+        # The common path holds one of the two files, whole, with its own id.
+        same = sp.entity(self.file_url(t, 'Shared/same.txt'))
+        winner = [p.find('Shared/same.txt') for p in pkgs
+                  if norm(p.find('Shared/same.txt').id) == norm(same['UniqueId'])]
+        self.assertEqual(len(winner), 1, same)
+        self.assertFileBytes(sp, t, 'Shared/same.txt', winner[0].current.data)
+        # Every item once: two folders, both jobs' files, the common one once.
+        items = sp.collection("web/lists/getbytitle('Documents')/items", {'$top': '5000'})
+        self.assertEqual(len(items), 2 + 2 * 121 + 1)
+        lst = sp.entity("web/lists/getbytitle('Documents')")
+        self.assertEqual(lst['ItemCount'], len(items))
+        self.assertServing()
+
+
 class KeyNotOnDiskTests(MigrationCase):
 
     def test_key_never_lands_on_disk(self):
