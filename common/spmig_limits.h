@@ -42,4 +42,9 @@
 /* SAS */
 #define LIMIT_SAS_FIELD 1024 /* any single SAS query value */
 
+/* SharePoint names and paths (common/sp_names.c), counted in UTF-16 code units as SharePoint
+ * counts characters: a character outside the BMP is two. */
+#define LIMIT_SP_PATH_UNITS  400 /* a decoded server-relative path, the file name included */
+#define LIMIT_SP_TITLE_UNITS 255 /* a site or library title */
+
 #endif
