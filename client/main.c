@@ -295,7 +295,9 @@ static int cmd_scan(struct args *a)
             return 2;
         }
     }
-    struct scan_options so = {.dest_prefix = dest, .skip_hidden = a->m.skip_hidden};
+    struct scan_options so = {.dest_prefix = dest,
+                              .in_folder = a->m.folder && a->m.folder[0],
+                              .skip_hidden = a->m.skip_hidden};
     struct scan_totals t;
     int64_t start = (int64_t)time(NULL) * 1000;
     int rc = scan_walk(root, &so, scan_row, &s, &t);

@@ -415,7 +415,8 @@ int migrate_run(const struct migrate_options *o)
 
     struct walk w = {.r = &r, .h = h};
     w.pk = packer_create(base, n_base, on_pack, &w);
-    struct scan_options so = {.dest_prefix = NULL, .skip_hidden = o->skip_hidden};
+    struct scan_options so = {.in_folder = o->folder && o->folder[0],
+                              .skip_hidden = o->skip_hidden};
     char *prefix = xasprintf("%s%s%s", r.target.root_folder_url,
                              o->folder && o->folder[0] ? "/" : "", o->folder ? o->folder : "");
     so.dest_prefix = prefix;

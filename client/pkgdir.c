@@ -205,7 +205,8 @@ int pkgdir_run(const struct migrate_options *o, const char *outdir)
         uuid_format(u, base[i].item_id);
     }
     struct pkg_walk w = {packer_create(base, n_base, on_pack_dir, &d)};
-    struct scan_options so = {.skip_hidden = o->skip_hidden};
+    struct scan_options so = {.in_folder = o->folder && o->folder[0],
+                              .skip_hidden = o->skip_hidden};
     struct scan_totals totals;
     int walked = scan_walk(src, &so, on_entry_dir, &w, &totals);
     if (walked == 0) {

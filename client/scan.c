@@ -1,8 +1,9 @@
 /*
  * scan.c: walks the source share and gives every entry a verdict by SharePoint's name, path,
- * size and type rules (scan.h). One folder's names are read, sorted and walked at a time, so
- * memory grows with depth times folder width. It never reads file contents and never follows
- * a symbolic link below the root; packaging, state and reports are other modules' work.
+ * size and type rules (scan.h; the name and path rules themselves are sp_names.c's). One
+ * folder's names are read, sorted and walked at a time, so memory grows with depth times
+ * folder width. It never reads file contents and never follows a symbolic link below the
+ * root; packaging, state and reports are other modules' work.
  */
 #include "scan.h"
 
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sp_names.h"
 #include "xmalloc.h"
 
 /*
@@ -34,7 +36,7 @@ struct scan_walker {
     scan_fn fn;
     void *ctx;
     struct scan_totals *t;
-    size_t prefix_chars; /* characters of dest_prefix plus its '/', 0 without a prefix */
+    size_t prefix_units; /* UTF-16 units of dest_prefix plus its '/', 0 without a prefix */
     char *rel;
     size_t rel_len, rel_cap;
     bool no_statx; /* statx is refused here (old kernel, seccomp): fstatat from then on */
@@ -80,6 +82,7 @@ const char *scan_error_code_kind(enum scan_verdict v, enum scan_kind k)
     case SCAN_FAIL_INVALID_CHARS: /* 0x01110010: invalid characters in the name */
     case SCAN_FAIL_SPACES:        /* the same family: a name SharePoint refuses */
     case SCAN_FAIL_RESERVED:
+    case SCAN_FAIL_FOLDER_NAME:
         return "0x01110010";
     case SCAN_FAIL_PATH_TOO_LONG:
         return "0x0111000B";
@@ -133,6 +136,10 @@ const char *scan_message_kind(enum scan_verdict v, enum scan_kind k)
     case SCAN_FAIL_RESERVED:
         return dir ? "Scan file failure: The folder name is invalid: the name is reserved"
                    : "Scan file failure: The file name is invalid: the name is reserved";
+    case SCAN_FAIL_FOLDER_NAME:
+        return "Scan file failure: The folder name is invalid: SharePoint keeps it for its own "
+               "folders (\"forms\" at the library root, a name beginning with ~, or a thicket "
+               "folder ending in _files and the like)";
     case SCAN_FAIL_PATH_TOO_LONG:
         return "Scan file failure: Target path is too long";
     case SCAN_FAIL_TOO_LARGE:
@@ -151,77 +158,32 @@ const char *scan_message_kind(enum scan_verdict v, enum scan_kind k)
     }
 }
 
-size_t scan_utf8_chars(const char *s)
+/* Each rule of sp_names.h to the scan verdict that reports it. */
+enum scan_verdict scan_check_name(const char *name, enum sp_names_kind kind)
 {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
-/* Whether s is well-formed UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static bool scan_utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        int more;
-        unsigned min;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            more = 1, min = 0x80, c &= 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            more = 2, min = 0x800, c &= 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            more = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return false;
-        }
-        p++;
-        for (int i = 0; i < more; i++, p++) {
-            if ((*p & 0xC0) != 0x80)
-                return false;
-            c = (c << 6) | (*p & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return false;
-    }
-    return true;
-}
-
-/* CON, PRN, AUX, NUL, COM0-9 and LPT0-9: the base (up to the first '.') alone decides. */
-static bool scan_dos_device(const char *name)
-{
-    size_t base = strcspn(name, ".");
-    static const char *const three[] = {"CON", "PRN", "AUX", "NUL"};
-    if (base == 3) {
-        for (size_t i = 0; i < sizeof(three) / sizeof(three[0]); i++)
-            if (strncasecmp(name, three[i], 3) == 0)
-                return true;
-    } else if (base == 4 &&
-               (strncasecmp(name, "COM", 3) == 0 || strncasecmp(name, "LPT", 3) == 0)) {
-        return name[3] >= '0' && name[3] <= '9';
-    }
-    return false;
-}
-
-enum scan_verdict scan_check_name(const char *name)
-{
-    size_t len = strlen(name);
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p < 0x20 || strchr("\"*:<>?/\\|", *p))
-            return SCAN_FAIL_INVALID_CHARS;
-    if (!scan_utf8_valid(name))
+    switch (sp_names_check(name, kind)) {
+    case SP_NAMES_OK:
+        return SCAN_OK;
+    case SP_NAMES_EMPTY:
+    case SP_NAMES_BAD_UTF8:
+    case SP_NAMES_BAD_CHAR:
+    case SP_NAMES_CONTROL:
         return SCAN_FAIL_INVALID_CHARS;
-    if (len > 0 && (name[0] == ' ' || name[len - 1] == ' '))
+    case SP_NAMES_TOO_LONG:
+        return SCAN_FAIL_PATH_TOO_LONG;
+    case SP_NAMES_SPACES:
         return SCAN_FAIL_SPACES;
-    if (strcasecmp(name, ".lock") == 0 || strcasecmp(name, "desktop.ini") == 0 ||
-        strncmp(name, "~$", 2) == 0 || strcasestr(name, "_vti_") || scan_dos_device(name))
+    case SP_NAMES_DOTS:
+    case SP_NAMES_RESERVED:
+    case SP_NAMES_VTI:
+    case SP_NAMES_TILDE_DOLLAR:
         return SCAN_FAIL_RESERVED;
-    return SCAN_OK;
+    case SP_NAMES_FORMS:
+    case SP_NAMES_FOLDER_TILDE:
+    case SP_NAMES_THICKET:
+        return SCAN_FAIL_FOLDER_NAME;
+    }
+    return SCAN_FAIL_INVALID_CHARS;
 }
 
 static bool scan_system_file(const char *name)
@@ -378,7 +340,7 @@ static size_t scan_rel_push(struct scan_walker *w, const char *name)
     return old;
 }
 
-static void scan_count(struct scan_walker *w, const struct scan_entry *e, size_t path_chars)
+static void scan_count(struct scan_walker *w, const struct scan_entry *e, size_t path_units)
 {
     struct scan_totals *t = w->t;
     bool dir = e->kind == SCAN_FOLDER;
@@ -401,12 +363,12 @@ static void scan_count(struct scan_walker *w, const struct scan_entry *e, size_t
     }
     if (e->verdict == SCAN_WARN_EMPTY)
         t->warnings++;
-    if (!scan_filtered(e->verdict) && path_chars > t->max_path)
-        t->max_path = path_chars;
+    if (!scan_filtered(e->verdict) && path_units > t->max_path)
+        t->max_path = path_units;
 }
 
 static int scan_folder(struct scan_walker *w, int fd, struct scan_names *ns, int depth,
-                       size_t rel_chars, bool parent_failed);
+                       size_t rel_units, bool parent_failed);
 
 /*
  * Judges one entry of the folder open as dirfd, hands it to the callback and, for a folder
@@ -428,7 +390,7 @@ static int scan_folder(struct scan_walker *w, int fd, struct scan_names *ns, int
  *    its stat is skipped.
  *  - max_path counts every reported entry but the filtered ones.
  */
-static int scan_one(struct scan_walker *w, int dirfd, const char *name, int depth, size_t rel_chars,
+static int scan_one(struct scan_walker *w, int dirfd, const char *name, int depth, size_t rel_units,
                     bool parent_failed)
 {
     struct scan_stat st;
@@ -441,9 +403,13 @@ static int scan_one(struct scan_walker *w, int dirfd, const char *name, int dept
         stat_failed = true;
     }
     bool dir = S_ISDIR(st.mode);
-    size_t name_chars = scan_utf8_chars(name);
-    size_t entry_chars = rel_chars + (rel_chars ? 1 : 0) + name_chars;
-    size_t path_chars = w->prefix_chars + entry_chars;
+    bool at_root = depth == 1 && !(w->opt && w->opt->in_folder);
+    enum sp_names_kind kind = !dir      ? SP_NAMES_FILE
+                              : at_root ? SP_NAMES_ROOT_FOLDER
+                                        : SP_NAMES_FOLDER;
+    size_t name_units = sp_names_utf16_len(name);
+    size_t entry_units = rel_units + (rel_units ? 1 : 0) + name_units;
+    size_t path_units = w->prefix_units + entry_units;
     enum scan_verdict v = SCAN_OK;
     int child_fd = -1;
     struct scan_names children = {0};
@@ -461,9 +427,9 @@ static int scan_one(struct scan_walker *w, int dirfd, const char *name, int dept
         v = SCAN_FAIL_SYMLINK;
     else if (!dir && !S_ISREG(st.mode))
         v = SCAN_FAIL_SPECIAL;
-    else if ((v = scan_check_name(name)) != SCAN_OK)
+    else if ((v = scan_check_name(name, kind)) != SCAN_OK)
         ;
-    else if (path_chars > SCAN_MAX_PATH)
+    else if (sp_names_check_length(path_units) != SP_NAMES_OK)
         v = SCAN_FAIL_PATH_TOO_LONG;
     else if (!dir && st.size > SCAN_MAX_FILE_SIZE)
         v = SCAN_FAIL_TOO_LARGE;
@@ -494,10 +460,10 @@ static int scan_one(struct scan_walker *w, int dirfd, const char *name, int dept
         .uid = st.uid,
         .verdict = v,
     };
-    scan_count(w, &e, path_chars);
+    scan_count(w, &e, path_units);
     int rc = w->fn ? w->fn(w->ctx, &e) : 0;
     if (rc == 0 && walk)
-        rc = scan_folder(w, child_fd, &children, depth + 1, entry_chars, !scan_migrates(v));
+        rc = scan_folder(w, child_fd, &children, depth + 1, entry_units, !scan_migrates(v));
     if (child_fd >= 0)
         close(child_fd);
     scan_names_free(&children);
@@ -508,10 +474,10 @@ static int scan_one(struct scan_walker *w, int dirfd, const char *name, int dept
 
 /* Walks the names read from the folder open as fd. 0 or the callback's stop value. */
 static int scan_folder(struct scan_walker *w, int fd, struct scan_names *ns, int depth,
-                       size_t rel_chars, bool parent_failed)
+                       size_t rel_units, bool parent_failed)
 {
     for (size_t i = 0; i < ns->n; i++) {
-        int rc = scan_one(w, fd, ns->v[i], depth, rel_chars, parent_failed);
+        int rc = scan_one(w, fd, ns->v[i], depth, rel_units, parent_failed);
         if (rc != 0)
             return rc;
         /* Names already walked are not needed again: free them as we go. */
@@ -543,9 +509,9 @@ int scan_walk(const char *root, const struct scan_options *opt, scan_fn fn, void
     if (opt && opt->dest_prefix && opt->dest_prefix[0]) {
         /* "<prefix>/<rel>": a trailing '/' on the prefix is not counted twice. */
         size_t plen = strlen(opt->dest_prefix);
-        w.prefix_chars = scan_utf8_chars(opt->dest_prefix) + 1;
+        w.prefix_units = sp_names_utf16_len(opt->dest_prefix) + 1;
         if (opt->dest_prefix[plen - 1] == '/')
-            w.prefix_chars--;
+            w.prefix_units--;
     }
     w.rel_cap = 256;
     w.rel = xmalloc(w.rel_cap);

@@ -1,10 +1,10 @@
 /*
  * scan.h: walks a source folder (the "file share") and judges every entry against the rules
- * SharePoint puts on names and paths (SPEC section 9, migration-manager.md section 3): what
- * can be migrated, what is filtered out, and what fails, with Migration Manager's error codes
- * and messages. The walk streams: entries go to a callback, folders before their contents and
- * names in byte order within a folder, so memory grows with depth, not with the share's size.
- * Reading file contents, packaging and uploading are not here.
+ * SharePoint puts on names and paths (sp_names.h, the same rules the import applies), sizes
+ * and types: what can be migrated, what is filtered out, and what fails, with Migration
+ * Manager's error codes and messages. The walk streams: entries go to a callback, folders
+ * before their contents and names in byte order within a folder, so memory grows with depth,
+ * not with the share's size. Reading file contents, packaging and uploading are not here.
  */
 #ifndef SPMIG_SCAN_H
 #define SPMIG_SCAN_H
@@ -13,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp_names.h"
+
 #define SCAN_MAX_FILE_SIZE (250LL << 30) /* 250 GiB: the Migration API's cap */
-#define SCAN_MAX_PATH      400           /* characters of the decoded destination path */
 
 /* What the scan decided for an entry. SCAN_OK and the warnings are migrated. */
 enum scan_verdict {
@@ -23,10 +24,12 @@ enum scan_verdict {
     SCAN_FILTERED_HIDDEN, /* a hidden entry (name starts with '.') and skip_hidden is set */
     SCAN_FILTERED_SYSTEM, /* Thumbs.db, .DS_Store and the like: never migrated */
     SCAN_FAIL_INVALID_CHARS,
-    SCAN_FAIL_SPACES,   /* leading or trailing space in the name */
-    SCAN_FAIL_RESERVED, /* .lock, CON, PRN, AUX, NUL, COM0-9, LPT0-9 (with or without an
-                           extension), desktop.ini, _vti_ anywhere, a ~$ prefix */
-    SCAN_FAIL_PATH_TOO_LONG,
+    SCAN_FAIL_SPACES,        /* leading or trailing space in the name */
+    SCAN_FAIL_RESERVED,      /* "." or "..", .lock, CON, PRN, AUX, NUL, COM0-9, LPT0-9 (the whole
+                                name: "CON.txt" is fine), desktop.ini, _vti_ anywhere, a ~$ prefix */
+    SCAN_FAIL_FOLDER_NAME,   /* a folder name SharePoint keeps for its own folders: "forms" at
+                                the library root, a leading '~', a thicket ending (_files...) */
+    SCAN_FAIL_PATH_TOO_LONG, /* over LIMIT_SP_PATH_UNITS UTF-16 units */
     SCAN_FAIL_TOO_LARGE,
     SCAN_FAIL_SYMLINK,    /* a symbolic link: not followed, not migrated */
     SCAN_FAIL_SPECIAL,    /* a device, FIFO or socket */
@@ -52,9 +55,12 @@ struct scan_entry {
 
 struct scan_options {
     /* The destination path the entries go under, server-relative and decoded, as in
-     * "/sites/hr/Shared Documents/Imported": its length counts toward SCAN_MAX_PATH. NULL or
-     * "" for none. */
+     * "/sites/hr/Shared Documents/Imported": its length counts toward LIMIT_SP_PATH_UNITS.
+     * NULL or "" for none. */
     const char *dest_prefix;
+    /* The entries go into a folder below the library's root folder (--folder), not into the
+     * root itself: the root's own rules ("forms") do not apply to the top entries. */
+    bool in_folder;
     bool skip_hidden;
 };
 
@@ -66,7 +72,7 @@ struct scan_totals {
     uint64_t files_failed, folders_failed; /* SCAN_FAIL_* */
     uint64_t filtered;                     /* SCAN_FILTERED_* */
     uint64_t warnings;                     /* SCAN_WARN_* */
-    size_t max_path;                       /* longest destination path, in characters */
+    size_t max_path; /* longest destination path, in UTF-16 units (SharePoint's characters) */
 };
 
 /* Called for every entry, in walk order; return non-zero to stop the walk (scan_walk then
@@ -82,8 +88,9 @@ typedef int (*scan_fn)(void *ctx, const struct scan_entry *e);
 int scan_walk(const char *root, const struct scan_options *opt, scan_fn fn, void *ctx,
               struct scan_totals *totals);
 
-/* The verdict for a name alone (the character and reserved-name rules), for one component. */
-enum scan_verdict scan_check_name(const char *name);
+/* The verdict for a name alone (sp_names.h's rules, folder-only ones for the folder kinds),
+ * for one component: SCAN_OK or a SCAN_FAIL_* of the name. */
+enum scan_verdict scan_check_name(const char *name, enum sp_names_kind kind);
 
 /* Whether a verdict means the entry is migrated (SCAN_OK or a warning). */
 bool scan_migrates(enum scan_verdict v);
@@ -101,8 +108,5 @@ const char *scan_message(enum scan_verdict v);
  * file's. Static strings. */
 const char *scan_error_code_kind(enum scan_verdict v, enum scan_kind k);
 const char *scan_message_kind(enum scan_verdict v, enum scan_kind k);
-
-/* Number of characters (UTF-8 code points) of s. */
-size_t scan_utf8_chars(const char *s);
 
 #endif

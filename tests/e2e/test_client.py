@@ -241,9 +241,12 @@ class MigrateTest(ClientCase):
         os.makedirs(os.path.join(src, 'ok'))
         with open(os.path.join(src, 'ok/fine.txt'), 'w') as fh:
             fh.write('fine')
+        # Reserved names are whole names: the import takes CON.txt, so the scan sends it.
+        with open(os.path.join(src, 'ok/CON.txt'), 'w') as fh:
+            fh.write('con')
         bad = {'bad:colon.txt': '0x01110010', 'trailing .txt ': '0x01110010',
-               'CON.txt': '0x01110010', 'x_vti_y.txt': '0x01110010', '~$lock.docx': '0x01110010',
-               'desktop.ini': '0x01110010'}
+               'CON': '0x01110010', 'x_vti_y.txt': '0x01110010', '~$lock.docx': '0x01110010',
+               'desktop.ini': '0x01110010', 'del\x7f.txt': '0x01110010'}
         for n in bad:
             with open(os.path.join(src, n), 'w') as fh:
                 fh.write('no')
@@ -283,6 +286,8 @@ class MigrateTest(ClientCase):
         self.assertEqual(rows['ok/fine.txt']['Status'], 'Migrated')
         self.assertEqual(rows['ok/empty.txt']['Status'], 'Migrated')
         self.assertEqual(self.file_bytes(root + '/ok/fine.txt'), b'fine')
+        self.assertEqual(rows['ok/CON.txt']['Status'], 'Migrated')
+        self.assertEqual(self.file_bytes(root + '/ok/CON.txt'), b'con')
         self.assertEqual(self.file_bytes(root + '/ok/empty.txt'), b'')
         _, fails = read_csv(os.path.join(self.reports, 'ItemFailureReport_R0.csv'))
         self.assertEqual({os.path.relpath(r['Source'], os.path.realpath(src)) for r in fails},

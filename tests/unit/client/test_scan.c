@@ -1,8 +1,10 @@
 /*
- * test_scan.c: unit tests of client/scan.c on temporary trees: every name rule (each invalid
- * character, spaces, each reserved form), path length with and without a destination prefix,
- * sizes, links, FIFOs and sockets, unreadable files and folders (in a child that drops root),
- * hidden and system filters, walk order, totals and stopping the walk from the callback.
+ * test_scan.c: unit tests of client/scan.c on temporary trees: how each rule of sp_names.h
+ * becomes a scan verdict (the rules themselves are pinned in test_sp_names.c), the folder-only
+ * rules at and below the library root, path length in UTF-16 units with and without a
+ * destination prefix, sizes, links, FIFOs and sockets, unreadable files and folders (in a
+ * child that drops root), hidden and system filters, walk order, totals and stopping the walk
+ * from the callback.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,6 +176,7 @@ static void test_check_name(void **state)
         {"a\tb", SCAN_FAIL_INVALID_CHARS},
         {"a\x01", SCAN_FAIL_INVALID_CHARS},
         {"a\x1f", SCAN_FAIL_INVALID_CHARS},
+        {"del\x7f.txt", SCAN_FAIL_INVALID_CHARS}, /* DEL is a control character too */
         {"a\rb", SCAN_FAIL_INVALID_CHARS},
         {"latin1 \xe9.txt", SCAN_FAIL_INVALID_CHARS},   /* not UTF-8 */
         {"overlong \xc0\xaf", SCAN_FAIL_INVALID_CHARS}, /* '/' as two bytes */
@@ -188,14 +191,15 @@ static void test_check_name(void **state)
         {"x.lock", SCAN_OK},
         {"CON", SCAN_FAIL_RESERVED},
         {"con", SCAN_FAIL_RESERVED},
-        {"Con.txt", SCAN_FAIL_RESERVED},
-        {"CON.tar.gz", SCAN_FAIL_RESERVED},
+        /* The whole name only, as SharePoint (not Windows) has it: the import takes these. */
+        {"Con.txt", SCAN_OK},
+        {"CON.tar.gz", SCAN_OK},
         {"PRN", SCAN_FAIL_RESERVED},
-        {"prn.doc", SCAN_FAIL_RESERVED},
+        {"prn.doc", SCAN_OK},
         {"AUX", SCAN_FAIL_RESERVED},
-        {"aux.h", SCAN_FAIL_RESERVED},
+        {"aux.h", SCAN_OK},
         {"NUL", SCAN_FAIL_RESERVED},
-        {"nul.txt", SCAN_FAIL_RESERVED},
+        {"nul.txt", SCAN_OK},
         {"CONSOLE", SCAN_OK},
         {"CON_1.txt", SCAN_OK},
         {"ACON", SCAN_OK},
@@ -213,33 +217,53 @@ static void test_check_name(void **state)
         {"~$report.docx", SCAN_FAIL_RESERVED},
         {"~report.docx", SCAN_OK},
         {"a~$b", SCAN_OK},
+        {"name.", SCAN_OK}, /* a trailing dot is fine */
+        {"~drafts", SCAN_OK},
+        {"Page_files", SCAN_OK}, /* the folder-only rules do not touch files */
+        {"forms", SCAN_OK},
         /* the character rule comes first, then spaces, then reserved names */
         {" CON", SCAN_FAIL_SPACES},
         {"CON:", SCAN_FAIL_INVALID_CHARS},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        enum scan_verdict v = scan_check_name(cases[i].name);
+        enum scan_verdict v = scan_check_name(cases[i].name, SP_NAMES_FILE);
         if (v != cases[i].v)
             fail_msg("scan_check_name(\"%s\") = %d, expected %d", cases[i].name, v, cases[i].v);
     }
-    /* Every COM0-9 and LPT0-9, bare and with an extension, in both cases. */
+    /* Every COM0-9 and LPT0-9, bare (reserved) and with an extension (fine), in both cases. */
     for (char d = '0'; d <= '9'; d++) {
         const char *fmts[] = {"COM%c", "com%c.txt", "LPT%c", "lpt%c.log"};
         for (size_t f = 0; f < 4; f++) {
             char name[16];
             snprintf(name, sizeof(name), fmts[f], d);
-            assert_int_equal(scan_check_name(name), SCAN_FAIL_RESERVED);
+            assert_int_equal(scan_check_name(name, SP_NAMES_FILE),
+                             f % 2 ? SCAN_OK : SCAN_FAIL_RESERVED);
         }
     }
-}
-
-static void test_utf8_chars(void **state)
-{
-    (void)state;
-    assert_int_equal(scan_utf8_chars(""), 0);
-    assert_int_equal(scan_utf8_chars("abc"), 3);
-    assert_int_equal(scan_utf8_chars("caf\xc3\xa9"), 4);
-    assert_int_equal(scan_utf8_chars("\xe2\x82\xac\xf0\x9f\x98\x80"), 2);
+    /* Folder-only rules (sp_names.h): their own verdict, with the code of a bad name. */
+    static const struct {
+        const char *name;
+        enum sp_names_kind kind;
+        enum scan_verdict v;
+    } folders[] = {
+        {"forms", SP_NAMES_ROOT_FOLDER, SCAN_FAIL_FOLDER_NAME},
+        {"Forms", SP_NAMES_ROOT_FOLDER, SCAN_FAIL_FOLDER_NAME},
+        {"forms", SP_NAMES_FOLDER, SCAN_OK},
+        {"~drafts", SP_NAMES_FOLDER, SCAN_FAIL_FOLDER_NAME},
+        {"Page_files", SP_NAMES_FOLDER, SCAN_FAIL_FOLDER_NAME},
+        {"Seite-Dateien", SP_NAMES_ROOT_FOLDER, SCAN_FAIL_FOLDER_NAME},
+        {"Page_files_", SP_NAMES_FOLDER, SCAN_OK},
+        {"LPT1", SP_NAMES_FOLDER, SCAN_FAIL_RESERVED},
+        {"a:b", SP_NAMES_ROOT_FOLDER, SCAN_FAIL_INVALID_CHARS},
+        {" x", SP_NAMES_FOLDER, SCAN_FAIL_SPACES},
+    };
+    for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++)
+        assert_int_equal(scan_check_name(folders[i].name, folders[i].kind), folders[i].v);
+    /* A name alone over the path limit is a path too long. */
+    char longname[402];
+    memset(longname, 'n', 401);
+    longname[401] = '\0';
+    assert_int_equal(scan_check_name(longname, SP_NAMES_FILE), SCAN_FAIL_PATH_TOO_LONG);
 }
 
 static void test_codes_and_messages(void **state)
@@ -253,6 +277,7 @@ static void test_codes_and_messages(void **state)
     assert_string_equal(scan_error_code(SCAN_FAIL_INVALID_CHARS), "0x01110010");
     assert_string_equal(scan_error_code(SCAN_FAIL_SPACES), "0x01110010");
     assert_string_equal(scan_error_code(SCAN_FAIL_RESERVED), "0x01110010");
+    assert_string_equal(scan_error_code(SCAN_FAIL_FOLDER_NAME), "0x01110010");
     assert_string_equal(scan_error_code(SCAN_FAIL_PATH_TOO_LONG), "0x0111000B");
     assert_string_equal(scan_error_code(SCAN_FAIL_TOO_LARGE), "0x0111000A");
     assert_string_equal(scan_error_code(SCAN_FAIL_SYMLINK), "0x01110001");
@@ -266,6 +291,8 @@ static void test_codes_and_messages(void **state)
     assert_non_null(strstr(scan_message_kind(SCAN_FAIL_INVALID_CHARS, SCAN_FOLDER),
                            "Scan file failure: The folder name is invalid"));
     assert_non_null(strstr(scan_message(SCAN_FAIL_RESERVED), "Scan file failure: The file name"));
+    assert_non_null(strstr(scan_message_kind(SCAN_FAIL_FOLDER_NAME, SCAN_FOLDER),
+                           "Scan file failure: The folder name is invalid"));
     for (int v = 0; v < SCAN_VERDICTS; v++) {
         bool fails = v >= SCAN_FAIL_INVALID_CHARS;
         assert_int_equal(scan_migrates(v), v == SCAN_OK || v == SCAN_WARN_EMPTY);
@@ -286,7 +313,7 @@ static void build_tree(void)
     mk_file("bad:name.txt", 1);
     mk_file(" lead.txt", 1);
     mk_file("trail.txt ", 1);
-    mk_file("CON.txt", 1);
+    mk_file("CON", 1);
     mk_file("~$lock.docx", 1);
     mk_file("x_vti_y", 1);
     mk_file("desktop.ini", 1);
@@ -336,7 +363,7 @@ static void test_walk_verdicts(void **state)
     expect(&s, "bad:name.txt", SCAN_FILE, SCAN_FAIL_INVALID_CHARS);
     expect(&s, " lead.txt", SCAN_FILE, SCAN_FAIL_SPACES);
     expect(&s, "trail.txt ", SCAN_FILE, SCAN_FAIL_SPACES);
-    expect(&s, "CON.txt", SCAN_FILE, SCAN_FAIL_RESERVED);
+    expect(&s, "CON", SCAN_FILE, SCAN_FAIL_RESERVED);
     expect(&s, "~$lock.docx", SCAN_FILE, SCAN_FAIL_RESERVED);
     expect(&s, "x_vti_y", SCAN_FILE, SCAN_FAIL_RESERVED);
     expect(&s, "desktop.ini", SCAN_FILE, SCAN_FAIL_RESERVED);
@@ -545,6 +572,105 @@ static void test_long_paths(void **state)
     seen_free(&s);
 }
 
+/* Paths are counted in UTF-16 units, as the import counts them: a character outside the BMP
+ * is two. Components stay under ext4's 255 bytes: 63 emoji are 252 bytes and 126 units. */
+#define EMOJI "\xf0\x9f\x98\x80"
+static void test_long_paths_utf16(void **state)
+{
+    (void)state;
+    char dir[1024], ok[1024], bad[1024];
+    /* 126 + 1 + 126 + 1 + 126 = 380 units of folders, then "/" and a file of 19 or 20. */
+    mk_long(dir, sizeof(dir), EMOJI, (size_t[]){63}, 1);
+    mk_dir(dir);
+    mk_long(dir, sizeof(dir), EMOJI, (size_t[]){63, 63}, 2);
+    mk_dir(dir);
+    mk_long(dir, sizeof(dir), EMOJI, (size_t[]){63, 63, 63}, 3);
+    mk_dir(dir);
+    snprintf(ok, sizeof(ok), "%s/%s", dir,
+             EMOJI EMOJI EMOJI EMOJI EMOJI EMOJI EMOJI EMOJI EMOJI "o"); /* 19 units */
+    snprintf(bad, sizeof(bad), "%s/%s", dir,
+             EMOJI EMOJI EMOJI EMOJI EMOJI EMOJI EMOJI EMOJI EMOJI "xx"); /* 20 units */
+    mk_file(ok, 1);
+    mk_file(bad, 1);
+
+    struct seen s = {0};
+    struct scan_totals t;
+    assert_int_equal(scan_walk(tmp_root, NULL, collect, &s, &t), 0);
+    expect(&s, dir, SCAN_FOLDER, SCAN_OK);
+    expect(&s, ok, SCAN_FILE, SCAN_OK);                  /* 400 units, 200 code points */
+    expect(&s, bad, SCAN_FILE, SCAN_FAIL_PATH_TOO_LONG); /* 401 units, 202 code points */
+    assert_int_equal(t.max_path, 401);
+    seen_free(&s);
+    /* Under "/Shared Documents" (17 units and a '/') the folders alone are 398 units: the
+     * third folder fits, the files do not. */
+    struct scan_options opt = {.dest_prefix = "/Shared Documents"};
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, dir, SCAN_FOLDER, SCAN_OK);
+    expect(&s, ok, SCAN_FILE, SCAN_FAIL_PATH_TOO_LONG);
+    assert_int_equal(t.max_path, 401 + 18);
+    seen_free(&s);
+    /* A prefix outside the BMP counts two a character as well: 1 + 2 + 1 + 380 = 384. */
+    opt.dest_prefix = "/" EMOJI;
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, dir, SCAN_FOLDER, SCAN_OK);
+    assert_int_equal(t.max_path, 401 + 4);
+    seen_free(&s);
+}
+
+/* The folder-only rules: "forms" only at the library root (not under --folder), a leading
+ * '~' and thicket endings anywhere; files with those names are fine. CON.txt and a trailing
+ * dot migrate; DEL fails. */
+static void test_folder_rules(void **state)
+{
+    (void)state;
+    mk_dir("forms");
+    mk_file("forms/x.txt", 1);
+    mk_dir("ok");
+    mk_dir("ok/forms");
+    mk_dir("ok/Page_files");
+    mk_dir("ok/Seite-Dateien");
+    mk_dir("Page_files");
+    mk_file("Page_files.txt", 1);
+    mk_dir("~drafts");
+    mk_file("~notes.txt", 1);
+    mk_file("ok/Forms", 1);
+    mk_file("CON.txt", 1);
+    mk_file("con.tar.gz", 1);
+    mk_file("name.", 1);
+    mk_file("del\x7f.txt", 1);
+
+    struct seen s = {0};
+    struct scan_totals t;
+    struct scan_options opt = {.dest_prefix = "/Shared Documents"};
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "forms", SCAN_FOLDER, SCAN_FAIL_FOLDER_NAME);
+    expect(&s, "forms/x.txt", SCAN_FILE, SCAN_FAIL_PARENT);
+    expect(&s, "ok", SCAN_FOLDER, SCAN_OK);
+    expect(&s, "ok/forms", SCAN_FOLDER, SCAN_OK);
+    expect(&s, "ok/Page_files", SCAN_FOLDER, SCAN_FAIL_FOLDER_NAME);
+    expect(&s, "ok/Seite-Dateien", SCAN_FOLDER, SCAN_FAIL_FOLDER_NAME);
+    expect(&s, "Page_files", SCAN_FOLDER, SCAN_FAIL_FOLDER_NAME);
+    expect(&s, "Page_files.txt", SCAN_FILE, SCAN_OK);
+    expect(&s, "~drafts", SCAN_FOLDER, SCAN_FAIL_FOLDER_NAME);
+    expect(&s, "~notes.txt", SCAN_FILE, SCAN_OK);
+    expect(&s, "ok/Forms", SCAN_FILE, SCAN_OK);
+    expect(&s, "CON.txt", SCAN_FILE, SCAN_OK);
+    expect(&s, "con.tar.gz", SCAN_FILE, SCAN_OK);
+    expect(&s, "name.", SCAN_FILE, SCAN_OK);
+    expect(&s, "del\x7f.txt", SCAN_FILE, SCAN_FAIL_INVALID_CHARS);
+    assert_int_equal(t.folders_failed, 5);
+    assert_string_equal(scan_error_code_kind(SCAN_FAIL_FOLDER_NAME, SCAN_FOLDER), "0x01110010");
+    seen_free(&s);
+    /* Into a folder below the root (--folder): the top "forms" is no longer at the root. */
+    opt.in_folder = true;
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "forms", SCAN_FOLDER, SCAN_OK);
+    expect(&s, "forms/x.txt", SCAN_FILE, SCAN_OK);
+    expect(&s, "Page_files", SCAN_FOLDER, SCAN_FAIL_FOLDER_NAME);
+    expect(&s, "~drafts", SCAN_FOLDER, SCAN_FAIL_FOLDER_NAME);
+    seen_free(&s);
+}
+
 static void test_sizes(void **state)
 {
     (void)state;
@@ -727,12 +853,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_name),
-        cmocka_unit_test(test_utf8_chars),
         cmocka_unit_test(test_codes_and_messages),
         cmocka_unit_test_setup_teardown(test_walk_verdicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_hidden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_paths_utf16, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_folder_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
