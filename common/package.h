@@ -20,7 +20,6 @@
 #define PACKAGE_XML_MAX_BYTES (32 * 1024 * 1024) /* one XML file of the package */
 #define PACKAGE_MAX_MANIFESTS 1000               /* ManifestFile entries in SystemData.xml */
 #define PACKAGE_MAX_FILE_SIZE (250LL << 30)      /* FileSize: 250 GiB, the Migration API cap */
-#define PACKAGE_MAX_PATH      400                /* characters of a decoded server-relative path */
 
 /* Model values meaning "not given". */
 #define PACKAGE_NO_TIME INT64_MIN
@@ -39,11 +38,13 @@
  *                             in the package, not a folder, or not imported
  *   PACKAGE_E_ALREADY_EXISTS  0x800700B7 ERROR_ALREADY_EXISTS: duplicate id, IntId, url
  *                             (name conflict), user id or login, file given twice
- *   PACKAGE_E_PATH_TOO_LONG   0x800700CE ERROR_FILENAME_EXCED_RANGE: path over 400 chars
+ *   PACKAGE_E_PATH_TOO_LONG   0x800700CE ERROR_FILENAME_EXCED_RANGE: path over
+ *                             LIMIT_SP_PATH_UNITS (400 UTF-16 units)
  *   PACKAGE_E_FILE_TOO_LARGE  0x800700DF ERROR_FILE_TOO_LARGE: FileSize over 250 GiB
  *   PACKAGE_E_INVALID_NAME    0x81020073 SharePoint "The file or folder name contains
- *                             characters that are not permitted": characters, spaces,
- *                             reserved names, _vti_, ~$
+ *                             characters that are not permitted": any rule of
+ *                             sp_names.h (characters, spaces, reserved names, _vti_, ~$,
+ *                             folder-only names)
  *   PACKAGE_E_ITEM_NOT_FOUND  0x81020016 SharePoint "Item does not exist": ListItem DocId
  *   PACKAGE_E_LIST_NOT_FOUND  0x81020026 SharePoint "List does not exist": a library, list,
  *                             root folder or RootObject that is not the job's target

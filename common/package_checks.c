@@ -7,6 +7,8 @@
  */
 #include "package_internal.h"
 #include "b64.h"
+#include "sp_names.h"
+#include "spmig_limits.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -125,63 +127,25 @@ bad:
     return obj_error(o, PACKAGE_E_INVALIDARG, "%s '%s' is not a supported time", what, v);
 }
 
-/* ---- Name and path rules (package-format.md section 7) ---- */
+/* ---- Name and path rules (package-format.md section 7; sp_names.c owns them) ---- */
 
-static const char *const reserved_names[] = {
-    ".lock", "CON",  "PRN",  "AUX",  "NUL",  "COM0", "COM1", "COM2",        "COM3",
-    "COM4",  "COM5", "COM6", "COM7", "COM8", "COM9", "LPT0", "LPT1",        "LPT2",
-    "LPT3",  "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "desktop.ini",
-};
-
-/* Why name cannot be a file or folder name in SharePoint Online, or NULL if it can. */
-static const char *name_problem(const char *name)
+/* Checks the leaf name (a folder's folder-only rules too, "forms" when its parent is the
+ * library root) and the decoded server-relative path of url. */
+static int check_name_and_path(const struct obj *o, const char *name, const char *url,
+                               enum sp_names_kind kind)
 {
-    size_t n = strlen(name);
-    if (n == 0)
-        return "is empty";
-    if (name[0] == ' ' || name[n - 1] == ' ')
-        return "begins or ends with a space";
-    for (const char *c = name; *c; c++) {
-        if (strchr("\"*:<>?/\\|", *c))
-            return "contains a character that is not allowed (\" * : < > ? / \\ |)";
-        if ((unsigned char)*c < 0x20)
-            return "contains a control character";
-    }
-    for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0]; i++)
-        if (strcasecmp(name, reserved_names[i]) == 0)
-            return "is a reserved name";
-    if (strcasestr(name, "_vti_"))
-        return "contains _vti_";
-    if (name[0] == '~' && name[1] == '$')
-        return "begins with ~$";
-    return NULL;
-}
-
-/* Length in UTF-16 code units, as SharePoint counts characters (the text is valid UTF-8:
- * libxml2 guarantees it). */
-static size_t utf16_len(const char *s)
-{
-    size_t n = 0;
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if ((*c & 0xc0) != 0x80)
-            n++;
-        if (*c >= 0xf0)
-            n++; /* outside the BMP: a surrogate pair */
-    }
-    return n;
-}
-
-/* Checks the leaf name and the decoded server-relative path of url. */
-static int check_name_and_path(const struct obj *o, const char *name, const char *url)
-{
-    const char *why = name_problem(name);
-    if (why)
-        return obj_error(o, PACKAGE_E_INVALID_NAME, "The name '%s' %s", name, why);
     const char *web = o->p->target.web_url;
-    size_t len = (strcmp(web, "/") == 0 ? 0 : utf16_len(web)) + 1 + utf16_len(url);
-    if (len > PACKAGE_MAX_PATH)
+    size_t len =
+        (strcmp(web, "/") == 0 ? 0 : sp_names_utf16_len(web)) + 1 + sp_names_utf16_len(url);
+    enum sp_names_verdict v = sp_names_check(name, kind);
+    if (v == SP_NAMES_OK)
+        v = sp_names_check_length(len);
+    if (v == SP_NAMES_TOO_LONG)
         return obj_error(o, PACKAGE_E_PATH_TOO_LONG,
-                         "The path is %zu characters long; the limit is %d", len, PACKAGE_MAX_PATH);
+                         "The path is %zu characters long; the limit is %d", len,
+                         LIMIT_SP_PATH_UNITS);
+    if (v != SP_NAMES_OK)
+        return obj_error(o, PACKAGE_E_INVALID_NAME, "The name '%s' %s", name, sp_names_reason(v));
     return 0;
 }
 
@@ -351,10 +315,13 @@ static const char *parent_url(const struct obj *o, const unsigned char parent_id
 /* The checks folders and files share once the parent is known: name, url, path, name
  * conflict, list item id. */
 static int check_placement(const struct obj *o, const char *purl, const char *name, const char *url,
-                           int intid)
+                           int intid, bool is_folder)
 {
     struct package_state *st = o->p->state;
-    if (check_name_and_path(o, name, url) < 0)
+    enum sp_names_kind kind = !is_folder             ? SP_NAMES_FILE
+                              : purl == st->root_url ? SP_NAMES_ROOT_FOLDER
+                                                     : SP_NAMES_FOLDER;
+    if (check_name_and_path(o, name, url, kind) < 0)
         return -1;
     size_t pl = strlen(purl);
     if (strncasecmp(url, purl, pl) != 0 || url[pl] != '/' || strcmp(url + pl + 1, name) != 0)
@@ -482,7 +449,8 @@ static void on_folder(struct package *p, const struct package_spobject *rec)
         time_attr(&o, "TimeLastModified", attr(f, "TimeLastModified"), &ob->modified) < 0)
         goto error;
     memcpy(ob->parent_id, pid, UUID_LEN);
-    if (!(purl = parent_url(&o, pid, parent)) || check_placement(&o, purl, ob->name, url, intid))
+    if (!(purl = parent_url(&o, pid, parent)) ||
+        check_placement(&o, purl, ob->name, url, intid, true))
         goto error;
     ob->list_item_int_id = intid;
     register_object(p, i);
@@ -700,7 +668,8 @@ static void on_file(struct package *p, const struct package_spobject *rec)
         (intid = intid_attr(&o, "ListItemIntId", attr(f, "ListItemIntId"))) < 0)
         goto error;
     memcpy(ob->parent_id, pid, UUID_LEN);
-    if (!(purl = parent_url(&o, pid, parent)) || check_placement(&o, purl, name, url, intid) ||
+    if (!(purl = parent_url(&o, pid, parent)) ||
+        check_placement(&o, purl, name, url, intid, false) ||
         file_versions(&o, rec, ob, &outer) < 0)
         goto error;
     ob->list_item_int_id = intid;

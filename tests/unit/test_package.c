@@ -815,12 +815,12 @@ static void test_names(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "a&quot;b",    "a*b",   "a:b",     "a&lt;b", "a&gt;b",
-        "a?b",         "a\\b",  "a|b",     " lead",  "trail ",
-        "CON",         "con",   "PRN",     "AUX",    "NUL",
-        "COM0",        "com9",  "LPT0",    "lpt5",   "desktop.ini",
-        "Desktop.INI", ".lock", "x_vti_y", "_VTI_",  "~$doc.docx",
-        "tab&#9;in",   "",
+        "a&quot;b",    "a*b",   "a:b",       "a&lt;b", "a&gt;b",
+        "a?b",         "a\\b",  "a|b",       " lead",  "trail ",
+        "CON",         "con",   "PRN",       "AUX",    "NUL",
+        "COM0",        "com9",  "LPT0",      "lpt5",   "desktop.ini",
+        "Desktop.INI", ".lock", "x_vti_y",   "_VTI_",  "~$doc.docx",
+        "tab&#9;in",   "",      "del&#127;", ".",      "..",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char url[256];
@@ -836,8 +836,11 @@ static void test_names(void **state)
         package_destroy(p);
     }
     /* Names that look close but are fine. */
-    const char *good[] = {"CON.txt", "COM10", "con1",    "a#b%c",          "~file",
-                          "a$b",     "vti",   ".locked", "naïve – ünïcode"};
+    /* Reserved names are whole names (CON.txt is fine), trailing dots are fine, and the
+     * folder-only rules do not touch files. */
+    const char *good[] = {"CON.txt", "COM10",      "con1",    "a#b%c",           "~file",
+                          "a$b",     "vti",        ".locked", "naïve – ünïcode", "name.",
+                          "forms",   "Page_files", "...",     "\xc2\x80 C1"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         char url[256];
         snprintf(url, sizeof url, "Shared Documents/%s", good[i]);
@@ -847,6 +850,37 @@ static void test_names(void **state)
         assert_int_equal(p->n_issues, 0);
         package_destroy(p);
     }
+}
+
+/* The folder-only rules: "forms" directly in the library root, a leading '~', thicket
+ * endings. */
+static void test_folder_names(void **state)
+{
+    (void)state;
+    const char *bad_at_root[] = {"forms", "Forms", "~drafts", "Page_files", "Seite-Dateien"};
+    for (size_t i = 0; i < sizeof bad_at_root / sizeof bad_at_root[0]; i++) {
+        char url[256];
+        snprintf(url, sizeof url, "Shared Documents/%s", bad_at_root[i]);
+        expect_one(manifest_of(folder(F2, ROOT, url, bad_at_root[i], NULL), NULL), PACKAGE_ERROR,
+                   PACKAGE_E_INVALID_NAME);
+    }
+    /* Below the root "forms" is an ordinary folder; the others are refused anywhere. */
+    struct package *p = run(manifest_of(
+        REPORTS, folder(F2, F1, "Shared Documents/Reports/forms", "forms", NULL), NULL));
+    assert_int_equal(p->n_issues, 0);
+    package_destroy(p);
+    expect_one(manifest_of(REPORTS,
+                           folder(F2, F1, "Shared Documents/Reports/x_files", "x_files", NULL),
+                           NULL),
+               PACKAGE_ERROR, PACKAGE_E_INVALID_NAME);
+    expect_one(
+        manifest_of(REPORTS, folder(F2, F1, "Shared Documents/Reports/~x", "~x", NULL), NULL),
+        PACKAGE_ERROR, PACKAGE_E_INVALID_NAME);
+    /* Files of those names are fine, at the root too. */
+    p = run(manifest_of(file(D1, ROOT, "Shared Documents/forms", "forms", NULL),
+                        file(D2, ROOT, "Shared Documents/~drafts", "~drafts", NULL), NULL));
+    assert_int_equal(p->n_issues, 0);
+    package_destroy(p);
 }
 
 static void test_path_length(void **state)
@@ -874,6 +908,22 @@ static void test_path_length(void **state)
     struct package *p = run(manifest_of(folder(F2, ROOT, url, utf, NULL), NULL));
     assert_int_equal(p->n_issues, 0); /* 27 + 186 + 1 = 214 */
     package_destroy(p);
+    /* UTF-16 units, as SharePoint counts: 186 characters outside the BMP are 372 units, and
+     * "x" makes 27 + 373 = 400 (a count of code points would say 214); "xy" makes 401. */
+    char wide[1024], wurl[1100];
+    for (int n = 1; n <= 2; n++) {
+        wide[0] = '\0';
+        for (int i = 0; i < 186; i++)
+            strcat(wide, "\xf0\x9f\x98\x80");
+        strcat(wide, n == 1 ? "x" : "xy");
+        snprintf(wurl, sizeof wurl, "Shared Documents/%s", wide);
+        p = run(manifest_of(file(D1, ROOT, wurl, wide, NULL), NULL));
+        if (n == 1)
+            assert_int_equal(p->n_issues, 0);
+        else
+            only_issue(p, PACKAGE_ERROR, PACKAGE_E_PATH_TOO_LONG);
+        package_destroy(p);
+    }
 }
 
 static void test_file_size(void **state)
@@ -1473,6 +1523,7 @@ int main(void)
         cmocka_unit_test(test_export_settings),
         cmocka_unit_test(test_system_data_manifests),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_folder_names),
         cmocka_unit_test(test_path_length),
         cmocka_unit_test(test_file_size),
         cmocka_unit_test(test_duplicates),
