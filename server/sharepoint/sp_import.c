@@ -11,6 +11,7 @@
 #include "db.h"
 #include "extents.h"
 #include "log.h"
+#include "sp_names.h"
 #include "spmig_limits.h"
 #include "uuid.h"
 #include "xmalloc.h"
@@ -550,7 +551,8 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
 {
     if (imp->failed)
         return SP_MODEL_INTERNAL;
-    if (sp_model_name_check(in->name) != SP_MODEL_OK)
+    /* The rules of every name first; a folder's own ones once its parent is known. */
+    if (sp_names_check(in->name, SP_NAMES_FILE) != SP_NAMES_OK)
         return SP_MODEL_BAD_NAME;
     if (in->int_id < 0)
         return SP_MODEL_CONFLICT;
@@ -563,6 +565,11 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
         /* A package's first folder is the library root, which is there already. */
         const char *leaf = strrchr(imp->folders[0].path, '/') + 1;
         return strcasecmp(leaf, in->name) == 0 ? SP_MODEL_OK : SP_MODEL_CONFLICT;
+    }
+    if (in->is_folder) {
+        bool top = strcmp(parent, imp->root_uuid) == 0;
+        if (sp_names_check(in->name, top ? SP_NAMES_ROOT_FOLDER : SP_NAMES_FOLDER) != SP_NAMES_OK)
+            return SP_MODEL_BAD_NAME;
     }
     int rc = version_check(imp, versions, nversions);
     if (rc != SP_MODEL_OK)
@@ -579,7 +586,7 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
     char *path = xasprintf("%s/%s", pf->path, in->name);
     memcpy(parent, pf->uuid, SP_MODEL_UUID_LEN); /* the live folder's, if merged into one */
     char folded[SP_MODEL_PATH_MAX_BYTES + 1];
-    if (sp_model_utf8_chars(path) > SP_MODEL_PATH_MAX_CHARS) {
+    if (sp_names_check_path(path) != SP_NAMES_OK) {
         rc = SP_MODEL_BAD_NAME;
         goto fail;
     }

@@ -55,12 +55,13 @@ struct sp_import *sp_import_begin(int64_t list_id, const char *job_uuid);
  * children go under the existing folder and take its UniqueId as parent); so is one that another
  * import reveals at its path before this one commits. Staging the library root folder itself (a
  * package's first SPFolder) is SP_MODEL_OK and changes nothing.
- * Errors: SP_MODEL_BAD_NAME (name, path over SP_MODEL_PATH_MAX_CHARS, malformed GUID or version
- * label), SP_MODEL_NOT_FOUND (no such parent folder in the list), SP_MODEL_EXISTS (uuid, path or
- * int id staged twice by this import), SP_MODEL_CONFLICT (contradicts a live item: folder vs file,
- * a folder's uuid at another path, an int id held by another item, an extent given twice),
- * SP_MODEL_INTERNAL (the import has failed: only abort or commit, which then aborts, remain). An
- * import is used by one thread at a time; it holds a database connection until it ends.
+ * Errors: SP_MODEL_BAD_NAME (a name sp_names.h refuses, folder-only rules included, a path over
+ * LIMIT_SP_PATH_UNITS, malformed GUID or version label), SP_MODEL_NOT_FOUND (no such parent
+ * folder in the list), SP_MODEL_EXISTS (uuid, path or int id staged twice by this import),
+ * SP_MODEL_CONFLICT (contradicts a live item: folder vs file, a folder's uuid at another path, an
+ * int id held by another item, an extent given twice), SP_MODEL_INTERNAL (the import has failed:
+ * only abort or commit, which then aborts, remain). An import is used by one thread at a time; it
+ * holds a database connection until it ends.
  */
 int sp_import_folder(struct sp_import *imp, const struct sp_import_folder_spec *f);
 int sp_import_file(struct sp_import *imp, const struct sp_import_file_spec *f);

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "extents.h"
 #include "log.h"
+#include "sp_names.h"
 #include "spmig_limits.h"
 #include "uuid.h"
 #include "xmalloc.h"
@@ -64,39 +65,6 @@ bool sp_model_uuid_or(const char *in, char out[SP_MODEL_UUID_LEN], const char *d
     return true;
 }
 
-/* Code points of a valid UTF-8 string, or -1 if s is not valid UTF-8. */
-long sp_model_utf8_chars(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long n = 0;
-    while (*p) {
-        unsigned c = *p;
-        int extra;
-        unsigned min;
-        if (c < 0x80) {
-            extra = 0, min = 0;
-        } else if ((c & 0xe0) == 0xc0) {
-            extra = 1, min = 0x80, c &= 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            extra = 2, min = 0x800, c &= 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            extra = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return -1;
-        }
-        p++;
-        for (int i = 0; i < extra; i++, p++) {
-            if ((*p & 0xc0) != 0x80)
-                return -1;
-            c = (c << 6) | (*p & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return -1;
-        n++;
-    }
-    return n;
-}
-
 /* ASCII case folding, the same SQLite's NOCASE does. */
 void sp_model_fold(const char *in, char *out, size_t cap)
 {
@@ -106,51 +74,10 @@ void sp_model_fold(const char *in, char *out, size_t cap)
     out[i] = '\0';
 }
 
-static bool ascii_strcasestr(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return true;
-    return false;
-}
-
-int sp_model_name_check(const char *name)
-{
-    static const char *const reserved[] = {".lock", "CON", "PRN", "AUX", "NUL", "desktop.ini"};
-    if (!name || !name[0])
-        return SP_MODEL_BAD_NAME;
-    long chars = sp_model_utf8_chars(name);
-    if (chars < 0 || chars > SP_MODEL_PATH_MAX_CHARS)
-        return SP_MODEL_BAD_NAME;
-    size_t n = strlen(name);
-    if (name[0] == ' ' || name[n - 1] == ' ')
-        return SP_MODEL_BAD_NAME;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p < 0x20 || *p == 0x7f || strchr("\"*:<>?/\\|", *p))
-            return SP_MODEL_BAD_NAME;
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return SP_MODEL_BAD_NAME;
-    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-        if (strcasecmp(name, reserved[i]) == 0)
-            return SP_MODEL_BAD_NAME;
-    if (n == 4 && (strncasecmp(name, "COM", 3) == 0 || strncasecmp(name, "LPT", 3) == 0) &&
-        name[3] >= '0' && name[3] <= '9')
-        return SP_MODEL_BAD_NAME;
-    if (ascii_strcasestr(name, "_vti_") || strncmp(name, "~$", 2) == 0)
-        return SP_MODEL_BAD_NAME;
-    return SP_MODEL_OK;
-}
-
+/* Site and library titles: sp_names.h's title rules; NULL is no title. */
 static bool title_valid(const char *title)
 {
-    long chars = title ? sp_model_utf8_chars(title) : -1;
-    if (chars < 1 || chars > SP_MODEL_TITLE_MAX_CHARS)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)title; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-    return true;
+    return title && sp_names_check_title(title) == SP_NAMES_OK;
 }
 
 static bool site_url_valid(const char *url)
@@ -283,7 +210,7 @@ static int user_ensure_tx(struct db *d, const char *login, const char *title, co
 int sp_model_user_ensure(const char *login, const char *title, const char *email, int64_t *id)
 {
     if (!login || !login[0] || strlen(login) > SP_MODEL_LOGIN_MAX_BYTES ||
-        sp_model_utf8_chars(login) < 0)
+        !sp_names_utf8_valid(login))
         return SP_MODEL_BAD_NAME;
     struct db *d = db_acquire();
     int rc = user_find(d, login, id);
@@ -388,12 +315,12 @@ int sp_model_list_by_id_tx(struct db *d, int64_t id, struct sp_model_list *out)
 static int list_create_tx(struct db *d, const struct sp_model_site *site, const char *title,
                           const char *folder, int base_template, struct sp_model_list *out)
 {
-    if (!title_valid(title) || sp_model_name_check(folder) != SP_MODEL_OK)
+    if (!title_valid(title) || sp_names_check(folder, SP_NAMES_FILE) != SP_NAMES_OK)
         return SP_MODEL_BAD_NAME;
     if (strcmp(site->url, "/") == 0 && strcasecmp(folder, "sites") == 0)
         return SP_MODEL_BAD_NAME; /* the managed path of site collections */
     char *root_url = xasprintf("%s/%s", strcmp(site->url, "/") == 0 ? "" : site->url, folder);
-    if (sp_model_utf8_chars(root_url) > SP_MODEL_PATH_MAX_CHARS) {
+    if (sp_names_check_path(root_url) != SP_NAMES_OK) {
         free(root_url);
         return SP_MODEL_BAD_NAME;
     }
@@ -565,7 +492,7 @@ int sp_model_site_each(void (*fn)(void *ctx, const struct sp_model_site *s), voi
 int sp_model_list_create(int64_t site_id, const char *title, int base_template,
                          struct sp_model_list *out)
 {
-    if (sp_model_name_check(title) != SP_MODEL_OK || !title_valid(title))
+    if (!title_valid(title) || sp_names_check(title, SP_NAMES_FILE) != SP_NAMES_OK)
         return SP_MODEL_BAD_NAME;
     struct db *d = db_acquire();
     db_write_begin(d);

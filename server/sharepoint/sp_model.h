@@ -14,10 +14,7 @@
 
 #include "store_files.h"
 
-#define SP_MODEL_UUID_LEN 37 /* 36 characters and a NUL, lowercase */
-/* SharePoint's limit on a decoded server-relative path, in characters (code points). */
-#define SP_MODEL_PATH_MAX_CHARS  400
-#define SP_MODEL_TITLE_MAX_CHARS 255 /* site and list titles */
+#define SP_MODEL_UUID_LEN        37  /* 36 characters and a NUL, lowercase */
 #define SP_MODEL_LOGIN_MAX_BYTES 512 /* site user logins (claims) */
 
 enum sp_model_err {
@@ -88,15 +85,6 @@ struct sp_model_user {
     char *login, *title, *email;
 };
 
-/*
- * SP_MODEL_OK if name may be a SharePoint file, folder or library name: not empty, valid UTF-8,
- * none of " * : < > ? / \ | or control characters, no leading or trailing space, not "." or
- * "..", not a reserved name (.lock CON PRN AUX NUL COM0-9 LPT0-9 desktop.ini, any case), no
- * "_vti_" anywhere, no "~$" prefix, at most SP_MODEL_PATH_MAX_CHARS characters. Else
- * SP_MODEL_BAD_NAME.
- */
-int sp_model_name_check(const char *name);
-
 void sp_model_site_finish(struct sp_model_site *s);
 void sp_model_list_finish(struct sp_model_list *l);
 void sp_model_item_finish(struct sp_model_item *i);
@@ -119,7 +107,8 @@ int sp_model_site_each(void (*fn)(void *ctx, const struct sp_model_site *s), voi
 
 /*
  * Lists. A new library gets a root folder named from its title (spaces kept, SharePoint's
- * invalid characters refused) directly under the site url.
+ * invalid characters refused) directly under the site url. The title must be a valid title
+ * and a valid name (sp_names.h), else SP_MODEL_BAD_NAME.
  */
 int sp_model_list_create(int64_t site_id, const char *title, int base_template,
                          struct sp_model_list *out);

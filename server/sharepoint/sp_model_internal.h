@@ -11,10 +11,12 @@
 
 #include "db.h"
 #include "sp_model.h"
+#include "spmig_limits.h"
 
 #define SP_MODEL_LABEL_MAX 32
-/* A path of SP_MODEL_PATH_MAX_CHARS characters has at most four bytes each. */
-#define SP_MODEL_PATH_MAX_BYTES (4 * SP_MODEL_PATH_MAX_CHARS)
+/* A path of LIMIT_SP_PATH_UNITS UTF-16 units has at most three bytes of UTF-8 a unit (a
+ * four-byte character is two units). */
+#define SP_MODEL_PATH_MAX_BYTES (3 * LIMIT_SP_PATH_UNITS)
 
 #define SYSTEM_LOGIN "SHAREPOINT\\system"
 #define SYSTEM_TITLE "System Account"
@@ -22,8 +24,6 @@
 /* in normalised into out; a NULL in gives dflt, or a new uuid if dflt is NULL too. False if
  * in is not a GUID. */
 bool sp_model_uuid_or(const char *in, char out[SP_MODEL_UUID_LEN], const char *dflt);
-/* Code points of a valid UTF-8 string, or -1 if s is not valid UTF-8. */
-long sp_model_utf8_chars(const char *s);
 /* ASCII case folding, the same SQLite's NOCASE does. */
 void sp_model_fold(const char *in, char *out, size_t cap);
 /* Steps a statement that writes one row: SP_MODEL_OK, SP_MODEL_EXISTS on a UNIQUE violation (not

@@ -1158,13 +1158,15 @@ class BadInputTests(MigrationCase):
                'x_vti_y.txt', 'desktop.ini']
         for rel in bad:
             pkg.add_file(rel, b'never')
-        pkg.add_folder('bad|folder')
+        bad_folders = ['bad|folder', 'forms', 'Page_files', '~drafts']
+        for rel in bad_folders:
+            pkg.add_folder(rel)
         m = mt.Migration(sp, pkg).provision()
         events = self.run_job(m)
         expected = {self.url(pkg, rel): ('File', pkg.find(rel).id, E_INVALID_NAME)
                     for rel in bad}
-        expected[self.url(pkg, 'bad|folder')] = ('Folder', pkg.find('bad|folder').id,
-                                                 E_INVALID_NAME)
+        for rel in bad_folders:
+            expected[self.url(pkg, rel)] = ('Folder', pkg.find(rel).id, E_INVALID_NAME)
         self.assertErrors(events, expected)
         self.assertAbsent(sp, pkg.target, 'a:b.txt')
         self.assertAbsent(sp, pkg.target, 'CON')

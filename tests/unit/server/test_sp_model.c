@@ -328,6 +328,16 @@ static void test_sites_and_lists(void **state)
     assert_int_equal(sp_model_list_create(hr.id, "a:b", 101, NULL), SP_MODEL_BAD_NAME);
     assert_int_equal(sp_model_list_create(root_site.id, "sites", 101, NULL), SP_MODEL_BAD_NAME);
     assert_int_equal(sp_model_list_create(9999, "Orphan", 101, NULL), SP_MODEL_NOT_FOUND);
+    assert_int_equal(sp_model_list_create(hr.id, "del\x7f", 101, NULL), SP_MODEL_BAD_NAME);
+    /* Titles count UTF-16 units too: 127 characters outside the BMP and one more make 255,
+     * two more 256. */
+    char title[600] = "";
+    for (int i = 0; i < 127; i++)
+        strcat(title, "\xf0\x9f\x98\x80");
+    strcat(title, "tt");
+    assert_int_equal(sp_model_list_create(hr.id, title, 101, NULL), SP_MODEL_BAD_NAME);
+    title[strlen(title) - 1] = '\0';
+    assert_int_equal(sp_model_list_create(root_site.id, title, 101, NULL), SP_MODEL_OK);
 
     struct sp_model_item root = {0};
     assert_int_equal(sp_model_item_by_path("/sites/hr/team docs", &root), SP_MODEL_OK);
@@ -374,27 +384,56 @@ static void test_users(void **state)
 static void test_bad_names(void **state)
 {
     (void)state;
+    /* One name per rule of sp_names.h (test_sp_names.c pins them all): refused by the import
+     * as files and as folders. */
     static const char *const bad[] = {
-        "",     "a\"b",        "a*b",         "a:b",     "a<b",    "a>b",        "a?b",
-        "a/b",  "a\\b",        "a|b",         " lead",   "trail ", ".lock",      "CON",
-        "con",  "PRN",         "aux",         "NUL",     "COM0",   "com9",       "LPT0",
-        "lpt5", "desktop.ini", "DESKTOP.INI", "x_vti_y", "_VTI_",  "~$doc.docx", ".",
-        "..",   "tab\there",   "\xff\xfe",
+        "a\"b",        "a*b",         "a:b",      "a<b",      "a>b",          "a?b",  "a/b",
+        "a\\b",        "a|b",         " lead",    "trail ",   ".lock",        "CON",  "con",
+        "PRN",         "aux",         "NUL",      "COM0",     "com9",         "LPT0", "lpt5",
+        "desktop.ini", "DESKTOP.INI", "x_vti_y",  "_VTI_",    "~$doc.docx",   ".",    "..",
+        "tab\there",   "del\x7f",     "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80",
     };
-    static const char *const good[] = {"a.txt",     "CON.txt", "COM10", "~doc", "x$~",
-                                       "naïve.txt", "#hash%",  "a b",   "LPT",  ".hidden"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        assert_int_equal(sp_model_name_check(bad[i]), SP_MODEL_BAD_NAME);
-    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
-        assert_int_equal(sp_model_name_check(good[i]), SP_MODEL_OK);
-
+    /* Reserved names are whole names, so CON.txt is fine; so is a trailing dot. */
+    static const char *const good[] = {"a.txt",     "CON.txt",    "COM10", "~doc", "x$~",
+                                       "naïve.txt", "#hash%",     "a b",   "LPT",  ".hidden",
+                                       "name.",     "Page_files", "forms"};
     struct sp_import *imp = sp_import_begin(docs.id, "job-bad-names");
     assert_non_null(imp);
     const char *const one[] = {"x", NULL};
-    assert_int_equal(stage_file(imp, NULL, NULL, "bad|name.txt", 0, one), SP_MODEL_BAD_NAME);
-    assert_int_equal(stage_folder(imp, NULL, NULL, "_vti_cnf"), SP_MODEL_BAD_NAME);
     char g[SP_MODEL_UUID_LEN];
+    unsigned n = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (stage_file(imp, guid(g, 3, ++n), NULL, bad[i], 0, one) != SP_MODEL_BAD_NAME)
+            fail_msg("the file name \"%s\" was not refused", bad[i]);
+        if (stage_folder(imp, guid(g, 3, ++n), NULL, bad[i]) != SP_MODEL_BAD_NAME)
+            fail_msg("the folder name \"%s\" was not refused", bad[i]);
+    }
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (stage_file(imp, guid(g, 3, ++n), NULL, good[i], 0, one) != SP_MODEL_OK)
+            fail_msg("the file name \"%s\" was refused", good[i]);
     assert_int_equal(stage_folder(imp, "not-a-guid", NULL, "ok"), SP_MODEL_BAD_NAME);
+    sp_import_abort(imp);
+
+    /* Folder-only rules: "forms" directly in the library root, a leading '~' and thicket
+     * endings anywhere; files of those names are fine (above). */
+    imp = sp_import_begin(docs.id, "job-folder-names");
+    assert_non_null(imp);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 1), NULL, "forms"), SP_MODEL_BAD_NAME);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 2), NULL, "FORMS"), SP_MODEL_BAD_NAME);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 3), docs.root_folder_uuid, "Forms"),
+                     SP_MODEL_BAD_NAME);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 4), NULL, "~drafts"), SP_MODEL_BAD_NAME);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 5), NULL, "Page_files"), SP_MODEL_BAD_NAME);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 6), NULL, "Seite-Dateien"), SP_MODEL_BAD_NAME);
+    char top[SP_MODEL_UUID_LEN];
+    assert_int_equal(stage_folder(imp, guid(top, 4, 7), NULL, "top"), SP_MODEL_OK);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 8), top, "forms"), SP_MODEL_OK);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 9), top, "~drafts"), SP_MODEL_BAD_NAME);
+    assert_int_equal(stage_folder(imp, guid(g, 4, 10), top, "x_file"), SP_MODEL_BAD_NAME);
+    sp_import_abort(imp);
+
+    imp = sp_import_begin(docs.id, "job-long-names");
+    assert_non_null(imp);
     /* "/Shared Documents/" is 18 characters; the path may have 400. */
     char name[400];
     memset(name, 'n', sizeof name);
@@ -412,8 +451,18 @@ static void test_bad_names(void **state)
     }
     wide[o] = '\0';
     assert_int_equal(stage_folder(imp, guid(g, 1, 3), NULL, wide), SP_MODEL_OK);
+    /* UTF-16 units, not code points: 190 characters outside the BMP are 380 units, so "ab"
+     * makes the path 400 and "abc" 401 (only 211 code points). */
+    char emoji[800] = "";
+    for (int i = 0; i < 190; i++)
+        strcat(emoji, "\xf0\x9f\x98\x80");
+    strcat(emoji, "ab");
+    const char *const data[] = {"x", NULL};
+    assert_int_equal(stage_file(imp, guid(g, 1, 4), NULL, emoji, 0, data), SP_MODEL_OK);
+    strcat(emoji, "c");
+    assert_int_equal(stage_file(imp, guid(g, 1, 5), NULL, emoji, 0, data), SP_MODEL_BAD_NAME);
     assert_int_equal(sp_import_commit(imp), 0);
-    assert_int_equal(item_count(), 2);
+    assert_int_equal(item_count(), 3);
 }
 
 static void test_import_invisible_until_commit(void **state)
