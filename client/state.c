@@ -17,13 +17,11 @@
 
 #include "crypto.h"
 #include "hex.h"
+#include "sqlite_schema.h"
 #include "xmalloc.h"
 
-struct state_file {
-    const char *name;
-    const char *text;
-};
-extern const struct state_file state_files[];
+/* The state file's schema: the SQL files of schema/client/, embedded by schema/embed.py. */
+extern const struct sqlite_schema_script state_files[];
 extern const size_t state_file_count;
 
 struct state {
@@ -63,31 +61,16 @@ static int exec(struct state *s, const char *sql)
 
 static int migrate_schema(struct state *s, char err[STATE_ERR])
 {
-    sqlite3_stmt *st;
-    int version = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (version > (int)state_file_count) {
-        snprintf(err, STATE_ERR, "the state file is from a newer spmig (schema %d)", version);
-        return -1;
-    }
-    for (size_t i = (size_t)version; i < state_file_count; i++) {
-        char *sql =
-            xasprintf("BEGIN; %s\n; PRAGMA user_version=%zu; COMMIT;", state_files[i].text, i + 1);
-        char *msg = NULL;
-        int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-        free(sql);
-        if (rc != SQLITE_OK) {
-            snprintf(err, STATE_ERR, "state schema %s: %s", state_files[i].name,
-                     msg ? msg : "failed");
-            sqlite3_free(msg);
-            exec(s, "ROLLBACK");
-            return -1;
-        }
-    }
-    return 0;
+    struct sqlite_schema_result r;
+    if (sqlite_schema_apply(s->db, state_files, state_file_count, &r) == 0)
+        return 0;
+    if (r.newer)
+        snprintf(err, STATE_ERR, "the state file is from a newer spmig (schema %d)", r.from);
+    else if (r.failed)
+        snprintf(err, STATE_ERR, "state schema %s: %s", r.failed, r.error);
+    else
+        snprintf(err, STATE_ERR, "state file: %s", r.error);
+    return -1;
 }
 
 struct state *state_open(const char *path, char err[STATE_ERR])

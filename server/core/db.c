@@ -1,12 +1,13 @@
 /*
- * db.c: the SQLite database of db.h: opening and schema migration, a pool of connections
- * with their prepared-statement caches, the process-wide write lock with the one connection
- * every write transaction runs on, and the settings table. It knows no table but settings;
- * the stores own their SQL.
+ * db.c: the SQLite database of db.h: opening it (its schema brought up to date by
+ * sqlite_schema.c), a pool of connections with their prepared-statement caches, the
+ * process-wide write lock with the one connection every write transaction runs on, and the
+ * settings table. It knows no table but settings; the stores own their SQL.
  */
 #include "db.h"
 #include "db_vfs.h"
 #include "log.h"
+#include "sqlite_schema.h"
 #include "xmalloc.h"
 
 #include <assert.h>
@@ -17,11 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct schema_file {
-    const char *name;
-    const char *text;
-};
-extern const struct schema_file schema_files[];
+/* The server's schema: the SQL files of schema/, embedded by schema/embed.py. */
+extern const struct sqlite_schema_script schema_files[];
 extern const size_t schema_file_count;
 
 struct stmt_slot {
@@ -106,33 +104,18 @@ static sqlite3 *open_conn(void)
 
 static int migrate(sqlite3 *h)
 {
-    sqlite3_stmt *st;
-    int version = 0;
-    if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (version > (int)schema_file_count) {
+    struct sqlite_schema_result r;
+    int rc = sqlite_schema_apply(h, schema_files, schema_file_count, &r);
+    for (int v = r.from; v < r.to; v++)
+        log_info("db: applied schema %s", schema_files[v].name);
+    if (r.newer)
         log_error("db: %s has schema version %d, newer than this spmigd knows (%zu)", db_path,
-                  version, schema_file_count);
-        return -1;
-    }
-    for (size_t i = (size_t)version; i < schema_file_count; i++) {
-        char *err = NULL;
-        char *sql =
-            xasprintf("BEGIN; %s\n; PRAGMA user_version=%zu; COMMIT;", schema_files[i].text, i + 1);
-        int rc = sqlite3_exec(h, sql, NULL, NULL, &err);
-        free(sql);
-        if (rc != SQLITE_OK) {
-            log_error("db: applying schema %s failed: %s", schema_files[i].name, err);
-            sqlite3_free(err);
-            sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
-            return -1;
-        }
-        log_info("db: applied schema %s", schema_files[i].name);
-    }
-    return 0;
+                  r.from, schema_file_count);
+    else if (r.failed)
+        log_error("db: applying schema %s failed: %s", r.failed, r.error);
+    else if (rc < 0)
+        log_error("db: %s: %s", db_path, r.error);
+    return rc;
 }
 
 static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)

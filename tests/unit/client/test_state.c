@@ -1,7 +1,8 @@
 /*
  * test_state.c: unit tests of client/state.c: ids that stay the same across opens, rounds
  * that resume when unfinished, outcomes and their counts per round, batches, the exclusive
- * lock, a folder that became a file, and the file's name from the destination's ids.
+ * lock, a folder that became a file, a state file of a newer spmig refused, and the file's
+ * name from the destination's ids.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +158,27 @@ static void test_meta_and_lock(void **unused)
     state_close(NULL);
 }
 
+/* A state file a newer spmig left (a schema version past ours) is refused, and kept as it is. */
+static void test_newer_schema(void **unused)
+{
+    (void)unused;
+    state_close(open_ok());
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[STATE_ERR];
+    assert_null(state_open(path, err));
+    assert_string_equal(err, "the state file is from a newer spmig (schema 99)");
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 99);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 static void test_paths(void **unused)
 {
     (void)unused;
@@ -185,6 +208,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ids_persist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rounds_and_outcomes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_and_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
         cmocka_unit_test(test_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

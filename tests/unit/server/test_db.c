@@ -22,17 +22,14 @@
 #include "db.h"
 #include "extents.h"
 #include "spmig_limits.h"
+#include "sqlite_schema.h"
 #include "store_files.h"
 #include "xmalloc.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct schema_file {
-    const char *name;
-    const char *text;
-};
-extern const struct schema_file schema_files[];
+extern const struct sqlite_schema_script schema_files[];
 extern const size_t schema_file_count;
 
 static int64_t one_int(struct db *d, const char *sql)
