@@ -43,84 +43,24 @@ const char *package_file_name(enum package_file kind)
 
 /* ---- Lookup tables ---- */
 
-struct package_slot {
-    unsigned char key[16];
-    uint32_t index;
-    uint8_t kind; /* enum package_ref_kind */
-    bool used;
-};
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-static size_t slot_of(const struct package_idmap *m, const unsigned char key[16])
-{
-    uint64_t a, b;
-    memcpy(&a, key, 8);
-    memcpy(&b, key + 8, 8);
-    /* The seed is random per package, so crafted ids cannot be made to collide. */
-    return (size_t)(mix64(mix64(a ^ m->seed) ^ b) & (m->cap - 1));
-}
-
-bool package_map_get(const struct package_idmap *m, const unsigned char key[16],
+/* A package_ref as a digest_map value: the kind above the index's 32 bits. */
+bool package_map_get(const struct digest_map *m, const unsigned char key[16],
                      struct package_ref *out)
 {
-    if (!m->cap)
+    int64_t v;
+    if (!digest_map_get(m, key, 16, &v))
         return false;
-    for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
-        const struct package_slot *s = &m->slots[i];
-        if (!s->used)
-            return false;
-        if (memcmp(s->key, key, 16) == 0) {
-            if (out)
-                *out = (struct package_ref){(enum package_ref_kind)s->kind, s->index};
-            return true;
-        }
-    }
+    if (out)
+        *out = (struct package_ref){(enum package_ref_kind)(v >> 32), (size_t)(v & UINT32_MAX)};
+    return true;
 }
 
-static void put_slot(struct package_idmap *m, const unsigned char key[16], uint32_t index,
-                     uint8_t kind)
+void package_map_put(struct digest_map *m, const unsigned char key[16], struct package_ref r)
 {
-    size_t i = slot_of(m, key);
-    while (m->slots[i].used)
-        i = (i + 1) & (m->cap - 1);
-    struct package_slot *s = &m->slots[i];
-    memcpy(s->key, key, 16);
-    s->index = index;
-    s->kind = kind;
-    s->used = true;
-}
-
-void package_map_put(struct package_idmap *m, const unsigned char key[16], struct package_ref r)
-{
-    assert(!package_map_get(m, key, NULL));
     assert(r.index <= UINT32_MAX);
-    if (4 * (m->n + 1) > 3 * m->cap) { /* keep the load under three quarters */
-        struct package_idmap bigger = {.cap = m->cap ? 2 * m->cap : 64, .seed = m->seed};
-        bigger.slots = xcalloc(bigger.cap, sizeof *bigger.slots);
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->slots[i].used)
-                put_slot(&bigger, m->slots[i].key, m->slots[i].index, m->slots[i].kind);
-        free(m->slots);
-        m->slots = bigger.slots;
-        m->cap = bigger.cap;
-    }
-    put_slot(m, key, (uint32_t)r.index, (uint8_t)r.kind);
-    m->n++;
-}
-
-static void map_clear(struct package_idmap *m)
-{
-    free(m->slots);
-    m->slots = NULL;
-    m->cap = m->n = 0;
+    bool added = digest_map_put(m, key, 16, (int64_t)r.kind << 32 | (int64_t)r.index);
+    assert(added);
+    (void)added;
 }
 
 void package_int_key(int v, unsigned char key[16])
@@ -233,14 +173,7 @@ struct package *package_create(const struct package_target *target)
     p->target = *target;
     p->target.web_url = xstrdup(target->web_url);
     p->target.root_folder_url = xstrdup(target->root_folder_url);
-    struct package_state *st = xcalloc(1, sizeof *st);
-    uint64_t seed;
-    crypto_random(&seed, sizeof seed);
-    st->ids.seed = seed;
-    st->intids.seed = seed ^ 1;
-    st->urls.seed = seed ^ 2;
-    st->users.seed = seed ^ 3;
-    st->logins.seed = seed ^ 4;
+    struct package_state *st = xcalloc(1, sizeof *st); /* the maps empty */
     st->root_url = web_relative(p->target.web_url, p->target.root_folder_url);
     /* The root folder exists before any package: children may name it as their parent. */
     package_map_put(&st->ids, target->root_folder_id, (struct package_ref){REF_ROOT, 0});
@@ -287,11 +220,11 @@ void package_destroy(struct package *p)
         free(p->issues[i].message);
     }
     free(p->issues);
-    map_clear(&st->ids);
-    map_clear(&st->intids);
-    map_clear(&st->urls);
-    map_clear(&st->users);
-    map_clear(&st->logins);
+    digest_map_finish(&st->ids);
+    digest_map_finish(&st->intids);
+    digest_map_finish(&st->urls);
+    digest_map_finish(&st->users);
+    digest_map_finish(&st->logins);
     for (size_t i = 0; i < st->n_manifests_seen; i++)
         free(st->manifests_seen[i]);
     free(st->manifests_seen);
@@ -393,9 +326,9 @@ void package_mark_done(struct package *p)
 static void rebuild_object_maps(struct package *p)
 {
     struct package_state *st = p->state;
-    map_clear(&st->ids);
-    map_clear(&st->intids);
-    map_clear(&st->urls);
+    digest_map_finish(&st->ids);
+    digest_map_finish(&st->intids);
+    digest_map_finish(&st->urls);
     package_map_put(&st->ids, p->target.root_folder_id, (struct package_ref){REF_ROOT, 0});
     unsigned char key[16];
     for (size_t i = 0; i < p->n_objects; i++) {
@@ -417,8 +350,8 @@ static void rebuild_object_maps(struct package *p)
 static void rebuild_user_maps(struct package *p)
 {
     struct package_state *st = p->state;
-    map_clear(&st->users);
-    map_clear(&st->logins);
+    digest_map_finish(&st->users);
+    digest_map_finish(&st->logins);
     unsigned char key[16];
     for (size_t i = 0; i < p->n_users; i++) {
         package_int_key(p->users[i].id, key);
@@ -616,9 +549,9 @@ int package_finish(struct package *p)
     if (!p->n_fatal)
         resolve_users(p);
     /* What only the checks needed goes; the model keeps no slack. */
-    map_clear(&st->ids);
-    map_clear(&st->intids);
-    map_clear(&st->urls);
+    digest_map_finish(&st->ids);
+    digest_map_finish(&st->intids);
+    digest_map_finish(&st->urls);
     free(st->undo);
     st->undo = NULL;
     st->n_undo = st->cap_undo = 0;

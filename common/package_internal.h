@@ -7,6 +7,7 @@
 #ifndef SPMIG_PACKAGE_INTERNAL_H
 #define SPMIG_PACKAGE_INTERNAL_H
 
+#include "digest_map.h"
 #include "package.h"
 
 #include <limits.h>
@@ -28,7 +29,7 @@ struct package_file_info {
 };
 extern const struct package_file_info package_files[PACKAGE_FILE_KINDS];
 
-/* ---- Lookup tables: 16-byte keys to (kind, index), open addressing, seeded hash ---- */
+/* ---- Lookup tables: 16-byte keys to (kind, index) in digest maps ---- */
 
 enum package_ref_kind { REF_ROOT, REF_OBJECT, REF_LIST_ITEM, REF_LIST, REF_USER };
 
@@ -37,18 +38,10 @@ struct package_ref {
     size_t index; /* into objects (REF_OBJECT, REF_LIST_ITEM: the item's document), users */
 };
 
-struct package_slot; /* 24 bytes: key, index, kind */
-
-struct package_idmap {
-    struct package_slot *slots;
-    size_t cap, n; /* cap is 0 or a power of two */
-    uint64_t seed;
-};
-
-bool package_map_get(const struct package_idmap *m, const unsigned char key[16],
+bool package_map_get(const struct digest_map *m, const unsigned char key[16],
                      struct package_ref *out);
 /* Adds key, which must not be there yet. */
-void package_map_put(struct package_idmap *m, const unsigned char key[16], struct package_ref r);
+void package_map_put(struct digest_map *m, const unsigned char key[16], struct package_ref r);
 /* Keys for things that are not GUIDs: a tag and an int, or a digest of a case-folded text. */
 void package_int_key(int v, unsigned char key[16]);
 void package_text_key(const char *s, unsigned char key[16]);
@@ -63,11 +56,11 @@ struct package_undo {
 };
 
 struct package_state {
-    struct package_idmap ids;    /* GUIDs of folders, files, list items, the root folder */
-    struct package_idmap intids; /* list item integer ids */
-    struct package_idmap urls;   /* objects by case-folded url (name conflicts) */
-    struct package_idmap users;  /* user ids */
-    struct package_idmap logins; /* user logins, case-folded */
+    struct digest_map ids;    /* GUIDs of folders, files, list items, the root folder */
+    struct digest_map intids; /* list item integer ids */
+    struct digest_map urls;   /* objects by case-folded url (name conflicts) */
+    struct digest_map users;  /* user ids */
+    struct digest_map logins; /* user logins, case-folded */
     bool have[PACKAGE_FILE_KINDS];
     char **manifests_seen; /* names of the manifests parsed */
     size_t n_manifests_seen;

@@ -7,8 +7,8 @@
 #include "sp_import.h"
 #include "sp_model_internal.h"
 #include "clock.h"
-#include "crypto.h"
 #include "db.h"
+#include "digest_map.h"
 #include "extents.h"
 #include "log.h"
 #include "sp_names.h"
@@ -24,112 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ---- imports: in-memory indexes of what a job has staged ---- */
-
-/*
- * An open-addressing hash map from byte strings to an int64. Keys are not kept: a slot holds
- * a 128-bit keyed digest of its key (two 64-bit hash chains with seeds drawn per map), so a
- * job of many files costs 24 bytes a slot and no allocation per key. Two different keys of
- * one import share a digest with a probability of about n^2 / 2^129.
- */
-#define MAP_EMPTY INT64_MIN /* val of an unused slot; never a value */
-
-struct map_slot {
-    uint64_t a, b; /* the digest */
-    int64_t val;
-};
-
-struct map {
-    struct map_slot *slots;
-    size_t cap, n; /* cap: 0 or a power of two */
-    uint64_t seed_a, seed_b;
-};
-
-static uint64_t map_mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-static void map_digest(const struct map *m, const void *key, size_t len, uint64_t *a, uint64_t *b)
-{
-    const unsigned char *p = key;
-    uint64_t x = m->seed_a ^ len, y = m->seed_b ^ (len * 0x9e3779b97f4a7c15ULL);
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t w = 0;
-        memcpy(&w, p + i, len - i < 8 ? len - i : 8);
-        x = map_mix(x ^ w);
-        y = map_mix(y + (w ^ 0xd6e8feb86659fd93ULL)) ^ x;
-    }
-    *a = map_mix(x);
-    *b = map_mix(y ^ *a);
-}
-
-static struct map_slot *map_slot(const struct map *m, uint64_t a, uint64_t b)
-{
-    size_t i = (size_t)a & (m->cap - 1);
-    for (;;) {
-        struct map_slot *s = &m->slots[i];
-        if (s->val == MAP_EMPTY || (s->a == a && s->b == b))
-            return s;
-        i = (i + 1) & (m->cap - 1);
-    }
-}
-
-static bool map_get(const struct map *m, const void *key, size_t len, int64_t *val)
-{
-    if (!m->cap)
-        return false;
-    uint64_t a, b;
-    map_digest(m, key, len, &a, &b);
-    struct map_slot *s = map_slot(m, a, b);
-    if (s->val == MAP_EMPTY)
-        return false;
-    *val = s->val;
-    return true;
-}
-
-/* Adds key, or gives it a new value. */
-static void map_put(struct map *m, const void *key, size_t len, int64_t val)
-{
-    assert(val != MAP_EMPTY);
-    if (!m->cap) {
-        uint64_t seeds[2];
-        crypto_random(seeds, sizeof seeds);
-        m->seed_a = seeds[0];
-        m->seed_b = seeds[1];
-    }
-    if ((m->n + 1) * 4 > m->cap * 3) {
-        struct map old = *m;
-        m->cap = old.cap ? old.cap * 2 : 64;
-        m->slots = xmalloc(m->cap * sizeof *m->slots);
-        for (size_t i = 0; i < m->cap; i++)
-            m->slots[i].val = MAP_EMPTY;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.slots[i].val != MAP_EMPTY)
-                *map_slot(m, old.slots[i].a, old.slots[i].b) = old.slots[i];
-        free(old.slots);
-    }
-    uint64_t a, b;
-    map_digest(m, key, len, &a, &b);
-    struct map_slot *s = map_slot(m, a, b);
-    if (s->val == MAP_EMPTY) {
-        s->a = a;
-        s->b = b;
-        m->n++;
-    }
-    s->val = val;
-}
-
-static void map_free(struct map *m)
-{
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
 
 /* ---- imports ---- */
 
@@ -177,7 +71,7 @@ struct sp_import {
     size_t nbatch;
     /* by_uuid: folder_rec index, or -1 for a staged file. by_path: folded paths staged.
      * by_int: int ids staged. by_extent: extent paths staged. */
-    struct map by_uuid, by_path, by_int, by_extent;
+    struct digest_map by_uuid, by_path, by_int, by_extent;
     struct folder_rec *folders;
     size_t nfolders, capfolders;
 };
@@ -217,10 +111,10 @@ static void batch_clear(struct sp_import *imp, bool unlink)
 static void import_free(struct sp_import *imp)
 {
     batch_clear(imp, true);
-    map_free(&imp->by_uuid);
-    map_free(&imp->by_path);
-    map_free(&imp->by_int);
-    map_free(&imp->by_extent);
+    digest_map_finish(&imp->by_uuid);
+    digest_map_finish(&imp->by_path);
+    digest_map_finish(&imp->by_int);
+    digest_map_finish(&imp->by_extent);
     for (size_t i = 0; i < imp->nfolders; i++)
         free(imp->folders[i].path);
     free(imp->folders);
@@ -266,8 +160,8 @@ struct sp_import *sp_import_begin(int64_t list_id, const char *job_uuid)
     imp->system_id = system_id;
     imp->job = xstrdup(job_uuid);
     memcpy(imp->root_uuid, l.root_folder_uuid, SP_MODEL_UUID_LEN);
-    map_put(&imp->by_uuid, l.root_folder_uuid, 36,
-            folder_add(imp, l.root_url, l.root_folder_uuid, true));
+    digest_map_put(&imp->by_uuid, l.root_folder_uuid, 36,
+                   folder_add(imp, l.root_url, l.root_folder_uuid, true));
     sp_model_list_finish(&l);
     return imp;
 }
@@ -448,7 +342,7 @@ static int live_hits(struct sp_import *imp, const char *uuid, const char *path, 
 static const struct folder_rec *parent_folder(struct sp_import *imp, const char *parent)
 {
     int64_t v;
-    if (map_get(&imp->by_uuid, parent, 36, &v))
+    if (digest_map_get(&imp->by_uuid, parent, 36, &v))
         return v >= 0 ? &imp->folders[v] : NULL;
     sqlite3_stmt *st = db_stmt(imp->d, "SELECT path FROM sp_items WHERE pending_job = 0 AND uuid "
                                        "= ?1 AND list_id = ?2 AND is_folder = 1");
@@ -457,7 +351,7 @@ static const struct folder_rec *parent_folder(struct sp_import *imp, const char 
     const struct folder_rec *out = NULL;
     if (sqlite3_step(st) == SQLITE_ROW) {
         v = folder_add(imp, (const char *)sqlite3_column_text(st, 0), parent, true);
-        map_put(&imp->by_uuid, parent, 36, v);
+        digest_map_put(&imp->by_uuid, parent, 36, v);
         out = &imp->folders[v];
     }
     sqlite3_reset(st);
@@ -485,7 +379,7 @@ static int version_check(struct sp_import *imp, const struct sp_import_version_s
         if (!v[i].extent[0] || strlen(v[i].extent) >= STORE_FILES_PATH_MAX)
             return SP_MODEL_BAD_NAME;
         int64_t dummy;
-        if (map_get(&imp->by_extent, v[i].extent, strlen(v[i].extent), &dummy))
+        if (digest_map_get(&imp->by_extent, v[i].extent, strlen(v[i].extent), &dummy))
             return SP_MODEL_CONFLICT;
         for (size_t j = 0; j < i; j++)
             if (v[j].extent && strcmp(v[i].extent, v[j].extent) == 0)
@@ -578,7 +472,7 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
         return SP_MODEL_INTERNAL;
 
     int64_t v;
-    if (map_get(&imp->by_uuid, uuid, 36, &v) && (v < 0 || !imp->folders[v].live))
+    if (digest_map_get(&imp->by_uuid, uuid, 36, &v) && (v < 0 || !imp->folders[v].live))
         return SP_MODEL_EXISTS; /* staged twice by this job */
     const struct folder_rec *pf = parent_folder(imp, parent);
     if (!pf)
@@ -591,7 +485,7 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
         goto fail;
     }
     sp_model_fold(path, folded, sizeof folded);
-    if (map_get(&imp->by_path, folded, strlen(folded), &v)) {
+    if (digest_map_get(&imp->by_path, folded, strlen(folded), &v)) {
         rc = SP_MODEL_EXISTS;
         goto fail;
     }
@@ -600,12 +494,12 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
     rc = live_decide(imp, in, uuid, path, &int_id, &into);
     if (rc == SP_MODEL_EXISTS) {
         /* The folder is there already: nothing to stage, children go under it. */
-        map_put(&imp->by_uuid, uuid, 36, folder_add(imp, into.path, into.uuid, true));
+        digest_map_put(&imp->by_uuid, uuid, 36, folder_add(imp, into.path, into.uuid, true));
         free(into.path);
         free(path);
         return SP_MODEL_OK;
     }
-    if (rc == SP_MODEL_OK && int_id && map_get(&imp->by_int, &int_id, sizeof int_id, &v))
+    if (rc == SP_MODEL_OK && int_id && digest_map_get(&imp->by_int, &int_id, sizeof int_id, &v))
         rc = SP_MODEL_EXISTS;
     if (rc != SP_MODEL_OK)
         goto fail;
@@ -653,16 +547,17 @@ static int stage(struct sp_import *imp, const struct obj_in *in,
         out_v->author_id = in_v->author_id ? in_v->author_id : s->editor_id;
         if (in_v->extent) {
             snprintf(out_v->extent, sizeof out_v->extent, "%s", in_v->extent);
-            map_put(&imp->by_extent, in_v->extent, strlen(in_v->extent), 1);
+            digest_map_put(&imp->by_extent, in_v->extent, strlen(in_v->extent), 1);
         } else {
             out_v->small = small[i];
         }
     }
     free(small);
-    map_put(&imp->by_uuid, uuid, 36, in->is_folder ? folder_add(imp, path, uuid, false) : -1);
-    map_put(&imp->by_path, folded, strlen(folded), 1);
+    digest_map_put(&imp->by_uuid, uuid, 36,
+                   in->is_folder ? folder_add(imp, path, uuid, false) : -1);
+    digest_map_put(&imp->by_path, folded, strlen(folded), 1);
     if (int_id)
-        map_put(&imp->by_int, &int_id, sizeof int_id, 1);
+        digest_map_put(&imp->by_int, &int_id, sizeof int_id, 1);
     else
         s->int_id = (int)-++imp->nauto;
     imp->nstaged++;
