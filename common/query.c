@@ -4,23 +4,13 @@
  * client bytes. What a parameter means (SAS fields, comp=, restype=) is the caller's business.
  */
 #include "query.h"
+#include "hex.h"
 #include "spmig_limits.h"
 #include "xmalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 char *query_decode(const char *s, size_t len, bool plus_is_space, size_t *out_len)
 {
@@ -29,11 +19,10 @@ char *query_decode(const char *s, size_t len, bool plus_is_space, size_t *out_le
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-            int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
+            unsigned char byte;
+            if (i + 2 >= len || hex_decode(s + i + 1, 1, &byte) < 0)
                 goto fail;
-            c = (char)(hi << 4 | lo);
+            c = (char)byte;
             i += 2;
         } else if (c == '+' && plus_is_space) {
             c = ' ';
