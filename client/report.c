@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
 #include "timefmt.h"
@@ -118,77 +119,13 @@ static void report_csv_row(struct strbuf *sb, const char *const *fields, size_t 
 
 /* ---- files ---- */
 
-/* mkdir -p with mode 0755. 0, or -1 with errno set. */
-static int report_mkdirs(const char *dir)
-{
-    char *p = xstrdup(dir);
-    int rc = 0;
-    for (char *s = p + 1; rc == 0; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    if (rc == 0) {
-        struct stat st;
-        if (stat(dir, &st) != 0)
-            return -1;
-        if (!S_ISDIR(st.st_mode)) {
-            errno = ENOTDIR;
-            return -1;
-        }
-    }
-    return rc;
-}
-
-/*
- * Replaces path with data: a temporary file in the same folder, written, synced, renamed over
- * path. 0, or -1 with errno set, logged, and no temporary file left.
- */
+/* Replaces path with data (fileio_replace), mode 0644. 0, or -1 with errno set, logged. */
 static int report_write_atomic(const char *path, const char *data, size_t len)
 {
-    char *tmp = xasprintf("%s.tmpXXXXXX", path);
-    int e;
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        goto fail;
-    if (fchmod(fd, 0644) != 0)
-        goto fail_close;
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail_close;
-        off += (size_t)n;
-    }
-    if (fsync(fd) != 0)
-        goto fail_close;
-    if (close(fd) != 0)
-        goto fail_unlink;
-    if (rename(tmp, path) != 0)
-        goto fail_unlink;
-    free(tmp);
-    return 0;
-
-fail_close:
-    e = errno;
-    close(fd);
-    errno = e;
-fail_unlink:
-    e = errno;
-    unlink(tmp);
-    errno = e;
-fail:
-    e = errno;
+    if (fileio_replace(path, data, len, 0644) == 0)
+        return 0;
+    int e = errno;
     log_error("report: cannot write %s: %s", path, strerror(e));
-    free(tmp);
     errno = e;
     return -1;
 }
@@ -247,7 +184,7 @@ char *report_path(const char *dir, const char *base, int round, const char *ext)
 static struct report *open_round(const char *dir, int round, const char *task_id,
                                  const char *device, bool append)
 {
-    if (report_mkdirs(dir) != 0) {
+    if (fileio_mkdirs(dir, 0755) != 0) {
         int e = errno;
         log_error("report: cannot create the folder %s: %s", dir, strerror(e));
         errno = e;

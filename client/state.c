@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "fileio.h"
 #include "hex.h"
 #include "sqlite_schema.h"
 #include "xmalloc.h"
@@ -36,23 +38,6 @@ struct state {
     } stmts[16];
     size_t nstmts;
 };
-
-static int mkdirs(const char *path)
-{
-    char *p = xstrdup(path);
-    for (char *c = p + 1; *c; c++) {
-        if (*c != '/')
-            continue;
-        *c = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *c = '/';
-    }
-    free(p);
-    return 0;
-}
 
 static int exec(struct state *s, const char *sql)
 {
@@ -75,7 +60,10 @@ static int migrate_schema(struct state *s, char err[STATE_ERR])
 
 struct state *state_open(const char *path, char err[STATE_ERR])
 {
-    if (mkdirs(path) < 0) {
+    char *folder = xstrdup(path);
+    int made = fileio_mkdirs(dirname(folder), 0700);
+    free(folder);
+    if (made < 0) {
         snprintf(err, STATE_ERR, "cannot make the folder of %s: %s", path, strerror(errno));
         return NULL;
     }

@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "blob_api.h"
 #include "extents.h"
+#include "fileio.h"
 #include "clock.h"
 #include "config.h"
 #include "emu_api.h"
@@ -37,24 +38,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int mkdir_p(const char *path)
-{
-    char *p = xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -145,7 +128,7 @@ int main(int argc, char **argv)
         }
     } else {
         dir = xstrdup(cfg.data_dir);
-        if (mkdir_p(dir) < 0) {
+        if (fileio_mkdirs(dir, 0700) < 0) {
             fprintf(stderr, "spmigd: cannot create data dir %s: %s\n", dir, strerror(errno));
             free(dir);
             config_finish(&cfg);

@@ -9,12 +9,12 @@
 #include "clock.h"
 #include "crypto.h"
 #include "db.h"
+#include "fileio.h"
 #include "log.h"
 #include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,59 +93,22 @@ static int token_hash(const char *t, size_t n, unsigned char out[CRYPTO_SHA256_L
     return crypto_sha256(t, n, out);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Writes token and a newline to path through a temporary file renamed over it, mode 0600,
- * flushed with its directory. 0, or -1 after logging (path is then unchanged). */
+/* Writes token and a newline to path, replacing it whole (fileio_replace), mode 0600. 0, or -1
+ * after logging (path is then unchanged). */
 static int token_file_write(const char *path, const char *token)
 {
-    char *tmp = xasprintf("%s.XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
-    if (fd < 0) {
-        log_error("sp_auth: cannot create %s: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
     size_t n = strlen(token);
     char *line = xmalloc(n + 2);
     memcpy(line, token, n);
     line[n] = '\n';
     line[n + 1] = '\0';
-    bool ok = fchmod(fd, 0600) == 0 && write_all(fd, line, n + 1) == 0 && fsync(fd) == 0;
+    int rc = fileio_replace(path, line, n + 1, 0600);
     int err = errno;
     crypto_wipe(line, n + 2);
     free(line);
-    if (close(fd) < 0 && ok)
-        ok = false, err = errno;
-    if (ok && rename(tmp, path) < 0)
-        ok = false, err = errno;
-    if (!ok) {
+    if (rc < 0)
         log_error("sp_auth: cannot write the admin token to %s: %s", path, strerror(err));
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    char *dir_copy = xstrdup(path);
-    int dfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    free(dir_copy);
-    return 0;
+    return rc;
 }
 
 /* ---- principals ---- */
