@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "query.h"
 #include "xmalloc.h"
 
 int azc_sas_parse(const char *uri, struct azc_sas *out)
@@ -37,7 +38,7 @@ void azc_sas_finish(struct azc_sas *s)
 
 char *azc_blob_url(const struct azc_sas *c, const char *name, const char *extra)
 {
-    char *path = httpc_escape_path(name);
+    char *path = query_encode_path(name);
     char *url =
         xasprintf("%s/%s?%s%s%s", c->base, path, c->query, extra ? "&" : "", extra ? extra : "");
     free(path);
@@ -118,7 +119,7 @@ int azc_put_blob(struct httpc *h, const struct azc_sas *c, const char *name, con
 int azc_put_block(struct httpc *h, const struct azc_sas *c, const char *name, const char *block_id,
                   const void *data, size_t len, const unsigned char md5[16], char err[AZC_ERR])
 {
-    char *id = httpc_escape(block_id);
+    char *id = query_encode(block_id);
     char *extra = xasprintf("comp=block&blockid=%s", id);
     int rc =
         put(h, c, "Put Block", name, extra, NULL, "Content-MD5", md5, NULL, data, len, NULL, err);
@@ -240,7 +241,7 @@ int azc_queue_delete(struct httpc *h, const struct azc_sas *q, const struct azc_
                      char err[AZC_ERR])
 {
     const char *hdr[] = {"x-ms-version: " AZC_VERSION, NULL};
-    char *id = httpc_escape(m->id), *pop = httpc_escape(m->pop_receipt);
+    char *id = query_encode(m->id), *pop = query_encode(m->pop_receipt);
     char *url = xasprintf("%s/messages/%s?%s&popreceipt=%s", q->base, id, q->query, pop);
     struct httpc_response r;
     httpc_response_init(&r);

@@ -4,7 +4,6 @@
  */
 #include "http.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -297,33 +296,4 @@ int httpc_request(struct httpc *c, const char *method, const char *url, const ch
     }
     curl_slist_free_all(hl);
     return rc;
-}
-
-static char *escape(const char *s, bool keep_slash)
-{
-    static const char hexd[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    char *out = xmalloc(n * 3 + 1), *o = out;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' ||
-            (keep_slash && *p == '/')) {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hexd[*p >> 4];
-            *o++ = hexd[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-char *httpc_escape_path(const char *s)
-{
-    return escape(s, true);
-}
-
-char *httpc_escape(const char *s)
-{
-    return escape(s, false);
 }

@@ -60,9 +60,4 @@ void httpc_response_finish(struct httpc_response *r);
 int httpc_request(struct httpc *c, const char *method, const char *url, const char *const *headers,
                   const void *body, size_t len, struct httpc_response *r);
 
-/* Percent-encodes s for a URL path (unreserved characters and '/' kept). Caller frees. */
-char *httpc_escape_path(const char *s);
-/* Percent-encodes s for a query or a path segment (only unreserved kept). Caller frees. */
-char *httpc_escape(const char *s);
-
 #endif

@@ -12,6 +12,7 @@
 
 #include "b64.h"
 #include "crypto.h"
+#include "query.h"
 #include "xmalloc.h"
 
 #define NOMETADATA "application/json;odata=nometadata"
@@ -146,7 +147,7 @@ static char *literal(const char *v)
             *o++ = '\'';
     }
     *o = '\0';
-    char *esc = httpc_escape(dq);
+    char *esc = query_encode(dq);
     char *out = xasprintf("'%s'", esc);
     free(esc);
     free(dq);

@@ -123,7 +123,7 @@ size_t query_count(const struct query *q, const char *name)
     return n;
 }
 
-char *query_encode(const char *s)
+static char *encode(const char *s, bool keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t len = strlen(s);
@@ -132,7 +132,7 @@ char *query_encode(const char *s)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
+            c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
             out[n++] = (char)c;
         } else {
             out[n++] = '%';
@@ -142,4 +142,14 @@ char *query_encode(const char *s)
     }
     out[n] = '\0';
     return out;
+}
+
+char *query_encode(const char *s)
+{
+    return encode(s, false);
+}
+
+char *query_encode_path(const char *s)
+{
+    return encode(s, true);
 }

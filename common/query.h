@@ -1,7 +1,8 @@
 /*
- * query.h: percent-decoding and the URL query string. The parser keeps every pair in order,
- * duplicates included, so callers can refuse a duplicated field; it owns the decoded strings.
- * It is the first code that sees client bytes on every request, and it is fuzzed.
+ * query.h: percent-decoding and -encoding, and the URL query string. The parser keeps every
+ * pair in order, duplicates included, so callers can refuse a duplicated field; it owns the
+ * decoded strings. It is the first code that sees client bytes on every request, and it is
+ * fuzzed.
  */
 #ifndef SPMIG_QUERY_H
 #define SPMIG_QUERY_H
@@ -42,9 +43,11 @@ const char *query_get_ci(const struct query *q, const char *name);
 size_t query_count(const struct query *q, const char *name);
 
 /*
- * Percent-encodes s for use in a URL query value (unreserved characters kept, everything else
- * %XX uppercase). The caller frees the result.
+ * Percent-encodes s for use in a URL query value or one path segment (unreserved characters
+ * kept, everything else %XX uppercase). The caller frees the result.
  */
 char *query_encode(const char *s);
+/* The same for a URL path of several segments: '/' is kept too. The caller frees the result. */
+char *query_encode_path(const char *s);
 
 #endif

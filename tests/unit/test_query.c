@@ -1,7 +1,8 @@
 /*
  * test_query.c: unit tests of common/query.c: percent-decoding (bad escapes and %00
  * refused), the query parser (order and duplicates kept, empty segments skipped, the
- * LIMIT_QUERY_PARAMS and LIMIT_URI_BYTES bounds), lookups and percent-encoding.
+ * LIMIT_QUERY_PARAMS and LIMIT_URI_BYTES bounds), lookups and percent-encoding (of a value
+ * and of a path).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,6 +200,13 @@ static void test_encode(void **state)
     free(e);
     e = query_encode("");
     assert_string_equal(e, "");
+    free(e);
+    /* A path keeps its slashes, and only them. */
+    e = query_encode_path("/Shared Documents/a b/c%d+e/\xc3\xa9");
+    assert_string_equal(e, "/Shared%20Documents/a%20b/c%25d%2Be/%C3%A9");
+    free(e);
+    e = query_encode_path("AZaz09-._~/");
+    assert_string_equal(e, "AZaz09-._~/");
     free(e);
 
     /* Every byte survives encode then decode. */
