@@ -20,6 +20,7 @@
 #include "fileio.h"
 #include "hex.h"
 #include "sqlite_schema.h"
+#include "sqlite_stmts.h"
 #include "xmalloc.h"
 
 /* The state file's schema: the SQL files of schema/client/, embedded by schema/embed.py. */
@@ -31,12 +32,7 @@ struct state {
     pthread_mutex_t mu; /* recursive */
     int batch;          /* nesting depth */
     bool batch_failed;
-    /* Prepared statements, by the address of their SQL text (string literals only). */
-    struct {
-        const char *sql;
-        sqlite3_stmt *st;
-    } stmts[16];
-    size_t nstmts;
+    struct sqlite_stmts stmts; /* by the address of their SQL text (string literals only) */
 };
 
 static int exec(struct state *s, const char *sql)
@@ -108,8 +104,7 @@ void state_close(struct state *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nstmts; i++)
-        sqlite3_finalize(s->stmts[i].st);
+    sqlite_stmts_finish(&s->stmts);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -136,24 +131,11 @@ char *state_file_path(const char *dir, const char *source, const char *web_id, c
     return xasprintf("%s/%s.db", dir, hx);
 }
 
-/* The cached statement for sql, reset and unbound; "release" it with sqlite3_reset. */
+/* The cached statement for sql, reset and unbound, or NULL if it does not prepare; "release"
+ * it with sqlite3_reset. */
 static sqlite3_stmt *prep(struct state *s, const char *sql)
 {
-    for (size_t i = 0; i < s->nstmts; i++) {
-        if (s->stmts[i].sql == sql) {
-            sqlite3_reset(s->stmts[i].st);
-            sqlite3_clear_bindings(s->stmts[i].st);
-            return s->stmts[i].st;
-        }
-    }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-        return NULL;
-    if (s->nstmts == sizeof s->stmts / sizeof s->stmts[0])
-        abort(); /* more distinct statements than slots: a programming error */
-    s->stmts[s->nstmts].sql = sql;
-    s->stmts[s->nstmts++].st = st;
-    return st;
+    return sqlite_stmts_get(&s->stmts, s->db, sql);
 }
 
 char *state_meta_get(struct state *s, const char *key)

@@ -8,6 +8,7 @@
 #include "db_vfs.h"
 #include "log.h"
 #include "sqlite_schema.h"
+#include "sqlite_stmts.h"
 #include "xmalloc.h"
 
 #include <assert.h>
@@ -22,17 +23,11 @@
 extern const struct sqlite_schema_script schema_files[];
 extern const size_t schema_file_count;
 
-struct stmt_slot {
-    const char *sql; /* the caller's string: compared by address, then by text */
-    sqlite3_stmt *stmt;
-};
-
 /* One SQLite connection and its statement cache. */
 struct conn {
     sqlite3 *h;
     int cache_kib; /* 0: DB_CACHE_KIB */
-    struct stmt_slot *slots;
-    size_t nslots, cap;
+    struct sqlite_stmts stmts;
 };
 
 /*
@@ -218,9 +213,7 @@ int db_open(const char *path, bool sync_full)
 
 static void conn_finish(struct conn *c)
 {
-    for (size_t i = 0; i < c->nslots; i++)
-        sqlite3_finalize(c->slots[i].stmt);
-    free(c->slots);
+    sqlite_stmts_finish(&c->stmts);
     sqlite3_close(c->h);
     memset(c, 0, sizeof *c);
 }
@@ -302,25 +295,11 @@ sqlite3 *db_handle(struct db *d)
 
 static sqlite3_stmt *conn_stmt(struct conn *c, const char *sql)
 {
-    for (size_t i = 0; i < c->nslots; i++) {
-        if (c->slots[i].sql == sql) {
-            sqlite3_reset(c->slots[i].stmt);
-            sqlite3_clear_bindings(c->slots[i].stmt);
-            return c->slots[i].stmt;
-        }
-    }
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = sqlite_stmts_get(&c->stmts, c->h, sql);
+    if (!st) {
         log_error("db: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(c->h));
         abort();
     }
-    if (c->nslots == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 32;
-        c->slots = xrealloc(c->slots, c->cap * sizeof *c->slots);
-    }
-    c->slots[c->nslots].sql = sql;
-    c->slots[c->nslots].stmt = st;
-    c->nslots++;
     return st;
 }
 
