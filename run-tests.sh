@@ -10,15 +10,16 @@ werror=false
 [ "${CI:-}" = true ] && werror=true
 status=0
 builds=()
+broken=0 # steps that failed outside a test runner (setup, build, formatting): each counts as failed
 
 run_suite() { # name, setup args...
     local dir=$1
     shift
     builds+=("$dir")
     if [ ! -f "$dir/build.ninja" ]; then
-        meson setup "$dir" "$@" >/dev/null || { echo "meson setup $dir failed"; status=1; return; }
+        meson setup "$dir" "$@" >/dev/null || { echo "meson setup $dir failed"; status=1; broken=$((broken + 1)); return; }
     fi
-    ninja -C "$dir" || { echo "build $dir failed"; status=1; return; }
+    ninja -C "$dir" || { echo "build $dir failed"; status=1; broken=$((broken + 1)); return; }
     meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
 }
 
@@ -32,6 +33,7 @@ if command -v clang >/dev/null; then
 else
     echo "clang not found: fuzz targets not run"
     status=1
+    broken=$((broken + 1))
 fi
 
 # Formatting: every C file must match .clang-format.
@@ -39,12 +41,13 @@ unformatted=$(git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror 2
 if [ "$unformatted" != 0 ]; then
     echo "clang-format: $unformatted formatting problems (run: git ls-files '*.c' '*.h' | xargs clang-format -i)"
     status=1
+    broken=$((broken + 1))
 fi
 
-/usr/bin/python3 - "${builds[@]}" <<'PY'
+/usr/bin/python3 - "$broken" "${builds[@]}" <<'PY'
 import json, os, sys
-passed = failed = 0
-for d in sys.argv[1:]:
+passed, failed = 0, int(sys.argv[1])
+for d in sys.argv[2:]:
     path = os.path.join(d, 'meson-logs', 'testlog.json')
     if not os.path.exists(path):
         continue

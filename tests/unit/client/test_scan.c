@@ -578,7 +578,8 @@ static void test_long_paths(void **state)
 static void test_long_paths_utf16(void **state)
 {
     (void)state;
-    char dir[1024], ok[1024], bad[1024];
+    /* ok and bad have room for dir and a name of 40 bytes, so no snprintf can cut them. */
+    char dir[1024], ok[1024 + 64], bad[1024 + 64];
     /* 126 + 1 + 126 + 1 + 126 = 380 units of folders, then "/" and a file of 19 or 20. */
     mk_long(dir, sizeof(dir), EMOJI, (size_t[]){63}, 1);
     mk_dir(dir);
