@@ -11,7 +11,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "b64.h"
 #include "events.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -30,22 +29,6 @@ static struct job *job_by_id(struct run *r, const char *id)
         if (j->job_id[0] && strcasecmp(j->job_id, id) == 0)
             return j;
     return NULL;
-}
-
-/* The JobId of a queue message: of the envelope, or of the plain event. "" if none. */
-static void message_job_id(const char *text, char out[UUID_BUF])
-{
-    out[0] = '\0';
-    size_t n = 0;
-    unsigned char *raw = b64_decode(text, strlen(text), &n);
-    if (!raw)
-        return;
-    cJSON *j = cJSON_ParseWithLength((const char *)raw, n);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "JobId");
-    if (cJSON_IsString(id))
-        snprintf(out, UUID_BUF, "%s", id->valuestring);
-    cJSON_Delete(j);
-    free(raw);
 }
 
 static const char *event_str(const cJSON *e, const char *name)
@@ -146,7 +129,7 @@ static void follow_once(struct follow *f, bool *got)
     for (size_t i = 0; i < n; i++) {
         struct pending *p = xcalloc(1, sizeof *p);
         p->m = msgs[i];
-        message_job_id(p->m.text, p->job_id);
+        events_message_job_id(p->m.text, strlen(p->m.text), p->job_id, sizeof p->job_id);
         p->since = round_mono_ms();
         struct pending **tail = &f->pending;
         while (*tail)

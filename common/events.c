@@ -12,6 +12,7 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,4 +358,22 @@ fail:
     cJSON_Delete(j);
     free(raw);
     return NULL;
+}
+
+void events_message_job_id(const char *text, size_t len, char *out, size_t cap)
+{
+    assert(cap > 0);
+    out[0] = '\0';
+    if (len > LIMIT_MESSAGE_BYTES)
+        return;
+    size_t n;
+    unsigned char *raw = b64_decode(text, len, &n);
+    if (!raw)
+        return;
+    cJSON *j = cJSON_ParseWithLength((const char *)raw, n);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "JobId");
+    if (cJSON_IsObject(j) && cJSON_IsString(id))
+        snprintf(out, cap, "%s", id->valuestring);
+    cJSON_Delete(j);
+    free(raw);
 }

@@ -133,5 +133,11 @@ char *events_encode_message(const char *json, const char *job_id,
  * JSON object, an envelope without a key, or does not decrypt (wrong key, bad padding).
  */
 char *events_decode_message(const char *text, size_t len, const unsigned char *key);
+/*
+ * The JobId of a queue message, read without the key: the envelope's, or the plain event's.
+ * It is what lets one queue serve many jobs. Copies at most cap - 1 bytes to out (always
+ * NUL-terminated, "" when the text is not base64 of a JSON object with a string JobId).
+ */
+void events_message_job_id(const char *text, size_t len, char *out, size_t cap);
 
 #endif

@@ -440,6 +440,47 @@ static void test_decode_refuses(void **state)
     free(e);
 }
 
+static void test_message_job_id(void **state)
+{
+    (void)state;
+    char id[64];
+    /* An envelope, read without the key (the one made by Python above). */
+    events_message_job_id(ENCRYPTED_MSG, strlen(ENCRYPTED_MSG), id, sizeof id);
+    assert_string_equal(id, JOB_ID);
+    /* A plain event, and one made here with a key. */
+    cJSON *ev = events_job_end(&job, NOW_MS, &(struct events_counters){0});
+    char *json = events_to_json(ev);
+    cJSON_Delete(ev);
+    char *plain = events_encode_message(json, JOB_ID, NULL);
+    char *sealed = events_encode_message(json, JOB_ID, job_key);
+    memset(id, 'x', sizeof id);
+    events_message_job_id(plain, strlen(plain), id, sizeof id);
+    assert_string_equal(id, JOB_ID);
+    memset(id, 'x', sizeof id);
+    events_message_job_id(sealed, strlen(sealed), id, sizeof id);
+    assert_string_equal(id, JOB_ID);
+    /* A small buffer gets a truncated, terminated id. */
+    char small[9];
+    events_message_job_id(sealed, strlen(sealed), small, sizeof small);
+    assert_string_equal(small, "d812e5a0");
+    free(plain);
+    free(sealed);
+    free(json);
+    /* Nothing usable: "". */
+    const char *bad[] = {
+        "not base64!",
+        "W10=",                     /* [] */
+        "eyJKb2JJZCI6MX0=",         /* {"JobId":1} */
+        "eyJFdmVudCI6IkpvYkVuZCJ9", /* {"Event":"JobEnd"} */
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(id, 'x', sizeof id);
+        events_message_job_id(bad[i], strlen(bad[i]), id, sizeof id);
+        assert_string_equal(id, "");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_encrypted_round_trip),
         cmocka_unit_test(test_python_vector),
         cmocka_unit_test(test_decode_refuses),
+        cmocka_unit_test(test_message_job_id),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
