@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aes.h"
+#include "azure.h"
 #include "b64.h"
 #include "crypto.h"
+#include "events.h"
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
@@ -22,6 +25,7 @@
 #include "report.h"
 #include "scan.h"
 #include "sp.h"
+#include "uuid.h"
 #include "xmalloc.h"
 
 static volatile sig_atomic_t cancelled;
@@ -42,8 +46,10 @@ static const char usage_text[] =
     "  migrate SOURCE --site URL   scan, package, encrypt, upload, submit, follow, report\n"
     "  scan SOURCE                 only the scan, with its report\n"
     "  package SOURCE OUTDIR       write the packages unencrypted into OUTDIR, to inspect\n"
-    "  jobs status|progress|events JOBID --site URL\n"
-    "                              a job's status, its progress log, its decrypted events\n"
+    "  jobs status|progress JOBID --site URL\n"
+    "                              a job's status, its progress log\n"
+    "  jobs events JOBID --queue URL [--key BASE64]\n"
+    "                              the job's events taken off its report queue, decrypted\n"
     "  admin clock [--advance DURATION | --set TIME] --site URL\n"
     "  admin containers --site URL the emulator's clock and provisioned containers\n"
     "\n"
@@ -60,7 +66,8 @@ static const char usage_text[] =
     "  --user-domain D     owners become logins user@D (default: contoso.com)\n"
     "  --job-timeout SECS  fail a job that says nothing for this long (default: 600)\n"
     "  --retries N         attempts per HTTP request (default: 6)\n"
-    "  --key BASE64        the job's AES key, for jobs events\n"
+    "  --queue URL         the report queue's SAS URL, for jobs events\n"
+    "  --key BASE64        the job's AES key, for jobs events (default: $SPMIG_JOB_KEY)\n"
     "  --no-progress       no progress bar even on a terminal\n"
     "  -v, --verbose       log every retry\n"
     "  -h, --help          show this help and exit\n"
@@ -82,6 +89,7 @@ enum {
     OPT_JOB_TIMEOUT,
     OPT_RETRIES,
     OPT_KEY,
+    OPT_QUEUE,
     OPT_NO_PROGRESS,
     OPT_ADVANCE,
     OPT_SET,
@@ -101,6 +109,7 @@ static const struct option long_opts[] = {
     {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
     {"retries", required_argument, NULL, OPT_RETRIES},
     {"key", required_argument, NULL, OPT_KEY},
+    {"queue", required_argument, NULL, OPT_QUEUE},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"advance", required_argument, NULL, OPT_ADVANCE},
     {"set", required_argument, NULL, OPT_SET},
@@ -112,7 +121,7 @@ static const struct option long_opts[] = {
 
 struct args {
     struct migrate_options m;
-    const char *key, *advance, *set;
+    const char *key, *queue, *advance, *set;
     bool no_progress;
     char *pos[4];
     int n_pos;
@@ -191,6 +200,9 @@ static int parse(int argc, char **argv, struct args *a)
             break;
         case OPT_KEY:
             a->key = optarg;
+            break;
+        case OPT_QUEUE:
+            a->queue = optarg;
             break;
         case OPT_NO_PROGRESS:
             a->no_progress = true;
@@ -338,46 +350,99 @@ static int cmd_scan(struct args *a)
 
 /* -- jobs and admin -------------------------------------------------------------------------- */
 
-/* Prints an event log line, decrypted when it is an envelope and key is at hand. */
-static void print_event(const char *text, const unsigned char *key)
+/*
+ * jobs events: the report queue is walked with Get Messages, 32 at a time. Each event of the
+ * job is printed as its plain JSON (an envelope decrypted with key) and then deleted, as any
+ * reader of the queue does. What is left (other jobs' messages on a shared queue, events that
+ * do not decrypt) is visible again after EVENTS_VISIBILITY_S, so the next reader, say with the
+ * right key, sees it at once; their ids tell the walk when it has come round to them again.
+ */
+#define EVENTS_VISIBILITY_S 1
+#define EVENTS_LEFT_MAX     100000 /* messages left behind that the walk remembers */
+
+static bool events_seen(char *const *ids, size_t n, const char *id)
 {
-    cJSON *j = cJSON_Parse(text);
-    const cJSON *label = cJSON_GetObjectItemCaseSensitive(j, "Label");
-    if (!cJSON_IsString(label) || strcmp(label->valuestring, "Encrypted") != 0 || !key) {
-        puts(text);
-        cJSON_Delete(j);
-        return;
-    }
-    const cJSON *iv = cJSON_GetObjectItemCaseSensitive(j, "IV");
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(j, "Content");
-    unsigned char ivb[AES_IV_LEN];
-    size_t clen = 0, plen = 0;
-    unsigned char *c = cJSON_IsString(content)
-                           ? b64_decode(content->valuestring, strlen(content->valuestring), &clen)
-                           : NULL;
-    unsigned char *p = NULL;
-    if (c && cJSON_IsString(iv) &&
-        b64_decode_to(iv->valuestring, strlen(iv->valuestring), ivb, sizeof ivb) == AES_IV_LEN)
-        p = aes_decrypt_buf(key, ivb, c, clen, &plen);
-    if (p)
-        printf("%.*s\n", (int)plen, (const char *)p);
-    else
-        fprintf(stderr, "spmig: an event does not decrypt with the key given\n");
-    free(p);
-    free(c);
-    cJSON_Delete(j);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return false;
 }
 
-static int cmd_jobs(struct args *a)
+/* Returns 0, 1 when events of the job could not be read, 2 when the queue failed. */
+static int job_events(struct httpc *h, const struct azc_sas *q, const char *job_id,
+                      const unsigned char *key)
 {
-    if (a->n_pos != 2)
-        return usage_error("%s", "jobs wants status|progress|events and a JOBID");
-    int rc = need_site(a);
-    if (rc)
-        return rc;
-    const char *what = a->pos[0], *id = a->pos[1];
-    if (strcmp(what, "status") && strcmp(what, "progress") && strcmp(what, "events"))
-        return usage_error("jobs: unknown '%s' (status, progress or events)", what);
+    char **left = NULL, err[AZC_ERR];
+    size_t n_left = 0, cap = 0;
+    unsigned long printed = 0, unreadable = 0;
+    int rc = 0;
+    bool more = true;
+    while (more && rc == 0) {
+        struct azc_message *m;
+        size_t n;
+        if (cancelled) {
+            rc = 2;
+            break;
+        }
+        if (azc_queue_get(h, q, 32, EVENTS_VISIBILITY_S, &m, &n, err) < 0) {
+            fprintf(stderr, "spmig: the report queue: %s\n", err);
+            rc = 2;
+            break;
+        }
+        more = false; /* until a message not met before comes */
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (events_seen(left, n_left, m[i].id))
+                continue;
+            more = true;
+            char id[UUID_BUF];
+            events_message_job_id(m[i].text, strlen(m[i].text), id, sizeof id);
+            bool ours = strcasecmp(id, job_id) == 0;
+            char *json = ours ? events_decode_message(m[i].text, strlen(m[i].text), key) : NULL;
+            if (json) {
+                puts(json);
+                free(json);
+                fflush(stdout); /* printed before it is gone from the queue */
+                printed++;
+                if (azc_queue_delete(h, q, &m[i], err) < 0) {
+                    fprintf(stderr, "spmig: the report queue: %s\n", err);
+                    rc = 2;
+                }
+                continue;
+            }
+            unreadable += ours;
+            if (n_left == EVENTS_LEFT_MAX) {
+                fprintf(stderr, "spmig: over %d messages of other jobs; stopped\n",
+                        EVENTS_LEFT_MAX);
+                more = false;
+                break;
+            }
+            if (n_left == cap) {
+                cap = cap ? cap * 2 : 64;
+                left = xrealloc(left, cap * sizeof *left);
+            }
+            left[n_left++] = xstrdup(m[i].id);
+        }
+        azc_messages_free(m, n);
+    }
+    for (size_t i = 0; i < n_left; i++)
+        free(left[i]);
+    free(left);
+    if (rc == 0 && unreadable) {
+        fprintf(stderr, "spmig: %lu events of job %s %s; they stay on the queue\n", unreadable,
+                job_id,
+                key ? "do not decrypt with the key given"
+                    : "are encrypted: give the job's key with --key");
+        rc = 1;
+    } else if (rc == 0 && printed == 0) {
+        fprintf(stderr, "spmig: no event of job %s on the queue\n", job_id);
+    }
+    return rc;
+}
+
+static int cmd_job_events(struct args *a, const char *id)
+{
+    if (!a->queue)
+        return usage_error("%s", "jobs events wants --queue URL (the report queue's SAS URL)");
     unsigned char key[AES_KEY_LEN], *keyp = NULL;
     const char *key_text = a->key ? a->key : getenv("SPMIG_JOB_KEY");
     if (key_text) {
@@ -385,6 +450,38 @@ static int cmd_jobs(struct args *a)
             return usage_error("%s", "--key must be the base64 of 32 bytes");
         keyp = key;
     }
+    struct azc_sas q;
+    if (azc_sas_parse(a->queue, &q) < 0) {
+        crypto_wipe(key, sizeof key);
+        return usage_error("--queue wants a queue SAS URL (http://host/account/queue?sv=...), "
+                           "not '%s'",
+                           a->queue);
+    }
+    struct httpc_options ho = {.max_attempts = a->m.max_attempts, .cancel = &cancelled};
+    struct httpc *h = httpc_create(&ho);
+    int rc = 2;
+    if (h)
+        rc = job_events(h, &q, id, keyp);
+    else
+        fprintf(stderr, "spmig: cannot start libcurl\n");
+    httpc_destroy(h);
+    azc_sas_finish(&q);
+    crypto_wipe(key, sizeof key);
+    return rc;
+}
+
+static int cmd_jobs(struct args *a)
+{
+    if (a->n_pos != 2)
+        return usage_error("%s", "jobs wants status|progress|events and a JOBID");
+    const char *what = a->pos[0], *id = a->pos[1];
+    if (strcmp(what, "status") && strcmp(what, "progress") && strcmp(what, "events"))
+        return usage_error("jobs: unknown '%s' (status, progress or events)", what);
+    if (strcmp(what, "events") == 0)
+        return cmd_job_events(a, id);
+    int rc = need_site(a);
+    if (rc)
+        return rc;
     struct httpc_options ho = {.max_attempts = a->m.max_attempts, .cancel = &cancelled};
     struct httpc *h = httpc_create(&ho);
     char err[SPC_ERR];
@@ -408,6 +505,7 @@ static int cmd_jobs(struct args *a)
                              : "Unknown");
         }
     } else {
+        /* The progress log holds the plain events (GetMigrationJobProgress). */
         char token[64] = "0";
         for (int page = 0; page < 100000 && !cancelled; page++) {
             cJSON *j = spc_job_progress(&sp, id, token, err);
@@ -423,7 +521,7 @@ static int cmd_jobs(struct args *a)
             cJSON_ArrayForEach(l, logs)
             {
                 if (cJSON_IsString(l))
-                    print_event(l->valuestring, strcmp(what, "events") == 0 ? keyp : NULL);
+                    puts(l->valuestring);
             }
             bool more = n > 0 && cJSON_IsString(next) && strcmp(next->valuestring, token) != 0;
             if (cJSON_IsString(next))
@@ -433,7 +531,6 @@ static int cmd_jobs(struct args *a)
                 break;
         }
     }
-    crypto_wipe(key, sizeof key);
     spc_finish(&sp);
     httpc_destroy(h);
     return rc;

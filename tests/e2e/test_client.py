@@ -7,10 +7,12 @@ symlinks are reported and not sent; throttling through /_emu/faults is ridden ou
 server's timer job never takes fails after --job-timeout; a file written to while it is read
 is retried, then reported; a server killed mid-run is survived by resuming; two shares migrated
 at once into one folder share the folders they both hold. Also the scan, package, jobs and
-admin commands and bad usage.
+admin commands, bad usage, and jobs events decrypting a report queue shared by two encrypted
+jobs.
 
 The binaries come from $SPMIG and $SPMIGD (meson sets them). Run with /usr/bin/python3.
 """
+import base64
 import csv
 import json
 import os
@@ -527,17 +529,21 @@ class MigrateTest(ClientCase):
         p = self.spmig('jobs', 'progress', job, *site)
         lines = p.stdout.decode().splitlines()
         self.assertTrue(lines)
-        # Without the key the events stay in their envelopes; with a wrong key they fail.
+        # The progress log holds plain events (the report queue's envelopes: JobEventsTest).
         events = [json.loads(x) for x in lines]
-        self.assertTrue(all(e.get('Label') == 'Encrypted' or 'Event' in e for e in events))
-        self.assertEqual([e.get('Event') for e in events if 'Event' in e][-1], 'JobEnd')
+        self.assertTrue(all('Event' in e and 'Label' not in e for e in events), events)
+        self.assertEqual(events[0]['Event'], 'JobQueued')
+        self.assertEqual(events[-1]['Event'], 'JobEnd')
         self.assertTrue(all(e.get('JobId') == job for e in events))
-        p = self.spmig('jobs', 'events', job, *site, '--key', 'A' * 43 + '=', ok=(0,))
-        if any(e.get('Label') == 'Encrypted' for e in events):
-            self.assertIn(b'does not decrypt', p.stderr)
-        else:  # plain events are printed as they are
-            self.assertEqual(p.stdout.decode().splitlines(), lines)
-        self.spmig('jobs', 'events', job, *site, '--key', 'not base64', ok=(2,))
+        # jobs events reads a report queue: it wants one, and a key that is 32 bytes.
+        p = self.spmig('jobs', 'events', job, *site, ok=(2,))
+        self.assertIn(b'--queue', p.stderr)
+        p = self.spmig('jobs', 'events', job, '--queue', self.server.queue, ok=(2,))
+        self.assertIn(b'queue SAS URL', p.stderr)
+        queue = self.server.queue + '/acct/q?sv=2021-12-02&sig=x'
+        for key in ('not base64', 'A' * 42 + '=='):
+            p = self.spmig('jobs', 'events', job, '--queue', queue, '--key', key, ok=(2,))
+            self.assertIn(b'--key must be the base64 of 32 bytes', p.stderr)
         unknown = '00000000-0000-0000-0000-000000000000'
         p = self.spmig('jobs', 'status', unknown, *site)
         self.assertEqual(p.stdout.decode().split()[1:], ['0', 'None'])
@@ -565,6 +571,97 @@ class MigrateTest(ClientCase):
         self.assertIn(b'401', p.stderr)
         self.assertEqual(self.spmig('--version').stdout.decode().split()[0], 'spmig')
         self.assertIn(b'Usage: spmig', self.spmig('--help').stdout)
+
+
+class JobEventsTest(ClientCase):
+    """spmig jobs events takes a job's events off its report queue and decrypts them: two
+    encrypted jobs of an independent client (migration_tool) share one queue, each with its own
+    key, and their sealed events are read back with the right key, the wrong key and none."""
+
+    def submit(self, library, files, queue=None):
+        self.make_library(library)
+        pkg = mt.Package(mt.fetch_target(self.sp, library))
+        for rel, data in files.items():
+            pkg.add_file(rel, data)
+        m = mt.Migration(self.sp, pkg, queue_uri=queue).provision()
+        m.upload().submit()
+        return m
+
+    def logged(self, job):
+        """The job's plain events, from its progress log (GetMigrationJobProgress)."""
+        p = self.spmig('jobs', 'progress', job, '--site', self.server.sp, '--token', ADMIN)
+        return [json.loads(x) for x in p.stdout.decode().splitlines()]
+
+    def events(self, job, queue, *key, ok=(0,), want_some=True, env=None):
+        """spmig jobs events, run again while the job's messages are still invisible (read by
+        the run before, back within a second); (exit status, events printed, stderr)."""
+        deadline = time.monotonic() + 15
+        while True:
+            p = self.spmig('jobs', 'events', job, '--queue', queue, *key, ok=None, env=env)
+            idle = p.returncode == 0 and b'no event of job' in p.stderr
+            if not (want_some and idle) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertIn(p.returncode, ok, p.stderr)
+        return (p.returncode, [json.loads(x) for x in p.stdout.decode().splitlines()],
+                p.stderr.decode())
+
+    def test_encrypted_events_from_a_shared_queue(self):
+        from azure.storage.queue import QueueClient
+        a = self.submit('Events A', {'a1.txt': b'alpha', 'sub-a2.bin': os.urandom(70000)})
+        b = self.submit('Events B', {'b1.txt': b'bravo'}, queue=a.queue_uri)
+        for m in (a, b):
+            self.sp.wait_status(m.job_id, 0)
+        logged = {m.job_id: self.logged(m.job_id) for m in (a, b)}
+        total = sum(len(v) for v in logged.values())
+        self.assertLessEqual(total, 32, 'one peek must see them all')
+        q = QueueClient.from_queue_url(a.queue_uri, **mt.SDK_KW)
+        deadline = time.monotonic() + 15
+        while True:  # JobEnd reaches the queue just after the status says None
+            peeked = list(q.peek_messages(max_messages=32))
+            if len(peeked) == total or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(peeked), total)
+        # On the queue every event is sealed: the envelope and nothing else.
+        for msg in peeked:
+            env = json.loads(base64.b64decode(msg.content))
+            self.assertEqual(sorted(env), ['Content', 'IV', 'JobId', 'Label'], env)
+            self.assertEqual(env['Label'], 'Encrypted')
+            self.assertIn(env['JobId'], logged)
+            self.assertEqual(len(base64.b64decode(env['IV'])), 16)
+        ka, kb = a.containers['EncryptionKey'], b.containers['EncryptionKey']
+        self.assertNotEqual(ka, kb)
+        n_a = len(logged[a.job_id])
+
+        # The wrong key (B's) decrypts none of A's events: a clear error, nothing printed,
+        # nothing lost.
+        rc, out, err = self.events(a.job_id, a.queue_uri, '--key', kb, ok=(1,))
+        self.assertEqual((rc, out), (1, []), err)
+        self.assertIn('%d events of job %s do not decrypt with the key given' % (n_a, a.job_id),
+                      err)
+        # No key at all: the same, saying so.
+        rc, out, err = self.events(a.job_id, a.queue_uri, ok=(1,))
+        self.assertEqual((rc, out), (1, []), err)
+        self.assertIn('are encrypted: give the job\'s key with --key', err)
+        # The right key: exactly the events of the progress log, in order, and none of B's.
+        rc, out, err = self.events(a.job_id, a.queue_uri, '--key', ka)
+        self.assertEqual(out, logged[a.job_id], err)
+        self.assertEqual([e['Event'] for e in out][0], 'JobQueued')
+        self.assertEqual(out[-1]['Event'], 'JobEnd')
+        self.assertEqual(out[-1]['FilesCreated'], '2')
+        self.assertEqual(out[-1]['TotalErrors'], '0')
+        for e in out:
+            self.assertEqual(e['JobId'], a.job_id)
+            self.assertTrue(all(isinstance(v, str) for v in e.values()), e)
+        # B's events were left for their reader, and the key from the environment works.
+        rc, out, err = self.events(b.job_id, b.queue_uri, env={'SPMIG_JOB_KEY': kb})
+        self.assertEqual(out, logged[b.job_id], err)
+        # Read events are taken off the queue.
+        self.assertEqual(list(q.peek_messages(max_messages=32)), [])
+        rc, out, err = self.events(a.job_id, a.queue_uri, '--key', ka, want_some=False)
+        self.assertEqual((rc, out), (0, []))
+        self.assertIn('no event of job %s on the queue' % a.job_id, err)
 
 
 class ResumeTest(unittest.TestCase):
