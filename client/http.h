@@ -2,8 +2,10 @@
  * http.h: the client's HTTP over libcurl, with the retry policy every call shares: transient
  * failures (connection errors, timeouts, 408, 500, 502, 504) are retried with exponential
  * backoff and jitter, 429 and 503 wait for their Retry-After, and nothing retries more than
- * max_attempts times. One httpc is one connection (kept alive) for one thread. What the
- * requests mean (SharePoint REST, Blob, Queue) is in sp.h and azure.h.
+ * max_attempts times. The method does not matter: a POST whose answer was lost (the
+ * connection dropped after it was sent, a 500) is sent again like any request. One httpc is
+ * one connection (kept alive) for one thread. What the requests mean (SharePoint REST, Blob,
+ * Queue) is in sp.h and azure.h.
  */
 #ifndef SPMIG_HTTP_H
 #define SPMIG_HTTP_H
