@@ -279,8 +279,12 @@ static int check_params(struct http_request *req, struct queue_ctx *c)
         if (query_range(req, "visibilitytimeout", 0, max_vis, 0, &v) < 0)
             return -1;
         int rc = query_int(req, "messagettl", &ttl);
-        if (rc < 0 || (rc == 0 && ttl < 1 && ttl != -1)) {
+        if (rc < 0) {
             bad_query(req, "messagettl");
+            return -1;
+        }
+        if (rc == 0 && ttl < 1 && ttl != -1) {
+            out_of_range(req, "messagettl");
             return -1;
         }
         if (rc > 0)
