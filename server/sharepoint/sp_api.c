@@ -489,10 +489,25 @@ static void create_list(struct http_request *req, struct sp_call *c)
     sp_model_list_finish(&l);
 }
 
+/* The read API is GET (and HEAD) only; callers let their few writes through first. */
+static bool read_method(struct http_request *req, const char *allowed)
+{
+    if (strcmp(req->method, "GET") == 0 || req->is_head)
+        return true;
+    odata_method_not_allowed(req, allowed);
+    return false;
+}
+
 static void web_route(struct http_request *req, struct sp_call *c, const struct sp_path *p)
 {
     size_t at = 1;
-    bool get = strcmp(req->method, "GET") == 0 || req->is_head;
+    bool lists = at + 1 == p->n && seg_is(p, at, "Lists") && !p->seg[at].has_parens;
+    if (lists && strcmp(req->method, "POST") == 0) {
+        create_list(req, c);
+        return;
+    }
+    if (!read_method(req, lists ? "GET, HEAD, POST" : "GET, HEAD"))
+        return;
     if (at == p->n) {
         char *uri = api_uri(req, &c->site, "Web");
         odata_entity(req, 200, "SP.Web", uri, web_json(req, &c->site));
@@ -503,18 +518,10 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
         odata_entity(req, 200, "SP.Folder", NULL, web_root_folder_json(&c->site));
         return;
     }
-    if (seg_is(p, at, "Lists") && !p->seg[at].has_parens && at + 1 == p->n) {
-        if (strcmp(req->method, "POST") == 0) {
-            create_list(req, c);
-            return;
-        }
+    if (lists) {
         struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
         sp_model_list_each(c->site.id, collect_list, &col);
         odata_collection(req, col.arr);
-        return;
-    }
-    if (!get) {
-        odata_method_not_allowed(req, "GET, HEAD");
         return;
     }
     struct sp_model_list l = {0};
@@ -596,6 +603,19 @@ static void contextinfo(struct http_request *req, struct sp_call *c)
 
 static void site_route(struct http_request *req, struct sp_call *c, const struct sp_path *p)
 {
+    const struct sp_routes_method *m = p->n == 2 ? sp_routes_site_method(p->seg[1].name) : NULL;
+    if (m) {
+        c->seg = &p->seg[1];
+        if (m->post_only && strcmp(req->method, "POST") != 0)
+            odata_method_not_allowed(req, "POST");
+        else
+            m->fn(req, c);
+        return;
+    }
+    /* The site and its root web are read here; any other name is an unknown method. */
+    bool read = p->n == 1 || seg_is(p, 1, "RootWeb");
+    if (read && !read_method(req, "GET, HEAD"))
+        return;
     if (p->n == 1) {
         cJSON *o = cJSON_CreateObject();
         char *b = sp_call_base_url(req);
@@ -608,15 +628,6 @@ static void site_route(struct http_request *req, struct sp_call *c, const struct
         char *uri = api_uri(req, &c->site, "Site");
         odata_entity(req, 200, "SP.Site", uri, o);
         free(uri);
-        return;
-    }
-    const struct sp_routes_method *m = p->n == 2 ? sp_routes_site_method(p->seg[1].name) : NULL;
-    if (m) {
-        c->seg = &p->seg[1];
-        if (m->post_only && strcmp(req->method, "POST") != 0)
-            odata_method_not_allowed(req, "POST");
-        else
-            m->fn(req, c);
         return;
     }
     if (seg_is(p, 1, "RootWeb")) {
