@@ -411,7 +411,7 @@ static int job_events(struct httpc *h, const struct azc_sas *q, const char *job_
             }
             unreadable += ours;
             if (n_left == EVENTS_LEFT_MAX) {
-                fprintf(stderr, "spmig: over %d messages of other jobs; stopped\n",
+                fprintf(stderr, "spmig: over %d messages left on the queue; stopped\n",
                         EVENTS_LEFT_MAX);
                 more = false;
                 break;
@@ -428,10 +428,16 @@ static int job_events(struct httpc *h, const struct azc_sas *q, const char *job_
         free(left[i]);
     free(left);
     if (rc == 0 && unreadable) {
-        fprintf(stderr, "spmig: %lu events of job %s %s; they stay on the queue\n", unreadable,
-                job_id,
-                key ? "do not decrypt with the key given"
-                    : "are encrypted: give the job's key with --key");
+        if (key)
+            fprintf(stderr,
+                    "spmig: job %s: the key given does not decrypt %lu of its events; they stay "
+                    "on the queue\n",
+                    job_id, unreadable);
+        else
+            fprintf(stderr,
+                    "spmig: job %s: its events are encrypted: give its key with --key (%lu left "
+                    "on the queue)\n",
+                    job_id, unreadable);
         rc = 1;
     } else if (rc == 0 && printed == 0) {
         fprintf(stderr, "spmig: no event of job %s on the queue\n", job_id);

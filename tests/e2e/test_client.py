@@ -638,16 +638,17 @@ class JobEventsTest(ClientCase):
         # nothing lost.
         rc, out, err = self.events(a.job_id, a.queue_uri, '--key', kb, ok=(1,))
         self.assertEqual((rc, out), (1, []), err)
-        self.assertIn('%d events of job %s do not decrypt with the key given' % (n_a, a.job_id),
+        self.assertIn('job %s: the key given does not decrypt %d of its events' % (a.job_id, n_a),
                       err)
         # No key at all: the same, saying so.
         rc, out, err = self.events(a.job_id, a.queue_uri, ok=(1,))
         self.assertEqual((rc, out), (1, []), err)
-        self.assertIn('are encrypted: give the job\'s key with --key', err)
+        self.assertIn('job %s: its events are encrypted: give its key with --key (%d left'
+                      % (a.job_id, n_a), err)
         # The right key: exactly the events of the progress log, in order, and none of B's.
         rc, out, err = self.events(a.job_id, a.queue_uri, '--key', ka)
         self.assertEqual(out, logged[a.job_id], err)
-        self.assertEqual([e['Event'] for e in out][0], 'JobQueued')
+        self.assertEqual(out[0]['Event'], 'JobQueued')
         self.assertEqual(out[-1]['Event'], 'JobEnd')
         self.assertEqual(out[-1]['FilesCreated'], '2')
         self.assertEqual(out[-1]['TotalErrors'], '0')
