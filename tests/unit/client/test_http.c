@@ -168,7 +168,7 @@ static void refused_url(char url[64])
     snprintf(url, 64, "http://127.0.0.1:%u/x", (unsigned)ntohs(a.sin_port));
 }
 
-/* ---- helpers ---- */
+/* ---- running one request ---- */
 
 static double now_s(void)
 {
