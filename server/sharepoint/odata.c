@@ -132,6 +132,21 @@ void odata_error(struct http_request *req, unsigned status, enum sp_hresult hres
     send_json(req, status, root);
 }
 
+void odata_bad_argument_list(struct http_request *req, const char *message, cJSON *problems)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *err = cJSON_AddObjectToObject(root, "error");
+    char code[200];
+    snprintf(code, sizeof code, "%ld, %s", (long)SP_HRESULT_INVALID_ARG,
+             "System.ArgumentException");
+    cJSON_AddStringToObject(err, "code", code);
+    cJSON *msg = cJSON_AddObjectToObject(err, "message");
+    cJSON_AddStringToObject(msg, "lang", "en-US");
+    cJSON_AddStringToObject(msg, "value", message);
+    cJSON_AddItemToObject(err, "problems", problems);
+    send_json(req, 400, root);
+}
+
 void odata_not_found(struct http_request *req, const char *message)
 {
     odata_error(req, 404, SP_HRESULT_FILE_NOT_FOUND, "System.IO.FileNotFoundException",

@@ -31,6 +31,10 @@ void odata_result(struct http_request *req, const char *name, const char *type, 
 void odata_error(struct http_request *req, unsigned status, enum sp_hresult hresult,
                  const char *type, const char *message);
 
+/* 400 ArgumentException whose error object also carries "problems" (consumed): the list of
+ * every fault found in one request (a bulk upload), each an object the caller shapes. */
+void odata_bad_argument_list(struct http_request *req, const char *message, cJSON *problems);
+
 /* The common answers, shared by every JSON API on the SharePoint listener (REST, the
  * Migration Manager API, the emulator's controls). message NULL: SharePoint's own words. */
 void odata_not_found(struct http_request *req, const char *message);      /* 404 */

@@ -652,6 +652,7 @@ static void sp_begin(struct http_request *req)
 {
     req->body_mode = HTTP_BODY_BUFFER;
     req->body_max = LIMIT_SMALL_BODY;
+    sp_routes_prefix_raw(req->path, &req->body_max);
 }
 
 static cJSON *parse_body(struct http_request *req, bool *bad)
@@ -727,8 +728,9 @@ static void api_call(struct http_request *req, const struct sp_auth_principal *w
 static void sp_finish(struct http_request *req)
 {
     const char *path = req->path;
-    bool bad_body;
-    cJSON *body = parse_body(req, &bad_body);
+    bool bad_body = false;
+    size_t unused;
+    cJSON *body = sp_routes_prefix_raw(path, &unused) ? NULL : parse_body(req, &bad_body);
     if (bad_body) {
         odata_error(req, 400, SP_HRESULT_CLIENT_QUERY,
                     "Microsoft.SharePoint.Client.InvalidClientQueryException",

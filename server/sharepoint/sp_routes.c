@@ -11,6 +11,8 @@
 static struct {
     const char *prefix;
     sp_routes_prefix_fn *fn;
+    bool raw;
+    size_t body_max;
 } prefixes[SP_ROUTES_MAX_PREFIXES];
 static size_t nprefixes;
 
@@ -19,12 +21,20 @@ static size_t nmethods;
 
 void sp_routes_add_prefix(const char *prefix, sp_routes_prefix_fn *fn)
 {
+    sp_routes_add_prefix_raw(prefix, fn, 0);
+    prefixes[nprefixes - 1].raw = false;
+}
+
+void sp_routes_add_prefix_raw(const char *prefix, sp_routes_prefix_fn *fn, size_t body_max)
+{
     assert(prefix && prefix[0] == '/' && fn);
     assert(nprefixes < SP_ROUTES_MAX_PREFIXES);
     for (size_t i = 0; i < nprefixes; i++)
         assert(strcmp(prefixes[i].prefix, prefix) != 0);
     prefixes[nprefixes].prefix = prefix;
     prefixes[nprefixes].fn = fn;
+    prefixes[nprefixes].raw = true;
+    prefixes[nprefixes].body_max = body_max;
     nprefixes++;
 }
 
@@ -38,20 +48,39 @@ void sp_routes_add_site_methods(const struct sp_routes_method *m, size_t n)
     }
 }
 
-sp_routes_prefix_fn *sp_routes_prefix(const char *path, bool *root)
+/* The index of the longest prefix path starts with, or -1; *len its length. */
+static int longest(const char *path, size_t *len)
 {
     size_t best = 0;
-    sp_routes_prefix_fn *fn = NULL;
-    for (size_t i = 0; i < nprefixes; i++) {
+    int at = -1;
+    for (size_t i = 0; path && i < nprefixes; i++) {
         size_t n = strlen(prefixes[i].prefix);
         if (n > best && strncmp(path, prefixes[i].prefix, n) == 0) {
             best = n;
-            fn = prefixes[i].fn;
+            at = (int)i;
         }
     }
+    *len = best;
+    return at;
+}
+
+sp_routes_prefix_fn *sp_routes_prefix(const char *path, bool *root)
+{
+    size_t best;
+    int at = longest(path, &best);
     if (root)
         *root = best == 1;
-    return fn;
+    return at < 0 ? NULL : prefixes[at].fn;
+}
+
+bool sp_routes_prefix_raw(const char *path, size_t *body_max)
+{
+    size_t best;
+    int at = longest(path, &best);
+    if (at < 0 || !prefixes[at].raw)
+        return false;
+    *body_max = prefixes[at].body_max;
+    return true;
 }
 
 const struct sp_routes_method *sp_routes_site_method(const char *name)

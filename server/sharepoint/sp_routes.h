@@ -39,6 +39,10 @@ struct sp_routes_method {
  * registered prefix wins, except that the root prefix "/" gets a REST call (a path holding
  * "/_api") only when sp_api does not serve it. */
 void sp_routes_add_prefix(const char *prefix, sp_routes_prefix_fn *fn);
+/* Like sp_routes_add_prefix, for a subsystem that takes bodies other than JSON objects (CSV,
+ * report files): the handler always gets body NULL and reads req->body (at most body_max
+ * bytes, else the listener answers 413). */
+void sp_routes_add_prefix_raw(const char *prefix, sp_routes_prefix_fn *fn, size_t body_max);
 /* methods[0..n) must stay valid (static storage). */
 void sp_routes_add_site_methods(const struct sp_routes_method *methods, size_t n);
 
@@ -47,6 +51,10 @@ void sp_routes_add_site_methods(const struct sp_routes_method *methods, size_t n
 sp_routes_prefix_fn *sp_routes_prefix(const char *path, bool *root);
 /* The registered site method called name, or NULL. */
 const struct sp_routes_method *sp_routes_site_method(const char *name);
+
+/* For the prefix path falls under: whether it takes raw bodies (false when no prefix does),
+ * and its body limit (*body_max; left alone unless raw). */
+bool sp_routes_prefix_raw(const char *path, size_t *body_max);
 
 /* Forgets every route (for tests that register their own). */
 void sp_routes_reset(void);

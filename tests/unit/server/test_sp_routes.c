@@ -90,12 +90,28 @@ static void test_site_methods(void **state)
     assert_null(sp_routes_site_method("GetMigrationJobStatus"));
 }
 
+static void test_raw_prefix(void **state)
+{
+    (void)state;
+    size_t max = 7;
+    assert_false(sp_routes_prefix_raw("/api/mm/tasks", &max));
+    sp_routes_add_prefix("/_emu/", emu);
+    sp_routes_add_prefix_raw("/api/mm/", mm, 1234);
+    assert_false(sp_routes_prefix_raw("/_emu/clock", &max));
+    assert_int_equal(max, 7);
+    assert_true(sp_routes_prefix_raw("/api/mm/tasks/bulk", &max));
+    assert_int_equal(max, 1234);
+    assert_ptr_equal(sp_routes_prefix("/api/mm/tasks/bulk", NULL), mm);
+    assert_false(sp_routes_prefix_raw(NULL, &max));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_longest_prefix, reset),
         cmocka_unit_test_setup(test_no_root, reset),
         cmocka_unit_test_setup(test_site_methods, reset),
+        cmocka_unit_test_setup(test_raw_prefix, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
