@@ -47,4 +47,22 @@
 #define LIMIT_SP_PATH_UNITS  400 /* a decoded server-relative path, the file name included */
 #define LIMIT_SP_TITLE_UNITS 255 /* a site or library title */
 
+/* Migration Manager (server/mm). */
+#define LIMIT_MM_TASKS         50000              /* tasks per tenant, as Migration Manager */
+#define LIMIT_MM_BULK_BYTES    (16 * 1024 * 1024) /* a bulk CSV or JSON upload */
+#define LIMIT_MM_BULK_PROBLEMS 1000               /* problems listed in one bulk answer */
+#define LIMIT_MM_BULK_ECHO     500                /* bulk answers list whole tasks up to this */
+#define LIMIT_MM_REPORT_BYTES  (16 * 1024 * 1024) /* one uploaded report file */
+#define LIMIT_MM_REPORTS       64                 /* report files per task */
+#define LIMIT_MM_NAME          255                /* task, group and agent names */
+#define LIMIT_MM_PATH          1024               /* a source path or share (bytes) */
+#define LIMIT_MM_SHARES        64                 /* shares per agent */
+#define LIMIT_MM_AGENT_TASKS   64                 /* maxTasks of one agent */
+#define LIMIT_MM_PAGE          1000               /* most rows of one list page ($top) */
+#define LIMIT_MM_PAGE_DEFAULT  100                /* rows of a list page without top */
+#define LIMIT_MM_WAIT_SECONDS  25                 /* longest heartbeat long poll */
+#define LIMIT_MM_TRUST_DAYS    7                  /* an unused agent credential expires */
+#define LIMIT_MM_AUTO_RERUNS   4                  /* "Migration auto rerun" */
+#define LIMIT_MM_SUMMARY_IDS   5000               /* tasks in one summary.csv */
+
 #endif

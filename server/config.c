@@ -48,6 +48,10 @@ static const struct setting settings[] = {
      "connections per listener (256)"},
     {"connection-timeout", "SPMIG_CONNECTION_TIMEOUT", "connection_timeout", K_UINT,
      OFF(connection_timeout), "seconds an idle connection stays open (30)"},
+    {"agent-timeout", "SPMIG_AGENT_TIMEOUT", "agent_timeout", K_UINT, OFF(agent_timeout),
+     "seconds without a call before an agent is Disconnected (30)"},
+    {"agent-grace", "SPMIG_AGENT_GRACE", "agent_grace", K_UINT, OFF(agent_grace),
+     "seconds more before a lost agent's tasks go back to the queue (60)"},
     {"clock-offset", "SPMIG_CLOCK_OFFSET", "clock_offset", K_DURATION, OFF(clock_offset_ms),
      "start with the clock moved forward by an ISO 8601 duration (P3D)"},
     {"seed", "SPMIG_SEED", "seed", K_U64, OFF(seed), "seed for reproducible policy draws"},
@@ -240,6 +244,8 @@ int config_load(struct config *cfg, int argc, char **argv)
     cfg->import_workers = 2;
     cfg->max_connections = 256;
     cfg->connection_timeout = 30;
+    cfg->agent_timeout = 30;
+    cfg->agent_grace = 60;
     cfg->log_level = LOG_WARN;
     policy_defaults(&cfg->policy);
 
@@ -306,6 +312,10 @@ int config_load(struct config *cfg, int argc, char **argv)
     }
     if (cfg->max_connections < 4) {
         fprintf(stderr, "spmigd: --max-connections must be at least 4\n");
+        return -1;
+    }
+    if (cfg->agent_timeout < 2) {
+        fprintf(stderr, "spmigd: --agent-timeout must be at least 2 seconds\n");
         return -1;
     }
     if (cfg->connection_timeout == 0) {

@@ -22,6 +22,8 @@ struct config {
     unsigned import_workers;
     unsigned max_connections;    /* per listener */
     unsigned connection_timeout; /* seconds */
+    unsigned agent_timeout;      /* seconds without a call before an agent is Disconnected */
+    unsigned agent_grace;        /* seconds more before its tasks go back to the queue */
     int64_t clock_offset_ms;
     uint64_t seed;
     bool has_seed;

@@ -18,6 +18,8 @@
 #include "jobs.h"
 #include "lifecycle.h"
 #include "migration_api.h"
+#include "mm_api.h"
+#include "mm_dispatch.h"
 #include "log.h"
 #include "queue_api.h"
 #include "sp_api.h"
@@ -167,7 +169,8 @@ int main(int argc, char **argv)
         goto out_db;
     }
     workers = true;
-    if (lifecycle_start(&cfg.policy, cfg.has_seed, cfg.seed) < 0) {
+    if (lifecycle_start(&cfg.policy, cfg.has_seed, cfg.seed) < 0 ||
+        mm_dispatch_start(cfg.agent_timeout, cfg.agent_grace) < 0) {
         free(token_file);
         goto out_listeners;
     }
@@ -185,6 +188,7 @@ int main(int argc, char **argv)
         char *q = xasprintf("http://%s:%u", host, http_server_port(queue));
         migration_api_register(b, q);
         emu_api_register();
+        mm_api_register();
         free(b);
         free(q);
         sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, cfg.max_connections,
@@ -213,6 +217,7 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     log_info("stopping on signal %d", sig);
+    mm_dispatch_stop(); /* wakes the heartbeats waiting in long polls */
     http_server_quiesce(sp);
     http_server_quiesce(blob);
     http_server_quiesce(queue);
@@ -221,6 +226,7 @@ out_listeners:
     http_server_destroy(sp);
     http_server_destroy(blob);
     http_server_destroy(queue);
+    mm_dispatch_stop();
     lifecycle_stop();
     if (workers)
         import_job_stop();

@@ -1,0 +1,1032 @@
+/*
+ * mm_store.c: the SQL behind mm_store.h. Each function is one read snapshot or one write
+ * (db_write_begin/end), so a task's state never shows half changed. Lists are paged by seq
+ * through the indexes of schema 009; nothing is cached in memory. It does not decide which
+ * agent is live or which share holds a source (mm_dispatch) and shapes no JSON (mm_json).
+ */
+#include "mm_store.h"
+#include "clock.h"
+#include "db.h"
+#include "log.h"
+#include "spmig_limits.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUNNING_SQL "('Scanning','InProgress','Paused')"
+
+void mm_agent_finish(struct mm_agent *a)
+{
+    if (!a)
+        return;
+    free(a->name);
+    free(a->friendly_name);
+    free(a->group);
+    free(a->version);
+    free(a->host);
+    free(a->shares);
+    memset(a, 0, sizeof *a);
+}
+
+void mm_task_finish(struct mm_task *t)
+{
+    if (!t)
+        return;
+    free(t->name);
+    free(t->source);
+    free(t->site);
+    free(t->library);
+    free(t->folder);
+    free(t->group);
+    free(t->settings);
+    free(t->failure_reason);
+    free(t->ran_by);
+    memset(t, 0, sizeof *t);
+}
+
+static char *col_str(sqlite3_stmt *st, int c)
+{
+    char *s = db_col_str(st, c);
+    return s ? s : xstrdup("");
+}
+
+/* ---- settings and groups ---- */
+
+cJSON *mm_store_settings_get(void)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT json FROM mm_settings WHERE id = 1");
+    cJSON *o = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        o = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    db_release(d);
+    return o && cJSON_IsObject(o) ? o : (cJSON_Delete(o), cJSON_CreateObject());
+}
+
+int mm_store_settings_put(const cJSON *settings)
+{
+    char *text = cJSON_PrintUnformatted(settings);
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "UPDATE mm_settings SET json = ?1 WHERE id = 1");
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    int rc = db_exec_stmt(d, st);
+    rc = db_write_end(d, rc == 0) < 0 ? -1 : rc;
+    db_release(d);
+    free(text);
+    return rc == 0 ? MM_OK : MM_ERROR;
+}
+
+bool mm_store_group_exists(const char *name)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM mm_groups WHERE name = ?1");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    bool yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    db_release(d);
+    return yes;
+}
+
+int mm_store_group_each(void (*fn)(void *ctx, const char *name, int agents), void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st =
+        db_stmt(d, "SELECT g.name, (SELECT count(*) FROM mm_agents a WHERE a.grp = g.name "
+                   "AND a.deleted = 0) FROM mm_groups g ORDER BY g.name");
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1));
+    sqlite3_reset(st);
+    db_release(d);
+    return MM_OK;
+}
+
+int mm_store_group_add(const char *name)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st =
+        db_stmt(d, "INSERT OR IGNORE INTO mm_groups (name, created_ms) VALUES (?1, ?2)");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, clock_now_ms());
+    int rc = db_exec_stmt(d, st) < 0         ? MM_ERROR
+             : sqlite3_changes(db_handle(d)) ? MM_OK
+                                             : MM_CONFLICT;
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+int mm_store_group_delete(const char *name)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    int rc = MM_OK;
+    sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM mm_agents WHERE grp = ?1 AND deleted = 0");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rc = MM_CONFLICT;
+    sqlite3_reset(st);
+    if (rc == MM_OK) {
+        st = db_stmt(d, "DELETE FROM mm_groups WHERE name = ?1");
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        rc = db_exec_stmt(d, st) < 0              ? MM_ERROR
+             : sqlite3_changes(db_handle(d)) == 0 ? MM_NOT_FOUND
+                                                  : MM_OK;
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+/* ---- agents ---- */
+
+#define AGENT_COLS                                                                                 \
+    "seq, id, name, friendly_name, grp, enabled, deleted, secret_hash, used_ms, seen_ms, "         \
+    "activity_ms, version, host, shares, max_tasks, free, created_ms"
+
+static void agent_row(sqlite3_stmt *st, struct mm_agent *a)
+{
+    memset(a, 0, sizeof *a);
+    a->seq = sqlite3_column_int64(st, 0);
+    db_col_copy(st, 1, a->id, sizeof a->id);
+    a->name = col_str(st, 2);
+    a->friendly_name = col_str(st, 3);
+    a->group = col_str(st, 4);
+    a->enabled = sqlite3_column_int(st, 5) != 0;
+    a->deleted = sqlite3_column_int(st, 6) != 0;
+    if (sqlite3_column_bytes(st, 7) == CRYPTO_SHA256_LEN) {
+        memcpy(a->hash, sqlite3_column_blob(st, 7), CRYPTO_SHA256_LEN);
+        a->has_hash = true;
+    }
+    a->used_ms = sqlite3_column_int64(st, 8);
+    a->seen_ms = sqlite3_column_int64(st, 9);
+    a->activity_ms = sqlite3_column_int64(st, 10);
+    a->version = col_str(st, 11);
+    a->host = col_str(st, 12);
+    a->shares = col_str(st, 13);
+    a->max_tasks = sqlite3_column_int(st, 14);
+    a->free = sqlite3_column_int(st, 15);
+    a->created_ms = sqlite3_column_int64(st, 16);
+}
+
+static int agent_one(const char *sql, const char *key, struct mm_agent *out)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, sql);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = MM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        agent_row(st, out);
+        rc = MM_OK;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return rc;
+}
+
+int mm_store_agent_get(const char *id, struct mm_agent *out)
+{
+    return agent_one("SELECT " AGENT_COLS " FROM mm_agents WHERE id = ?1", id, out);
+}
+
+int mm_store_agent_by_name(const char *name, struct mm_agent *out)
+{
+    return agent_one("SELECT " AGENT_COLS " FROM mm_agents WHERE name = ?1", name, out);
+}
+
+int mm_store_agent_list(int64_t after, int max, void (*fn)(void *ctx, const struct mm_agent *a),
+                        void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " AGENT_COLS " FROM mm_agents WHERE seq > ?1 AND "
+                                  "deleted = 0 ORDER BY seq LIMIT ?2");
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, max);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct mm_agent a;
+        agent_row(st, &a);
+        fn(ctx, &a);
+        mm_agent_finish(&a);
+        n++;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return n;
+}
+
+int mm_store_agent_each(const char *group, void (*fn)(void *ctx, const struct mm_agent *a),
+                        void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " AGENT_COLS " FROM mm_agents WHERE deleted = 0 AND "
+                                  "(?1 IS NULL OR grp = ?1) ORDER BY seq");
+    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct mm_agent a;
+        agent_row(st, &a);
+        fn(ctx, &a);
+        mm_agent_finish(&a);
+        n++;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return n;
+}
+
+int mm_store_agent_register(struct mm_agent *a, const unsigned char hash[CRYPTO_SHA256_LEN])
+{
+    int64_t now = clock_now_ms();
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "SELECT id FROM mm_agents WHERE name = ?1");
+    sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC);
+    bool old = sqlite3_step(st) == SQLITE_ROW;
+    if (old)
+        db_col_copy(st, 0, a->id, sizeof a->id);
+    sqlite3_reset(st);
+    if (!old) {
+        unsigned char u[UUID_LEN];
+        uuid_v4(u);
+        uuid_format(u, a->id);
+        st = db_stmt(d, "INSERT INTO mm_agents (id, name, used_ms, seen_ms, activity_ms, "
+                        "created_ms, grp) VALUES (?1, ?2, ?3, ?3, ?3, ?3, ?4)");
+        sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+        sqlite3_bind_text(st, 4, a->group ? a->group : "Default", -1, SQLITE_STATIC);
+        if (db_exec_stmt(d, st) < 0) {
+            db_write_end(d, false);
+            db_release(d);
+            return MM_ERROR;
+        }
+    }
+    st = db_stmt(d, "UPDATE mm_agents SET friendly_name = ?2, grp = coalesce(?3, grp), "
+                    "enabled = CASE WHEN deleted THEN 1 ELSE enabled END, deleted = 0, "
+                    "secret_hash = ?4, used_ms = ?5, seen_ms = ?5, activity_ms = ?5, "
+                    "version = ?6, host = ?7, shares = ?8, max_tasks = ?9, free = -1 "
+                    "WHERE id = ?1");
+    sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a->friendly_name ? a->friendly_name : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->group, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, hash, CRYPTO_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now);
+    sqlite3_bind_text(st, 6, a->version ? a->version : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, a->host ? a->host : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, a->shares ? a->shares : "[]", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, a->max_tasks);
+    int rc = db_exec_stmt(d, st);
+    rc = db_write_end(d, rc == 0) < 0 ? -1 : rc;
+    db_release(d);
+    return rc == 0 ? MM_OK : MM_ERROR;
+}
+
+int mm_store_agent_update(const char *id, int enabled, const char *group, const char *friendly_name)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st =
+        db_stmt(d, "UPDATE mm_agents SET enabled = CASE WHEN ?2 < 0 THEN enabled ELSE ?2 END, "
+                   "grp = coalesce(?3, grp), friendly_name = coalesce(?4, friendly_name) "
+                   "WHERE id = ?1 AND deleted = 0");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, enabled);
+    sqlite3_bind_text(st, 3, group, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, friendly_name, -1, SQLITE_STATIC);
+    int rc = db_exec_stmt(d, st) < 0              ? MM_ERROR
+             : sqlite3_changes(db_handle(d)) == 0 ? MM_NOT_FOUND
+                                                  : MM_OK;
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+/* Running tasks of agents matched by where (bound ?1) go back to the queue; paused ones
+ * forget their agent. */
+static int requeue(struct db *d, const char *sql_running, const char *sql_paused, sqlite3_int64 key,
+                   const char *text)
+{
+    int n = 0;
+    const char *sqls[2] = {sql_running, sql_paused};
+    for (int i = 0; i < 2 && sqls[i]; i++) {
+        sqlite3_stmt *st = db_stmt(d, sqls[i]);
+        if (text)
+            sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, 1, key);
+        if (db_exec_stmt(d, st) < 0)
+            return -1;
+        if (i == 0)
+            n = sqlite3_changes(db_handle(d));
+    }
+    return n;
+}
+
+int mm_store_agent_delete(const char *id)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "UPDATE mm_agents SET deleted = 1, secret_hash = NULL "
+                                  "WHERE id = ?1 AND deleted = 0");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = db_exec_stmt(d, st) < 0              ? MM_ERROR
+             : sqlite3_changes(db_handle(d)) == 0 ? MM_NOT_FOUND
+                                                  : MM_OK;
+    if (rc == MM_OK &&
+        requeue(d,
+                "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = 1 WHERE "
+                "agent = ?1 AND status IN ('Scanning','InProgress')",
+                "UPDATE mm_tasks SET agent = NULL WHERE agent = ?1", 0, id) < 0)
+        rc = MM_ERROR;
+    if (rc == MM_OK) {
+        st = db_stmt(d, "DELETE FROM mm_orders WHERE agent = ?1");
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (db_exec_stmt(d, st) < 0)
+            rc = MM_ERROR;
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+int mm_store_agent_touch(const char *id, const char *version, int free)
+{
+    int64_t now = clock_now_ms();
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "UPDATE mm_agents SET used_ms = ?2, seen_ms = ?2, "
+                                  "activity_ms = ?2, version = coalesce(?3, version), "
+                                  "free = CASE WHEN ?4 < 0 THEN free ELSE ?4 END WHERE id = ?1");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, free);
+    int rc = db_exec_stmt(d, st);
+    rc = db_write_end(d, rc == 0) < 0 ? -1 : rc;
+    db_release(d);
+    return rc == 0 ? MM_OK : MM_ERROR;
+}
+
+int mm_store_agent_tasks(const char *id,
+                         void (*fn)(void *ctx, const char *task, const char *status), void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT id, status FROM mm_tasks WHERE agent = ?1 AND "
+                                  "status IN " RUNNING_SQL " ORDER BY seq");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (fn)
+            fn(ctx, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1));
+        n++;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return n;
+}
+
+int mm_store_agents_revive(void)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "UPDATE mm_agents SET seen_ms = max(seen_ms, ?1)");
+    sqlite3_bind_int64(st, 1, clock_now_ms());
+    int rc = db_exec_stmt(d, st);
+    rc = db_write_end(d, rc == 0) < 0 ? -1 : rc;
+    db_release(d);
+    return rc == 0 ? MM_OK : MM_ERROR;
+}
+
+/* ---- tasks ---- */
+
+#define TASK_COLS                                                                                  \
+    "seq, id, name, source, site, library, folder, grp, settings, scan, resume, schedule_ms, "     \
+    "status, queued_ms, agent, round, reruns, files_scanned, bytes_scanned, files_total, "         \
+    "bytes_total, files_migrated, bytes_migrated, files_failed, created_ms, started_ms, "          \
+    "completed_ms, failure_reason, ran_by"
+
+static void task_row(sqlite3_stmt *st, struct mm_task *t)
+{
+    memset(t, 0, sizeof *t);
+    t->seq = sqlite3_column_int64(st, 0);
+    db_col_copy(st, 1, t->id, sizeof t->id);
+    t->name = col_str(st, 2);
+    t->source = col_str(st, 3);
+    t->site = col_str(st, 4);
+    t->library = col_str(st, 5);
+    t->folder = col_str(st, 6);
+    t->group = col_str(st, 7);
+    t->settings = col_str(st, 8);
+    t->scan = sqlite3_column_int(st, 9) != 0;
+    t->resume = sqlite3_column_int(st, 10) != 0;
+    t->schedule_ms = sqlite3_column_int64(st, 11);
+    db_col_copy(st, 12, t->status, sizeof t->status);
+    t->queued_ms = sqlite3_column_int64(st, 13);
+    db_col_copy(st, 14, t->agent, sizeof t->agent);
+    t->round = sqlite3_column_int(st, 15);
+    t->reruns = sqlite3_column_int(st, 16);
+    int64_t *counts[] = {&t->files_scanned,  &t->bytes_scanned,  &t->files_total,  &t->bytes_total,
+                         &t->files_migrated, &t->bytes_migrated, &t->files_failed, &t->created_ms,
+                         &t->started_ms,     &t->completed_ms};
+    for (int i = 0; i < 10; i++)
+        *counts[i] = sqlite3_column_int64(st, 17 + i);
+    t->failure_reason = db_col_str(st, 27);
+    t->ran_by = db_col_str(st, 28);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+bool mm_store_task_duplicate(const struct mm_task *t)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM mm_tasks WHERE source = ?1 AND site = ?2 AND "
+                                  "library = ?3 AND folder = ?4 AND scan = ?5");
+    bind_text_or_null(st, 1, t->source);
+    bind_text_or_null(st, 2, t->site ? t->site : "");
+    bind_text_or_null(st, 3, t->library ? t->library : "");
+    bind_text_or_null(st, 4, t->folder ? t->folder : "");
+    sqlite3_bind_int(st, 5, t->scan);
+    bool yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    db_release(d);
+    return yes;
+}
+
+int64_t mm_store_task_count(void)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM mm_tasks");
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    db_release(d);
+    return n;
+}
+
+int mm_store_task_insert(struct mm_task *tasks, size_t n, size_t *bad)
+{
+    int64_t now = clock_now_ms();
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    int rc = MM_OK;
+    sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM mm_tasks");
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) + (int64_t)n > LIMIT_MM_TASKS)
+        rc = MM_FULL;
+    sqlite3_reset(st);
+    for (size_t i = 0; rc == MM_OK && i < n; i++) {
+        struct mm_task *t = &tasks[i];
+        unsigned char u[UUID_LEN];
+        uuid_v4(u);
+        uuid_format(u, t->id);
+        t->created_ms = now;
+        t->queued_ms = t->schedule_ms ? t->schedule_ms : now;
+        snprintf(t->status, sizeof t->status, "%s", t->schedule_ms > now ? "Scheduled" : "Queued");
+        st = db_stmt(d, "INSERT OR IGNORE INTO mm_tasks (id, name, source, site, library, "
+                        "folder, grp, settings, scan, schedule_ms, status, queued_ms, "
+                        "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                        "?12, ?13)");
+        sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
+        bind_text_or_null(st, 2, t->name);
+        bind_text_or_null(st, 3, t->source);
+        bind_text_or_null(st, 4, t->site ? t->site : "");
+        bind_text_or_null(st, 5, t->library ? t->library : "");
+        bind_text_or_null(st, 6, t->folder ? t->folder : "");
+        bind_text_or_null(st, 7, t->group ? t->group : "Default");
+        bind_text_or_null(st, 8, t->settings ? t->settings : "{}");
+        sqlite3_bind_int(st, 9, t->scan);
+        if (t->schedule_ms)
+            sqlite3_bind_int64(st, 10, t->schedule_ms);
+        else
+            sqlite3_bind_null(st, 10);
+        sqlite3_bind_text(st, 11, t->status, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 12, t->queued_ms);
+        sqlite3_bind_int64(st, 13, now);
+        if (db_exec_stmt(d, st) < 0)
+            rc = MM_ERROR;
+        else if (sqlite3_changes(db_handle(d)) == 0) {
+            rc = MM_CONFLICT;
+            if (bad)
+                *bad = i;
+        }
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+int mm_store_task_get(const char *id, struct mm_task *out)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " TASK_COLS " FROM mm_tasks WHERE id = ?1");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = MM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        task_row(st, out);
+        rc = MM_OK;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return rc;
+}
+
+int mm_store_task_list(const struct mm_task_filter *f, int64_t after, int max,
+                       void (*fn)(void *ctx, const struct mm_task *t), void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st;
+    if (f->status && !f->search)
+        st = db_stmt(d, "SELECT " TASK_COLS " FROM mm_tasks WHERE status = ?1 AND seq > ?2 "
+                        "AND (?3 < 0 OR scan = ?3) ORDER BY status, seq LIMIT ?4");
+    else
+        st = db_stmt(d, "SELECT " TASK_COLS " FROM mm_tasks WHERE seq > ?2 AND (?3 < 0 OR "
+                        "scan = ?3) AND (?1 IS NULL OR status = ?1) AND (?5 IS NULL OR "
+                        "instr(lower(name), lower(?5)) OR instr(lower(source), lower(?5)) OR "
+                        "instr(lower(site || '/' || library || '/' || folder), lower(?5))) "
+                        "ORDER BY seq LIMIT ?4");
+    bind_text_or_null(st, 1, f->status);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int(st, 3, f->scan);
+    sqlite3_bind_int(st, 4, max);
+    if (!(f->status && !f->search))
+        bind_text_or_null(st, 5, f->search);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct mm_task t;
+        task_row(st, &t);
+        fn(ctx, &t);
+        mm_task_finish(&t);
+        n++;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return n;
+}
+
+/* Reads a task's status and agent inside a write. */
+static int task_state(struct db *d, const char *id, char status[24], char agent[UUID_BUF],
+                      int64_t *started)
+{
+    sqlite3_stmt *st =
+        db_stmt(d, "SELECT status, coalesce(agent, ''), started_ms FROM mm_tasks WHERE id = ?1");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = MM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        db_col_copy(st, 0, status, 24);
+        db_col_copy(st, 1, agent, UUID_BUF);
+        if (started)
+            *started = sqlite3_column_int64(st, 2);
+        rc = MM_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int add_order(struct db *d, const char *agent, const char *task, const char *kind)
+{
+    sqlite3_stmt *st = db_stmt(d, "INSERT INTO mm_orders (agent, task, kind) VALUES (?1,?2,?3)");
+    sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, task, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    return db_exec_stmt(d, st);
+}
+
+static int set_status(struct db *d, const char *id, const char *sql, int64_t now)
+{
+    sqlite3_stmt *st = db_stmt(d, sql);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    return db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK;
+}
+
+static bool is_running(const char *status)
+{
+    return !strcmp(status, "Scanning") || !strcmp(status, "InProgress");
+}
+
+static bool is_final(const char *status)
+{
+    return !strcmp(status, "Completed") || !strcmp(status, "CompletedWithIssues") ||
+           !strcmp(status, "Failed") || !strcmp(status, "Cancelled");
+}
+
+int mm_store_task_run(const char *id, bool (*live_agent)(const struct mm_agent *a))
+{
+    int64_t now = clock_now_ms();
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    char status[24], agent[UUID_BUF];
+    int64_t started = 0;
+    int rc = task_state(d, id, status, agent, &started);
+    if (rc != MM_OK) {
+    } else if (!strcmp(status, "Paused")) {
+        struct mm_agent a = {0};
+        bool live = false;
+        if (agent[0]) {
+            sqlite3_stmt *st = db_stmt(d, "SELECT " AGENT_COLS " FROM mm_agents WHERE id = ?1");
+            sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                agent_row(st, &a);
+                live = !a.deleted && live_agent(&a);
+            }
+            sqlite3_reset(st);
+            mm_agent_finish(&a);
+        }
+        if (live) {
+            rc = add_order(d, agent, id, "resume") < 0
+                     ? MM_ERROR
+                     : set_status(d, id, "UPDATE mm_tasks SET status = 'InProgress' WHERE id = ?1",
+                                  now);
+        } else {
+            rc = set_status(d, id,
+                            "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = "
+                            "(started_ms IS NOT NULL) WHERE id = ?1",
+                            now);
+        }
+    } else if (!strcmp(status, "Scheduled")) {
+        rc = set_status(d, id,
+                        "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2 WHERE id = ?1", now);
+    } else if (is_final(status)) {
+        rc = set_status(d, id,
+                        "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2, agent = NULL, "
+                        "resume = 0, reruns = 0, round = round + (started_ms IS NOT NULL), "
+                        "files_scanned = 0, bytes_scanned = 0, files_total = 0, bytes_total = 0, "
+                        "files_migrated = 0, bytes_migrated = 0, files_failed = 0, "
+                        "started_ms = NULL, completed_ms = NULL, failure_reason = NULL "
+                        "WHERE id = ?1",
+                        now);
+    } else if (is_running(status)) {
+        rc = MM_CONFLICT;
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+int mm_store_task_pause(const char *id)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    char status[24], agent[UUID_BUF];
+    int rc = task_state(d, id, status, agent, NULL);
+    if (rc != MM_OK || !strcmp(status, "Paused")) {
+    } else if (!strcmp(status, "Queued") || !strcmp(status, "Scheduled")) {
+        rc = set_status(d, id, "UPDATE mm_tasks SET status = 'Paused', agent = NULL WHERE id = ?1",
+                        0);
+    } else if (is_running(status) && agent[0]) {
+        rc = add_order(d, agent, id, "pause") < 0 ? MM_ERROR : MM_OK;
+    } else {
+        rc = MM_CONFLICT;
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+int mm_store_task_cancel(const char *id)
+{
+    int64_t now = clock_now_ms();
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    char status[24], agent[UUID_BUF];
+    int rc = task_state(d, id, status, agent, NULL);
+    if (rc != MM_OK) {
+    } else if (is_final(status)) {
+        rc = MM_CONFLICT;
+    } else {
+        if (agent[0] && (is_running(status) || !strcmp(status, "Paused")))
+            rc = add_order(d, agent, id, "cancel") < 0 ? MM_ERROR : MM_OK;
+        if (rc == MM_OK)
+            rc = set_status(d, id,
+                            "UPDATE mm_tasks SET status = 'Cancelled', completed_ms = ?2 "
+                            "WHERE id = ?1",
+                            now);
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+int mm_store_task_delete(const char *id)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    char status[24], agent[UUID_BUF];
+    int rc = task_state(d, id, status, agent, NULL);
+    if (rc == MM_OK && agent[0] && (is_running(status) || !strcmp(status, "Paused")))
+        rc = add_order(d, agent, id, "cancel") < 0 ? MM_ERROR : MM_OK;
+    const char *sqls[] = {"DELETE FROM mm_reports WHERE task = ?1",
+                          "DELETE FROM mm_tasks WHERE id = ?1"};
+    for (int i = 0; rc == MM_OK && i < 2; i++)
+        rc = set_status(d, id, sqls[i], 0);
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+static void bind_progress(sqlite3_stmt *st, int from, const struct mm_progress *p)
+{
+    const int64_t v[] = {p->files_scanned,  p->bytes_scanned,  p->files_total, p->bytes_total,
+                         p->files_migrated, p->bytes_migrated, p->files_failed};
+    for (int i = 0; i < 7; i++)
+        sqlite3_bind_int64(st, from + i, v[i]);
+}
+
+/* Pops the first pause or cancel order of (agent, task); "" when none. */
+static void pop_task_order(struct db *d, const char *agent, const char *task, char kind[16])
+{
+    kind[0] = '\0';
+    sqlite3_stmt *st = db_stmt(d, "SELECT seq, kind FROM mm_orders WHERE agent = ?1 AND "
+                                  "task = ?2 AND kind IN ('pause','cancel') ORDER BY seq LIMIT 1");
+    sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, task, -1, SQLITE_STATIC);
+    int64_t seq = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        seq = sqlite3_column_int64(st, 0);
+        db_col_copy(st, 1, kind, 16);
+    }
+    sqlite3_reset(st);
+    if (seq) {
+        st = db_stmt(d, "DELETE FROM mm_orders WHERE seq = ?1");
+        sqlite3_bind_int64(st, 1, seq);
+        db_exec_stmt(d, st);
+    }
+}
+
+int mm_store_task_progress(const char *id, const char *caller, const struct mm_progress *p,
+                           const char **order)
+{
+    *order = NULL;
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    char status[24], agent[UUID_BUF];
+    int rc = task_state(d, id, status, agent, NULL);
+    if (rc == MM_OK && strcmp(agent, caller) != 0)
+        rc = MM_FORBIDDEN;
+    if (rc == MM_OK) {
+        char kind[16];
+        pop_task_order(d, caller, id, kind);
+        if (!strcmp(status, "Cancelled") || !strcmp(kind, "cancel"))
+            *order = "cancel";
+        else if (!strcmp(kind, "pause"))
+            *order = "pause";
+        sqlite3_stmt *st = db_stmt(
+            d, "UPDATE mm_tasks SET status = CASE WHEN status IN ('Scanning','InProgress') "
+               "THEN ?2 ELSE status END, files_scanned = ?3, bytes_scanned = ?4, "
+               "files_total = ?5, bytes_total = ?6, files_migrated = ?7, bytes_migrated = ?8, "
+               "files_failed = ?9 WHERE id = ?1");
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, p->status, -1, SQLITE_STATIC);
+        bind_progress(st, 3, p);
+        if (db_exec_stmt(d, st) < 0)
+            rc = MM_ERROR;
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+int mm_store_task_end(const char *id, const char *caller, const struct mm_progress *p,
+                      const char *status, const char *reason, bool auto_rerun)
+{
+    int64_t now = clock_now_ms();
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    char cur[24], agent[UUID_BUF];
+    int rc = task_state(d, id, cur, agent, NULL);
+    if (rc == MM_OK && strcmp(agent, caller) != 0)
+        rc = MM_FORBIDDEN;
+    if (rc == MM_OK) {
+        /* A task cancelled by an admin stays Cancelled whatever the agent says. */
+        const char *to = !strcmp(cur, "Cancelled") ? "Cancelled" : status;
+        bool paused = !strcmp(to, "Paused");
+        sqlite3_stmt *st = db_stmt(
+            d, "UPDATE mm_tasks SET status = ?2, agent = CASE WHEN ?10 THEN agent END, "
+               "completed_ms = CASE WHEN ?10 THEN completed_ms ELSE coalesce(completed_ms, ?11) "
+               "END, failure_reason = ?12, files_scanned = ?3, bytes_scanned = ?4, "
+               "files_total = ?5, bytes_total = ?6, files_migrated = ?7, bytes_migrated = ?8, "
+               "files_failed = ?9 WHERE id = ?1");
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+        bind_progress(st, 3, p);
+        sqlite3_bind_int(st, 10, paused);
+        sqlite3_bind_int64(st, 11, now);
+        bind_text_or_null(st, 12, reason);
+        if (db_exec_stmt(d, st) < 0)
+            rc = MM_ERROR;
+        if (rc == MM_OK && !strcmp(to, "Failed") && auto_rerun) {
+            st = db_stmt(d, "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2, resume = 0, "
+                            "round = round + 1, reruns = reruns + 1, started_ms = NULL, "
+                            "completed_ms = NULL WHERE id = ?1 AND reruns < ?3");
+            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, now);
+            sqlite3_bind_int(st, 3, LIMIT_MM_AUTO_RERUNS);
+            if (db_exec_stmt(d, st) < 0)
+                rc = MM_ERROR;
+        }
+        if (rc == MM_OK && !paused) {
+            st = db_stmt(d, "DELETE FROM mm_orders WHERE agent = ?1 AND task = ?2");
+            sqlite3_bind_text(st, 1, caller, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+            if (db_exec_stmt(d, st) < 0)
+                rc = MM_ERROR;
+        }
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+/* ---- dispatch ---- */
+
+int mm_store_dispatch(const char *agent, const char *group, int slots,
+                      bool (*holds)(void *ctx, const char *source), void *hctx,
+                      void (*fn)(void *ctx, const struct mm_task *t), void *ctx)
+{
+    if (slots <= 0)
+        return 0;
+    int64_t now = clock_now_ms();
+    char(*ids)[UUID_BUF] = xcalloc((size_t)slots, UUID_BUF);
+    int n = 0;
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "SELECT id, source FROM mm_tasks WHERE status = 'Queued' AND "
+                                  "grp = ?1 ORDER BY queued_ms, seq");
+    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+    while (n < slots && sqlite3_step(st) == SQLITE_ROW)
+        if (holds(hctx, (const char *)sqlite3_column_text(st, 1)))
+            db_col_copy(st, 0, ids[n++], UUID_BUF);
+    sqlite3_reset(st);
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        st = db_stmt(d, "UPDATE mm_tasks SET status = 'Scanning', agent = ?2, "
+                        "started_ms = coalesce(started_ms, ?3), ran_by = (SELECT name FROM "
+                        "mm_agents WHERE id = ?2) WHERE id = ?1");
+        sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+        rc = db_exec_stmt(d, st);
+    }
+    if (db_write_end(d, rc == 0) < 0 || rc < 0)
+        n = 0;
+    db_release(d);
+    for (int i = 0; i < n; i++) {
+        struct mm_task t;
+        if (mm_store_task_get(ids[i], &t) == MM_OK) {
+            fn(ctx, &t);
+            mm_task_finish(&t);
+        }
+    }
+    free(ids);
+    return n;
+}
+
+int mm_store_orders_pop(const char *agent,
+                        void (*fn)(void *ctx, const char *kind, const char *task), void *ctx)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "SELECT kind, task FROM mm_orders WHERE agent = ?1 ORDER BY seq");
+    sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+        n++;
+    }
+    sqlite3_reset(st);
+    st = db_stmt(d, "DELETE FROM mm_orders WHERE agent = ?1");
+    sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+    int rc = db_exec_stmt(d, st);
+    db_write_end(d, rc == 0);
+    db_release(d);
+    return n;
+}
+
+int mm_store_schedules_due(int64_t now)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st = db_stmt(d, "UPDATE mm_tasks SET status = 'Queued' WHERE status = "
+                                  "'Scheduled' AND schedule_ms <= ?1");
+    sqlite3_bind_int64(st, 1, now);
+    int rc = db_exec_stmt(d, st);
+    int n = rc == 0 ? sqlite3_changes(db_handle(d)) : -1;
+    if (db_write_end(d, rc == 0) < 0)
+        n = -1;
+    db_release(d);
+    return n;
+}
+
+int mm_store_requeue_lost(int64_t lost_before)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    int n = requeue(d,
+                    "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = 1 WHERE "
+                    "status IN ('Scanning','InProgress') AND agent IN (SELECT id FROM "
+                    "mm_agents WHERE deleted = 1 OR seen_ms < ?1)",
+                    NULL, lost_before, NULL);
+    if (db_write_end(d, n >= 0) < 0)
+        n = -1;
+    db_release(d);
+    return n;
+}
+
+/* ---- reports ---- */
+
+int mm_store_report_put(const char *task, const char *caller, const char *name, int round,
+                        const void *data, size_t n, uint32_t crc32)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    char status[24], agent[UUID_BUF];
+    int rc = task_state(d, task, status, agent, NULL);
+    if (rc == MM_OK && strcmp(agent, caller) != 0)
+        rc = MM_FORBIDDEN;
+    if (rc == MM_OK) {
+        sqlite3_stmt *st = db_stmt(d, "SELECT count(*), sum(name = ?2) FROM mm_reports "
+                                      "WHERE task = ?1");
+        sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= LIMIT_MM_REPORTS &&
+            sqlite3_column_int(st, 1) == 0)
+            rc = MM_FULL;
+        sqlite3_reset(st);
+    }
+    if (rc == MM_OK) {
+        sqlite3_stmt *st = db_stmt(d, "INSERT OR REPLACE INTO mm_reports (task, name, round, "
+                                      "crc32, created_ms, data) VALUES (?1,?2,?3,?4,?5,?6)");
+        sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, round);
+        sqlite3_bind_int64(st, 4, crc32);
+        sqlite3_bind_int64(st, 5, clock_now_ms());
+        sqlite3_bind_blob64(st, 6, n ? data : "", n, SQLITE_STATIC);
+        if (db_exec_stmt(d, st) < 0)
+            rc = MM_ERROR;
+    }
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+int mm_store_report_list(const char *task, void (*fn)(void *ctx, const struct mm_report *r),
+                         void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT name, round, length(data), crc32, created_ms FROM "
+                                  "mm_reports WHERE task = ?1 ORDER BY name");
+    sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct mm_report r;
+        db_col_copy(st, 0, r.name, sizeof r.name);
+        r.round = sqlite3_column_int(st, 1);
+        r.size = sqlite3_column_int64(st, 2);
+        r.crc32 = (uint32_t)sqlite3_column_int64(st, 3);
+        r.created_ms = sqlite3_column_int64(st, 4);
+        fn(ctx, &r);
+        n++;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return n;
+}
+
+int mm_store_report_get(const char *task, const char *name, void **data, size_t *n)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT data FROM mm_reports WHERE task = ?1 AND name = ?2");
+    sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int rc = MM_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *n = (size_t)sqlite3_column_bytes(st, 0);
+        *data = xmalloc(*n + 1);
+        if (*n)
+            memcpy(*data, sqlite3_column_blob(st, 0), *n);
+        rc = MM_OK;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return rc;
+}

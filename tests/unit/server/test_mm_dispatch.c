@@ -1,0 +1,278 @@
+/*
+ * Unit tests for mm_dispatch.c over a real store (mm_store.c): a share holds a source by path
+ * component; a task goes to an enabled, connected agent of its group whose readable share
+ * holds it, oldest first, up to the agent's free slots (then InUse); Disabled agents take
+ * nothing; schedules start when the emulator clock reaches them; a lost agent's tasks go back
+ * to the queue only after the grace; auto rerun queues a failed task up to four times.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "mm_dispatch.h"
+#include "mm_store.h"
+#include "store_fixture.h"
+#include "xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void advance(int64_t ms)
+{
+    assert_int_equal(clock_set_offset_ms(clock_offset_ms() + ms), 0);
+}
+
+static void agent(const char *name, const char *group, const char *shares, int max,
+                  char id[UUID_BUF])
+{
+    unsigned char hash[CRYPTO_SHA256_LEN] = {1};
+    struct mm_agent a = {
+        .name = (char *)name, .group = (char *)group, .shares = (char *)shares, .max_tasks = max};
+    assert_int_equal(mm_store_agent_register(&a, hash), MM_OK);
+    strcpy(id, a.id);
+}
+
+static void task(const char *source, const char *group, int64_t schedule, char id[UUID_BUF])
+{
+    struct mm_task t = {.name = (char *)source,
+                        .source = (char *)source,
+                        .site = "/sites/x",
+                        .library = "L",
+                        .folder = "",
+                        .group = (char *)group,
+                        .schedule_ms = schedule};
+    assert_int_equal(mm_store_task_insert(&t, 1, NULL), MM_OK);
+    strcpy(id, t.id);
+}
+
+struct got {
+    char ids[8][UUID_BUF];
+    int n;
+};
+
+static void got_task(void *ctx, const struct mm_task *t)
+{
+    struct got *g = ctx;
+    strcpy(g->ids[g->n++], t->id);
+}
+
+static int assign(const char *agent_id, struct got *g)
+{
+    struct mm_agent a = {0};
+    assert_int_equal(mm_store_agent_get(agent_id, &a), MM_OK);
+    memset(g, 0, sizeof *g);
+    int n = mm_dispatch_assign(&a, got_task, g);
+    mm_agent_finish(&a);
+    return n;
+}
+
+static const char *status(const char *id)
+{
+    static char s[24];
+    struct mm_task t = {0};
+    assert_int_equal(mm_store_task_get(id, &t), MM_OK);
+    strcpy(s, t.status);
+    mm_task_finish(&t);
+    return s;
+}
+
+static const char *agent_state(const char *id)
+{
+    struct mm_agent a = {0};
+    assert_int_equal(mm_store_agent_get(id, &a), MM_OK);
+    const char *s = mm_dispatch_agent_state(&a, mm_store_agent_tasks(id, NULL, NULL));
+    mm_agent_finish(&a);
+    return s;
+}
+
+static void test_share_holds(void **state)
+{
+    (void)state;
+    assert_true(mm_dispatch_share_holds("\\\\srv\\share", "\\\\srv\\share"));
+    assert_true(mm_dispatch_share_holds("\\\\srv\\share", "\\\\srv\\share\\a\\b"));
+    assert_true(mm_dispatch_share_holds("\\\\srv\\share\\", "\\\\SRV\\Share\\a"));
+    assert_true(mm_dispatch_share_holds("/srv/share", "/srv/share/a"));
+    assert_false(mm_dispatch_share_holds("\\\\srv\\share", "\\\\srv\\shared"));
+    assert_false(mm_dispatch_share_holds("\\\\srv\\share\\a", "\\\\srv\\share"));
+    assert_false(mm_dispatch_share_holds("", "\\\\srv"));
+    assert_true(mm_dispatch_shares_hold("[{\"path\":\"\\\\\\\\s\\\\no\",\"readable\":false},"
+                                        "{\"path\":\"\\\\\\\\s\\\\yes\",\"readable\":true}]",
+                                        "\\\\s\\yes\\x"));
+    assert_false(mm_dispatch_shares_hold("[{\"path\":\"\\\\\\\\s\\\\no\",\"readable\":false}]",
+                                         "\\\\s\\no\\x"));
+    assert_false(mm_dispatch_shares_hold("not json", "\\\\s\\no\\x"));
+}
+
+static void test_matching(void **state)
+{
+    (void)state;
+    mm_dispatch_init(30, 60);
+    assert_int_equal(mm_store_group_add("east"), MM_OK);
+    char a[UUID_BUF], e[UUID_BUF], t1[UUID_BUF], t2[UUID_BUF], t3[UUID_BUF], t4[UUID_BUF],
+        t5[UUID_BUF], t6[UUID_BUF];
+    agent("a", "Default",
+          "[{\"path\":\"\\\\\\\\srv\\\\a\",\"readable\":true},"
+          "{\"path\":\"\\\\\\\\srv\\\\b\",\"readable\":false}]",
+          2, a);
+    task("\\\\srv\\a\\x", "Default", 0, t1);
+    task("\\\\srv\\b\\y", "Default", 0, t2); /* only an unreadable share holds it */
+    task("\\\\srv\\ax", "Default", 0, t3);   /* not under \\srv\a by component */
+    task("\\\\srv\\a\\z", "east", 0, t4);    /* another group */
+    task("\\\\srv\\A\\w", "Default", 0, t5);
+    task("\\\\srv\\a\\v", "Default", 0, t6);
+    assert_string_equal(agent_state(a), "Enabled");
+    struct got g;
+    assert_int_equal(assign(a, &g), 2);
+    assert_string_equal(g.ids[0], t1); /* oldest first */
+    assert_string_equal(g.ids[1], t5);
+    assert_string_equal(status(t1), "Scanning");
+    assert_string_equal(agent_state(a), "InUse");
+    assert_int_equal(assign(a, &g), 0);
+    assert_string_equal(status(t6), "Queued");
+    struct mm_task w = {0};
+    char why[200];
+    assert_int_equal(mm_store_task_get(t2, &w), MM_OK);
+    mm_dispatch_waiting_reason(&w, why, sizeof why);
+    assert_non_null(strstr(why, "readable share"));
+    mm_task_finish(&w);
+    /* The east agent takes the east task only. */
+    agent("e", "east", "[{\"path\":\"\\\\\\\\srv\",\"readable\":true}]", 5, e);
+    assert_int_equal(assign(e, &g), 1);
+    assert_string_equal(g.ids[0], t4);
+    /* Disabled: nothing new, its running tasks go on. */
+    struct mm_progress p = {0};
+    assert_int_equal(mm_store_task_end(t1, a, &p, "Completed", NULL, false), MM_OK);
+    assert_int_equal(mm_store_agent_update(a, 0, NULL, NULL), MM_OK);
+    assert_string_equal(agent_state(a), "Disabled");
+    assert_int_equal(assign(a, &g), 0);
+    assert_string_equal(status(t5), "Scanning");
+    assert_int_equal(mm_store_agent_update(a, 1, NULL, NULL), MM_OK);
+    assert_int_equal(assign(a, &g), 1);
+    assert_string_equal(g.ids[0], t6);
+    /* Another agent's report is refused and changes nothing. */
+    const char *order;
+    p.status = "InProgress";
+    p.files_migrated = 5;
+    assert_int_equal(mm_store_task_progress(t6, e, &p, &order), MM_FORBIDDEN);
+    assert_int_equal(mm_store_task_end(t6, e, &p, "Failed", "x", false), MM_FORBIDDEN);
+    assert_string_equal(status(t6), "Scanning");
+}
+
+static void test_schedule(void **state)
+{
+    (void)state;
+    mm_dispatch_init(30, 60);
+    char t[UUID_BUF];
+    task("\\\\srv\\s", "Default", clock_now_ms() + 3600000, t);
+    assert_string_equal(status(t), "Scheduled");
+    assert_int_equal(mm_dispatch_sweep(clock_now_ms()), 0);
+    assert_string_equal(status(t), "Scheduled");
+    advance(3600001);
+    assert_int_equal(mm_dispatch_sweep(clock_now_ms()), 1);
+    assert_string_equal(status(t), "Queued");
+}
+
+static void test_lost_agent(void **state)
+{
+    (void)state;
+    mm_dispatch_init(2, 3);
+    char a[UUID_BUF], b[UUID_BUF], t[UUID_BUF];
+    agent("lost", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, a);
+    task("/s/x", "Default", 0, t);
+    struct got g;
+    assert_int_equal(assign(a, &g), 1);
+    advance(2500);
+    assert_string_equal(agent_state(a), "Disconnected");
+    assert_int_equal(mm_dispatch_sweep(clock_now_ms()), 0); /* within the grace */
+    assert_string_equal(status(t), "Scanning");
+    advance(3000);
+    assert_int_equal(mm_dispatch_sweep(clock_now_ms()), 1);
+    assert_string_equal(status(t), "Queued");
+    agent("other", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, b);
+    assert_int_equal(assign(b, &g), 1);
+    struct mm_task x = {0};
+    assert_int_equal(mm_store_task_get(t, &x), MM_OK);
+    assert_true(x.resume);
+    assert_string_equal(x.agent, b);
+    mm_task_finish(&x);
+    /* A disconnected agent gets nothing. */
+    assert_int_equal(assign(a, &g), 0);
+}
+
+static void test_auto_rerun(void **state)
+{
+    (void)state;
+    mm_dispatch_init(30, 60);
+    char a[UUID_BUF], t[UUID_BUF];
+    agent("rerun", "Default", "[{\"path\":\"/r\",\"readable\":true}]", 1, a);
+    task("/r/x", "Default", 0, t);
+    struct got g;
+    struct mm_progress p = {0};
+    for (int round = 1; round <= 4; round++) {
+        assert_int_equal(assign(a, &g), 1);
+        assert_int_equal(mm_store_task_end(t, a, &p, "Failed", "boom", true), MM_OK);
+        assert_string_equal(status(t), "Queued");
+    }
+    assert_int_equal(assign(a, &g), 1);
+    assert_int_equal(mm_store_task_end(t, a, &p, "Failed", "boom", true), MM_OK);
+    struct mm_task x = {0};
+    assert_int_equal(mm_store_task_get(t, &x), MM_OK);
+    assert_string_equal(x.status, "Failed");
+    assert_int_equal(x.round, 4);
+    assert_string_equal(x.failure_reason, "boom");
+    mm_task_finish(&x);
+    /* Run restarts it: round 5, reruns start again. */
+    assert_int_equal(mm_store_task_run(t, mm_dispatch_live), MM_OK);
+    assert_int_equal(mm_store_task_get(t, &x), MM_OK);
+    assert_int_equal(x.round, 5);
+    assert_string_equal(x.status, "Queued");
+    mm_task_finish(&x);
+}
+
+static void test_store_limits(void **state)
+{
+    (void)state;
+    char t[UUID_BUF];
+    task("/d/x", "Default", 0, t);
+    struct mm_task dup = {.name = "d",
+                          .source = "/d/x",
+                          .site = "/sites/x",
+                          .library = "L",
+                          .folder = "",
+                          .group = "Default"};
+    size_t bad = 9;
+    assert_true(mm_store_task_duplicate(&dup));
+    assert_int_equal(mm_store_task_insert(&dup, 1, &bad), MM_CONFLICT);
+    assert_int_equal(bad, 0);
+    assert_int_equal(mm_store_group_delete("Default2"), MM_NOT_FOUND);
+    assert_int_equal(mm_store_group_add("Default"), MM_CONFLICT);
+    /* Deleting a task takes its reports. */
+    char a[UUID_BUF];
+    agent("rep", "Default", "[{\"path\":\"/d\",\"readable\":true}]", 1, a);
+    struct got g;
+    assert_int_equal(assign(a, &g), 1);
+    assert_int_equal(mm_store_report_put(t, a, "r.csv", 0, "abc", 3, 0), MM_OK);
+    void *data = NULL;
+    size_t n = 0;
+    assert_int_equal(mm_store_report_get(t, "r.csv", &data, &n), MM_OK);
+    assert_int_equal(n, 3);
+    free(data);
+    assert_int_equal(mm_store_task_delete(t), MM_OK);
+    assert_int_equal(mm_store_report_get(t, "r.csv", &data, &n), MM_NOT_FOUND);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_share_holds),
+        cmocka_unit_test_setup_teardown(test_matching, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_schedule, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_lost_agent, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_auto_rerun, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_store_limits, fixture_setup, fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
