@@ -32,12 +32,6 @@ static int heartbeat_seconds(void)
 
 /* ---- registration ---- */
 
-static const char *str_field(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static bool text_ok(const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -62,7 +56,7 @@ static cJSON *check_shares(const cJSON *in, int *readable, char *err, size_t cap
     const cJSON *s;
     cJSON_ArrayForEach(s, in)
     {
-        const char *path = str_field(s, "path");
+        const char *path = mm_http_str(s, "path");
         const cJSON *r = cJSON_GetObjectItem(s, "readable");
         const cJSON *e = cJSON_GetObjectItem(s, "error");
         if (!path || !*path || !text_ok(path, LIMIT_MM_PATH) || !cJSON_IsBool(r) ||
@@ -97,11 +91,11 @@ void mm_agent_api_register(struct http_request *req, const struct sp_auth_princi
     bool bad;
     cJSON *body = mm_http_json_body(req, &bad);
     char err[200];
-    const char *name = str_field(body, "name");
-    const char *friendly = str_field(body, "friendlyName");
-    const char *host = str_field(body, "host");
-    const char *version = str_field(body, "version");
-    const char *group = str_field(body, "group");
+    const char *name = mm_http_str(body, "name");
+    const char *friendly = mm_http_str(body, "friendlyName");
+    const char *host = mm_http_str(body, "host");
+    const char *version = mm_http_str(body, "version");
+    const char *group = mm_http_str(body, "group");
     const cJSON *max = cJSON_GetObjectItem(body, "maxTasks");
     int readable = 0;
     cJSON *shares = NULL;
@@ -297,7 +291,7 @@ static bool agent_lists(const cJSON *running, const char *task)
     const cJSON *r;
     cJSON_ArrayForEach(r, running)
     {
-        const char *id = str_field(r, "taskId");
+        const char *id = mm_http_str(r, "taskId");
         if (id && !strcmp(id, task))
             return true;
     }
@@ -327,7 +321,7 @@ static void cancel_strays(struct beat *b)
     const cJSON *r;
     cJSON_ArrayForEach(r, b->running)
     {
-        const char *id = str_field(r, "taskId");
+        const char *id = mm_http_str(r, "taskId");
         if (!id)
             continue;
         struct mm_task t = {0};
@@ -368,7 +362,7 @@ static void heartbeat(struct http_request *req, struct mm_agent *a)
     long most = (long)mm_dispatch_timeout_s() / 2;
     if (wait > most)
         wait = most;
-    const char *version = str_field(body, "version");
+    const char *version = mm_http_str(body, "version");
     int free_n = free_slots ? (int)free_slots->valuedouble : -1;
     mm_store_agent_touch(a->id, version, free_n < 0 ? -1 : free_n);
     struct beat b = {.req = req,
@@ -451,7 +445,7 @@ static void progress(struct http_request *req, const struct mm_agent *a, const c
 {
     bool bad;
     cJSON *body = mm_http_json_body(req, &bad);
-    const char *status = str_field(body, "status");
+    const char *status = mm_http_str(body, "status");
     if (!body || !status || (strcmp(status, "Scanning") && strcmp(status, "InProgress"))) {
         cJSON_Delete(body);
         odata_bad_argument(req, "Progress is {\"round\",\"status\":\"Scanning\"|\"InProgress\","
@@ -487,7 +481,7 @@ static void end_round(struct http_request *req, const struct mm_agent *a, const 
                                  "Cancelled"};
     bool bad;
     cJSON *body = mm_http_json_body(req, &bad);
-    const char *status = str_field(body, "status");
+    const char *status = mm_http_str(body, "status");
     const cJSON *reason = cJSON_GetObjectItem(body, "reason");
     bool known = false;
     for (size_t i = 0; status && i < sizeof ends / sizeof ends[0]; i++)

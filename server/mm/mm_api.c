@@ -34,12 +34,6 @@ static bool method_is(struct http_request *req, const char *m)
     return strcmp(req->method, m) == 0;
 }
 
-static const char *str_field(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* 1 to LIMIT_MM_NAME bytes without control characters; a group name (path) also without
  * slashes, as it is a path segment. */
 static bool name_ok(const char *s, bool path)
@@ -157,7 +151,7 @@ static void groups(struct http_request *req, const struct mm_http_path *p, cJSON
         cJSON_AddNullToObject(o, "nextLink");
         mm_http_reply(req, 200, o);
     } else if (p->n == 1 && method_is(req, "POST")) {
-        const char *name = str_field(body, "name");
+        const char *name = mm_http_str(body, "name");
         if (!name_ok(name, true)) {
             odata_bad_argument(req,
                                "A group needs a \"name\" of 1 to 255 characters (no / or \\).");
@@ -206,7 +200,7 @@ static void settings(struct http_request *req, cJSON *body)
             odata_bad_argument(req, err);
             return;
         }
-        const char *g = str_field(s, "group");
+        const char *g = mm_http_str(s, "group");
         if (g && !mm_store_group_exists(g)) {
             cJSON_Delete(s);
             odata_bad_argument(req, "The agent group does not exist.");
@@ -248,9 +242,9 @@ static const char *task_group(const char *given, const cJSON *own, const cJSON *
 {
     if (given)
         return given;
-    const char *g = str_field(own, "group");
+    const char *g = mm_http_str(own, "group");
     if (!g)
-        g = str_field(global, "group");
+        g = mm_http_str(global, "group");
     return g ? g : "Default";
 }
 
@@ -266,8 +260,8 @@ static bool site_exists(void *ctx, const char *site)
 /* Fills t from a destination object {"site","library","folder"}; false with why in err. */
 static bool destination(const cJSON *d, struct mm_task *t, char *err, size_t cap)
 {
-    const char *site = str_field(d, "site"), *lib = str_field(d, "library");
-    const char *folder = str_field(d, "folder");
+    const char *site = mm_http_str(d, "site"), *lib = mm_http_str(d, "library");
+    const char *folder = mm_http_str(d, "folder");
     char *path = site ? mm_bulk_site_path(site) : NULL;
     if (!path || !lib || !*lib || strlen(lib) > LIMIT_MM_NAME ||
         (folder && strlen(folder) > LIMIT_SP_PATH_UNITS)) {
@@ -351,9 +345,9 @@ static void free_tasks(struct mm_task *t, size_t n)
 static void task_create(struct http_request *req, cJSON *body)
 {
     char err[200];
-    const char *source = str_field(body, "source");
-    const char *name = str_field(body, "name");
-    const char *group = str_field(body, "group");
+    const char *source = mm_http_str(body, "source");
+    const char *name = mm_http_str(body, "name");
+    const char *group = mm_http_str(body, "group");
     const cJSON *sched = cJSON_GetObjectItem(body, "schedule");
     const cJSON *sj = cJSON_GetObjectItem(body, "settings");
     struct mm_task *t = xcalloc(1, sizeof *t);
@@ -521,7 +515,7 @@ static void bulk(struct http_request *req)
 static void scans_create(struct http_request *req, cJSON *body)
 {
     const cJSON *sources = cJSON_GetObjectItem(body, "sources");
-    const char *group = str_field(body, "group");
+    const char *group = mm_http_str(body, "group");
     int n = cJSON_GetArraySize(sources);
     if (!cJSON_IsArray(sources) || n < 1 || n > LIMIT_MM_BULK_ECHO) {
         odata_bad_argument(req, "A scan is {\"sources\":[\"\\\\\\\\server\\\\share\",...],"

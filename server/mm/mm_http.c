@@ -105,6 +105,12 @@ cJSON *mm_http_json_body(struct http_request *req, bool *bad)
     return b;
 }
 
+const char *mm_http_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 static const char *opt(struct http_request *req, const char *name)
 {
     const char *v = query_get(&req->query, name);

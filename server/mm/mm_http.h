@@ -41,6 +41,9 @@ void mm_http_unauthorized(struct http_request *req, const char *message);
  * there is one that is not a JSON object. */
 cJSON *mm_http_json_body(struct http_request *req, bool *bad);
 
+/* The string member name of o, or NULL (absent, not a string, o NULL). */
+const char *mm_http_str(const cJSON *o, const char *name);
+
 /* top (1..LIMIT_MM_PAGE, default LIMIT_MM_PAGE_DEFAULT) and skiptoken (a seq, default 0),
  * "$top"/"$skiptoken" accepted too. false after replying 400. */
 bool mm_http_page(struct http_request *req, int *top, int64_t *after);

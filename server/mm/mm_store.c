@@ -52,6 +52,24 @@ static char *col_str(sqlite3_stmt *st, int c)
     return s ? s : xstrdup("");
 }
 
+/* Ends the write begun on d, keeping it when rc is MM_OK, and gives d back. Returns rc, or
+ * MM_ERROR when the commit failed. */
+static int write_done(struct db *d, int rc)
+{
+    if (db_write_end(d, rc == MM_OK) < 0)
+        rc = MM_ERROR;
+    db_release(d);
+    return rc;
+}
+
+/* Runs a write statement: MM_OK when it changed a row, none when it changed nothing. */
+static int exec_changed(struct db *d, sqlite3_stmt *st, int none)
+{
+    if (db_exec_stmt(d, st) < 0)
+        return MM_ERROR;
+    return sqlite3_changes(db_handle(d)) ? MM_OK : none;
+}
+
 /* ---- settings and groups ---- */
 
 cJSON *mm_store_settings_get(void)
@@ -73,11 +91,9 @@ int mm_store_settings_put(const cJSON *settings)
     db_write_begin(d);
     sqlite3_stmt *st = db_stmt(d, "UPDATE mm_settings SET json = ?1 WHERE id = 1");
     sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-    int rc = db_exec_stmt(d, st);
-    rc = db_write_end(d, rc == 0) < 0 ? -1 : rc;
-    db_release(d);
+    int rc = write_done(d, db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK);
     free(text);
-    return rc == 0 ? MM_OK : MM_ERROR;
+    return rc;
 }
 
 bool mm_store_group_exists(const char *name)
@@ -112,13 +128,7 @@ int mm_store_group_add(const char *name)
         db_stmt(d, "INSERT OR IGNORE INTO mm_groups (name, created_ms) VALUES (?1, ?2)");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, clock_now_ms());
-    int rc = db_exec_stmt(d, st) < 0         ? MM_ERROR
-             : sqlite3_changes(db_handle(d)) ? MM_OK
-                                             : MM_CONFLICT;
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    return write_done(d, exec_changed(d, st, MM_CONFLICT));
 }
 
 int mm_store_group_delete(const char *name)
@@ -134,14 +144,9 @@ int mm_store_group_delete(const char *name)
     if (rc == MM_OK) {
         st = db_stmt(d, "DELETE FROM mm_groups WHERE name = ?1");
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        rc = db_exec_stmt(d, st) < 0              ? MM_ERROR
-             : sqlite3_changes(db_handle(d)) == 0 ? MM_NOT_FOUND
-                                                  : MM_OK;
+        rc = exec_changed(d, st, MM_NOT_FOUND);
     }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    return write_done(d, rc);
 }
 
 /* ---- agents ---- */
@@ -200,14 +205,10 @@ int mm_store_agent_by_name(const char *name, struct mm_agent *out)
     return agent_one("SELECT " AGENT_COLS " FROM mm_agents WHERE name = ?1", name, out);
 }
 
-int mm_store_agent_list(int64_t after, int max, void (*fn)(void *ctx, const struct mm_agent *a),
-                        void *ctx)
+/* Hands every row of st to fn, then gives d back; returns how many. */
+static int agent_rows(struct db *d, sqlite3_stmt *st,
+                      void (*fn)(void *ctx, const struct mm_agent *a), void *ctx)
 {
-    struct db *d = db_acquire();
-    sqlite3_stmt *st = db_stmt(d, "SELECT " AGENT_COLS " FROM mm_agents WHERE seq > ?1 AND "
-                                  "deleted = 0 ORDER BY seq LIMIT ?2");
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int(st, 2, max);
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct mm_agent a;
@@ -221,6 +222,17 @@ int mm_store_agent_list(int64_t after, int max, void (*fn)(void *ctx, const stru
     return n;
 }
 
+int mm_store_agent_list(int64_t after, int max, void (*fn)(void *ctx, const struct mm_agent *a),
+                        void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " AGENT_COLS " FROM mm_agents WHERE seq > ?1 AND "
+                                  "deleted = 0 ORDER BY seq LIMIT ?2");
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, max);
+    return agent_rows(d, st, fn, ctx);
+}
+
 int mm_store_agent_each(const char *group, void (*fn)(void *ctx, const struct mm_agent *a),
                         void *ctx)
 {
@@ -228,17 +240,7 @@ int mm_store_agent_each(const char *group, void (*fn)(void *ctx, const struct mm
     sqlite3_stmt *st = db_stmt(d, "SELECT " AGENT_COLS " FROM mm_agents WHERE deleted = 0 AND "
                                   "(?1 IS NULL OR grp = ?1) ORDER BY seq");
     sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        struct mm_agent a;
-        agent_row(st, &a);
-        fn(ctx, &a);
-        mm_agent_finish(&a);
-        n++;
-    }
-    sqlite3_reset(st);
-    db_release(d);
-    return n;
+    return agent_rows(d, st, fn, ctx);
 }
 
 int mm_store_agent_register(struct mm_agent *a, const unsigned char hash[CRYPTO_SHA256_LEN])
@@ -282,10 +284,8 @@ int mm_store_agent_register(struct mm_agent *a, const unsigned char hash[CRYPTO_
     sqlite3_bind_text(st, 7, a->host ? a->host : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, a->shares ? a->shares : "[]", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 9, a->max_tasks);
-    int rc = db_exec_stmt(d, st);
-    rc = db_write_end(d, rc == 0) < 0 ? -1 : rc;
-    db_release(d);
-    return rc == 0 ? MM_OK : MM_ERROR;
+    int rc = write_done(d, db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK);
+    return rc;
 }
 
 int mm_store_agent_update(const char *id, int enabled, const char *group, const char *friendly_name)
@@ -300,13 +300,8 @@ int mm_store_agent_update(const char *id, int enabled, const char *group, const 
     sqlite3_bind_int(st, 2, enabled);
     sqlite3_bind_text(st, 3, group, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, friendly_name, -1, SQLITE_STATIC);
-    int rc = db_exec_stmt(d, st) < 0              ? MM_ERROR
-             : sqlite3_changes(db_handle(d)) == 0 ? MM_NOT_FOUND
-                                                  : MM_OK;
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    int rc = exec_changed(d, st, MM_NOT_FOUND);
+    return write_done(d, rc);
 }
 
 /* Running tasks of agents matched by where (bound ?1) go back to the queue; paused ones
@@ -337,9 +332,7 @@ int mm_store_agent_delete(const char *id)
     sqlite3_stmt *st = db_stmt(d, "UPDATE mm_agents SET deleted = 1, secret_hash = NULL "
                                   "WHERE id = ?1 AND deleted = 0");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = db_exec_stmt(d, st) < 0              ? MM_ERROR
-             : sqlite3_changes(db_handle(d)) == 0 ? MM_NOT_FOUND
-                                                  : MM_OK;
+    int rc = exec_changed(d, st, MM_NOT_FOUND);
     if (rc == MM_OK &&
         requeue(d,
                 "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = 1 WHERE "
@@ -352,10 +345,7 @@ int mm_store_agent_delete(const char *id)
         if (db_exec_stmt(d, st) < 0)
             rc = MM_ERROR;
     }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    return write_done(d, rc);
 }
 
 int mm_store_agent_touch(const char *id, const char *version, int free)
@@ -370,10 +360,8 @@ int mm_store_agent_touch(const char *id, const char *version, int free)
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, free);
-    int rc = db_exec_stmt(d, st);
-    rc = db_write_end(d, rc == 0) < 0 ? -1 : rc;
-    db_release(d);
-    return rc == 0 ? MM_OK : MM_ERROR;
+    int rc = write_done(d, db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK);
+    return rc;
 }
 
 int mm_store_agent_tasks(const char *id,
@@ -401,10 +389,8 @@ int mm_store_agents_revive(void)
     db_write_begin(d);
     sqlite3_stmt *st = db_stmt(d, "UPDATE mm_agents SET seen_ms = max(seen_ms, ?1)");
     sqlite3_bind_int64(st, 1, clock_now_ms());
-    int rc = db_exec_stmt(d, st);
-    rc = db_write_end(d, rc == 0) < 0 ? -1 : rc;
-    db_release(d);
-    return rc == 0 ? MM_OK : MM_ERROR;
+    int rc = write_done(d, db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK);
+    return rc;
 }
 
 /* ---- tasks ---- */
@@ -521,10 +507,7 @@ int mm_store_task_insert(struct mm_task *tasks, size_t n, size_t *bad)
                 *bad = i;
         }
     }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    return write_done(d, rc);
 }
 
 int mm_store_task_get(const char *id, struct mm_task *out)
@@ -576,18 +559,14 @@ int mm_store_task_list(const struct mm_task_filter *f, int64_t after, int max,
 }
 
 /* Reads a task's status and agent inside a write. */
-static int task_state(struct db *d, const char *id, char status[24], char agent[UUID_BUF],
-                      int64_t *started)
+static int task_state(struct db *d, const char *id, char status[24], char agent[UUID_BUF])
 {
-    sqlite3_stmt *st =
-        db_stmt(d, "SELECT status, coalesce(agent, ''), started_ms FROM mm_tasks WHERE id = ?1");
+    sqlite3_stmt *st = db_stmt(d, "SELECT status, coalesce(agent, '') FROM mm_tasks WHERE id = ?1");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = MM_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         db_col_copy(st, 0, status, 24);
         db_col_copy(st, 1, agent, UUID_BUF);
-        if (started)
-            *started = sqlite3_column_int64(st, 2);
         rc = MM_OK;
     }
     sqlite3_reset(st);
@@ -622,122 +601,143 @@ static bool is_final(const char *status)
            !strcmp(status, "Failed") || !strcmp(status, "Cancelled");
 }
 
-int mm_store_task_run(const char *id, bool (*live_agent)(const struct mm_agent *a))
+/* What a task action sees inside its write: the task's status and agent ("" when none). */
+struct task_view {
+    const char *id, *status, *agent;
+    const char *caller; /* the agent calling, or NULL for an admin */
+    int64_t now;
+};
+
+typedef int task_step(struct db *d, const struct task_view *v, void *ctx);
+
+/* Runs step in one write on the task id: MM_NOT_FOUND when it does not exist, MM_FORBIDDEN
+ * when caller is set and the task is not its own; otherwise step's result (kept when MM_OK,
+ * rolled back otherwise). */
+static int with_task(const char *id, const char *caller, task_step *step, void *ctx)
 {
-    int64_t now = clock_now_ms();
+    char status[24], agent[UUID_BUF];
+    struct task_view v = {
+        .id = id, .status = status, .agent = agent, .caller = caller, .now = clock_now_ms()};
     struct db *d = db_acquire();
     db_write_begin(d);
-    char status[24], agent[UUID_BUF];
-    int64_t started = 0;
-    int rc = task_state(d, id, status, agent, &started);
-    if (rc != MM_OK) {
-    } else if (!strcmp(status, "Paused")) {
-        struct mm_agent a = {0};
-        bool live = false;
-        if (agent[0]) {
-            sqlite3_stmt *st = db_stmt(d, "SELECT " AGENT_COLS " FROM mm_agents WHERE id = ?1");
-            sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) == SQLITE_ROW) {
-                agent_row(st, &a);
-                live = !a.deleted && live_agent(&a);
-            }
-            sqlite3_reset(st);
-            mm_agent_finish(&a);
-        }
-        if (live) {
-            rc = add_order(d, agent, id, "resume") < 0
-                     ? MM_ERROR
-                     : set_status(d, id, "UPDATE mm_tasks SET status = 'InProgress' WHERE id = ?1",
-                                  now);
-        } else {
-            rc = set_status(d, id,
-                            "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = "
-                            "(started_ms IS NOT NULL) WHERE id = ?1",
-                            now);
-        }
-    } else if (!strcmp(status, "Scheduled")) {
-        rc = set_status(d, id,
-                        "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2 WHERE id = ?1", now);
-    } else if (is_final(status)) {
-        rc = set_status(d, id,
-                        "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2, agent = NULL, "
-                        "resume = 0, reruns = 0, round = round + (started_ms IS NOT NULL), "
-                        "files_scanned = 0, bytes_scanned = 0, files_total = 0, bytes_total = 0, "
-                        "files_migrated = 0, bytes_migrated = 0, files_failed = 0, "
-                        "started_ms = NULL, completed_ms = NULL, failure_reason = NULL "
-                        "WHERE id = ?1",
-                        now);
-    } else if (is_running(status)) {
-        rc = MM_CONFLICT;
+    int rc = task_state(d, id, status, agent);
+    if (rc == MM_OK && caller && strcmp(agent, caller) != 0)
+        rc = MM_FORBIDDEN;
+    if (rc == MM_OK)
+        rc = step(d, &v, ctx);
+    return write_done(d, rc);
+}
+
+static bool agent_is_live(struct db *d, const char *id, bool (*live)(const struct mm_agent *a))
+{
+    if (!id[0])
+        return false;
+    sqlite3_stmt *st = db_stmt(d, "SELECT " AGENT_COLS " FROM mm_agents WHERE id = ?1");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    bool yes = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        struct mm_agent a;
+        agent_row(st, &a);
+        yes = !a.deleted && live(&a);
+        mm_agent_finish(&a);
     }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    sqlite3_reset(st);
+    return yes;
+}
+
+static int run_step(struct db *d, const struct task_view *v, void *ctx)
+{
+    bool (*live)(const struct mm_agent *a) = *(bool (**)(const struct mm_agent *))ctx;
+    if (!strcmp(v->status, "Paused")) {
+        if (agent_is_live(d, v->agent, live))
+            return add_order(d, v->agent, v->id, "resume") < 0
+                       ? MM_ERROR
+                       : set_status(d, v->id,
+                                    "UPDATE mm_tasks SET status = 'InProgress' WHERE id = ?1", 0);
+        return set_status(d, v->id,
+                          "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = "
+                          "(started_ms IS NOT NULL) WHERE id = ?1",
+                          0);
+    }
+    if (!strcmp(v->status, "Scheduled"))
+        return set_status(d, v->id,
+                          "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2 WHERE id = ?1",
+                          v->now);
+    if (is_final(v->status))
+        return set_status(d, v->id,
+                          "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2, agent = NULL, "
+                          "resume = 0, reruns = 0, round = round + (started_ms IS NOT NULL), "
+                          "files_scanned = 0, bytes_scanned = 0, files_total = 0, "
+                          "bytes_total = 0, files_migrated = 0, bytes_migrated = 0, "
+                          "files_failed = 0, started_ms = NULL, completed_ms = NULL, "
+                          "failure_reason = NULL WHERE id = ?1",
+                          v->now);
+    return is_running(v->status) ? MM_CONFLICT : MM_OK; /* Queued: nothing to do */
+}
+
+int mm_store_task_run(const char *id, bool (*live_agent)(const struct mm_agent *a))
+{
+    return with_task(id, NULL, run_step, &live_agent);
+}
+
+static int pause_step(struct db *d, const struct task_view *v, void *ctx)
+{
+    (void)ctx;
+    if (!strcmp(v->status, "Paused"))
+        return MM_OK;
+    if (!strcmp(v->status, "Queued") || !strcmp(v->status, "Scheduled"))
+        return set_status(d, v->id,
+                          "UPDATE mm_tasks SET status = 'Paused', agent = NULL WHERE id = ?1", 0);
+    if (is_running(v->status) && v->agent[0])
+        return add_order(d, v->agent, v->id, "pause") < 0 ? MM_ERROR : MM_OK;
+    return MM_CONFLICT;
 }
 
 int mm_store_task_pause(const char *id)
 {
-    struct db *d = db_acquire();
-    db_write_begin(d);
-    char status[24], agent[UUID_BUF];
-    int rc = task_state(d, id, status, agent, NULL);
-    if (rc != MM_OK || !strcmp(status, "Paused")) {
-    } else if (!strcmp(status, "Queued") || !strcmp(status, "Scheduled")) {
-        rc = set_status(d, id, "UPDATE mm_tasks SET status = 'Paused', agent = NULL WHERE id = ?1",
-                        0);
-    } else if (is_running(status) && agent[0]) {
-        rc = add_order(d, agent, id, "pause") < 0 ? MM_ERROR : MM_OK;
-    } else {
-        rc = MM_CONFLICT;
-    }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    return with_task(id, NULL, pause_step, NULL);
+}
+
+/* A task its agent still works on gets a cancel order. */
+static int order_cancel(struct db *d, const struct task_view *v)
+{
+    if (v->agent[0] && (is_running(v->status) || !strcmp(v->status, "Paused")))
+        return add_order(d, v->agent, v->id, "cancel") < 0 ? MM_ERROR : MM_OK;
+    return MM_OK;
+}
+
+static int cancel_step(struct db *d, const struct task_view *v, void *ctx)
+{
+    (void)ctx;
+    if (is_final(v->status))
+        return MM_CONFLICT;
+    int rc = order_cancel(d, v);
+    return rc != MM_OK ? rc
+                       : set_status(d, v->id,
+                                    "UPDATE mm_tasks SET status = 'Cancelled', completed_ms = ?2 "
+                                    "WHERE id = ?1",
+                                    v->now);
 }
 
 int mm_store_task_cancel(const char *id)
 {
-    int64_t now = clock_now_ms();
-    struct db *d = db_acquire();
-    db_write_begin(d);
-    char status[24], agent[UUID_BUF];
-    int rc = task_state(d, id, status, agent, NULL);
-    if (rc != MM_OK) {
-    } else if (is_final(status)) {
-        rc = MM_CONFLICT;
-    } else {
-        if (agent[0] && (is_running(status) || !strcmp(status, "Paused")))
-            rc = add_order(d, agent, id, "cancel") < 0 ? MM_ERROR : MM_OK;
-        if (rc == MM_OK)
-            rc = set_status(d, id,
-                            "UPDATE mm_tasks SET status = 'Cancelled', completed_ms = ?2 "
-                            "WHERE id = ?1",
-                            now);
-    }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
+    return with_task(id, NULL, cancel_step, NULL);
+}
+
+static int delete_step(struct db *d, const struct task_view *v, void *ctx)
+{
+    (void)ctx;
+    int rc = order_cancel(d, v);
+    if (rc == MM_OK)
+        rc = set_status(d, v->id, "DELETE FROM mm_reports WHERE task = ?1", 0);
+    if (rc == MM_OK)
+        rc = set_status(d, v->id, "DELETE FROM mm_tasks WHERE id = ?1", 0);
     return rc;
 }
 
 int mm_store_task_delete(const char *id)
 {
-    struct db *d = db_acquire();
-    db_write_begin(d);
-    char status[24], agent[UUID_BUF];
-    int rc = task_state(d, id, status, agent, NULL);
-    if (rc == MM_OK && agent[0] && (is_running(status) || !strcmp(status, "Paused")))
-        rc = add_order(d, agent, id, "cancel") < 0 ? MM_ERROR : MM_OK;
-    const char *sqls[] = {"DELETE FROM mm_reports WHERE task = ?1",
-                          "DELETE FROM mm_tasks WHERE id = ?1"};
-    for (int i = 0; rc == MM_OK && i < 2; i++)
-        rc = set_status(d, id, sqls[i], 0);
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    return with_task(id, NULL, delete_step, NULL);
 }
 
 static void bind_progress(sqlite3_stmt *st, int from, const struct mm_progress *p)
@@ -769,90 +769,88 @@ static void pop_task_order(struct db *d, const char *agent, const char *task, ch
     }
 }
 
+struct progress_ctx {
+    const struct mm_progress *p;
+    const char **order;
+};
+
+static int progress_step(struct db *d, const struct task_view *v, void *ctx)
+{
+    struct progress_ctx *c = ctx;
+    char kind[16];
+    pop_task_order(d, v->caller, v->id, kind);
+    if (!strcmp(v->status, "Cancelled") || !strcmp(kind, "cancel"))
+        *c->order = "cancel";
+    else if (!strcmp(kind, "pause"))
+        *c->order = "pause";
+    sqlite3_stmt *st =
+        db_stmt(d, "UPDATE mm_tasks SET status = CASE WHEN status IN ('Scanning','InProgress') "
+                   "THEN ?2 ELSE status END, files_scanned = ?3, bytes_scanned = ?4, "
+                   "files_total = ?5, bytes_total = ?6, files_migrated = ?7, bytes_migrated = ?8, "
+                   "files_failed = ?9 WHERE id = ?1");
+    sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->p->status, -1, SQLITE_STATIC);
+    bind_progress(st, 3, c->p);
+    return db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK;
+}
+
 int mm_store_task_progress(const char *id, const char *caller, const struct mm_progress *p,
                            const char **order)
 {
     *order = NULL;
-    struct db *d = db_acquire();
-    db_write_begin(d);
-    char status[24], agent[UUID_BUF];
-    int rc = task_state(d, id, status, agent, NULL);
-    if (rc == MM_OK && strcmp(agent, caller) != 0)
-        rc = MM_FORBIDDEN;
-    if (rc == MM_OK) {
-        char kind[16];
-        pop_task_order(d, caller, id, kind);
-        if (!strcmp(status, "Cancelled") || !strcmp(kind, "cancel"))
-            *order = "cancel";
-        else if (!strcmp(kind, "pause"))
-            *order = "pause";
-        sqlite3_stmt *st = db_stmt(
-            d, "UPDATE mm_tasks SET status = CASE WHEN status IN ('Scanning','InProgress') "
-               "THEN ?2 ELSE status END, files_scanned = ?3, bytes_scanned = ?4, "
-               "files_total = ?5, bytes_total = ?6, files_migrated = ?7, bytes_migrated = ?8, "
-               "files_failed = ?9 WHERE id = ?1");
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, p->status, -1, SQLITE_STATIC);
-        bind_progress(st, 3, p);
+    struct progress_ctx c = {p, order};
+    return with_task(id, caller, progress_step, &c);
+}
+
+struct end_ctx {
+    const struct mm_progress *p;
+    const char *status, *reason;
+    bool auto_rerun;
+};
+
+static int end_step(struct db *d, const struct task_view *v, void *ctx)
+{
+    const struct end_ctx *c = ctx;
+    /* A task cancelled by an admin stays Cancelled whatever the agent says. */
+    const char *to = !strcmp(v->status, "Cancelled") ? "Cancelled" : c->status;
+    bool paused = !strcmp(to, "Paused");
+    sqlite3_stmt *st = db_stmt(
+        d, "UPDATE mm_tasks SET status = ?2, agent = CASE WHEN ?10 THEN agent END, "
+           "completed_ms = CASE WHEN ?10 THEN completed_ms ELSE coalesce(completed_ms, ?11) "
+           "END, failure_reason = ?12, files_scanned = ?3, bytes_scanned = ?4, "
+           "files_total = ?5, bytes_total = ?6, files_migrated = ?7, bytes_migrated = ?8, "
+           "files_failed = ?9 WHERE id = ?1");
+    sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+    bind_progress(st, 3, c->p);
+    sqlite3_bind_int(st, 10, paused);
+    sqlite3_bind_int64(st, 11, v->now);
+    bind_text_or_null(st, 12, c->reason);
+    if (db_exec_stmt(d, st) < 0)
+        return MM_ERROR;
+    if (!strcmp(to, "Failed") && c->auto_rerun) {
+        st = db_stmt(d, "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2, resume = 0, "
+                        "round = round + 1, reruns = reruns + 1, started_ms = NULL, "
+                        "completed_ms = NULL WHERE id = ?1 AND reruns < ?3");
+        sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, v->now);
+        sqlite3_bind_int(st, 3, LIMIT_MM_AUTO_RERUNS);
         if (db_exec_stmt(d, st) < 0)
-            rc = MM_ERROR;
+            return MM_ERROR;
     }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    if (paused)
+        return MM_OK;
+    st = db_stmt(d, "DELETE FROM mm_orders WHERE agent = ?1 AND task = ?2");
+    sqlite3_bind_text(st, 1, v->caller, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, v->id, -1, SQLITE_STATIC);
+    return db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK;
 }
 
 int mm_store_task_end(const char *id, const char *caller, const struct mm_progress *p,
                       const char *status, const char *reason, bool auto_rerun)
 {
-    int64_t now = clock_now_ms();
-    struct db *d = db_acquire();
-    db_write_begin(d);
-    char cur[24], agent[UUID_BUF];
-    int rc = task_state(d, id, cur, agent, NULL);
-    if (rc == MM_OK && strcmp(agent, caller) != 0)
-        rc = MM_FORBIDDEN;
-    if (rc == MM_OK) {
-        /* A task cancelled by an admin stays Cancelled whatever the agent says. */
-        const char *to = !strcmp(cur, "Cancelled") ? "Cancelled" : status;
-        bool paused = !strcmp(to, "Paused");
-        sqlite3_stmt *st = db_stmt(
-            d, "UPDATE mm_tasks SET status = ?2, agent = CASE WHEN ?10 THEN agent END, "
-               "completed_ms = CASE WHEN ?10 THEN completed_ms ELSE coalesce(completed_ms, ?11) "
-               "END, failure_reason = ?12, files_scanned = ?3, bytes_scanned = ?4, "
-               "files_total = ?5, bytes_total = ?6, files_migrated = ?7, bytes_migrated = ?8, "
-               "files_failed = ?9 WHERE id = ?1");
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-        bind_progress(st, 3, p);
-        sqlite3_bind_int(st, 10, paused);
-        sqlite3_bind_int64(st, 11, now);
-        bind_text_or_null(st, 12, reason);
-        if (db_exec_stmt(d, st) < 0)
-            rc = MM_ERROR;
-        if (rc == MM_OK && !strcmp(to, "Failed") && auto_rerun) {
-            st = db_stmt(d, "UPDATE mm_tasks SET status = 'Queued', queued_ms = ?2, resume = 0, "
-                            "round = round + 1, reruns = reruns + 1, started_ms = NULL, "
-                            "completed_ms = NULL WHERE id = ?1 AND reruns < ?3");
-            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, now);
-            sqlite3_bind_int(st, 3, LIMIT_MM_AUTO_RERUNS);
-            if (db_exec_stmt(d, st) < 0)
-                rc = MM_ERROR;
-        }
-        if (rc == MM_OK && !paused) {
-            st = db_stmt(d, "DELETE FROM mm_orders WHERE agent = ?1 AND task = ?2");
-            sqlite3_bind_text(st, 1, caller, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-            if (db_exec_stmt(d, st) < 0)
-                rc = MM_ERROR;
-        }
-    }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    struct end_ctx c = {p, status, reason, auto_rerun};
+    return with_task(id, caller, end_step, &c);
 }
 
 /* ---- dispatch ---- */
@@ -952,41 +950,44 @@ int mm_store_requeue_lost(int64_t lost_before)
 
 /* ---- reports ---- */
 
+struct report_ctx {
+    const char *name;
+    int round;
+    const void *data;
+    size_t n;
+    uint32_t crc32;
+};
+
+static int report_step(struct db *d, const struct task_view *v, void *ctx)
+{
+    const struct report_ctx *c = ctx;
+    int rc = MM_OK;
+    sqlite3_stmt *st = db_stmt(d, "SELECT count(*), sum(name = ?2) FROM mm_reports "
+                                  "WHERE task = ?1");
+    sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= LIMIT_MM_REPORTS &&
+        sqlite3_column_int(st, 1) == 0)
+        rc = MM_FULL;
+    sqlite3_reset(st);
+    if (rc != MM_OK)
+        return rc;
+    st = db_stmt(d, "INSERT OR REPLACE INTO mm_reports (task, name, round, crc32, created_ms, "
+                    "data) VALUES (?1,?2,?3,?4,?5,?6)");
+    sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, c->round);
+    sqlite3_bind_int64(st, 4, c->crc32);
+    sqlite3_bind_int64(st, 5, v->now);
+    sqlite3_bind_blob64(st, 6, c->n ? c->data : "", c->n, SQLITE_STATIC);
+    return db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK;
+}
+
 int mm_store_report_put(const char *task, const char *caller, const char *name, int round,
                         const void *data, size_t n, uint32_t crc32)
 {
-    struct db *d = db_acquire();
-    db_write_begin(d);
-    char status[24], agent[UUID_BUF];
-    int rc = task_state(d, task, status, agent, NULL);
-    if (rc == MM_OK && strcmp(agent, caller) != 0)
-        rc = MM_FORBIDDEN;
-    if (rc == MM_OK) {
-        sqlite3_stmt *st = db_stmt(d, "SELECT count(*), sum(name = ?2) FROM mm_reports "
-                                      "WHERE task = ?1");
-        sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= LIMIT_MM_REPORTS &&
-            sqlite3_column_int(st, 1) == 0)
-            rc = MM_FULL;
-        sqlite3_reset(st);
-    }
-    if (rc == MM_OK) {
-        sqlite3_stmt *st = db_stmt(d, "INSERT OR REPLACE INTO mm_reports (task, name, round, "
-                                      "crc32, created_ms, data) VALUES (?1,?2,?3,?4,?5,?6)");
-        sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, round);
-        sqlite3_bind_int64(st, 4, crc32);
-        sqlite3_bind_int64(st, 5, clock_now_ms());
-        sqlite3_bind_blob64(st, 6, n ? data : "", n, SQLITE_STATIC);
-        if (db_exec_stmt(d, st) < 0)
-            rc = MM_ERROR;
-    }
-    if (db_write_end(d, rc == MM_OK) < 0)
-        rc = MM_ERROR;
-    db_release(d);
-    return rc;
+    struct report_ctx c = {name, round, data, n, crc32};
+    return with_task(task, caller, report_step, &c);
 }
 
 int mm_store_report_list(const char *task, void (*fn)(void *ctx, const struct mm_report *r),
