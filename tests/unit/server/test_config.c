@@ -42,6 +42,26 @@ static void test_defaults(void **state)
     assert_int_equal(c.queue_port, 10001);
     assert_string_equal(c.data_dir, "./spmig-data");
     assert_false(c.in_memory);
+    assert_int_equal(c.agent_timeout, 30);
+    assert_int_equal(c.agent_grace, 60);
+    config_finish(&c);
+}
+
+static void test_agent_times(void **state)
+{
+    (void)state;
+    char *path = write_file("{\"agent_timeout\": 12, \"agent_grace\": 7}");
+    setenv("SPMIG_AGENT_GRACE", "9", 1);
+    struct config c;
+    const char *argv[] = {"spmigd", "--config", path, "--agent-timeout", "5"};
+    assert_int_equal(load(&c, 5, argv), 0);
+    assert_int_equal(c.agent_timeout, 5); /* flag over file */
+    assert_int_equal(c.agent_grace, 9);   /* environment over file */
+    config_finish(&c);
+    unsetenv("SPMIG_AGENT_GRACE");
+    unlink(path);
+    const char *too_short[] = {"spmigd", "--agent-timeout", "1"};
+    assert_int_equal(load(&c, 3, too_short), -1);
     config_finish(&c);
 }
 
@@ -113,9 +133,8 @@ static void test_help_and_version(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_layers),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_defaults),         cmocka_unit_test(test_layers),
+        cmocka_unit_test(test_agent_times),      cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_help_and_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

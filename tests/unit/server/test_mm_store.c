@@ -1,0 +1,293 @@
+/*
+ * Unit tests for mm_store.c: groups (Default, busy groups), agents (register, take over a
+ * name with its id, delete revokes and sends running tasks back), global settings, task
+ * lists paged and filtered, the admin actions with the orders they leave for agents, the
+ * tenant's task limit and the report limit.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mm_store.h"
+#include "spmig_limits.h"
+#include "store_fixture.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool always(const struct mm_agent *a)
+{
+    (void)a;
+    return true;
+}
+
+static bool never(const struct mm_agent *a)
+{
+    (void)a;
+    return false;
+}
+
+static void agent(const char *name, const char *group, char id[UUID_BUF])
+{
+    unsigned char hash[CRYPTO_SHA256_LEN] = {7};
+    struct mm_agent a = {.name = (char *)name,
+                         .group = (char *)group,
+                         .shares = "[{\"path\":\"/s\",\"readable\":true}]",
+                         .max_tasks = 4};
+    assert_int_equal(mm_store_agent_register(&a, hash), MM_OK);
+    strcpy(id, a.id);
+}
+
+static void task(const char *source, char id[UUID_BUF])
+{
+    struct mm_task t = {.name = (char *)source,
+                        .source = (char *)source,
+                        .site = "/sites/x",
+                        .library = "L",
+                        .folder = "",
+                        .group = "Default"};
+    assert_int_equal(mm_store_task_insert(&t, 1, NULL), MM_OK);
+    strcpy(id, t.id);
+}
+
+static bool take_all(void *ctx, const char *source)
+{
+    (void)ctx;
+    (void)source;
+    return true;
+}
+
+static void noop(void *ctx, const struct mm_task *t)
+{
+    (void)ctx;
+    (void)t;
+}
+
+static const char *status(const char *id)
+{
+    static char s[24];
+    struct mm_task t = {0};
+    assert_int_equal(mm_store_task_get(id, &t), MM_OK);
+    strcpy(s, t.status);
+    mm_task_finish(&t);
+    return s;
+}
+
+static void count_order(void *ctx, const char *kind, const char *task)
+{
+    (void)task;
+    char *out = ctx;
+    strcat(out, kind);
+    strcat(out, ";");
+}
+
+static void test_groups_and_settings(void **state)
+{
+    (void)state;
+    assert_true(mm_store_group_exists("Default"));
+    assert_true(mm_store_group_exists("default")); /* names compare without case */
+    assert_int_equal(mm_store_group_add("west"), MM_OK);
+    assert_int_equal(mm_store_group_add("WEST"), MM_CONFLICT);
+    char a[UUID_BUF];
+    agent("w1", "west", a);
+    assert_int_equal(mm_store_group_delete("west"), MM_CONFLICT);
+    assert_int_equal(mm_store_agent_update(a, -1, "Default", "renamed"), MM_OK);
+    assert_int_equal(mm_store_group_delete("west"), MM_OK);
+    assert_false(mm_store_group_exists("west"));
+    cJSON *s = cJSON_Parse("{\"autoRerun\":true}");
+    assert_int_equal(mm_store_settings_put(s), MM_OK);
+    cJSON_Delete(s);
+    s = mm_store_settings_get();
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(s, "autoRerun")));
+    cJSON_Delete(s);
+}
+
+static void test_agents(void **state)
+{
+    (void)state;
+    char a[UUID_BUF], again[UUID_BUF], t1[UUID_BUF], t2[UUID_BUF];
+    agent("host1", NULL, a);
+    agent("HOST1", NULL, again); /* the same name takes over the same id */
+    assert_string_equal(a, again);
+    task("/s/1", t1);
+    task("/s/2", t2);
+    assert_int_equal(mm_store_dispatch(a, "Default", 2, take_all, NULL, noop, NULL), 2);
+    assert_int_equal(mm_store_agent_tasks(a, NULL, NULL), 2);
+    struct mm_progress p = {0};
+    assert_int_equal(mm_store_task_end(t2, a, &p, "Paused", NULL, false), MM_OK);
+    assert_int_equal(mm_store_agent_delete(a), MM_OK);
+    assert_int_equal(mm_store_agent_delete(a), MM_NOT_FOUND);
+    struct mm_task t = {0};
+    assert_int_equal(mm_store_task_get(t1, &t), MM_OK);
+    assert_string_equal(t.status, "Queued");
+    assert_true(t.resume);
+    assert_string_equal(t.agent, "");
+    mm_task_finish(&t);
+    assert_int_equal(mm_store_task_get(t2, &t), MM_OK);
+    assert_string_equal(t.status, "Paused");
+    assert_string_equal(t.agent, "");
+    mm_task_finish(&t);
+    struct mm_agent got = {0};
+    assert_int_equal(mm_store_agent_get(a, &got), MM_OK);
+    assert_true(got.deleted);
+    assert_false(got.has_hash);
+    mm_agent_finish(&got);
+    agent("host1", NULL, again);
+    assert_string_equal(a, again);
+    assert_int_equal(mm_store_agent_get(a, &got), MM_OK);
+    assert_false(got.deleted);
+    assert_true(got.has_hash);
+    mm_agent_finish(&got);
+}
+
+struct names {
+    int n;
+    int64_t last;
+};
+
+static void count_task(void *ctx, const struct mm_task *t)
+{
+    struct names *c = ctx;
+    c->n++;
+    c->last = t->seq;
+}
+
+static void test_lists(void **state)
+{
+    (void)state;
+    char id[UUID_BUF];
+    for (int i = 0; i < 25; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "/s/item%02d", i);
+        task(src, id);
+    }
+    assert_int_equal(mm_store_task_pause(id), MM_OK);
+    struct mm_task_filter all = {.scan = -1};
+    struct names c = {0};
+    int pages = 0;
+    for (int n; (n = mm_store_task_list(&all, c.last, 10, count_task, &c)) > 0;)
+        pages++;
+    assert_int_equal(c.n, 25);
+    assert_int_equal(pages, 3);
+    struct mm_task_filter paused = {.status = "Paused", .scan = -1};
+    c = (struct names){0};
+    assert_int_equal(mm_store_task_list(&paused, 0, 10, count_task, &c), 1);
+    struct mm_task_filter search = {.search = "ITEM1", .scan = -1};
+    c = (struct names){0};
+    assert_int_equal(mm_store_task_list(&search, 0, 100, count_task, &c), 10);
+    struct mm_task_filter scans = {.scan = 1};
+    assert_int_equal(mm_store_task_list(&scans, 0, 100, count_task, &c), 0);
+    assert_int_equal(mm_store_task_count(), 25);
+}
+
+static void test_actions_and_orders(void **state)
+{
+    (void)state;
+    char a[UUID_BUF], t[UUID_BUF], q[UUID_BUF];
+    agent("act", NULL, a);
+    task("/s/run", t);
+    assert_int_equal(mm_store_task_run(t, always), MM_OK); /* Queued: nothing to do */
+    assert_int_equal(mm_store_dispatch(a, "Default", 1, take_all, NULL, noop, NULL), 1);
+    assert_int_equal(mm_store_task_run(t, always), MM_CONFLICT);
+    assert_int_equal(mm_store_task_pause(t), MM_OK);
+    assert_string_equal(status(t), "Scanning"); /* until the agent stops */
+    const char *order = NULL;
+    struct mm_progress p = {.status = "InProgress", .files_total = 4};
+    assert_int_equal(mm_store_task_progress(t, a, &p, &order), MM_OK);
+    assert_string_equal(order, "pause");
+    assert_string_equal(status(t), "InProgress");
+    assert_int_equal(mm_store_task_end(t, a, &p, "Paused", NULL, false), MM_OK);
+    assert_string_equal(status(t), "Paused");
+    assert_int_equal(mm_store_task_run(t, always), MM_OK);
+    assert_string_equal(status(t), "InProgress");
+    char orders[64] = "";
+    assert_int_equal(mm_store_orders_pop(a, count_order, orders), 1);
+    assert_string_equal(orders, "resume;");
+    assert_int_equal(mm_store_orders_pop(a, count_order, orders), 0);
+    assert_int_equal(mm_store_task_cancel(t), MM_OK);
+    assert_string_equal(status(t), "Cancelled");
+    assert_int_equal(mm_store_task_progress(t, a, &p, &order), MM_OK);
+    assert_string_equal(order, "cancel");
+    assert_int_equal(mm_store_task_end(t, a, &p, "Completed", NULL, false), MM_OK);
+    assert_string_equal(status(t), "Cancelled");
+    assert_int_equal(mm_store_task_cancel(t), MM_CONFLICT);
+    /* Run on a finished task: the next round. */
+    assert_int_equal(mm_store_task_run(t, always), MM_OK);
+    struct mm_task x = {0};
+    assert_int_equal(mm_store_task_get(t, &x), MM_OK);
+    assert_string_equal(x.status, "Queued");
+    assert_int_equal(x.round, 1);
+    assert_int_equal(x.files_total, 0);
+    mm_task_finish(&x);
+    /* A paused task whose agent is gone goes back to the queue. */
+    task("/s/q", q);
+    assert_int_equal(mm_store_dispatch(a, "Default", 2, take_all, NULL, noop, NULL), 2);
+    assert_int_equal(mm_store_task_end(q, a, &p, "Paused", NULL, false), MM_OK);
+    assert_int_equal(mm_store_task_run(q, never), MM_OK);
+    assert_int_equal(mm_store_task_get(q, &x), MM_OK);
+    assert_string_equal(x.status, "Queued");
+    assert_true(x.resume);
+    mm_task_finish(&x);
+    /* Deleting a running task leaves a cancel order for its agent. */
+    orders[0] = '\0';
+    assert_int_equal(mm_store_task_delete(t), MM_OK);
+    assert_int_equal(mm_store_task_delete(t), MM_NOT_FOUND);
+    assert_int_equal(mm_store_orders_pop(a, count_order, orders), 1);
+    assert_string_equal(orders, "cancel;");
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    char a[UUID_BUF], t[UUID_BUF];
+    agent("lim", NULL, a);
+    task("/s/lim", t);
+    assert_int_equal(mm_store_dispatch(a, "Default", 1, take_all, NULL, noop, NULL), 1);
+    for (int i = 0; i < LIMIT_MM_REPORTS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "r%d.csv", i);
+        assert_int_equal(mm_store_report_put(t, a, name, 0, "x", 1, 0), MM_OK);
+    }
+    assert_int_equal(mm_store_report_put(t, a, "one-more.csv", 0, "x", 1, 0), MM_FULL);
+    assert_int_equal(mm_store_report_put(t, a, "r0.csv", 1, "yy", 2, 0), MM_OK); /* replace */
+    void *data = NULL;
+    size_t n = 0;
+    assert_int_equal(mm_store_report_get(t, "r0.csv", &data, &n), MM_OK);
+    assert_memory_equal(data, "yy", 2);
+    free(data);
+    /* The tenant's task limit, all or nothing. */
+    size_t count = LIMIT_MM_TASKS;
+    struct mm_task *many = xcalloc(count, sizeof *many);
+    char(*src)[24] = xcalloc(count, 24);
+    for (size_t i = 0; i < count; i++) {
+        snprintf(src[i], 24, "/s/m%zu", i);
+        many[i] = (struct mm_task){.name = src[i],
+                                   .source = src[i],
+                                   .site = "/sites/x",
+                                   .library = "L",
+                                   .folder = "",
+                                   .group = "Default"};
+    }
+    assert_int_equal(mm_store_task_insert(many, count, NULL), MM_FULL);
+    assert_int_equal(mm_store_task_count(), 1);
+    assert_int_equal(mm_store_task_insert(many, count - 1, NULL), MM_OK);
+    assert_int_equal(mm_store_task_count(), LIMIT_MM_TASKS);
+    free(src);
+    free(many);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_groups_and_settings, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_agents, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_lists, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_actions_and_orders, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_limits, fixture_setup, fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
