@@ -223,6 +223,17 @@ static void settings(struct http_request *req, cJSON *body)
 
 /* ---- tasks ---- */
 
+/* A new task's settings: the global settings as they are now, overridden by its own (own may
+ * be NULL), without the group (the task keeps it in its own column). New string. */
+static char *task_settings(const cJSON *global, const cJSON *own)
+{
+    cJSON *eff = mm_json_settings_effective(global, own);
+    cJSON_DeleteItemFromObjectCaseSensitive(eff, "group");
+    char *text = cJSON_PrintUnformatted(eff);
+    cJSON_Delete(eff);
+    return text;
+}
+
 static void reply_task(struct http_request *req, unsigned status, const char *id)
 {
     struct mm_task t = {0};
@@ -382,12 +393,10 @@ static void task_create(struct http_request *req, cJSON *body)
                                 "or null.");
         goto out;
     }
-    if (own)
-        cJSON_DeleteItemFromObjectCaseSensitive(own, "group");
     t->name = xstrdup(name ? name : source);
     t->source = xstrdup(source);
     t->group = xstrdup(group);
-    t->settings = own ? cJSON_PrintUnformatted(own) : xstrdup("{}");
+    t->settings = task_settings(global, own);
     insert_reply(req, t, 1, true);
 out:
     cJSON_Delete(own);
@@ -492,9 +501,7 @@ static void bulk(struct http_request *req)
         tasks[i].library = xstrdup(r->library);
         tasks[i].folder = xstrdup(r->folder);
         tasks[i].group = xstrdup(task_group(NULL, r->settings, global));
-        if (r->settings)
-            cJSON_DeleteItemFromObjectCaseSensitive(r->settings, "group");
-        tasks[i].settings = r->settings ? cJSON_PrintUnformatted(r->settings) : xstrdup("{}");
+        tasks[i].settings = task_settings(global, r->settings);
     }
     (void)group;
     bool groups_ok = true;
@@ -528,6 +535,11 @@ static void scans_create(struct http_request *req, cJSON *body)
         odata_bad_argument(req, "The agent group does not exist.");
         return;
     }
+    cJSON *global = mm_store_settings_get(), *own = cJSON_CreateObject();
+    cJSON_AddTrueToObject(own, "scanOnly");
+    char *settings = task_settings(global, own);
+    cJSON_Delete(own);
+    cJSON_Delete(global);
     struct mm_task *tasks = xcalloc((size_t)n, sizeof *tasks);
     int i = 0;
     const cJSON *s;
@@ -539,17 +551,19 @@ static void scans_create(struct http_request *req, cJSON *body)
             snprintf(msg, sizeof msg, "Source %d. The source path is invalid", i + 1);
             odata_bad_argument(req, msg);
             free_tasks(tasks, (size_t)n);
+            free(settings);
             return;
         }
         tasks[i].name = xstrdup(s->valuestring);
         tasks[i].source = xstrdup(s->valuestring);
         tasks[i].group = xstrdup(group);
-        tasks[i].settings = xstrdup("{\"scanOnly\":true}");
+        tasks[i].settings = xstrdup(settings);
         tasks[i].scan = true;
         i++;
     }
     insert_reply(req, tasks, (size_t)n, false);
     free_tasks(tasks, (size_t)n);
+    free(settings);
 }
 
 static void scans_copy(struct http_request *req, cJSON *body)
@@ -587,7 +601,10 @@ static void scans_copy(struct http_request *req, cJSON *body)
         tasks[i].site = xstrdup(dest.site);
         tasks[i].library = xstrdup(dest.library);
         tasks[i].folder = xstrdup(dest.folder);
-        tasks[i].settings = xstrdup("{}");
+        cJSON *own = cJSON_Parse(scan.settings);
+        cJSON_ReplaceItemInObjectCaseSensitive(own, "scanOnly", cJSON_CreateFalse());
+        tasks[i].settings = task_settings(NULL, own);
+        cJSON_Delete(own);
         mm_task_finish(&scan);
         i++;
     }

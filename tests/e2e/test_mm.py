@@ -431,7 +431,12 @@ class BulkTests(MmBase):
         t = self.mm.task('\\\\srv\\set\\a', settings={'migrateHiddenFiles': True}).json
         self.assertEqual((t['settings']['migrateHiddenFiles'], t['settings']['skipExtensions']),
                          (True, ['exe']))
+        # A task keeps the settings it was created with when the global ones change.
         self.mm.call('PUT', '/api/mm/settings', {})
+        t = self.mm.call('GET', '/api/mm/tasks/' + t['id']).json
+        self.assertEqual(t['settings']['skipExtensions'], ['exe'])
+        t2 = self.mm.task('\\\\srv\\set\\b').json
+        self.assertEqual(t2['settings']['skipExtensions'], [])
 
 
 class RestartTests(MmBase):
