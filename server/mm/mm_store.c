@@ -270,7 +270,8 @@ int mm_store_agent_register(struct mm_agent *a, const unsigned char hash[CRYPTO_
             return MM_ERROR;
         }
     }
-    st = db_stmt(d, "UPDATE mm_agents SET friendly_name = ?2, grp = coalesce(?3, grp), "
+    st = db_stmt(d, "UPDATE mm_agents SET friendly_name = ?2, grp = coalesce(?3, (SELECT name FROM "
+                    "mm_groups WHERE name = grp), 'Default'), "
                     "enabled = CASE WHEN deleted THEN 1 ELSE enabled END, deleted = 0, "
                     "secret_hash = ?4, used_ms = ?5, seen_ms = ?5, activity_ms = ?5, "
                     "version = ?6, host = ?7, shares = ?8, max_tasks = ?9, free = -1 "

@@ -98,6 +98,17 @@ static void test_groups_and_settings(void **state)
     assert_int_equal(mm_store_agent_update(a, -1, "Default", "renamed"), MM_OK);
     assert_int_equal(mm_store_group_delete("west"), MM_OK);
     assert_false(mm_store_group_exists("west"));
+    /* An agent taken over whose group went meanwhile lands in Default. */
+    assert_int_equal(mm_store_group_add("gone"), MM_OK);
+    char g[UUID_BUF];
+    agent("g1", "gone", g);
+    assert_int_equal(mm_store_agent_delete(g), MM_OK);
+    assert_int_equal(mm_store_group_delete("gone"), MM_OK);
+    agent("g1", NULL, g);
+    struct mm_agent got = {0};
+    assert_int_equal(mm_store_agent_get(g, &got), MM_OK);
+    assert_string_equal(got.group, "Default");
+    mm_agent_finish(&got);
     cJSON *s = cJSON_Parse("{\"autoRerun\":true}");
     assert_int_equal(mm_store_settings_put(s), MM_OK);
     cJSON_Delete(s);
