@@ -54,6 +54,9 @@
 #define LIMIT_MM_BULK_ECHO     500                /* bulk answers list whole tasks up to this */
 #define LIMIT_MM_REPORT_BYTES  (16 * 1024 * 1024) /* one uploaded report file */
 #define LIMIT_MM_REPORTS       64                 /* report files per task */
+#define LIMIT_MM_REPORT_NAME   100                /* a report file's name */
+#define LIMIT_MM_VERSION       64                 /* an agent's version string */
+#define LIMIT_MM_EXTENSION     32                 /* one skipped file extension */
 #define LIMIT_MM_NAME          255                /* task, group and agent names */
 #define LIMIT_MM_PATH          1024               /* a source path or share (bytes) */
 #define LIMIT_MM_SHARES        64                 /* shares per agent */

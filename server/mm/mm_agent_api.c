@@ -105,14 +105,17 @@ void mm_agent_api_register(struct http_request *req, const struct sp_auth_princi
         goto out;
     }
     if ((friendly && !text_ok(friendly, LIMIT_MM_NAME)) ||
-        (host && !text_ok(host, LIMIT_MM_NAME)) || (version && !text_ok(version, 64))) {
+        (host && !text_ok(host, LIMIT_MM_NAME)) ||
+        (version && !text_ok(version, LIMIT_MM_VERSION))) {
         odata_bad_argument(req, "\"friendlyName\", \"host\" and \"version\" are short strings.");
         goto out;
     }
     if (max &&
         (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > LIMIT_MM_AGENT_TASKS ||
          max->valuedouble != (int)max->valuedouble)) {
-        odata_bad_argument(req, "\"maxTasks\" must be a whole number from 1 to 64.");
+        snprintf(err, sizeof err, "\"maxTasks\" must be a whole number from 1 to %d.",
+                 LIMIT_MM_AGENT_TASKS);
+        odata_bad_argument(req, err);
         goto out;
     }
     if (group && !mm_store_group_exists(group)) {
@@ -525,7 +528,7 @@ static void end_round(struct http_request *req, const struct mm_agent *a, const 
 static bool report_name_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > 100 || !strcmp(s, ".") || !strcmp(s, ".."))
+    if (n < 1 || n > LIMIT_MM_REPORT_NAME || !strcmp(s, ".") || !strcmp(s, ".."))
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -552,7 +555,10 @@ static void report_put(struct http_request *req, const struct mm_agent *a, const
                        const char *name)
 {
     if (!report_name_ok(name)) {
-        odata_bad_argument(req, "A report name is 1 to 100 of A-Z a-z 0-9 _ . -");
+        char msg[80];
+        snprintf(msg, sizeof msg, "A report name is 1 to %d of A-Z a-z 0-9 _ . -",
+                 LIMIT_MM_REPORT_NAME);
+        odata_bad_argument(req, msg);
         return;
     }
     if (req->body.len > LIMIT_MM_REPORT_BYTES) {

@@ -48,10 +48,10 @@ bool mm_json_is_date(const char *s)
     return !(m == 2 && d == 29 && !leap);
 }
 
-/* One extension: letters, digits, '_' or '-', at most 32. */
+/* One extension: letters, digits, '_' or '-', at most LIMIT_MM_EXTENSION. */
 static bool ext_ok(const char *s, size_t n)
 {
-    if (n == 0 || n > 32)
+    if (n == 0 || n > LIMIT_MM_EXTENSION)
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];

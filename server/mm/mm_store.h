@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "spmig_limits.h"
 #include "uuid.h"
 
 enum mm_rc {
@@ -56,7 +57,7 @@ struct mm_task {
 };
 
 struct mm_report {
-    char name[128];
+    char name[LIMIT_MM_REPORT_NAME + 1];
     int round;
     int64_t size;
     uint32_t crc32;

@@ -104,6 +104,12 @@ class AgentProtocolTests(MmBase):
         self.assertSpError(self.mm.call('GET', '/api/mm/tasks', token=cred), 403)
         self.assertSpError(self.mm.beat(TOKEN), 403)
         self.assertSpError(self.mm.call('GET', '/api/mm/tasks', token=None), 401)
+        # A user who is not an admin may not use Migration Manager.
+        member = mt.emu(self.server.sp, TOKEN, 'POST', 'users',
+                        {'login': 'mm-member@contoso.com', 'role': 'Member', 'site': '/'})
+        self.assertSpError(self.mm.call('GET', '/api/mm/agents', token=member['token']), 403)
+        self.assertSpError(self.mm.call('POST', '/api/mm/agents/register', {'name': 'x'},
+                                        token=member['token']), 403)
         self.assertEqual(self.mm.beat(cred).status, 200)
         # Deleting the agent revokes the trust at once.
         aid = r.json['id']
@@ -190,8 +196,11 @@ class AgentProtocolTests(MmBase):
         self.assertIsNone(z.testzip())
         self.assertEqual(z.read('ItemReport_R0.csv'), item)
         self.assertEqual(z.read('summary_R0.json'), summ)
+        r = self.mm.call('GET', '/api/mm/summary.csv')
+        self.assertIn(tid, r.body.decode('utf-8-sig'))
         r = self.mm.call('GET', '/api/mm/summary.csv?ids=' + tid)
         rows = r.body.decode('utf-8-sig').splitlines()
+        self.assertEqual(len(rows), 2)
         self.assertTrue(rows[0].startswith('"Task name","Status","Source","Destination"'))
         self.assertIn('"Completed"', rows[1])
         self.assertIn('"worker"', rows[1])
