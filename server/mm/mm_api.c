@@ -924,7 +924,7 @@ static void tasks(struct http_request *req, const struct mm_http_path *p, cJSON 
             return;
         }
         int rc = mm_http_seg_is(p, 2, "run")     ? mm_store_task_run(id, mm_dispatch_live)
-                 : mm_http_seg_is(p, 2, "pause") ? mm_store_task_pause(id)
+                 : mm_http_seg_is(p, 2, "pause") ? mm_store_task_pause(id, mm_dispatch_live)
                                                  : mm_store_task_cancel(id);
         if (rc != MM_OK) {
             mm_http_fail(req, rc,

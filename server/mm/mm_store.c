@@ -683,20 +683,25 @@ int mm_store_task_run(const char *id, bool (*live_agent)(const struct mm_agent *
 
 static int pause_step(struct db *d, const struct task_view *v, void *ctx)
 {
-    (void)ctx;
+    bool (*live)(const struct mm_agent *a) = *(bool (**)(const struct mm_agent *))ctx;
     if (!strcmp(v->status, "Paused"))
         return MM_OK;
-    if (!strcmp(v->status, "Queued") || !strcmp(v->status, "Scheduled"))
+    /* Waiting, or running on an agent that is gone: paused at once (a lost agent's task
+     * would otherwise go back to the queue and run). */
+    if (!strcmp(v->status, "Queued") || !strcmp(v->status, "Scheduled") ||
+        (is_running(v->status) && !agent_is_live(d, v->agent, live)))
         return set_status(d, v->id,
-                          "UPDATE mm_tasks SET status = 'Paused', agent = NULL WHERE id = ?1", 0);
-    if (is_running(v->status) && v->agent[0])
+                          "UPDATE mm_tasks SET status = 'Paused', agent = NULL, resume = "
+                          "(started_ms IS NOT NULL) WHERE id = ?1",
+                          0);
+    if (is_running(v->status))
         return add_order(d, v->agent, v->id, "pause") < 0 ? MM_ERROR : MM_OK;
     return MM_CONFLICT;
 }
 
-int mm_store_task_pause(const char *id)
+int mm_store_task_pause(const char *id, bool (*live_agent)(const struct mm_agent *a))
 {
-    return with_task(id, NULL, pause_step, NULL);
+    return with_task(id, NULL, pause_step, &live_agent);
 }
 
 /* A task its agent still works on gets a cancel order. */
@@ -936,13 +941,32 @@ int mm_store_schedules_due(int64_t now)
 
 int mm_store_requeue_lost(int64_t lost_before)
 {
+#define LOST_AGENTS "(SELECT id FROM mm_agents WHERE deleted = 1 OR seen_ms < ?1)"
+    /* A task an admin asked to pause is paused; the others go back to the queue; the lost
+     * agents' pause and resume orders go (a cancel stays, for an agent that comes back
+     * still running one). */
+    static const char *const sqls[] = {
+        "UPDATE mm_tasks SET status = 'Paused', agent = NULL, resume = 1 WHERE status IN "
+        "('Scanning','InProgress') AND agent IN " LOST_AGENTS " AND EXISTS (SELECT 1 FROM "
+        "mm_orders o WHERE o.agent = mm_tasks.agent AND o.task = mm_tasks.id AND o.kind = "
+        "'pause')",
+        "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = 1 WHERE status IN "
+        "('Scanning','InProgress') AND agent IN " LOST_AGENTS,
+        "DELETE FROM mm_orders WHERE kind != 'cancel' AND agent IN " LOST_AGENTS
+        " AND task NOT IN (SELECT id FROM mm_tasks WHERE agent = mm_orders.agent)",
+    };
+#undef LOST_AGENTS
     struct db *d = db_acquire();
     db_write_begin(d);
-    int n = requeue(d,
-                    "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = 1 WHERE "
-                    "status IN ('Scanning','InProgress') AND agent IN (SELECT id FROM "
-                    "mm_agents WHERE deleted = 1 OR seen_ms < ?1)",
-                    NULL, lost_before, NULL);
+    int n = 0;
+    for (size_t i = 0; i < sizeof sqls / sizeof sqls[0] && n >= 0; i++) {
+        sqlite3_stmt *st = db_stmt(d, sqls[i]);
+        sqlite3_bind_int64(st, 1, lost_before);
+        if (db_exec_stmt(d, st) < 0)
+            n = -1;
+        else if (i == 1)
+            n = sqlite3_changes(db_handle(d));
+    }
     if (db_write_end(d, n >= 0) < 0)
         n = -1;
     db_release(d);

@@ -130,7 +130,7 @@ int mm_store_task_list(const struct mm_task_filter *f, int64_t after, int max,
 /* Admin actions; live_agent tells whether an agent counts as connected. MM_OK, MM_NOT_FOUND,
  * MM_CONFLICT. */
 int mm_store_task_run(const char *id, bool (*live_agent)(const struct mm_agent *a));
-int mm_store_task_pause(const char *id);
+int mm_store_task_pause(const char *id, bool (*live_agent)(const struct mm_agent *a));
 int mm_store_task_cancel(const char *id);
 int mm_store_task_delete(const char *id);
 

@@ -175,6 +175,12 @@ static void test_schedule(void **state)
     assert_string_equal(status(t), "Queued");
 }
 
+static void no_order(void *ctx, const char *kind, const char *task)
+{
+    (void)ctx;
+    fail_msg("unexpected order %s for %s", kind, task);
+}
+
 static void test_lost_agent(void **state)
 {
     (void)state;
@@ -200,6 +206,19 @@ static void test_lost_agent(void **state)
     mm_task_finish(&x);
     /* A disconnected agent gets nothing. */
     assert_int_equal(assign(a, &g), 0);
+    /* A task an admin paused while its agent was still there is paused, not requeued, when
+     * the agent is lost; the lost agent's pause order goes. */
+    char p[UUID_BUF];
+    task("/s/p", "Default", 0, p);
+    char c[UUID_BUF];
+    agent("third", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, c);
+    assert_int_equal(assign(c, &g), 1);
+    assert_int_equal(mm_store_task_pause(p, mm_dispatch_live), MM_OK);
+    assert_string_equal(status(p), "Scanning");
+    advance(6000);
+    mm_dispatch_sweep(clock_now_ms());
+    assert_string_equal(status(p), "Paused");
+    assert_int_equal(mm_store_orders_pop(c, no_order, NULL), 0);
 }
 
 static void test_auto_rerun(void **state)

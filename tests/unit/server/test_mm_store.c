@@ -176,7 +176,7 @@ static void test_lists(void **state)
         snprintf(src, sizeof src, "/s/item%02d", i);
         task(src, id);
     }
-    assert_int_equal(mm_store_task_pause(id), MM_OK);
+    assert_int_equal(mm_store_task_pause(id, always), MM_OK);
     struct mm_task_filter all = {.scan = -1};
     struct names c = {0};
     int pages = 0;
@@ -204,7 +204,7 @@ static void test_actions_and_orders(void **state)
     assert_int_equal(mm_store_task_run(t, always), MM_OK); /* Queued: nothing to do */
     assert_int_equal(mm_store_dispatch(a, "Default", 1, take_all, NULL, noop, NULL), 1);
     assert_int_equal(mm_store_task_run(t, always), MM_CONFLICT);
-    assert_int_equal(mm_store_task_pause(t), MM_OK);
+    assert_int_equal(mm_store_task_pause(t, always), MM_OK);
     assert_string_equal(status(t), "Scanning"); /* until the agent stops */
     const char *order = NULL;
     struct mm_progress p = {.status = "InProgress", .files_total = 4};
@@ -249,6 +249,16 @@ static void test_actions_and_orders(void **state)
     assert_int_equal(mm_store_task_delete(t), MM_NOT_FOUND);
     assert_int_equal(mm_store_orders_pop(a, count_order, orders), 1);
     assert_string_equal(orders, "cancel;");
+    /* Pausing a task whose agent is gone pauses it at once. */
+    char lost[UUID_BUF];
+    task("/s/lost", lost);
+    assert_int_equal(mm_store_dispatch(a, "Default", 3, take_all, NULL, noop, NULL), 2);
+    assert_int_equal(mm_store_task_pause(lost, never), MM_OK);
+    assert_int_equal(mm_store_task_get(lost, &x), MM_OK);
+    assert_string_equal(x.status, "Paused");
+    assert_string_equal(x.agent, "");
+    assert_true(x.resume);
+    mm_task_finish(&x);
 }
 
 static void test_limits(void **state)
