@@ -366,8 +366,11 @@ static void heartbeat(struct http_request *req, struct mm_agent *a)
     if (wait > most)
         wait = most;
     const char *version = mm_http_str(body, "version");
-    int free_n = free_slots ? (int)free_slots->valuedouble : -1;
-    mm_store_agent_touch(a->id, version, free_n < 0 ? -1 : free_n);
+    int free_n = -1;
+    if (free_slots && free_slots->valuedouble >= 0)
+        free_n = free_slots->valuedouble > LIMIT_MM_AGENT_TASKS ? LIMIT_MM_AGENT_TASKS
+                                                                : (int)free_slots->valuedouble;
+    mm_store_agent_touch(a->id, version, free_n);
     struct beat b = {.req = req,
                      .agent = a,
                      .orders = cJSON_CreateArray(),
@@ -384,8 +387,6 @@ static void heartbeat(struct http_request *req, struct mm_agent *a)
             mm_agent_finish(&now);
             break;
         }
-        if (free_n >= 0) /* the agent's count already leaves out what it was just given */
-            now.free = free_n - cJSON_GetArraySize(b.orders);
         mm_dispatch_assign(&now, add_run, &b);
         mm_agent_finish(&now);
         if (cJSON_GetArraySize(b.orders) > 0 || clock_real_ms() >= deadline ||
@@ -405,10 +406,13 @@ static void heartbeat(struct http_request *req, struct mm_agent *a)
 
 /* ---- progress, end, reports ---- */
 
+/* A count: a number from 0 to 2^53 (beyond that a double no longer counts by one). */
 static int64_t num(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItem(o, name);
-    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (int64_t)v->valuedouble : 0;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
+        return 0;
+    return v->valuedouble < 9007199254740992.0 ? (int64_t)v->valuedouble : 9007199254740992LL;
 }
 
 static void read_counts(const cJSON *o, struct mm_progress *p)
@@ -436,7 +440,7 @@ static bool own_task(struct http_request *req, const char *id, const struct mm_a
         return false;
     }
     const cJSON *round = cJSON_GetObjectItem(body, "round");
-    if (round && (!cJSON_IsNumber(round) || (int)round->valuedouble != t->round)) {
+    if (round && (!cJSON_IsNumber(round) || round->valuedouble != (double)t->round)) {
         mm_task_finish(t);
         odata_exists(req, "The round is not the task's current round.");
         return false;

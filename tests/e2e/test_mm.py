@@ -111,6 +111,9 @@ class AgentProtocolTests(MmBase):
         self.assertSpError(self.mm.call('POST', '/api/mm/agents/register', {'name': 'x'},
                                         token=member['token']), 403)
         self.assertEqual(self.mm.beat(cred).status, 200)
+        # Absurd numbers are clamped, not trusted.
+        self.assertEqual(self.mm.beat(cred, free=1e300).status, 200)
+        self.assertEqual(self.mm.beat(cred, free=-5).status, 200)
         # Deleting the agent revokes the trust at once.
         aid = r.json['id']
         self.assertEqual(self.mm.call('DELETE', '/api/mm/agents/' + aid).status, 204)
@@ -161,6 +164,12 @@ class AgentProtocolTests(MmBase):
                          ['skipExtensions'], ['tmp', 'bak'])
         self.assertEqual(len(self.runs(self.mm.beat(cred, running=[]))), 1)
         base = '/api/mm/agent/tasks/%s/' % tid
+        r = self.mm.call('POST', base + 'progress', {'round': 1e300, 'status': 'InProgress'},
+                         token=cred)
+        self.assertSpError(r, 409)
+        r = self.mm.call('POST', base + 'progress', {'round': 0, 'status': 'InProgress',
+                                                     'bytesScanned': 1e300}, token=cred)
+        self.assertEqual(r.status, 200, r.body)
         r = self.mm.call('POST', base + 'progress', {'round': 0, 'status': 'InProgress',
                                                      'filesScanned': 10, 'filesTotal': 10,
                                                      'filesMigrated': 4}, token=cred)
