@@ -305,14 +305,13 @@ int mm_store_agent_update(const char *id, int enabled, const char *group, const 
     return write_done(d, rc);
 }
 
-/* Running tasks of agents matched by where (bound ?1) go back to the queue; paused ones
- * forget their agent. */
-static int requeue(struct db *d, const char *sql_running, const char *sql_paused, sqlite3_int64 key,
-                   const char *text)
+/* Runs sqls[0..n) in d's write, each with ?1 bound to text (if not NULL) or key. Returns the
+ * rows changed by sqls[counted], or -1. */
+static int run_bound(struct db *d, const char *const *sqls, size_t n, const char *text, int64_t key,
+                     size_t counted)
 {
-    int n = 0;
-    const char *sqls[2] = {sql_running, sql_paused};
-    for (int i = 0; i < 2 && sqls[i]; i++) {
+    int changed = 0;
+    for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st = db_stmt(d, sqls[i]);
         if (text)
             sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
@@ -320,32 +319,40 @@ static int requeue(struct db *d, const char *sql_running, const char *sql_paused
             sqlite3_bind_int64(st, 1, key);
         if (db_exec_stmt(d, st) < 0)
             return -1;
-        if (i == 0)
-            n = sqlite3_changes(db_handle(d));
+        if (i == counted)
+            changed = sqlite3_changes(db_handle(d));
     }
-    return n;
+    return changed;
 }
+
+/* The tasks of a gone agent (or agents): ones an admin asked to pause are paused, the others
+ * running go back to the queue, to resume; AGENTS is an SQL set bound through ?1. */
+#define PAUSE_IF_ASKED(AGENTS)                                                                     \
+    "UPDATE mm_tasks SET status = 'Paused', agent = NULL, resume = 1 WHERE status IN "             \
+    "('Scanning','InProgress') AND agent IN " AGENTS " AND EXISTS (SELECT 1 FROM mm_orders o "     \
+    "WHERE o.agent = mm_tasks.agent AND o.task = mm_tasks.id AND o.kind = 'pause')"
+#define REQUEUE(AGENTS)                                                                            \
+    "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = 1 WHERE status IN "             \
+    "('Scanning','InProgress') AND agent IN " AGENTS
+#define LOST_AGENTS "(SELECT id FROM mm_agents WHERE deleted = 1 OR seen_ms < ?1)"
 
 int mm_store_agent_delete(const char *id)
 {
+    /* Its paused tasks forget it; its orders go with its trust. */
+    static const char *const sqls[] = {
+        PAUSE_IF_ASKED("(?1)"),
+        REQUEUE("(?1)"),
+        "UPDATE mm_tasks SET agent = NULL WHERE agent = ?1",
+        "DELETE FROM mm_orders WHERE agent = ?1",
+    };
     struct db *d = db_acquire();
     db_write_begin(d);
     sqlite3_stmt *st = db_stmt(d, "UPDATE mm_agents SET deleted = 1, secret_hash = NULL "
                                   "WHERE id = ?1 AND deleted = 0");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = exec_changed(d, st, MM_NOT_FOUND);
-    if (rc == MM_OK &&
-        requeue(d,
-                "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = 1 WHERE "
-                "agent = ?1 AND status IN ('Scanning','InProgress')",
-                "UPDATE mm_tasks SET agent = NULL WHERE agent = ?1", 0, id) < 0)
+    if (rc == MM_OK && run_bound(d, sqls, sizeof sqls / sizeof sqls[0], id, 0, 1) < 0)
         rc = MM_ERROR;
-    if (rc == MM_OK) {
-        st = db_stmt(d, "DELETE FROM mm_orders WHERE agent = ?1");
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        if (db_exec_stmt(d, st) < 0)
-            rc = MM_ERROR;
-    }
     return write_done(d, rc);
 }
 
@@ -941,32 +948,17 @@ int mm_store_schedules_due(int64_t now)
 
 int mm_store_requeue_lost(int64_t lost_before)
 {
-#define LOST_AGENTS "(SELECT id FROM mm_agents WHERE deleted = 1 OR seen_ms < ?1)"
-    /* A task an admin asked to pause is paused; the others go back to the queue; the lost
-     * agents' pause and resume orders go (a cancel stays, for an agent that comes back
-     * still running one). */
+    /* The lost agents' pause and resume orders for tasks no longer theirs go; a cancel stays,
+     * for an agent that comes back still running one. */
     static const char *const sqls[] = {
-        "UPDATE mm_tasks SET status = 'Paused', agent = NULL, resume = 1 WHERE status IN "
-        "('Scanning','InProgress') AND agent IN " LOST_AGENTS " AND EXISTS (SELECT 1 FROM "
-        "mm_orders o WHERE o.agent = mm_tasks.agent AND o.task = mm_tasks.id AND o.kind = "
-        "'pause')",
-        "UPDATE mm_tasks SET status = 'Queued', agent = NULL, resume = 1 WHERE status IN "
-        "('Scanning','InProgress') AND agent IN " LOST_AGENTS,
+        PAUSE_IF_ASKED(LOST_AGENTS),
+        REQUEUE(LOST_AGENTS),
         "DELETE FROM mm_orders WHERE kind != 'cancel' AND agent IN " LOST_AGENTS
         " AND task NOT IN (SELECT id FROM mm_tasks WHERE agent = mm_orders.agent)",
     };
-#undef LOST_AGENTS
     struct db *d = db_acquire();
     db_write_begin(d);
-    int n = 0;
-    for (size_t i = 0; i < sizeof sqls / sizeof sqls[0] && n >= 0; i++) {
-        sqlite3_stmt *st = db_stmt(d, sqls[i]);
-        sqlite3_bind_int64(st, 1, lost_before);
-        if (db_exec_stmt(d, st) < 0)
-            n = -1;
-        else if (i == 1)
-            n = sqlite3_changes(db_handle(d));
-    }
+    int n = run_bound(d, sqls, sizeof sqls / sizeof sqls[0], NULL, lost_before, 1);
     if (db_write_end(d, n >= 0) < 0)
         n = -1;
     db_release(d);

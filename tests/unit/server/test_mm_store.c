@@ -130,7 +130,12 @@ static void test_agents(void **state)
     assert_int_equal(mm_store_agent_tasks(a, NULL, NULL), 2);
     struct mm_progress p = {0};
     assert_int_equal(mm_store_task_end(t2, a, &p, "Paused", NULL, false), MM_OK);
+    char t3[UUID_BUF];
+    task("/s/3", t3);
+    assert_int_equal(mm_store_dispatch(a, "Default", 1, take_all, NULL, noop, NULL), 1);
+    assert_int_equal(mm_store_task_pause(t3, always), MM_OK); /* an order, not yet taken */
     assert_int_equal(mm_store_agent_delete(a), MM_OK);
+    assert_string_equal(status(t3), "Paused");
     assert_int_equal(mm_store_agent_delete(a), MM_NOT_FOUND);
     struct mm_task t = {0};
     assert_int_equal(mm_store_task_get(t1, &t), MM_OK);
