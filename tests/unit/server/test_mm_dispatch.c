@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "mm_dispatch.h"
+#include "mm_fixture.h"
 #include "mm_store.h"
 #include "store_fixture.h"
 #include "xmalloc.h"
@@ -23,29 +24,6 @@
 static void advance(int64_t ms)
 {
     assert_int_equal(clock_set_offset_ms(clock_offset_ms() + ms), 0);
-}
-
-static void agent(const char *name, const char *group, const char *shares, int max,
-                  char id[UUID_BUF])
-{
-    unsigned char hash[CRYPTO_SHA256_LEN] = {1};
-    struct mm_agent a = {
-        .name = (char *)name, .group = (char *)group, .shares = (char *)shares, .max_tasks = max};
-    assert_int_equal(mm_store_agent_register(&a, hash), MM_OK);
-    strcpy(id, a.id);
-}
-
-static void task(const char *source, const char *group, int64_t schedule, char id[UUID_BUF])
-{
-    struct mm_task t = {.name = (char *)source,
-                        .source = (char *)source,
-                        .site = "/sites/x",
-                        .library = "L",
-                        .folder = "",
-                        .group = (char *)group,
-                        .schedule_ms = schedule};
-    assert_int_equal(mm_store_task_insert(&t, 1, NULL), MM_OK);
-    strcpy(id, t.id);
 }
 
 struct got {
@@ -67,16 +45,6 @@ static int assign(const char *agent_id, struct got *g)
     int n = mm_dispatch_assign(&a, got_task, g);
     mm_agent_finish(&a);
     return n;
-}
-
-static const char *status(const char *id)
-{
-    static char s[24];
-    struct mm_task t = {0};
-    assert_int_equal(mm_store_task_get(id, &t), MM_OK);
-    strcpy(s, t.status);
-    mm_task_finish(&t);
-    return s;
 }
 
 static const char *agent_state(const char *id)
@@ -113,25 +81,25 @@ static void test_matching(void **state)
     assert_int_equal(mm_store_group_add("east"), MM_OK);
     char a[UUID_BUF], e[UUID_BUF], t1[UUID_BUF], t2[UUID_BUF], t3[UUID_BUF], t4[UUID_BUF],
         t5[UUID_BUF], t6[UUID_BUF];
-    agent("a", "Default",
-          "[{\"path\":\"\\\\\\\\srv\\\\a\",\"readable\":true},"
-          "{\"path\":\"\\\\\\\\srv\\\\b\",\"readable\":false}]",
-          2, a);
-    task("\\\\srv\\a\\x", "Default", 0, t1);
-    task("\\\\srv\\b\\y", "Default", 0, t2); /* only an unreadable share holds it */
-    task("\\\\srv\\ax", "Default", 0, t3);   /* not under \\srv\a by component */
-    task("\\\\srv\\a\\z", "east", 0, t4);    /* another group */
-    task("\\\\srv\\A\\w", "Default", 0, t5);
-    task("\\\\srv\\a\\v", "Default", 0, t6);
+    mm_fixture_agent("a", "Default",
+                     "[{\"path\":\"\\\\\\\\srv\\\\a\",\"readable\":true},"
+                     "{\"path\":\"\\\\\\\\srv\\\\b\",\"readable\":false}]",
+                     2, a);
+    mm_fixture_task("\\\\srv\\a\\x", "Default", 0, t1);
+    mm_fixture_task("\\\\srv\\b\\y", "Default", 0, t2); /* only an unreadable share holds it */
+    mm_fixture_task("\\\\srv\\ax", "Default", 0, t3);   /* not under \\srv\a by component */
+    mm_fixture_task("\\\\srv\\a\\z", "east", 0, t4);    /* another group */
+    mm_fixture_task("\\\\srv\\A\\w", "Default", 0, t5);
+    mm_fixture_task("\\\\srv\\a\\v", "Default", 0, t6);
     assert_string_equal(agent_state(a), "Enabled");
     struct got g;
     assert_int_equal(assign(a, &g), 2);
     assert_string_equal(g.ids[0], t1); /* oldest first */
     assert_string_equal(g.ids[1], t5);
-    assert_string_equal(status(t1), "Scanning");
+    assert_string_equal(mm_fixture_status(t1), "Scanning");
     assert_string_equal(agent_state(a), "InUse");
     assert_int_equal(assign(a, &g), 0);
-    assert_string_equal(status(t6), "Queued");
+    assert_string_equal(mm_fixture_status(t6), "Queued");
     struct mm_task w = {0};
     char why[200];
     assert_int_equal(mm_store_task_get(t2, &w), MM_OK);
@@ -139,7 +107,7 @@ static void test_matching(void **state)
     assert_non_null(strstr(why, "readable share"));
     mm_task_finish(&w);
     /* The east agent takes the east task only. */
-    agent("e", "east", "[{\"path\":\"\\\\\\\\srv\",\"readable\":true}]", 5, e);
+    mm_fixture_agent("e", "east", "[{\"path\":\"\\\\\\\\srv\",\"readable\":true}]", 5, e);
     assert_int_equal(assign(e, &g), 1);
     assert_string_equal(g.ids[0], t4);
     /* Disabled: nothing new, its running tasks go on. */
@@ -148,7 +116,7 @@ static void test_matching(void **state)
     assert_int_equal(mm_store_agent_update(a, 0, NULL, NULL), MM_OK);
     assert_string_equal(agent_state(a), "Disabled");
     assert_int_equal(assign(a, &g), 0);
-    assert_string_equal(status(t5), "Scanning");
+    assert_string_equal(mm_fixture_status(t5), "Scanning");
     assert_int_equal(mm_store_agent_update(a, 1, NULL, NULL), MM_OK);
     assert_int_equal(assign(a, &g), 1);
     assert_string_equal(g.ids[0], t6);
@@ -158,7 +126,7 @@ static void test_matching(void **state)
     p.files_migrated = 5;
     assert_int_equal(mm_store_task_progress(t6, e, &p, &order), MM_FORBIDDEN);
     assert_int_equal(mm_store_task_end(t6, e, &p, "Failed", "x", false), MM_FORBIDDEN);
-    assert_string_equal(status(t6), "Scanning");
+    assert_string_equal(mm_fixture_status(t6), "Scanning");
 }
 
 static void test_schedule(void **state)
@@ -166,13 +134,13 @@ static void test_schedule(void **state)
     (void)state;
     mm_dispatch_init(30, 60);
     char t[UUID_BUF];
-    task("\\\\srv\\s", "Default", clock_now_ms() + 3600000, t);
-    assert_string_equal(status(t), "Scheduled");
+    mm_fixture_task("\\\\srv\\s", "Default", clock_now_ms() + 3600000, t);
+    assert_string_equal(mm_fixture_status(t), "Scheduled");
     assert_int_equal(mm_dispatch_sweep(clock_now_ms()), 0);
-    assert_string_equal(status(t), "Scheduled");
+    assert_string_equal(mm_fixture_status(t), "Scheduled");
     advance(3600001);
     assert_int_equal(mm_dispatch_sweep(clock_now_ms()), 1);
-    assert_string_equal(status(t), "Queued");
+    assert_string_equal(mm_fixture_status(t), "Queued");
 }
 
 static void no_order(void *ctx, const char *kind, const char *task)
@@ -186,18 +154,18 @@ static void test_lost_agent(void **state)
     (void)state;
     mm_dispatch_init(2, 3);
     char a[UUID_BUF], b[UUID_BUF], t[UUID_BUF];
-    agent("lost", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, a);
-    task("/s/x", "Default", 0, t);
+    mm_fixture_agent("lost", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, a);
+    mm_fixture_task("/s/x", "Default", 0, t);
     struct got g;
     assert_int_equal(assign(a, &g), 1);
     advance(2500);
     assert_string_equal(agent_state(a), "Disconnected");
     assert_int_equal(mm_dispatch_sweep(clock_now_ms()), 0); /* within the grace */
-    assert_string_equal(status(t), "Scanning");
+    assert_string_equal(mm_fixture_status(t), "Scanning");
     advance(3000);
     assert_int_equal(mm_dispatch_sweep(clock_now_ms()), 1);
-    assert_string_equal(status(t), "Queued");
-    agent("other", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, b);
+    assert_string_equal(mm_fixture_status(t), "Queued");
+    mm_fixture_agent("other", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, b);
     assert_int_equal(assign(b, &g), 1);
     struct mm_task x = {0};
     assert_int_equal(mm_store_task_get(t, &x), MM_OK);
@@ -209,15 +177,15 @@ static void test_lost_agent(void **state)
     /* A task an admin paused while its agent was still there is paused, not requeued, when
      * the agent is lost; the lost agent's pause order goes. */
     char p[UUID_BUF];
-    task("/s/p", "Default", 0, p);
+    mm_fixture_task("/s/p", "Default", 0, p);
     char c[UUID_BUF];
-    agent("third", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, c);
+    mm_fixture_agent("third", "Default", "[{\"path\":\"/s\",\"readable\":true}]", 1, c);
     assert_int_equal(assign(c, &g), 1);
     assert_int_equal(mm_store_task_pause(p, mm_dispatch_live), MM_OK);
-    assert_string_equal(status(p), "Scanning");
+    assert_string_equal(mm_fixture_status(p), "Scanning");
     advance(6000);
     mm_dispatch_sweep(clock_now_ms());
-    assert_string_equal(status(p), "Paused");
+    assert_string_equal(mm_fixture_status(p), "Paused");
     assert_int_equal(mm_store_orders_pop(c, no_order, NULL), 0);
 }
 
@@ -226,14 +194,14 @@ static void test_auto_rerun(void **state)
     (void)state;
     mm_dispatch_init(30, 60);
     char a[UUID_BUF], t[UUID_BUF];
-    agent("rerun", "Default", "[{\"path\":\"/r\",\"readable\":true}]", 1, a);
-    task("/r/x", "Default", 0, t);
+    mm_fixture_agent("rerun", "Default", "[{\"path\":\"/r\",\"readable\":true}]", 1, a);
+    mm_fixture_task("/r/x", "Default", 0, t);
     struct got g;
     struct mm_progress p = {0};
     for (int round = 1; round <= 4; round++) {
         assert_int_equal(assign(a, &g), 1);
         assert_int_equal(mm_store_task_end(t, a, &p, "Failed", "boom", true), MM_OK);
-        assert_string_equal(status(t), "Queued");
+        assert_string_equal(mm_fixture_status(t), "Queued");
     }
     assert_int_equal(assign(a, &g), 1);
     assert_int_equal(mm_store_task_end(t, a, &p, "Failed", "boom", true), MM_OK);
@@ -255,7 +223,7 @@ static void test_store_limits(void **state)
 {
     (void)state;
     char t[UUID_BUF];
-    task("/d/x", "Default", 0, t);
+    mm_fixture_task("/d/x", "Default", 0, t);
     struct mm_task dup = {.name = "d",
                           .source = "/d/x",
                           .site = "/sites/x",
@@ -270,7 +238,7 @@ static void test_store_limits(void **state)
     assert_int_equal(mm_store_group_add("Default"), MM_CONFLICT);
     /* Deleting a task takes its reports. */
     char a[UUID_BUF];
-    agent("rep", "Default", "[{\"path\":\"/d\",\"readable\":true}]", 1, a);
+    mm_fixture_agent("rep", "Default", "[{\"path\":\"/d\",\"readable\":true}]", 1, a);
     struct got g;
     assert_int_equal(assign(a, &g), 1);
     assert_int_equal(mm_store_report_put(t, a, "r.csv", 0, "abc", 3, 0), MM_OK);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mm_fixture.h"
 #include "mm_store.h"
 #include "spmig_limits.h"
 #include "store_fixture.h"
@@ -33,25 +34,12 @@ static bool never(const struct mm_agent *a)
 
 static void agent(const char *name, const char *group, char id[UUID_BUF])
 {
-    unsigned char hash[CRYPTO_SHA256_LEN] = {7};
-    struct mm_agent a = {.name = (char *)name,
-                         .group = (char *)group,
-                         .shares = "[{\"path\":\"/s\",\"readable\":true}]",
-                         .max_tasks = 4};
-    assert_int_equal(mm_store_agent_register(&a, hash), MM_OK);
-    strcpy(id, a.id);
+    mm_fixture_agent(name, group, "[{\"path\":\"/s\",\"readable\":true}]", 4, id);
 }
 
 static void task(const char *source, char id[UUID_BUF])
 {
-    struct mm_task t = {.name = (char *)source,
-                        .source = (char *)source,
-                        .site = "/sites/x",
-                        .library = "L",
-                        .folder = "",
-                        .group = "Default"};
-    assert_int_equal(mm_store_task_insert(&t, 1, NULL), MM_OK);
-    strcpy(id, t.id);
+    mm_fixture_task(source, "Default", 0, id);
 }
 
 static bool take_all(void *ctx, const char *source)
@@ -65,16 +53,6 @@ static void noop(void *ctx, const struct mm_task *t)
 {
     (void)ctx;
     (void)t;
-}
-
-static const char *status(const char *id)
-{
-    static char s[24];
-    struct mm_task t = {0};
-    assert_int_equal(mm_store_task_get(id, &t), MM_OK);
-    strcpy(s, t.status);
-    mm_task_finish(&t);
-    return s;
 }
 
 static void count_order(void *ctx, const char *kind, const char *task)
@@ -135,7 +113,7 @@ static void test_agents(void **state)
     assert_int_equal(mm_store_dispatch(a, "Default", 1, take_all, NULL, noop, NULL), 1);
     assert_int_equal(mm_store_task_pause(t3, always), MM_OK); /* an order, not yet taken */
     assert_int_equal(mm_store_agent_delete(a), MM_OK);
-    assert_string_equal(status(t3), "Paused");
+    assert_string_equal(mm_fixture_status(t3), "Paused");
     assert_int_equal(mm_store_agent_delete(a), MM_NOT_FOUND);
     struct mm_task t = {0};
     assert_int_equal(mm_store_task_get(t1, &t), MM_OK);
@@ -210,26 +188,26 @@ static void test_actions_and_orders(void **state)
     assert_int_equal(mm_store_dispatch(a, "Default", 1, take_all, NULL, noop, NULL), 1);
     assert_int_equal(mm_store_task_run(t, always), MM_CONFLICT);
     assert_int_equal(mm_store_task_pause(t, always), MM_OK);
-    assert_string_equal(status(t), "Scanning"); /* until the agent stops */
+    assert_string_equal(mm_fixture_status(t), "Scanning"); /* until the agent stops */
     const char *order = NULL;
     struct mm_progress p = {.status = "InProgress", .files_total = 4};
     assert_int_equal(mm_store_task_progress(t, a, &p, &order), MM_OK);
     assert_string_equal(order, "pause");
-    assert_string_equal(status(t), "InProgress");
+    assert_string_equal(mm_fixture_status(t), "InProgress");
     assert_int_equal(mm_store_task_end(t, a, &p, "Paused", NULL, false), MM_OK);
-    assert_string_equal(status(t), "Paused");
+    assert_string_equal(mm_fixture_status(t), "Paused");
     assert_int_equal(mm_store_task_run(t, always), MM_OK);
-    assert_string_equal(status(t), "InProgress");
+    assert_string_equal(mm_fixture_status(t), "InProgress");
     char orders[64] = "";
     assert_int_equal(mm_store_orders_pop(a, count_order, orders), 1);
     assert_string_equal(orders, "resume;");
     assert_int_equal(mm_store_orders_pop(a, count_order, orders), 0);
     assert_int_equal(mm_store_task_cancel(t), MM_OK);
-    assert_string_equal(status(t), "Cancelled");
+    assert_string_equal(mm_fixture_status(t), "Cancelled");
     assert_int_equal(mm_store_task_progress(t, a, &p, &order), MM_OK);
     assert_string_equal(order, "cancel");
     assert_int_equal(mm_store_task_end(t, a, &p, "Completed", NULL, false), MM_OK);
-    assert_string_equal(status(t), "Cancelled");
+    assert_string_equal(mm_fixture_status(t), "Cancelled");
     assert_int_equal(mm_store_task_cancel(t), MM_CONFLICT);
     /* Run on a finished task: the next round. */
     assert_int_equal(mm_store_task_run(t, always), MM_OK);
