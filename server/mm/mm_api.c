@@ -492,7 +492,6 @@ static void bulk(struct http_request *req)
     }
     cJSON *global = mm_store_settings_get();
     struct mm_task *tasks = xcalloc(b.n, sizeof *tasks);
-    const char *group = task_group(NULL, NULL, global);
     for (size_t i = 0; i < b.n; i++) {
         struct mm_bulk_row *r = &b.rows[i];
         tasks[i].name = xstrdup(r->source);
@@ -503,7 +502,6 @@ static void bulk(struct http_request *req)
         tasks[i].group = xstrdup(task_group(NULL, r->settings, global));
         tasks[i].settings = task_settings(global, r->settings);
     }
-    (void)group;
     bool groups_ok = true;
     for (size_t i = 0; i < b.n && groups_ok; i++)
         if (i == 0 || strcmp(tasks[i].group, tasks[i - 1].group))
