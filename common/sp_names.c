@@ -118,12 +118,36 @@ enum sp_names_verdict sp_names_check_path(const char *path)
     return sp_names_check_length(sp_names_utf16_len(path));
 }
 
+/* The characters no name may hold: the forbidden ASCII set and the controls. */
+static const char sp_names_bad_chars[] = "\"*:<>?/\\|";
+
+static bool sp_names_is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7F;
+}
+
 static bool sp_names_has_control(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7F)
+        if (sp_names_is_control(*p))
             return true;
     return false;
+}
+
+bool sp_names_invalid_char(char c)
+{
+    return c != '\0' && (strchr(sp_names_bad_chars, c) || sp_names_is_control((unsigned char)c));
+}
+
+size_t sp_names_replace_invalid(char *name, char with)
+{
+    size_t n = 0;
+    for (char *p = name; *p; p++)
+        if (sp_names_invalid_char(*p)) {
+            *p = with;
+            n++;
+        }
+    return n;
 }
 
 /* CON, PRN, AUX, NUL, COM0-9, LPT0-9, .lock and desktop.ini, as the whole name. */
@@ -156,7 +180,7 @@ enum sp_names_verdict sp_names_check(const char *name, enum sp_names_kind kind)
         return SP_NAMES_EMPTY;
     if (!sp_names_utf8_valid(name))
         return SP_NAMES_BAD_UTF8;
-    if (strpbrk(name, "\"*:<>?/\\|"))
+    if (strpbrk(name, sp_names_bad_chars))
         return SP_NAMES_BAD_CHAR;
     if (sp_names_has_control(name))
         return SP_NAMES_CONTROL;

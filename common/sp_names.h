@@ -56,6 +56,14 @@ enum sp_names_verdict sp_names_check_length(size_t units);
  * name too, which sp_names_check judges. */
 enum sp_names_verdict sp_names_check_title(const char *title);
 
+/* Whether c is one of the characters SP_NAMES_BAD_CHAR and SP_NAMES_CONTROL forbid. */
+bool sp_names_invalid_char(char c);
+
+/* Replaces, in place, every character SP_NAMES_BAD_CHAR and SP_NAMES_CONTROL forbid with
+ * `with` (Migration Manager's "Replace invalid characters"); returns how many. The result may
+ * still break another rule (sp_names_check judges it); `with` should be a valid character. */
+size_t sp_names_replace_invalid(char *name, char with);
+
 /* Whether s is well-formed UTF-8: shortest forms only, no surrogates, nothing past U+10FFFF. */
 bool sp_names_utf8_valid(const char *s);
 

@@ -6,7 +6,10 @@
 #include "crypto.h"
 #include "hex.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "xmalloc.h"
 
 /* Offsets of the hyphens in the 36-character form. */
 static const int hyphen_at[4] = {8, 13, 18, 23};
@@ -15,6 +18,22 @@ void uuid_v4(unsigned char out[UUID_LEN])
 {
     crypto_random(out, UUID_LEN);
     out[6] = (unsigned char)((out[6] & 0x0f) | 0x40); /* version 4 */
+    out[8] = (unsigned char)((out[8] & 0x3f) | 0x80); /* variant 10xx */
+}
+
+void uuid_v8_name(const char *seed, const char *name, unsigned char out[UUID_LEN])
+{
+    size_t ns = strlen(seed), nn = strlen(name);
+    unsigned char *buf = xmalloc(ns + 1 + nn);
+    memcpy(buf, seed, ns);
+    buf[ns] = 0;
+    memcpy(buf + ns + 1, name, nn);
+    unsigned char h[CRYPTO_SHA256_LEN];
+    if (crypto_sha256(buf, ns + 1 + nn, h) != 0)
+        abort(); /* SHA-256 of memory cannot fail but for a broken OpenSSL */
+    free(buf);
+    memcpy(out, h, UUID_LEN);
+    out[6] = (unsigned char)((out[6] & 0x0f) | 0x80); /* version 8 */
     out[8] = (unsigned char)((out[8] & 0x3f) | 0x80); /* variant 10xx */
 }
 

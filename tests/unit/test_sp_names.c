@@ -462,6 +462,26 @@ static void test_reasons(void **state)
     assert_string_equal(sp_names_reason(SP_NAMES_VTI), "contains _vti_");
 }
 
+/* Replacing invalid characters: every forbidden character and control byte, nothing else
+ * (spaces, dots, '#', '%', non-ASCII stay), and the result then passes the character rules. */
+static void test_replace_invalid(void **state)
+{
+    (void)state;
+    char name[] = "a\"b*c:d<e>f?g/h\\i|j\x01k\x7fl #%.txt \xc3\xa9";
+    assert_int_equal(sp_names_replace_invalid(name, '_'), 11);
+    assert_string_equal(name, "a_b_c_d_e_f_g_h_i_j_k_l #%.txt \xc3\xa9");
+    char ok[] = "plain name.txt";
+    assert_int_equal(sp_names_replace_invalid(ok, '_'), 0);
+    assert_string_equal(ok, "plain name.txt");
+    char q[] = "why?.docx";
+    sp_names_replace_invalid(q, '-');
+    assert_int_equal(sp_names_check(q, SP_NAMES_FILE), SP_NAMES_OK);
+    assert_true(sp_names_invalid_char('|'));
+    assert_true(sp_names_invalid_char('\t'));
+    assert_false(sp_names_invalid_char('_'));
+    assert_false(sp_names_invalid_char('\0'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,7 +489,7 @@ int main(void)
         cmocka_unit_test(test_com_lpt),     cmocka_unit_test(test_thicket_endings),
         cmocka_unit_test(test_utf8),        cmocka_unit_test(test_utf16_len),
         cmocka_unit_test(test_path_length), cmocka_unit_test(test_titles),
-        cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_reasons),     cmocka_unit_test(test_replace_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

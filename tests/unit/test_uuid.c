@@ -1,6 +1,6 @@
 /*
  * test_uuid.c: unit tests of common/uuid.c: the text form both ways, what the parser must
- * refuse, and the version and variant bits of random ids.
+ * refuse, the version and variant bits of random ids, and name-based ids.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,13 +99,39 @@ static void test_v4(void **state)
     assert_true(uuid_is_nil(a));
 }
 
+/* The name-based id: pinned against an independent computation (Python's hashlib), stable,
+ * version 8 and the RFC variant, and different for another seed, another name or another
+ * split of the same bytes between them. */
+static void test_v8_name(void **state)
+{
+    (void)state;
+    const char *seed = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    unsigned char a[UUID_LEN], b[UUID_LEN];
+    char s[UUID_BUF];
+    uuid_v8_name(seed, "docs/a b.txt", a);
+    uuid_format(a, s);
+    assert_string_equal(s, "da0d63e7-c616-8a16-ad86-e8967c1392c1");
+    uuid_v8_name(seed, "docs/a b.txt", b);
+    assert_memory_equal(a, b, UUID_LEN);
+    assert_int_equal(a[6] >> 4, 8);
+    assert_int_equal(a[8] & 0xc0, 0x80);
+    uuid_v8_name(seed, "docs/a b.txT", b);
+    assert_memory_not_equal(a, b, UUID_LEN);
+    uuid_v8_name("1f8fad5b-d9cb-469f-a165-70867728950e", "docs/a b.txt", b);
+    assert_memory_not_equal(a, b, UUID_LEN);
+    uuid_v8_name("ab", "c", a);
+    uuid_v8_name("a", "bc", b);
+    assert_memory_not_equal(a, b, UUID_LEN);
+    uuid_v8_name("", "", a);
+    assert_false(uuid_is_nil(a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_forms),
-        cmocka_unit_test(test_parse_refuses),
-        cmocka_unit_test(test_format),
-        cmocka_unit_test(test_v4),
+        cmocka_unit_test(test_parse_forms), cmocka_unit_test(test_parse_refuses),
+        cmocka_unit_test(test_format),      cmocka_unit_test(test_v4),
+        cmocka_unit_test(test_v8_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
