@@ -263,7 +263,7 @@ static int scan_row(void *ctx, const struct scan_entry *e)
     if (!s->rep)
         return 0;
     char *src = xasprintf("%s/%s", s->root, e->rel);
-    char *dst = xasprintf("%s/%s", s->dest, e->rel);
+    char *dst = xasprintf("%s/%s", s->dest, e->dest_rel);
     bool ok = scan_migrates(e->verdict), filtered = scan_filtered(e->verdict);
     struct report_item it = {
         .source = src,

@@ -186,8 +186,8 @@ static void settle_entry(struct run *r, const struct scan_entry *e, const struct
                          const char *code, const char *msg)
 {
     struct pack_obj o = {.is_folder = e->kind == SCAN_FOLDER, .size = e->size};
-    char *rel = r->o->folder && r->o->folder[0] ? xasprintf("%s/%s", r->o->folder, e->rel)
-                                                : xstrdup(e->rel);
+    char *rel = r->o->folder && r->o->folder[0] ? xasprintf("%s/%s", r->o->folder, e->dest_rel)
+                                                : xstrdup(e->dest_rel);
     o.rel = rel;
     o.src_rel = (char *)e->rel;
     memcpy(o.uid, si->unique_id, sizeof o.uid);

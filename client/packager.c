@@ -172,7 +172,8 @@ int packer_visit(struct packer *pk, const struct scan_entry *e, const char *uid,
     size_t at = pk->n_base + (size_t)e->depth - 1;
     if (pk->depth > at)
         pk->depth = at;
-    char *rel = pk->prefix[0] ? xasprintf("%s/%s", pk->prefix, e->rel) : xstrdup(e->rel);
+    const char *dest = e->dest_rel ? e->dest_rel : e->rel;
+    char *rel = pk->prefix[0] ? xasprintf("%s/%s", pk->prefix, dest) : xstrdup(dest);
     int rc = 0;
     if (send) {
         bool large = e->kind == SCAN_FILE && e->size >= PACK_MAX_BYTES;

@@ -245,19 +245,6 @@ static const char *report_basename(const char *path)
     return b;
 }
 
-/*
- * A file's extension as ItemReport shows it: from the last '.' on, dot included (a real
- * Migration Manager row reads "1_.000",".000"). "" when there is no dot, when the only dot
- * opens the name (".bashrc") and when nothing follows the last dot.
- */
-static const char *report_extension(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot || dot == name || !dot[1])
-        return "";
-    return dot;
-}
-
 int report_item(struct report *r, const struct report_item *it)
 {
     const char *name = it->name ? it->name : report_basename(it->source ? it->source : "");
@@ -272,7 +259,7 @@ int report_item(struct report *r, const struct report_item *it)
         it->source,
         it->destination,
         name,
-        it->is_folder ? "" : report_extension(name),
+        it->is_folder ? "" : scan_extension(name),
         size,
         it->is_folder ? "Folder" : "File",
         it->status,

@@ -39,6 +39,7 @@ struct scan_walker {
     size_t prefix_units; /* UTF-16 units of dest_prefix plus its '/', 0 without a prefix */
     char *rel;
     size_t rel_len, rel_cap;
+    char *dest;    /* rel as named in the destination (replace_char); same length as rel */
     bool no_statx; /* statx is refused here (old kernel, seccomp): fstatat from then on */
 };
 
@@ -56,7 +57,35 @@ bool scan_migrates(enum scan_verdict v)
 
 bool scan_filtered(enum scan_verdict v)
 {
-    return v == SCAN_FILTERED_HIDDEN || v == SCAN_FILTERED_SYSTEM;
+    return v >= SCAN_FILTERED_HIDDEN && v <= SCAN_FILTERED_INVALID_CHARS;
+}
+
+/* The extension as ItemReport shows it (a real Migration Manager row reads "1_.000",".000"). */
+const char *scan_extension(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot || dot == name || !dot[1])
+        return "";
+    return dot;
+}
+
+bool scan_extension_listed(const char *name, const char *list)
+{
+    const char *ext = scan_extension(name);
+    if (!ext[0] || !list)
+        return false;
+    ext++;
+    size_t n = strlen(ext);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncasecmp(p, ext, n) == 0)
+            return true;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return false;
 }
 
 static bool scan_failed(enum scan_verdict v)
@@ -122,6 +151,14 @@ const char *scan_message_kind(enum scan_verdict v, enum scan_kind k)
         return "Filtered out: hidden item";
     case SCAN_FILTERED_SYSTEM:
         return "Filtered out: system file";
+    case SCAN_FILTERED_EXTENSION:
+        return "Filtered out: the extension is excluded by the settings";
+    case SCAN_FILTERED_CREATED:
+        return "Filtered out: created before the settings' date";
+    case SCAN_FILTERED_MODIFIED:
+        return "Filtered out: modified before the settings' date";
+    case SCAN_FILTERED_INVALID_CHARS:
+        return "Filtered out: the name has invalid characters";
     case SCAN_FAIL_INVALID_CHARS:
         return dir ? "Scan file failure: The folder name is invalid: it contains a character "
                      "that isn't allowed (\" * : < > ? / \\ | or a control character) or isn't "
@@ -324,20 +361,42 @@ static int scan_open_folder(int dirfd, const char *name, int *fd, struct scan_na
     return 0;
 }
 
-/* Appends "/name" (or "name" at the top) to w->rel; returns the old length to cut back to. */
-static size_t scan_rel_push(struct scan_walker *w, const char *name)
+/* Appends "/name" (or "name" at the top) to w->rel, and "/dest_name" to w->dest (a replaced
+ * name has the same length); returns the old length to cut back to. */
+static size_t scan_rel_push(struct scan_walker *w, const char *name, const char *dest_name)
 {
     size_t old = w->rel_len, n = strlen(name);
     size_t need = old + (old ? 1 : 0) + n + 1;
     if (need > w->rel_cap) {
         w->rel_cap = need * 2;
         w->rel = xrealloc(w->rel, w->rel_cap);
+        w->dest = xrealloc(w->dest, w->rel_cap);
     }
-    if (old)
-        w->rel[w->rel_len++] = '/';
+    if (old) {
+        w->rel[w->rel_len] = '/';
+        w->dest[w->rel_len++] = '/';
+    }
     memcpy(w->rel + w->rel_len, name, n + 1);
+    memcpy(w->dest + w->rel_len, dest_name, n + 1);
     w->rel_len += n;
     return old;
+}
+
+/* The settings' filters of a file or folder that passed the built-in ones: SCAN_OK or the
+ * SCAN_FILTERED_* that matches. The invalid-character filter is scan_one's (it depends on
+ * the name rules). */
+static enum scan_verdict scan_settings_filter(const struct scan_options *o, const char *name,
+                                              bool dir, const struct scan_stat *st)
+{
+    if (!o || dir)
+        return SCAN_OK;
+    if (o->skip_extensions && scan_extension_listed(name, o->skip_extensions))
+        return SCAN_FILTERED_EXTENSION;
+    if (o->created_after_ms && st->ctime_ns / 1000000 < o->created_after_ms)
+        return SCAN_FILTERED_CREATED;
+    if (o->modified_after_ms && st->mtime_ns / 1000000 < o->modified_after_ms)
+        return SCAN_FILTERED_MODIFIED;
+    return SCAN_OK;
 }
 
 static void scan_count(struct scan_walker *w, const struct scan_entry *e, size_t path_units)
@@ -375,10 +434,11 @@ static int scan_folder(struct scan_walker *w, int fd, struct scan_names *ns, int
  * that can be read and is not filtered out, walks it. Returns 0 or the callback's stop value.
  *
  * The first rule that applies decides, in this order: the system-file filter, the hidden
- * filter, a failed parent (SCAN_FAIL_PARENT), a failed stat (unreadable, reported as a file),
- * link, special file, the name rules, the path length, the size cap, read access, 0 bytes.
- * Filters come first because a filtered entry is never migrated whatever else is wrong with
- * it. Decisions the header leaves open:
+ * filter, the settings' filters (extension, created, modified: files only; then invalid
+ * characters when skip_invalid_chars, judged on the name after any replacement), a failed parent
+ * (SCAN_FAIL_PARENT), a failed stat (unreadable, reported as a file), link, special file, the name
+ * rules, the path length, the size cap, read access, 0 bytes. Filters come first because a filtered
+ * entry is never migrated whatever else is wrong with it. Decisions the header leaves open:
  *  - Under a failed folder every entry is still walked and reported (SCAN_FAIL_PARENT) with
  *    its own size, so the reports list what was not migrated; a filtered folder (hidden) is
  *    not walked at all, and its contents are neither reported nor counted.
@@ -411,14 +471,25 @@ static int scan_one(struct scan_walker *w, int dirfd, const char *name, int dept
     size_t entry_units = rel_units + (rel_units ? 1 : 0) + name_units;
     size_t path_units = w->prefix_units + entry_units;
     enum scan_verdict v = SCAN_OK;
+    const struct scan_options *o = w->opt;
+    /* The name in the destination: the settings may replace its invalid characters. */
+    char *dest_name = xstrdup(name);
+    enum scan_verdict name_v = scan_check_name(name, kind);
+    if (name_v == SCAN_FAIL_INVALID_CHARS && o && o->replace_char &&
+        sp_names_replace_invalid(dest_name, o->replace_char) > 0)
+        name_v = scan_check_name(dest_name, kind);
     int child_fd = -1;
     struct scan_names children = {0};
     bool walk = false;
 
     if (!dir && scan_system_file(name))
         v = SCAN_FILTERED_SYSTEM;
-    else if (name[0] == '.' && w->opt && w->opt->skip_hidden)
+    else if (name[0] == '.' && o && o->skip_hidden)
         v = SCAN_FILTERED_HIDDEN;
+    else if (!stat_failed && (v = scan_settings_filter(o, name, dir, &st)) != SCAN_OK)
+        ;
+    else if (name_v == SCAN_FAIL_INVALID_CHARS && o && o->skip_invalid_chars)
+        v = SCAN_FILTERED_INVALID_CHARS;
     else if (parent_failed)
         v = SCAN_FAIL_PARENT;
     else if (stat_failed)
@@ -427,7 +498,7 @@ static int scan_one(struct scan_walker *w, int dirfd, const char *name, int dept
         v = SCAN_FAIL_SYMLINK;
     else if (!dir && !S_ISREG(st.mode))
         v = SCAN_FAIL_SPECIAL;
-    else if ((v = scan_check_name(name, kind)) != SCAN_OK)
+    else if ((v = name_v) != SCAN_OK)
         ;
     else if (sp_names_check_length(path_units) != SP_NAMES_OK)
         v = SCAN_FAIL_PATH_TOO_LONG;
@@ -448,11 +519,14 @@ static int scan_one(struct scan_walker *w, int dirfd, const char *name, int dept
             v = SCAN_FAIL_UNREADABLE;
     }
 
-    size_t cut = scan_rel_push(w, name);
+    size_t cut = scan_rel_push(w, name, dest_name);
+    free(dest_name);
     struct scan_entry e = {
         .kind = dir ? SCAN_FOLDER : SCAN_FILE,
         .rel = w->rel,
         .name = w->rel + w->rel_len - strlen(name),
+        .dest_rel = w->dest,
+        .dest_name = w->dest + w->rel_len - strlen(name),
         .depth = depth,
         .size = (dir || stat_failed || !S_ISREG(st.mode)) ? 0 : st.size,
         .mtime_ns = st.mtime_ns,
@@ -469,6 +543,7 @@ static int scan_one(struct scan_walker *w, int dirfd, const char *name, int dept
     scan_names_free(&children);
     w->rel_len = cut;
     w->rel[cut] = '\0';
+    w->dest[cut] = '\0';
     return rc;
 }
 
@@ -516,9 +591,12 @@ int scan_walk(const char *root, const struct scan_options *opt, scan_fn fn, void
     w.rel_cap = 256;
     w.rel = xmalloc(w.rel_cap);
     w.rel[0] = '\0';
+    w.dest = xmalloc(w.rel_cap);
+    w.dest[0] = '\0';
     int rc = scan_folder(&w, fd, &ns, 1, 0, false);
     scan_names_free(&ns);
     free(w.rel);
+    free(w.dest);
     close(fd);
     return rc;
 }

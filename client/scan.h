@@ -20,9 +20,13 @@
 /* What the scan decided for an entry. SCAN_OK and the warnings are migrated. */
 enum scan_verdict {
     SCAN_OK,
-    SCAN_WARN_EMPTY,      /* a 0-byte file: migrated, reported */
-    SCAN_FILTERED_HIDDEN, /* a hidden entry (name starts with '.') and skip_hidden is set */
-    SCAN_FILTERED_SYSTEM, /* Thumbs.db, .DS_Store and the like: never migrated */
+    SCAN_WARN_EMPTY,             /* a 0-byte file: migrated, reported */
+    SCAN_FILTERED_HIDDEN,        /* a hidden entry (name starts with '.') and skip_hidden is set */
+    SCAN_FILTERED_SYSTEM,        /* Thumbs.db, .DS_Store and the like: never migrated */
+    SCAN_FILTERED_EXTENSION,     /* a file whose extension is in skip_extensions */
+    SCAN_FILTERED_CREATED,       /* a file created before created_after_ms */
+    SCAN_FILTERED_MODIFIED,      /* a file last modified before modified_after_ms */
+    SCAN_FILTERED_INVALID_CHARS, /* a name with invalid characters and skip_invalid_chars */
     SCAN_FAIL_INVALID_CHARS,
     SCAN_FAIL_SPACES,        /* leading or trailing space in the name */
     SCAN_FAIL_RESERVED,      /* "." or "..", .lock, CON, PRN, AUX, NUL, COM0-9, LPT0-9 (the whole
@@ -44,6 +48,9 @@ struct scan_entry {
     enum scan_kind kind;
     const char *rel;  /* path under the source root, '/'-separated, no leading '/' */
     const char *name; /* the last component of rel */
+    /* The same in the destination: equal to rel and name unless replace_char changed a name
+     * on the way (the folders above included). */
+    const char *dest_rel, *dest_name;
     int depth;        /* 1 for the root's children */
     int64_t size;     /* files: bytes; folders: 0 */
     int64_t mtime_ns; /* modification time, ns since the epoch */
@@ -61,7 +68,19 @@ struct scan_options {
     /* The entries go into a folder below the library's root folder (--folder), not into the
      * root itself: the root's own rules ("forms") do not apply to the top entries. */
     bool in_folder;
+    /* Migration Manager's filters (AND-combined: an entry any of them matches is filtered
+     * out). Dates apply to files only. */
     bool skip_hidden;
+    int64_t created_after_ms, modified_after_ms; /* 0: no cut-off */
+    /* "TXT:exe:jpeg": extensions without the dot, any case; only the last extension of a
+     * name counts ("a.tar.gz" is "gz"). NULL or "": none. */
+    const char *skip_extensions;
+    /* Names with characters SharePoint forbids: false (the default, "migrate files and
+     * folders with invalid characters" on) fails them, each reported; true filters them out.
+     * replace_char (when not '\0') takes precedence: such a name goes to the destination with
+     * each invalid character replaced (sp_names_replace_invalid) and is judged as replaced. */
+    bool skip_invalid_chars;
+    char replace_char;
 };
 
 /* Totals of a scan, as ScanSummary reports them. */
@@ -91,6 +110,14 @@ int scan_walk(const char *root, const struct scan_options *opt, scan_fn fn, void
 /* The verdict for a name alone (sp_names.h's rules, folder-only ones for the folder kinds),
  * for one component: SCAN_OK or a SCAN_FAIL_* of the name. */
 enum scan_verdict scan_check_name(const char *name, enum sp_names_kind kind);
+
+/* A file's extension as reports show it: from the last '.' on, dot included; "" when there
+ * is no dot, when the only dot opens the name (".bashrc") or when nothing follows the last
+ * dot. Points into name. */
+const char *scan_extension(const char *name);
+
+/* Whether name's extension is in list (the skip_extensions form). */
+bool scan_extension_listed(const char *name, const char *list);
 
 /* Whether a verdict means the entry is migrated (SCAN_OK or a warning). */
 bool scan_migrates(enum scan_verdict v);

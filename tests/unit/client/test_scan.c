@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scan.h"
@@ -89,7 +90,7 @@ static int teardown(void **state)
 /* ---- what the callback saw ---- */
 
 struct rec {
-    char *rel, *name;
+    char *rel, *name, *dest;
     enum scan_kind kind;
     enum scan_verdict v;
     int64_t size, mtime_ns, ctime_ns;
@@ -111,6 +112,9 @@ static int collect(void *ctx, const struct scan_entry *e)
     struct rec *r = &s->r[s->n++];
     r->rel = strdup(e->rel);
     r->name = strdup(e->name);
+    r->dest = strdup(e->dest_rel);
+    assert_int_equal(strlen(e->dest_rel), strlen(e->rel));
+    assert_string_equal(e->dest_rel + strlen(e->dest_rel) - strlen(e->dest_name), e->dest_name);
     r->kind = e->kind;
     r->v = e->verdict;
     r->size = e->size;
@@ -130,7 +134,7 @@ static int collect(void *ctx, const struct scan_entry *e)
 static void seen_free(struct seen *s)
 {
     for (int i = 0; i < s->n; i++)
-        free(s->r[i].rel), free(s->r[i].name);
+        free(s->r[i].rel), free(s->r[i].name), free(s->r[i].dest);
     s->n = 0;
 }
 
@@ -296,7 +300,8 @@ static void test_codes_and_messages(void **state)
     for (int v = 0; v < SCAN_VERDICTS; v++) {
         bool fails = v >= SCAN_FAIL_INVALID_CHARS;
         assert_int_equal(scan_migrates(v), v == SCAN_OK || v == SCAN_WARN_EMPTY);
-        assert_int_equal(scan_filtered(v), v == SCAN_FILTERED_HIDDEN || v == SCAN_FILTERED_SYSTEM);
+        assert_int_equal(scan_filtered(v),
+                         v >= SCAN_FILTERED_HIDDEN && v < SCAN_FAIL_INVALID_CHARS);
         assert_int_equal(scan_error_code(v)[0] != '\0', fails);
         assert_int_equal(scan_message(v)[0] != '\0', v != SCAN_OK);
         assert_true(strncmp(scan_error_code(v), "0x011", 5) == 0 || !fails);
@@ -454,6 +459,125 @@ static void test_skip_hidden(void **state)
     assert_int_equal(scan_walk(tmp_root, NULL, collect, &s, NULL), 0);
     expect(&s, ".hdir/inner.txt", SCAN_FILE, SCAN_OK);
     seen_free(&s);
+}
+
+/* Sets a file's modification time (and access time) to the given day, UTC midnight. */
+static void set_mtime(const char *rel, int64_t ms)
+{
+    struct timespec ts[2] = {{ms / 1000, 0}, {ms / 1000, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, tpath(rel), ts, 0), 0);
+}
+
+#define DAY_MS (86400LL * 1000)
+
+/* The settings' filters, each alone and together: extensions (last one only, any case),
+ * modified and created cut-offs (files only), invalid characters filtered or replaced. */
+static void test_settings_filters(void **state)
+{
+    (void)state;
+    mk_file("a.TXT", 1);
+    mk_file("b.tar.gz", 2);
+    mk_file("c.gz.tar", 3);
+    mk_file(".gz", 1);
+    mk_file("noext", 1);
+    mk_file("old.doc", 4);
+    mk_dir("dir.txt");
+    mk_file("dir.txt/in.doc", 5);
+    mk_file("q?.doc", 6);
+    mk_dir("bad|dir");
+    mk_file("bad|dir/x.doc", 7);
+    mk_file("ends?.txt ", 1);
+    int64_t jan2020 = 1577836800000LL;
+    set_mtime("old.doc", jan2020);
+    struct seen s = {0};
+    struct scan_totals t;
+
+    /* Extensions: ":" separated, no dot, any case; a folder is never filtered by it. */
+    struct scan_options opt = {.skip_extensions = "txt:GZ"};
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "a.TXT", SCAN_FILE, SCAN_FILTERED_EXTENSION);
+    expect(&s, "b.tar.gz", SCAN_FILE, SCAN_FILTERED_EXTENSION);
+    expect(&s, "c.gz.tar", SCAN_FILE, SCAN_OK);
+    expect(&s, ".gz", SCAN_FILE, SCAN_OK); /* a dot opening the name is no extension */
+    expect(&s, "noext", SCAN_FILE, SCAN_OK);
+    expect(&s, "dir.txt", SCAN_FOLDER, SCAN_OK);
+    expect(&s, "q?.doc", SCAN_FILE, SCAN_FAIL_INVALID_CHARS);
+    assert_int_equal(t.filtered, 2);
+    seen_free(&s);
+
+    /* Modified after: older files are filtered out, folders are not. */
+    opt = (struct scan_options){.modified_after_ms = jan2020 + DAY_MS};
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "old.doc", SCAN_FILE, SCAN_FILTERED_MODIFIED);
+    expect(&s, "a.TXT", SCAN_FILE, SCAN_OK);
+    assert_int_equal(t.filtered, 1);
+    seen_free(&s);
+    opt.modified_after_ms = jan2020;
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "old.doc", SCAN_FILE, SCAN_OK); /* on the day itself: kept */
+    seen_free(&s);
+
+    /* Created after: a date to come filters every file and no folder. */
+    opt = (struct scan_options){.created_after_ms = 4102444800000LL}; /* 2100-01-01 */
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "a.TXT", SCAN_FILE, SCAN_FILTERED_CREATED);
+    expect(&s, "dir.txt", SCAN_FOLDER, SCAN_OK);
+    expect(&s, "dir.txt/in.doc", SCAN_FILE, SCAN_FILTERED_CREATED);
+    assert_int_equal(t.files_to_migrate, 0);
+    seen_free(&s);
+    opt.created_after_ms = jan2020;
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "a.TXT", SCAN_FILE, SCAN_OK);
+    seen_free(&s);
+
+    /* Invalid characters off: filtered out, and a filtered folder is not walked. */
+    opt = (struct scan_options){.skip_invalid_chars = true};
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "q?.doc", SCAN_FILE, SCAN_FILTERED_INVALID_CHARS);
+    expect(&s, "bad|dir", SCAN_FOLDER, SCAN_FILTERED_INVALID_CHARS);
+    assert_null(find(&s, "bad|dir/x.doc"));
+    expect(&s, "ends?.txt ", SCAN_FILE, SCAN_FILTERED_INVALID_CHARS);
+    assert_int_equal(t.files_failed + t.folders_failed, 0);
+    seen_free(&s);
+
+    /* Replaced: the destination name changes, the source path does not, and the replaced
+     * name is judged again (a trailing space still fails). */
+    opt = (struct scan_options){.replace_char = '_', .skip_invalid_chars = true};
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "q?.doc", SCAN_FILE, SCAN_OK);
+    assert_string_equal(find(&s, "q?.doc")->dest, "q_.doc");
+    expect(&s, "bad|dir", SCAN_FOLDER, SCAN_OK);
+    expect(&s, "bad|dir/x.doc", SCAN_FILE, SCAN_OK);
+    assert_string_equal(find(&s, "bad|dir/x.doc")->dest, "bad_dir/x.doc");
+    assert_string_equal(find(&s, "a.TXT")->dest, "a.TXT");
+    expect(&s, "ends?.txt ", SCAN_FILE, SCAN_FAIL_SPACES);
+    seen_free(&s);
+
+    /* Together (AND-combined): each entry gets the first filter that matches. */
+    opt = (struct scan_options){.skip_extensions = "doc",
+                                .modified_after_ms = jan2020 + DAY_MS,
+                                .skip_invalid_chars = true};
+    assert_int_equal(scan_walk(tmp_root, &opt, collect, &s, &t), 0);
+    expect(&s, "old.doc", SCAN_FILE, SCAN_FILTERED_EXTENSION);
+    expect(&s, "q?.doc", SCAN_FILE, SCAN_FILTERED_EXTENSION);
+    expect(&s, "bad|dir", SCAN_FOLDER, SCAN_FILTERED_INVALID_CHARS);
+    expect(&s, "b.tar.gz", SCAN_FILE, SCAN_OK);
+    seen_free(&s);
+}
+
+static void test_extension_helpers(void **state)
+{
+    (void)state;
+    assert_string_equal(scan_extension("a.b.TXT"), ".TXT");
+    assert_string_equal(scan_extension(".bashrc"), "");
+    assert_string_equal(scan_extension("x."), "");
+    assert_true(scan_extension_listed("a.b.TXT", "doc:txt"));
+    assert_false(scan_extension_listed("a.txt.b", "doc:txt"));
+    assert_false(scan_extension_listed("a.tx", "txt"));
+    assert_false(scan_extension_listed("a.txt", ""));
+    assert_false(scan_extension_listed("a.txt", "::"));
+    assert_true(scan_extension_listed("a.txt", "::txt:"));
+    assert_false(scan_extension_listed("noext", "txt"));
 }
 
 static void test_walk_order(void **state)
@@ -864,6 +988,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings_filters, setup, teardown),
+        cmocka_unit_test(test_extension_helpers),
         cmocka_unit_test_setup_teardown(test_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
     };
