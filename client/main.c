@@ -26,9 +26,17 @@
 #include "scan.h"
 #include "sp.h"
 #include "uuid.h"
+#include "sp_names.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
-static volatile sig_atomic_t cancelled;
+static volatile sig_atomic_t cancelled, pause_requested;
+
+static void on_pause_signal(int sig)
+{
+    (void)sig;
+    pause_requested = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -63,6 +71,17 @@ static const char usage_text[] =
     "  --parallel N        upload connections (default: 4)\n"
     "  --token TOKEN       bearer token (default: $SPMIG_TOKEN)\n"
     "  --skip-hidden       leave out names starting with '.'\n"
+    "  --scan-only         scan and write the reports of what would migrate; send nothing\n"
+    "  --created-after YYYY-MM-DD, --modified-after YYYY-MM-DD\n"
+    "                      leave out files created (modified) before that day (UTC)\n"
+    "  --skip-extensions LIST  leave out files with these extensions: \"txt:EXE\", no dots,\n"
+    "                      any case, only the last extension of a name counts\n"
+    "  --skip-invalid-chars    leave out names with invalid characters (default: try them,\n"
+    "                      each reported as failed)\n"
+    "  --replace-invalid-chars C  migrate such names with each invalid character made C\n"
+    "  --preserve-permissions  recorded in the summary (permissions are not carried)\n"
+    "  --id-seed ID        derive new items' ids from ID and their paths (agents use the\n"
+    "                      task id), not at random\n"
     "  --user-domain D     owners become logins user@D (default: contoso.com)\n"
     "  --job-timeout SECS  fail a job that says nothing for this long (default: 600)\n"
     "  --retries N         attempts per HTTP request (default: 6)\n"
@@ -74,7 +93,8 @@ static const char usage_text[] =
     "  --version           show the version and exit\n"
     "\n"
     "Exit status: 0 when every item migrated (or was unchanged), 1 when some failed (the\n"
-    "reports say which), 2 for a fatal error (a one-line reason on stderr).\n";
+    "reports say which), 2 for a fatal error (a one-line reason on stderr), 3 when the round\n"
+    "was paused (SIGUSR1: it stops at a package boundary; run again to resume).\n";
 
 enum {
     OPT_SITE = 256,
@@ -94,6 +114,14 @@ enum {
     OPT_ADVANCE,
     OPT_SET,
     OPT_VERSION,
+    OPT_SCAN_ONLY,
+    OPT_CREATED_AFTER,
+    OPT_MODIFIED_AFTER,
+    OPT_SKIP_EXTENSIONS,
+    OPT_SKIP_INVALID,
+    OPT_REPLACE_INVALID,
+    OPT_PRESERVE_PERMISSIONS,
+    OPT_ID_SEED,
 };
 
 static const struct option long_opts[] = {
@@ -116,6 +144,14 @@ static const struct option long_opts[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"scan-only", no_argument, NULL, OPT_SCAN_ONLY},
+    {"created-after", required_argument, NULL, OPT_CREATED_AFTER},
+    {"modified-after", required_argument, NULL, OPT_MODIFIED_AFTER},
+    {"skip-extensions", required_argument, NULL, OPT_SKIP_EXTENSIONS},
+    {"skip-invalid-chars", no_argument, NULL, OPT_SKIP_INVALID},
+    {"replace-invalid-chars", required_argument, NULL, OPT_REPLACE_INVALID},
+    {"preserve-permissions", no_argument, NULL, OPT_PRESERVE_PERMISSIONS},
+    {"id-seed", required_argument, NULL, OPT_ID_SEED},
     {NULL, 0, NULL, 0},
 };
 
@@ -144,6 +180,12 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
         return false;
     *out = v;
     return true;
+}
+
+/* A day as YYYY-MM-DD: its first millisecond, UTC. */
+static bool parse_day(const char *s, int64_t *ms)
+{
+    return strlen(s) == 10 && timefmt_parse_iso8601(s, ms) == 0 && *ms > 0;
 }
 
 /* Reads options and up to 4 positional arguments after the command; -1 exit 0 (help), 2 bad. */
@@ -204,6 +246,37 @@ static int parse(int argc, char **argv, struct args *a)
         case OPT_QUEUE:
             a->queue = optarg;
             break;
+        case OPT_SCAN_ONLY:
+            a->m.scan_only = true;
+            break;
+        case OPT_CREATED_AFTER:
+            if (!parse_day(optarg, &a->m.created_after_ms))
+                return usage_error("--created-after wants a day as YYYY-MM-DD, not '%s'", optarg);
+            break;
+        case OPT_MODIFIED_AFTER:
+            if (!parse_day(optarg, &a->m.modified_after_ms))
+                return usage_error("--modified-after wants a day as YYYY-MM-DD, not '%s'", optarg);
+            break;
+        case OPT_SKIP_EXTENSIONS:
+            a->m.skip_extensions = optarg;
+            break;
+        case OPT_SKIP_INVALID:
+            a->m.skip_invalid_chars = true;
+            break;
+        case OPT_REPLACE_INVALID:
+            if (strlen(optarg) != 1 || sp_names_invalid_char(optarg[0]) || optarg[0] == ' ' ||
+                (unsigned char)optarg[0] >= 0x80)
+                return usage_error("--replace-invalid-chars wants one valid ASCII character, "
+                                   "not '%s'",
+                                   optarg);
+            a->m.replace_char = optarg[0];
+            break;
+        case OPT_PRESERVE_PERMISSIONS:
+            a->m.preserve_permissions = true;
+            break;
+        case OPT_ID_SEED:
+            a->m.id_seed = optarg;
+            break;
         case OPT_NO_PROGRESS:
             a->no_progress = true;
             break;
@@ -233,6 +306,7 @@ static int parse(int argc, char **argv, struct args *a)
         a->pos[a->n_pos++] = argv[optind];
     }
     a->m.cancel = &cancelled;
+    a->m.pause = &pause_requested;
     a->m.progress = !a->no_progress && isatty(STDERR_FILENO);
     return 0;
 }
@@ -309,7 +383,12 @@ static int cmd_scan(struct args *a)
     }
     struct scan_options so = {.dest_prefix = dest,
                               .in_folder = a->m.folder && a->m.folder[0],
-                              .skip_hidden = a->m.skip_hidden};
+                              .skip_hidden = a->m.skip_hidden,
+                              .created_after_ms = a->m.created_after_ms,
+                              .modified_after_ms = a->m.modified_after_ms,
+                              .skip_extensions = a->m.skip_extensions,
+                              .skip_invalid_chars = a->m.skip_invalid_chars,
+                              .replace_char = a->m.replace_char};
     struct scan_totals t;
     int64_t start = (int64_t)time(NULL) * 1000;
     int rc = scan_walk(root, &so, scan_row, &s, &t);
@@ -605,6 +684,9 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction sp = {.sa_handler = on_pause_signal};
+    sigemptyset(&sp.sa_mask);
+    sigaction(SIGUSR1, &sp, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (httpc_global_init() < 0) {
         fprintf(stderr, "spmig: cannot start libcurl\n");

@@ -64,16 +64,21 @@ static void progress_draw(struct run *r, bool final)
             eta, final ? "\n" : "");
 }
 
+/* Redraws the bar (when asked for) four times a second and calls the progress hook (when
+ * set) every second. */
 static void *progress_main(void *arg)
 {
     struct progress *p = arg;
-    for (;;) {
+    for (unsigned tick = 0;; tick++) {
         pthread_mutex_lock(&p->r->mu);
         bool on = p->on;
         pthread_mutex_unlock(&p->r->mu);
         if (!on)
             break;
-        progress_draw(p->r, false);
+        if (p->r->o->progress)
+            progress_draw(p->r, false);
+        if (tick % 4 == 0)
+            round_progress(p->r);
         struct timespec ts = {0, 250 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -84,9 +89,9 @@ static void *progress_main(void *arg)
 
 struct walk {
     struct run *r;
-    struct httpc *h; /* the main thread's */
-    struct packer *pk;
-    int batched; /* state writes in the open batch */
+    struct httpc *h;   /* the main thread's */
+    struct packer *pk; /* NULL when only scanning */
+    int batched;       /* state writes in the open batch */
 };
 
 /* The scan's state writes go in batches of WALK_BATCH entries; a batch is committed before a
@@ -193,15 +198,34 @@ static void settle_entry(struct run *r, const struct scan_entry *e, const struct
     memcpy(o.uid, si->unique_id, sizeof o.uid);
     round_report(r, NULL, &o, NULL, status, category, code, msg);
     free(rel);
-    state_outcome(r->st, e->rel, r->round, outcome, e->size, 0, 0);
+    if (outcome)
+        state_outcome(r->st, e->rel, r->round, outcome, e->size, 0, 0);
+}
+
+static bool pause_requested(struct run *r)
+{
+    if (!r->o->pause || !*r->o->pause)
+        return false;
+    pthread_mutex_lock(&r->mu);
+    r->paused = true;
+    pthread_mutex_unlock(&r->mu);
+    return true;
 }
 
 static int on_entry(void *ctx, const struct scan_entry *e)
 {
     struct walk *w = ctx;
     struct run *r = w->r;
-    if (round_stopping(r))
+    /* Stopping the walk here drops the package being cut (its items have no outcome yet, so
+     * the resumed round sends them): the round pauses at a package boundary. */
+    if (round_stopping(r) || pause_requested(r))
         return 1;
+    pthread_mutex_lock(&r->mu);
+    if (e->kind == SCAN_FILE) {
+        r->files_scanned++;
+        r->bytes_scanned += (uint64_t)e->size;
+    }
+    pthread_mutex_unlock(&r->mu);
     if (w->batched++ == 0)
         state_batch_begin(r->st);
     struct state_item si;
@@ -236,7 +260,14 @@ static int on_entry(void *ctx, const struct scan_entry *e)
             r->bytes_to_send += (uint64_t)e->size;
         pthread_mutex_unlock(&r->mu);
     }
-    int rc = packer_visit(w->pk, e, si.unique_id, si.item_id, send);
+    int rc = 0;
+    if (!w->pk) {
+        /* Only scanning: a row for what a migration would send, no outcome. */
+        if (send)
+            settle_entry(r, e, &si, "Ready to migrate", NULL, "", "", "");
+    } else {
+        rc = packer_visit(w->pk, e, si.unique_id, si.item_id, send);
+    }
     if (w->batched >= WALK_BATCH)
         walk_flush(w);
     return rc;
@@ -270,15 +301,15 @@ static int base_folders(struct run *r, struct httpc *h, struct pack_base **out, 
         } else {
             if (got == 0)
                 memcpy(pb->uid, live, sizeof pb->uid);
-            unsigned char u[UUID_LEN];
-            if (!pb->uid[0]) {
-                uuid_v4(u);
-                uuid_format(u, pb->uid);
-            }
-            if (!pb->item_id[0]) {
-                uuid_v4(u);
-                uuid_format(u, pb->item_id);
-            }
+            /* A seeded round names them by a path no source item can have ("../..."). */
+            char fresh_uid[UUID_BUF], fresh_item[UUID_BUF];
+            char *name = xasprintf("../%s", pb->rel);
+            state_item_ids(r->o->id_seed, name, true, fresh_uid, fresh_item);
+            free(name);
+            if (!pb->uid[0])
+                memcpy(pb->uid, fresh_uid, sizeof pb->uid);
+            if (!pb->item_id[0])
+                memcpy(pb->item_id, fresh_item, sizeof pb->item_id);
             char *val = xasprintf("%s %s", pb->uid, pb->item_id);
             state_meta_set(r->st, key, val);
             free(val);
@@ -334,14 +365,14 @@ int migrate_run(const struct migrate_options *o)
     }
     r.dest_origin = xstrdup(sp.origin);
     int rc = spc_target(&sp, o->list_title, &r.target, err);
-    if (rc == 0)
+    if (rc == 0 && !o->scan_only)
         rc = spc_provision_queue(&sp, &queue_uri, err);
     spc_finish(&sp);
     if (rc < 0) {
         fprintf(stderr, "spmig: %s: %s\n", o->site_url, err);
         goto out;
     }
-    if (azc_sas_parse(queue_uri, &r.queue) < 0) {
+    if (!o->scan_only && azc_sas_parse(queue_uri, &r.queue) < 0) {
         fprintf(stderr, "spmig: ProvisionMigrationQueue: the queue URI has no SAS\n");
         goto out;
     }
@@ -354,20 +385,21 @@ int migrate_run(const struct migrate_options *o)
         fprintf(stderr, "spmig: %s\n", err);
         goto out;
     }
+    state_set_id_seed(r.st, o->id_seed);
     char *task_id = state_meta_get(r.st, "task_id");
     if (!task_id) {
         unsigned char u[UUID_LEN];
         char s[UUID_BUF];
         uuid_v4(u);
         uuid_format(u, s);
-        task_id = xstrdup(s);
+        task_id = xstrdup(o->id_seed && o->id_seed[0] ? o->id_seed : s);
         state_meta_set(r.st, "task_id", task_id);
         state_meta_set(r.st, "source", r.src_root);
         state_meta_set(r.st, "site", o->site_url);
         state_meta_set(r.st, "library", o->list_title ? o->list_title : "Documents");
         state_meta_set(r.st, "folder", o->folder ? o->folder : "");
     }
-    if (state_round_begin(r.st, start_wall, &r.round, &r.resumed) < 0) {
+    if (state_round_begin_at(r.st, start_wall, o->first_round, &r.round, &r.resumed) < 0) {
         fprintf(stderr, "spmig: cannot write the state file %s\n", state_path);
         free(task_id);
         goto out;
@@ -385,7 +417,9 @@ int migrate_run(const struct migrate_options *o)
     if (base_folders(&r, h, &base, &n_base) < 0)
         goto stop;
 
-    workers = xcalloc((size_t)n_workers, sizeof *workers);
+    if (o->scan_only)
+        n_workers = 0;
+    workers = xcalloc((size_t)n_workers + 1, sizeof *workers);
     for (int i = 0; i < n_workers; i++) {
         workers[i].r = &r;
         workers[i].h = round_http(&r);
@@ -401,22 +435,32 @@ int migrate_run(const struct migrate_options *o)
         }
         started_workers++;
     }
-    fol.h = round_http(&r);
-    if (!fol.h || pthread_create(&fol.thread, NULL, follow_main, &fol)) {
-        round_fatal(&r, "cannot start the queue follower");
-        goto stop;
+    if (!o->scan_only) {
+        fol.h = round_http(&r);
+        if (!fol.h || pthread_create(&fol.thread, NULL, follow_main, &fol)) {
+            round_fatal(&r, "cannot start the queue follower");
+            goto stop;
+        }
+        follower_started = true;
     }
-    follower_started = true;
-    if (o->progress) {
+    if (o->progress || o->on_progress) {
         prog.on = true;
         if (pthread_create(&prog.thread, NULL, progress_main, &prog))
             prog.on = false;
     }
 
     struct walk w = {.r = &r, .h = h};
-    w.pk = packer_create(base, n_base, on_pack, &w);
-    struct scan_options so = {.in_folder = o->folder && o->folder[0],
-                              .skip_hidden = o->skip_hidden};
+    if (!o->scan_only)
+        w.pk = packer_create(base, n_base, on_pack, &w);
+    struct scan_options so = {
+        .in_folder = o->folder && o->folder[0],
+        .skip_hidden = o->skip_hidden,
+        .created_after_ms = o->created_after_ms,
+        .modified_after_ms = o->modified_after_ms,
+        .skip_extensions = o->skip_extensions,
+        .skip_invalid_chars = o->skip_invalid_chars,
+        .replace_char = o->replace_char,
+    };
     char *prefix = xasprintf("%s%s%s", r.target.root_folder_url,
                              o->folder && o->folder[0] ? "/" : "", o->folder ? o->folder : "");
     so.dest_prefix = prefix;
@@ -424,7 +468,9 @@ int migrate_run(const struct migrate_options *o)
     walk_flush(&w);
     if (walked < 0)
         round_fatal(&r, "%s: %s", r.src_root, strerror(errno));
-    if (walked == 0 && packer_finish(w.pk) == 0)
+    if (!w.pk)
+        ; /* only scanning */
+    else if (walked == 0 && packer_finish(w.pk) == 0)
         ; /* the last package is on its way */
     else if (walked != 0)
         packer_destroy(w.pk);
@@ -435,6 +481,7 @@ int migrate_run(const struct migrate_options *o)
     while (r.in_flight > 0 && !r.stop)
         pthread_cond_wait(&r.cv, &r.mu);
     pthread_mutex_unlock(&r.mu);
+    round_progress(&r);
 
 stop:
     pthread_mutex_lock(&r.mu);
@@ -456,7 +503,8 @@ stop:
         prog.on = false;
         pthread_mutex_unlock(&r.mu);
         pthread_join(prog.thread, NULL);
-        progress_draw(&r, true);
+        if (o->progress)
+            progress_draw(&r, true);
     }
     /* Jobs and tasks still here were cut short by a fatal error: the next run sends them. */
     while (r.tasks) {
@@ -472,7 +520,10 @@ stop:
     {
         struct state_counts c;
         state_counts(r.st, r.round, &c);
+        bool paused = r.paused && !r.fatal[0];
         struct report_summary s = {
+            .scan_only = o->scan_only,
+            .preserve_permissions = o->preserve_permissions,
             .source = r.src_root,
             .destination = o->site_url,
             .start_ms = start_wall,
@@ -490,27 +541,44 @@ stop:
             .jobs = r.packages,
             .log_path = NULL,
         };
+        bool cancelled = r.fatal[0] && o->cancel && *o->cancel;
         if (r.fatal[0]) {
-            s.status = "Failed";
+            s.status = cancelled ? "Cancelled" : "Failed";
             s.failure_reason = r.fatal;
-            exit_code = 2;
+            exit_code = MIGRATE_EXIT_FATAL;
+        } else if (paused) {
+            s.status = "Paused";
+            exit_code = MIGRATE_EXIT_PAUSED;
         } else {
             s.status = c.failed ? "Completed with issues" : "Completed";
-            exit_code = c.failed ? 1 : 0;
+            exit_code = c.failed ? MIGRATE_EXIT_ISSUES : MIGRATE_EXIT_OK;
         }
-        if (report_close(r.rep, &s) < 0 && exit_code != 2) {
+        if (report_close(r.rep, &s) < 0 && exit_code != MIGRATE_EXIT_FATAL) {
             fprintf(stderr, "spmig: cannot write the reports in %s\n", report_dir);
-            exit_code = 2;
+            exit_code = MIGRATE_EXIT_FATAL;
+            s.status = "Failed";
+            s.failure_reason = "cannot write the reports";
         }
         r.rep = NULL;
-        if (!r.fatal[0])
+        if (!r.fatal[0] && !paused)
             state_round_end(r.st, r.round, round_now_ms(), s.status);
+        if (o->result) {
+            o->result->round = r.round;
+            snprintf(o->result->status, sizeof o->result->status, "%s", s.status);
+            snprintf(o->result->reason, sizeof o->result->reason, "%s",
+                     s.failure_reason ? s.failure_reason : "");
+            snprintf(o->result->report_dir, sizeof o->result->report_dir, "%s", report_dir);
+        }
         fprintf(stderr,
                 "spmig: round %d %s: %llu migrated, %llu failed, %llu skipped, %llu filtered; "
                 "reports in %s\n",
-                r.round, r.fatal[0] ? "stopped" : "done", (unsigned long long)c.migrated,
-                (unsigned long long)c.failed, (unsigned long long)c.skipped,
-                (unsigned long long)c.filtered, report_dir);
+                r.round,
+                r.fatal[0]     ? "stopped"
+                : paused       ? "paused (run again to resume)"
+                : o->scan_only ? "scanned"
+                               : "done",
+                (unsigned long long)c.migrated, (unsigned long long)c.failed,
+                (unsigned long long)c.skipped, (unsigned long long)c.filtered, report_dir);
         if (r.fatal[0])
             fprintf(stderr, "spmig: %s (run again to resume)\n", r.fatal);
     }

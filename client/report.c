@@ -416,6 +416,8 @@ static char *report_json(const struct report *r, const struct report_summary *s)
     cJSON_AddStringToObject(o, "destination", s->destination ? s->destination : "");
     cJSON_AddStringToObject(o, "task_id", r->task_id);
     cJSON_AddStringToObject(o, "device", r->device);
+    cJSON_AddBoolToObject(o, "scan_only", s->scan_only);
+    cJSON_AddBoolToObject(o, "preserve_permissions", s->preserve_permissions);
     if (s->failure_reason)
         cJSON_AddStringToObject(o, "failure_reason", s->failure_reason);
     else

@@ -34,6 +34,8 @@ struct report_item {
 
 /* What report_close summarises. */
 struct report_summary {
+    bool scan_only;            /* a scan-only round: nothing was sent */
+    bool preserve_permissions; /* the task's setting, recorded (ACLs are not carried) */
     const char *source, *destination;
     const char *status;                    /* "Completed", "Completed with issues", "Failed" */
     const char *failure_reason;            /* a fatal error's one line, or NULL */

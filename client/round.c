@@ -61,6 +61,26 @@ struct httpc *round_http(const struct run *r)
     return httpc_create(&ho);
 }
 
+void round_progress(struct run *r)
+{
+    if (!r->o->on_progress)
+        return;
+    pthread_mutex_lock(&r->mu);
+    struct migrate_progress p = {
+        .round = r->round,
+        .phase = r->scan_done ? MIGRATE_IN_PROGRESS : MIGRATE_SCANNING,
+        .files_scanned = r->files_scanned,
+        .bytes_scanned = r->bytes_scanned,
+        .to_migrate = r->items_seen,
+        .bytes_to_migrate = r->bytes_to_send,
+        .migrated = r->migrated,
+        .bytes_migrated = r->bytes_migrated,
+        .failed = r->failed,
+    };
+    pthread_mutex_unlock(&r->mu);
+    r->o->on_progress(r->o->progress_ctx, &p);
+}
+
 /* -- outcomes --------------------------------------------------------------------------------- */
 
 void round_report(struct run *r, const struct pack *p, const struct pack_obj *o, const char *job_id,
@@ -84,6 +104,17 @@ void round_report(struct run *r, const struct pack *p, const struct pack_obj *o,
     };
     if (report_item(r->rep, &it) < 0)
         round_fatal(r, "cannot write the reports: %s", strerror(errno));
+    bool migrated = strcmp(status, "Migrated") == 0, failed = strcmp(status, "Failed") == 0;
+    if (migrated || failed) {
+        pthread_mutex_lock(&r->mu);
+        if (migrated) {
+            r->migrated++;
+            r->bytes_migrated += o->is_folder ? 0 : (uint64_t)o->size;
+        } else {
+            r->failed++;
+        }
+        pthread_mutex_unlock(&r->mu);
+    }
     free(source);
     free(dest);
 }
@@ -133,6 +164,7 @@ void round_settle(struct run *r, struct job *j)
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
     round_job_free(j);
+    round_progress(r); /* a package boundary */
 }
 
 /* Marks every item of j not failed yet. */

@@ -71,11 +71,16 @@ struct run {
     struct job *jobs; /* in flight */
     int in_flight;
     bool scan_done, stop;
+    bool paused; /* the pause request stopped the walk */
     char fatal[512];
     /* progress */
     uint64_t items_seen, items_settled, bytes_to_send, bytes_sent, packages;
+    uint64_t files_scanned, bytes_scanned, migrated, bytes_migrated, failed;
     int64_t started;
 };
+
+/* Calls the options' progress hook (if any) with the round's counts. */
+void round_progress(struct run *r);
 
 /* Wall clock and monotonic time, ms. */
 int64_t round_now_ms(void);

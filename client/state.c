@@ -33,6 +33,7 @@ struct state {
     int batch;          /* nesting depth */
     bool batch_failed;
     struct sqlite_stmts stmts; /* by the address of their SQL text (string literals only) */
+    char *id_seed;             /* NULL: new items get random ids */
 };
 
 static int exec(struct state *s, const char *sql)
@@ -107,6 +108,7 @@ void state_close(struct state *s)
     sqlite_stmts_finish(&s->stmts);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
+    free(s->id_seed);
     free(s);
 }
 
@@ -179,6 +181,11 @@ int state_meta_set(struct state *s, const char *key, const char *value)
 
 int state_round_begin(struct state *s, int64_t now_ms, int *round, bool *resumed)
 {
+    return state_round_begin_at(s, now_ms, 0, round, resumed);
+}
+
+int state_round_begin_at(struct state *s, int64_t now_ms, int min_round, int *round, bool *resumed)
+{
     pthread_mutex_lock(&s->mu);
     int rc = -1;
     sqlite3_stmt *st = prep(s, "SELECT round, ended_ms IS NULL FROM rounds ORDER BY round DESC "
@@ -194,6 +201,8 @@ int state_round_begin(struct state *s, int64_t now_ms, int *round, bool *resumed
         goto out;
     }
     *round = step == SQLITE_ROW ? sqlite3_column_int(st, 0) + 1 : 0;
+    if (*round < min_round)
+        *round = min_round;
     *resumed = false;
     sqlite3_reset(st);
     st = prep(s, "INSERT INTO rounds (round, started_ms, status) VALUES (?1, ?2, 'running')");
@@ -225,6 +234,38 @@ static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t cap)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+void state_set_id_seed(struct state *s, const char *seed)
+{
+    pthread_mutex_lock(&s->mu);
+    free(s->id_seed);
+    s->id_seed = seed && seed[0] ? xstrdup(seed) : NULL;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The kind is part of the name, so that a folder replaced by a file of the same path is a new
+ * item, as it is without a seed. */
+void state_item_ids(const char *seed, const char *rel, bool is_folder, char unique_id[UUID_BUF],
+                    char item_id[UUID_BUF])
+{
+    unsigned char u[UUID_LEN];
+    if (!seed || !seed[0]) {
+        uuid_v4(u);
+        uuid_format(u, unique_id);
+        uuid_v4(u);
+        uuid_format(u, item_id);
+        return;
+    }
+    const char *kind = is_folder ? "folder" : "file";
+    char *ns = xasprintf("%s/%s/UniqueId", seed, kind);
+    uuid_v8_name(ns, rel, u);
+    uuid_format(u, unique_id);
+    free(ns);
+    ns = xasprintf("%s/%s/ListItemId", seed, kind);
+    uuid_v8_name(ns, rel, u);
+    uuid_format(u, item_id);
+    free(ns);
 }
 
 int state_item(struct state *s, const char *rel, bool is_folder, struct state_item *out)
@@ -269,11 +310,7 @@ int state_item(struct state *s, const char *rel, bool is_folder, struct state_it
         if (step != SQLITE_DONE)
             goto out;
     }
-    unsigned char u[UUID_LEN];
-    uuid_v4(u);
-    uuid_format(u, out->unique_id);
-    uuid_v4(u);
-    uuid_format(u, out->item_id);
+    state_item_ids(s->id_seed, rel, is_folder, out->unique_id, out->item_id);
     out->is_folder = is_folder;
     st = prep(s, "INSERT INTO items (rel, is_folder, unique_id, item_id) VALUES (?1, ?2, ?3, ?4)");
     if (st) {

@@ -42,6 +42,9 @@ int state_meta_set(struct state *s, const char *key, const char *value);
  * (0 for the first). Returns 0 with *round set.
  */
 int state_round_begin(struct state *s, int64_t now_ms, int *round, bool *resumed);
+/* The same, but a new round is numbered at least min_round (a task that continues elsewhere
+ * keeps its round numbers). */
+int state_round_begin_at(struct state *s, int64_t now_ms, int min_round, int *round, bool *resumed);
 int state_round_end(struct state *s, int round, int64_t now_ms, const char *status);
 
 struct state_item {
@@ -53,6 +56,15 @@ struct state_item {
     int migrated_round, reported_round; /* -1 when never */
     char outcome[16];                   /* in reported_round, or "" */
 };
+
+/* Seeds the ids of items made from now on (NULL: random ids); see state_item_ids. */
+void state_set_id_seed(struct state *s, const char *seed);
+
+/* A new item's UniqueId and list item GUID: random without a seed, else name-based ids
+ * (uuid_v8_name) of "<seed>/<file|folder>/UniqueId" (and ".../ListItemId") and rel, the same
+ * on every machine. */
+void state_item_ids(const char *seed, const char *rel, bool is_folder, char unique_id[UUID_BUF],
+                    char item_id[UUID_BUF]);
 
 /*
  * The item at rel; when there is none, one is made with fresh ids (and remembered), so the ids

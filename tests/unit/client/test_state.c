@@ -136,6 +136,54 @@ static void test_rounds_and_outcomes(void **unused)
     state_close(s);
 }
 
+/* A seeded state names new items by the seed and the path: a second state file (another
+ * agent) gives the same ids, files and folders apart, and rounds can start at a floor. */
+static void test_seeded_ids(void **unused)
+{
+    (void)unused;
+    const char *seed = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    struct state *s = open_ok();
+    state_set_id_seed(s, seed);
+    struct state_item a, f;
+    assert_int_equal(state_item(s, "docs/a.txt", false, &a), 0);
+    assert_int_equal(state_item(s, "docs", true, &f), 0);
+    unsigned char u[UUID_LEN];
+    char want[UUID_BUF];
+    uuid_v8_name("0f8fad5b-d9cb-469f-a165-70867728950e/file/UniqueId", "docs/a.txt", u);
+    uuid_format(u, want);
+    assert_string_equal(a.unique_id, want);
+    uuid_v8_name("0f8fad5b-d9cb-469f-a165-70867728950e/file/ListItemId", "docs/a.txt", u);
+    uuid_format(u, want);
+    assert_string_equal(a.item_id, want);
+    assert_string_not_equal(a.unique_id, a.item_id);
+    int round;
+    bool resumed;
+    assert_int_equal(state_round_begin_at(s, 1, 3, &round, &resumed), 0);
+    assert_int_equal(round, 3);
+    assert_false(resumed);
+    state_close(s);
+    unlink(path);
+
+    s = open_ok();
+    state_set_id_seed(s, seed);
+    struct state_item b, g;
+    assert_int_equal(state_item(s, "docs/a.txt", false, &b), 0);
+    assert_int_equal(state_item(s, "docs", true, &g), 0);
+    assert_string_equal(a.unique_id, b.unique_id);
+    assert_string_equal(a.item_id, b.item_id);
+    assert_string_equal(f.unique_id, g.unique_id);
+    /* The same path as the other kind is another item. */
+    char uid[UUID_BUF], item[UUID_BUF];
+    state_item_ids(seed, "docs", false, uid, item);
+    assert_string_not_equal(uid, g.unique_id);
+    /* Without a seed: random. */
+    state_set_id_seed(s, NULL);
+    assert_int_equal(state_item(s, "other.txt", false, &b), 0);
+    state_item_ids(seed, "other.txt", false, uid, item);
+    assert_string_not_equal(uid, b.unique_id);
+    state_close(s);
+}
+
 static void test_meta_and_lock(void **unused)
 {
     (void)unused;
@@ -208,6 +256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ids_persist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rounds_and_outcomes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_and_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seeded_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
         cmocka_unit_test(test_paths),
     };
