@@ -1,7 +1,7 @@
 /*
- * main.c: the spmig command line: migrate, scan, package, jobs and admin, their options and
- * exit codes (0 done, 1 some items failed, 2 a fatal error or bad usage). The work is in
- * migrate.c, scan.c, sp.c and friends; this file only reads arguments and prints.
+ * main.c: the spmig command line: migrate, scan, package, jobs, admin and agent, their options
+ * and exit codes (0 done, 1 some items failed, 2 a fatal error or bad usage, 3 paused). The work is
+ * in migrate.c, scan.c, sp.c and friends; this file only reads arguments and prints.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "aes.h"
+#include "agent.h"
 #include "azure.h"
 #include "b64.h"
 #include "crypto.h"
@@ -60,6 +61,11 @@ static const char usage_text[] =
     "                              the job's events taken off its report queue, decrypted\n"
     "  admin clock [--advance DURATION | --set TIME] --site URL\n"
     "  admin containers --site URL the emulator's clock and provisioned containers\n"
+    "  agent --server URL --name NAME --share PATH [--share PATH]... [--group G]\n"
+    "        [--work-dir DIR] [--max-tasks N]\n"
+    "                              a Migration Manager agent: registers with the admin token\n"
+    "                              (kept as a credential in DIR/agent.json), takes tasks from\n"
+    "                              the server and migrates them; SIGTERM pauses and stops it\n"
     "\n"
     "Options of migrate (and, where they apply, of the others):\n"
     "  --site URL          the destination site, e.g. http://127.0.0.1:8080/sites/hr\n"
@@ -122,6 +128,12 @@ enum {
     OPT_REPLACE_INVALID,
     OPT_PRESERVE_PERMISSIONS,
     OPT_ID_SEED,
+    OPT_SERVER,
+    OPT_NAME,
+    OPT_SHARE,
+    OPT_GROUP,
+    OPT_WORK_DIR,
+    OPT_MAX_TASKS,
 };
 
 static const struct option long_opts[] = {
@@ -152,11 +164,19 @@ static const struct option long_opts[] = {
     {"replace-invalid-chars", required_argument, NULL, OPT_REPLACE_INVALID},
     {"preserve-permissions", no_argument, NULL, OPT_PRESERVE_PERMISSIONS},
     {"id-seed", required_argument, NULL, OPT_ID_SEED},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"share", required_argument, NULL, OPT_SHARE},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"work-dir", required_argument, NULL, OPT_WORK_DIR},
+    {"max-tasks", required_argument, NULL, OPT_MAX_TASKS},
     {NULL, 0, NULL, 0},
 };
 
 struct args {
     struct migrate_options m;
+    struct agent_options ag;
+    const char *shares[AGENT_MAX_SHARES];
     const char *key, *queue, *advance, *set;
     bool no_progress;
     char *pos[4];
@@ -277,6 +297,28 @@ static int parse(int argc, char **argv, struct args *a)
         case OPT_ID_SEED:
             a->m.id_seed = optarg;
             break;
+        case OPT_SERVER:
+            a->ag.server = optarg;
+            break;
+        case OPT_NAME:
+            a->ag.name = optarg;
+            break;
+        case OPT_SHARE:
+            if (a->ag.n_shares == AGENT_MAX_SHARES)
+                return usage_error("at most 64 shares, not '%s' too", optarg);
+            a->shares[a->ag.n_shares++] = optarg;
+            break;
+        case OPT_GROUP:
+            a->ag.group = optarg;
+            break;
+        case OPT_WORK_DIR:
+            a->ag.work_dir = optarg;
+            break;
+        case OPT_MAX_TASKS:
+            if (!parse_long(optarg, 1, AGENT_MAX_TASKS, &v))
+                return usage_error("--max-tasks wants a number from 1 to 16, not '%s'", optarg);
+            a->ag.max_tasks = (int)v;
+            break;
         case OPT_NO_PROGRESS:
             a->no_progress = true;
             break;
@@ -306,9 +348,27 @@ static int parse(int argc, char **argv, struct args *a)
         a->pos[a->n_pos++] = argv[optind];
     }
     a->m.cancel = &cancelled;
+    a->ag.shares = a->shares;
     a->m.pause = &pause_requested;
     a->m.progress = !a->no_progress && isatty(STDERR_FILENO);
     return 0;
+}
+
+static int cmd_agent(struct args *a)
+{
+    struct agent_options *o = &a->ag;
+    if (a->n_pos)
+        return usage_error("agent: unexpected argument '%s'", a->pos[0]);
+    if (!o->server || !o->name || !o->n_shares)
+        return usage_error("%s", "agent wants --server URL, --name NAME and --share PATH");
+    o->token = a->m.token;
+    o->parallel = a->m.parallel;
+    o->max_attempts = a->m.max_attempts;
+    o->user_domain = a->m.user_domain;
+    if (!o->max_tasks)
+        o->max_tasks = 2;
+    o->stop = &cancelled;
+    return agent_run(o);
 }
 
 static int need_site(const struct args *a)
@@ -716,6 +776,8 @@ int main(int argc, char **argv)
         rc = cmd_jobs(&a);
     } else if (strcmp(cmd, "admin") == 0) {
         rc = cmd_admin(&a);
+    } else if (strcmp(cmd, "agent") == 0) {
+        rc = cmd_agent(&a);
     } else {
         rc = usage_error("unknown command '%s'", cmd);
     }

@@ -1,0 +1,747 @@
+/*
+ * agent.c: `spmig agent`'s threads. The main thread checks the shares, registers or reuses
+ * agent.json, and long-polls the heartbeat, starting, pausing, resuming and cancelling tasks
+ * as ordered; each task runs in its own thread through migrate_run; one poster thread sends
+ * progress and, when a round ends, its reports and its end (kept on disk until sent). The
+ * JSON is agent_wire.c's; the migration itself is migrate.c's.
+ */
+#include "agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_wire.h"
+#include "crypto.h"
+#include "fileio.h"
+#include "http.h"
+#include "migrate.h"
+#include "report.h"
+#include "spmig_limits.h"
+#include "state.h"
+#include "xmalloc.h"
+
+#define AGENT_TASK_ID_MAX 64 /* task ids name folders and URL segments */
+
+struct agent;
+
+struct agent_task {
+    struct agent *a;
+    char *id, *dir, *spec_json;
+    pthread_t thread;
+    bool running; /* a thread runs migrate_run (joined by the main thread when done) */
+    bool done;    /* the thread has returned, not joined yet */
+    bool paused;  /* the last round ended paused: the task keeps its slot */
+    bool gone;    /* finished for good: removed once joined */
+    volatile sig_atomic_t pause, cancel;
+    struct migrate_progress last; /* under a->mu */
+    uint64_t seq, posted_seq;
+    int64_t posted_ms;
+    struct agent_task *next;
+};
+
+struct agent {
+    const struct agent_options *o;
+    char *base;     /* the server without a trailing '/' */
+    char *work_dir; /* created */
+    char *cred_path;
+    struct agent_wire_credential cred;
+    pthread_mutex_t mu;
+    struct agent_task *tasks;
+    volatile sig_atomic_t poster_stop;
+};
+
+static int64_t agent_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps ms milliseconds in small steps; false when stop was set meanwhile. */
+static bool agent_sleep(const volatile sig_atomic_t *stop, int ms)
+{
+    for (int slept = 0; slept < ms; slept += 100) {
+        if (stop && *stop)
+            return false;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return !(stop && *stop);
+}
+
+static bool agent_task_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (!n || n > AGENT_TASK_ID_MAX)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+/* -- HTTP ------------------------------------------------------------------------------------ */
+
+/* One request to /api/mm/ with a bearer token; 0 with r filled, -1 when no answer came. */
+static int agent_call(struct agent *a, struct httpc *h, const char *method, const char *path,
+                      const char *bearer, const char *content_type, const void *body, size_t len,
+                      struct httpc_response *r)
+{
+    char *url = xasprintf("%s%s", a->base, path);
+    char *auth = xasprintf("Authorization: Bearer %s", bearer);
+    char *ct = xasprintf("Content-Type: %s", content_type ? content_type : "application/json");
+    const char *headers[] = {auth, ct, "Accept: application/json", NULL};
+    httpc_response_init(r);
+    int rc = httpc_request(h, method, url, headers, body, len, r);
+    crypto_wipe(auth, strlen(auth));
+    free(auth);
+    free(ct);
+    free(url);
+    return rc;
+}
+
+static bool agent_ok(long status)
+{
+    return status >= 200 && status < 300;
+}
+
+/* -- shares and trust ------------------------------------------------------------------------ */
+
+/* Opens and lists each share; prints each result. The number readable. */
+static size_t agent_check_shares(const struct agent_options *o, struct agent_wire_share *out,
+                                 char errs[][128])
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < o->n_shares; i++) {
+        out[i] = (struct agent_wire_share){.path = o->shares[i]};
+        DIR *d = opendir(o->shares[i]);
+        errno = 0;
+        if (d && (readdir(d) || errno == 0)) {
+            out[i].readable = true;
+            ok++;
+            fprintf(stderr, "spmig agent: share %s: readable\n", o->shares[i]);
+        } else {
+            snprintf(errs[i], 128, "%s", strerror(errno ? errno : EACCES));
+            out[i].error = errs[i];
+            fprintf(stderr, "spmig agent: share %s: not readable: %s\n", o->shares[i], errs[i]);
+        }
+        if (d)
+            closedir(d);
+    }
+    return ok;
+}
+
+/* Registers with the admin token and keeps the credential in agent.json. 0 or -1. */
+static int agent_register(struct agent *a, struct httpc *h)
+{
+    const struct agent_options *o = a->o;
+    if (!o->token) {
+        fprintf(stderr, "spmig agent: no credential and no admin token (--token or SPMIG_TOKEN) "
+                        "to register with\n");
+        return -1;
+    }
+    struct agent_wire_share shares[AGENT_MAX_SHARES];
+    char errs[AGENT_MAX_SHARES][128];
+    agent_check_shares(o, shares, errs);
+    char *body = agent_wire_register_body(o->name, o->group, SPMIG_VERSION, shares, o->n_shares,
+                                          o->max_tasks);
+    struct httpc_response r;
+    int rc =
+        agent_call(a, h, "POST", "/api/mm/agents/register", o->token, NULL, body, strlen(body), &r);
+    free(body);
+    char err[AGENT_WIRE_ERR] = "";
+    char *id = NULL, *cred = NULL;
+    if (rc < 0 || !agent_ok(r.status) ||
+        agent_wire_parse_register(r.body.data, r.body.len, &id, &cred, err) < 0) {
+        fprintf(stderr, "spmig agent: register: %s\n",
+                rc < 0        ? r.error
+                : err[0]      ? err
+                : r.body.data ? r.body.data
+                              : "refused");
+        if (rc == 0 && !agent_ok(r.status))
+            fprintf(stderr, "spmig agent: register: HTTP %ld\n", r.status);
+        httpc_response_finish(&r);
+        return -1;
+    }
+    httpc_response_finish(&r);
+    agent_wire_credential_finish(&a->cred);
+    a->cred = (struct agent_wire_credential){
+        .server = xstrdup(a->base), .name = xstrdup(o->name), .id = id, .credential = cred};
+    if (agent_wire_credential_save(a->cred_path, &a->cred) < 0) {
+        fprintf(stderr, "spmig agent: %s: %s\n", a->cred_path, strerror(errno));
+        return -1;
+    }
+    fprintf(stderr, "spmig agent: registered as %s (agent %s)\n", o->name, id);
+    return 0;
+}
+
+/* -- a task's thread ------------------------------------------------------------------------- */
+
+static void agent_on_progress(void *ctx, const struct migrate_progress *p)
+{
+    struct agent_task *t = ctx;
+    pthread_mutex_lock(&t->a->mu);
+    t->last = *p;
+    t->seq++;
+    pthread_mutex_unlock(&t->a->mu);
+}
+
+/* Writes the round's end for the poster: <task dir>/end.json. */
+static void agent_task_end(struct agent_task *t, int round, const char *status, const char *reason)
+{
+    char *body = agent_wire_end_body(round, status, reason);
+    char *path = xasprintf("%s/end.json", t->dir);
+    if (fileio_replace(path, body, strlen(body), 0600) < 0)
+        fprintf(stderr, "spmig agent: task %s: %s: %s\n", t->id, path, strerror(errno));
+    free(path);
+    free(body);
+}
+
+static void *agent_task_main(void *arg)
+{
+    struct agent_task *t = arg;
+    struct agent *a = t->a;
+    struct agent_wire_task spec;
+    char err[AGENT_WIRE_ERR];
+    if (agent_wire_task_parse(t->spec_json, strlen(t->spec_json), &spec, err) < 0) {
+        agent_task_end(t, 0, "Failed", err);
+        goto done;
+    }
+    char *site = spec.site_url[0] == '/' ? xasprintf("%s%s", a->base, spec.site_url)
+                                         : xstrdup(spec.site_url);
+    char *state_dir = xasprintf("%s/state", t->dir);
+    char *report_dir = xasprintf("%s/reports", t->dir);
+    struct migrate_result res = {.round = spec.round};
+    struct migrate_options mo = {
+        .source = spec.source,
+        .site_url = site,
+        .list_title = spec.library,
+        .folder = spec.folder && spec.folder[0] ? spec.folder : NULL,
+        .report_dir = report_dir,
+        .state_dir = state_dir,
+        .token = spec.token ? spec.token : a->cred.credential,
+        .user_domain = a->o->user_domain,
+        .parallel = a->o->parallel,
+        .max_attempts = a->o->max_attempts,
+        .cancel = &t->cancel,
+        .pause = &t->pause,
+        .scan_only = spec.scan_only,
+        .preserve_permissions = spec.preserve_permissions,
+        .skip_hidden = spec.skip_hidden,
+        .created_after_ms = spec.created_after_ms,
+        .modified_after_ms = spec.modified_after_ms,
+        .skip_extensions = spec.skip_extensions,
+        .skip_invalid_chars = spec.skip_invalid_chars,
+        .replace_char = spec.replace_char,
+        .id_seed = spec.id,
+        .on_progress = agent_on_progress,
+        .progress_ctx = t,
+        .result = &res,
+        .first_round = spec.round,
+    };
+    fprintf(stderr, "spmig agent: task %s: %s -> %s\n", t->id, spec.source, site);
+    int rc = migrate_run(&mo);
+    const char *status = res.status[0] ? agent_wire_status(res.status) : "Failed";
+    const char *reason = res.reason[0] ? res.reason : rc == MIGRATE_EXIT_FATAL ? "fatal error" : "";
+    agent_task_end(t, res.round, status, reason);
+    fprintf(stderr, "spmig agent: task %s: round %d %s\n", t->id, res.round, status);
+    pthread_mutex_lock(&a->mu);
+    t->paused = rc == MIGRATE_EXIT_PAUSED;
+    t->gone = !t->paused;
+    pthread_mutex_unlock(&a->mu);
+    free(site);
+    free(state_dir);
+    free(report_dir);
+    agent_wire_task_finish(&spec);
+done:
+    pthread_mutex_lock(&a->mu);
+    t->done = true;
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* -- the poster: progress, reports, ends ------------------------------------------------------ */
+
+static void agent_post_progress(struct agent *a, struct httpc *h)
+{
+    int64_t now = agent_mono_ms();
+    for (;;) {
+        struct agent_task *pick = NULL;
+        struct migrate_progress p;
+        pthread_mutex_lock(&a->mu);
+        for (struct agent_task *t = a->tasks; t; t = t->next)
+            if (t->running && !t->done && t->seq != t->posted_seq && now - t->posted_ms >= 1000) {
+                pick = t;
+                p = t->last;
+                t->posted_seq = t->seq;
+                t->posted_ms = now;
+                break;
+            }
+        char *id = pick ? xstrdup(pick->id) : NULL;
+        pthread_mutex_unlock(&a->mu);
+        if (!pick)
+            return;
+        char *body = agent_wire_progress_body(&p);
+        char *path = xasprintf("/api/mm/agent/tasks/%s/progress", id);
+        struct httpc_response r;
+        if (agent_call(a, h, "POST", path, a->cred.credential, NULL, body, strlen(body), &r) == 0 &&
+            agent_ok(r.status)) {
+            int order = agent_wire_parse_progress_answer(r.body.data, r.body.len);
+            pthread_mutex_lock(&a->mu);
+            for (struct agent_task *t = a->tasks; t; t = t->next)
+                if (strcmp(t->id, id) == 0 && order == AGENT_WIRE_PAUSE)
+                    t->pause = 1;
+                else if (strcmp(t->id, id) == 0 && order == AGENT_WIRE_CANCEL)
+                    t->cancel = 1;
+            pthread_mutex_unlock(&a->mu);
+        }
+        httpc_response_finish(&r);
+        free(path);
+        free(body);
+        free(id);
+    }
+}
+
+/* Uploads the round's reports and posts its end for one task folder holding end.json. 0 when
+ * the server has it all (or no longer knows the task), -1 to try again later. */
+static int agent_flush_end(struct agent *a, struct httpc *h, const char *id, const char *dir)
+{
+    char *end_path = xasprintf("%s/end.json", dir);
+    char buf[4096];
+    FILE *f = fopen(end_path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    int round = 0;
+    const char *rp = strstr(buf, "\"round\":");
+    if (rp)
+        round = atoi(rp + 8);
+    static const char *const names[][2] = {
+        {"ItemReport", "csv"},    {"ItemFailureReport", "csv"}, {"ScanSummary", "csv"},
+        {"SummaryReport", "csv"}, {"summary", "json"},
+    };
+    char *report_dir = xasprintf("%s/reports", dir);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && rc == 0; i++) {
+        char *file = report_path(report_dir, names[i][0], round, names[i][1]);
+        char *data = NULL;
+        size_t len = 0;
+        FILE *rf = fopen(file, "rb");
+        if (rf) {
+            struct stat st;
+            if (fstat(fileno(rf), &st) == 0 && st.st_size < (off_t)HTTPC_BODY_MAX) {
+                data = xmalloc((size_t)st.st_size + 1);
+                len = fread(data, 1, (size_t)st.st_size, rf);
+            }
+            fclose(rf);
+        }
+        if (data) {
+            const char *base = strrchr(file, '/') + 1;
+            char *path = xasprintf("/api/mm/agent/tasks/%s/reports/%s", id, base);
+            struct httpc_response r;
+            int got = agent_call(a, h, "PUT", path, a->cred.credential,
+                                 strcmp(names[i][1], "json") == 0 ? "application/json"
+                                                                  : "text/csv; charset=utf-8",
+                                 data, len, &r);
+            if (got < 0 || (!agent_ok(r.status) && r.status != 404))
+                rc = -1;
+            httpc_response_finish(&r);
+            free(path);
+            free(data);
+        }
+        free(file);
+    }
+    if (rc == 0) {
+        char *path = xasprintf("/api/mm/agent/tasks/%s/end", id);
+        struct httpc_response r;
+        int got = agent_call(a, h, "POST", path, a->cred.credential, NULL, buf, n, &r);
+        if (got < 0 || (!agent_ok(r.status) && r.status != 404 && r.status != 409))
+            rc = -1;
+        else
+            unlink(end_path);
+        httpc_response_finish(&r);
+        free(path);
+    }
+    free(report_dir);
+    free(end_path);
+    return rc;
+}
+
+/* Every task folder with an unsent end, this run's or an earlier one's. */
+static void agent_flush_ends(struct agent *a, struct httpc *h)
+{
+    char *tasks_dir = xasprintf("%s/tasks", a->work_dir);
+    DIR *d = opendir(tasks_dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!agent_task_id_ok(de->d_name))
+            continue;
+        char *dir = xasprintf("%s/%s", tasks_dir, de->d_name);
+        char *end = xasprintf("%s/end.json", dir);
+        bool running = false;
+        pthread_mutex_lock(&a->mu);
+        for (struct agent_task *t = a->tasks; t; t = t->next)
+            if (strcmp(t->id, de->d_name) == 0 && t->running && !t->done)
+                running = true;
+        pthread_mutex_unlock(&a->mu);
+        if (!running && access(end, F_OK) == 0)
+            agent_flush_end(a, h, de->d_name, dir);
+        free(end);
+        free(dir);
+    }
+    if (d)
+        closedir(d);
+    free(tasks_dir);
+}
+
+static void *agent_poster_main(void *arg)
+{
+    struct agent *a = arg;
+    struct httpc_options ho = {.max_attempts = 2, .timeout_s = 60};
+    struct httpc *h = httpc_create(&ho);
+    int64_t last_flush = 0;
+    while (h && !a->poster_stop) {
+        agent_post_progress(a, h);
+        if (agent_mono_ms() - last_flush >= 2000) {
+            agent_flush_ends(a, h);
+            last_flush = agent_mono_ms();
+        }
+        agent_sleep(&a->poster_stop, 250);
+    }
+    if (h) {
+        agent_post_progress(a, h);
+        agent_flush_ends(a, h); /* a last try; what fails waits for the next start */
+    }
+    httpc_destroy(h);
+    return NULL;
+}
+
+/* -- orders ---------------------------------------------------------------------------------- */
+
+static struct agent_task *agent_find(struct agent *a, const char *id)
+{
+    for (struct agent_task *t = a->tasks; t; t = t->next)
+        if (strcmp(t->id, id) == 0)
+            return t;
+    return NULL;
+}
+
+/* Starts t's thread (a->mu held). */
+static void agent_start(struct agent *a, struct agent_task *t)
+{
+    t->pause = t->cancel = 0;
+    t->paused = t->gone = t->done = false;
+    t->seq = t->posted_seq = 0;
+    t->running = true;
+    if (pthread_create(&t->thread, NULL, agent_task_main, t) != 0) {
+        t->running = false;
+        fprintf(stderr, "spmig agent: task %s: cannot start a thread\n", t->id);
+    }
+}
+
+static int agent_slots_used(struct agent *a)
+{
+    int n = 0;
+    for (struct agent_task *t = a->tasks; t; t = t->next)
+        n += t->running || t->paused;
+    return n;
+}
+
+/* A task's record, loading its spec from task.json when it is not in memory (a restart). */
+static struct agent_task *agent_task_get(struct agent *a, const char *id, const char *spec_json)
+{
+    struct agent_task *t = agent_find(a, id);
+    if (t) {
+        if (spec_json) {
+            free(t->spec_json);
+            t->spec_json = xstrdup(spec_json);
+        }
+        return t;
+    }
+    char *dir = xasprintf("%s/tasks/%s", a->work_dir, id);
+    char *spec_path = xasprintf("%s/task.json", dir);
+    char *loaded = NULL;
+    if (!spec_json) {
+        FILE *f = fopen(spec_path, "r");
+        if (f) {
+            loaded = xcalloc(1, LIMIT_TASK_SPEC + 1);
+            if (fread(loaded, 1, LIMIT_TASK_SPEC, f) == 0) {
+                free(loaded);
+                loaded = NULL;
+            }
+            fclose(f);
+        }
+        if (!loaded) {
+            free(dir);
+            free(spec_path);
+            return NULL;
+        }
+    }
+    t = xcalloc(1, sizeof *t);
+    t->a = a;
+    t->id = xstrdup(id);
+    t->dir = dir;
+    t->spec_json = loaded ? loaded : xstrdup(spec_json);
+    if (fileio_mkdirs(dir, 0700) < 0 ||
+        fileio_replace(spec_path, t->spec_json, strlen(t->spec_json), 0600) < 0)
+        fprintf(stderr, "spmig agent: %s: %s\n", dir, strerror(errno));
+    free(spec_path);
+    t->next = a->tasks;
+    a->tasks = t;
+    return t;
+}
+
+static void agent_apply(struct agent *a, const struct agent_wire_order *o)
+{
+    if (!agent_task_id_ok(o->task_id)) {
+        fprintf(stderr, "spmig agent: an order for a task id it cannot use was left out\n");
+        return;
+    }
+    pthread_mutex_lock(&a->mu);
+    struct agent_task *t = agent_find(a, o->task_id);
+    switch (o->kind) {
+    case AGENT_WIRE_RUN:
+    case AGENT_WIRE_RESUME:
+        if (t && t->running)
+            break;
+        if (!t && o->kind == AGENT_WIRE_RUN && agent_slots_used(a) >= a->o->max_tasks) {
+            fprintf(stderr, "spmig agent: task %s: no free slot, left for the server\n",
+                    o->task_id);
+            break;
+        }
+        t = agent_task_get(a, o->task_id, o->task_json);
+        if (t)
+            agent_start(a, t);
+        else
+            fprintf(stderr, "spmig agent: resume %s: the task is unknown here\n", o->task_id);
+        break;
+    case AGENT_WIRE_PAUSE:
+        if (t && t->running)
+            t->pause = 1;
+        break;
+    case AGENT_WIRE_CANCEL:
+        if (t && t->running) {
+            t->cancel = 1;
+        } else if (t) {
+            t->paused = false;
+            t->gone = true;
+            agent_task_end(t, t->last.round, "Cancelled", "");
+        }
+        break;
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Joins the task threads that returned; forgets tasks that are over. */
+static void agent_reap(struct agent *a)
+{
+    pthread_mutex_lock(&a->mu);
+    for (struct agent_task **pp = &a->tasks; *pp;) {
+        struct agent_task *t = *pp;
+        if (t->running && t->done) {
+            pthread_mutex_unlock(&a->mu);
+            pthread_join(t->thread, NULL);
+            pthread_mutex_lock(&a->mu);
+            t->running = false;
+        }
+        if (!t->running && t->gone) {
+            *pp = t->next;
+            free(t->id);
+            free(t->dir);
+            free(t->spec_json);
+            free(t);
+            continue;
+        }
+        pp = &t->next;
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* The heartbeat's body: the tasks this agent holds and its free slots. */
+static char *agent_heartbeat_body(struct agent *a)
+{
+    pthread_mutex_lock(&a->mu);
+    struct agent_wire_running run[AGENT_MAX_TASKS * 2];
+    size_t n = 0;
+    for (struct agent_task *t = a->tasks; t && n < AGENT_MAX_TASKS * 2; t = t->next)
+        if (t->running || t->paused)
+            run[n++] = (struct agent_wire_running){
+                .id = t->id,
+                .state = !t->running                         ? "Paused"
+                         : t->last.phase == MIGRATE_SCANNING ? "Scanning"
+                                                             : "InProgress",
+            };
+    int free_slots = a->o->max_tasks - agent_slots_used(a);
+    char *body = agent_wire_heartbeat_body(SPMIG_VERSION, run, n, free_slots < 0 ? 0 : free_slots);
+    pthread_mutex_unlock(&a->mu);
+    return body;
+}
+
+/* -- the main loop --------------------------------------------------------------------------- */
+
+static int agent_loop(struct agent *a)
+{
+    const struct agent_options *o = a->o;
+    struct httpc_options ho = {
+        .max_attempts = 2, .timeout_s = AGENT_WAIT_S + 30, .cancel = o->stop};
+    struct httpc *h = httpc_create(&ho);
+    if (!h)
+        return 2;
+    int backoff_s = 1, heartbeat_s = 1, rc = 0;
+    while (!*o->stop) {
+        agent_reap(a);
+        char *body = agent_heartbeat_body(a);
+        char path[64];
+        snprintf(path, sizeof path, "/api/mm/agent/heartbeat?wait=%d", AGENT_WAIT_S);
+        struct httpc_response r;
+        int got = agent_call(a, h, "POST", path, a->cred.credential, NULL, body, strlen(body), &r);
+        free(body);
+        if (got == 0 && r.status == 401) {
+            fprintf(stderr, "spmig agent: the server refused the credential: %s\n",
+                    r.body.data ? r.body.data : "");
+            httpc_response_finish(&r);
+            if (!o->token || agent_register(a, h) < 0) {
+                fprintf(stderr, "spmig agent: the agent's trust is gone; register it again\n");
+                rc = 2;
+                break;
+            }
+            continue;
+        }
+        if (got < 0 || !agent_ok(r.status)) {
+            if (got < 0 && *o->stop) {
+                httpc_response_finish(&r);
+                break;
+            }
+            fprintf(stderr, "spmig agent: heartbeat: %s; again in %d s\n",
+                    got < 0 ? r.error : "the server refused it", backoff_s);
+            httpc_response_finish(&r);
+            agent_sleep(o->stop, backoff_s * 1000);
+            backoff_s = backoff_s * 2 > AGENT_BACKOFF_MAX_S ? AGENT_BACKOFF_MAX_S : backoff_s * 2;
+            continue;
+        }
+        backoff_s = 1;
+        struct agent_wire_order *orders;
+        size_t n;
+        if (agent_wire_parse_heartbeat(r.body.data, r.body.len, &orders, &n, &heartbeat_s) == 0) {
+            for (size_t i = 0; i < n; i++)
+                agent_apply(a, &orders[i]);
+            agent_wire_orders_free(orders, n);
+        }
+        httpc_response_finish(&r);
+        /* The long poll paces the loop; a server that answers at once gets a short pause. */
+        agent_sleep(o->stop, heartbeat_s > 1 ? 200 : 100);
+    }
+    httpc_destroy(h);
+    return rc;
+}
+
+/* Pauses every running task at a package boundary and waits for it. */
+static void agent_pause_all(struct agent *a)
+{
+    pthread_mutex_lock(&a->mu);
+    for (struct agent_task *t = a->tasks; t; t = t->next)
+        if (t->running)
+            t->pause = 1;
+    pthread_mutex_unlock(&a->mu);
+    for (;;) {
+        agent_reap(a);
+        bool any = false;
+        pthread_mutex_lock(&a->mu);
+        for (struct agent_task *t = a->tasks; t; t = t->next)
+            any |= t->running;
+        pthread_mutex_unlock(&a->mu);
+        if (!any)
+            break;
+        agent_sleep(NULL, 100);
+    }
+}
+
+int agent_run(const struct agent_options *o)
+{
+    struct agent a = {.o = o};
+    pthread_mutex_init(&a.mu, NULL);
+    int rc = 2;
+    size_t blen = strlen(o->server);
+    while (blen && o->server[blen - 1] == '/')
+        blen--;
+    a.base = xstrndup(o->server, blen);
+    if (o->work_dir) {
+        a.work_dir = xstrdup(o->work_dir);
+    } else {
+        char *sd = state_default_dir();
+        a.work_dir = xasprintf("%s/agent/%s", sd, o->name);
+        free(sd);
+    }
+    a.cred_path = xasprintf("%s/agent.json", a.work_dir);
+    struct agent_wire_share shares[AGENT_MAX_SHARES];
+    char errs[AGENT_MAX_SHARES][128];
+    pthread_t poster;
+    bool poster_started = false;
+    if (agent_check_shares(o, shares, errs) == 0) {
+        fprintf(stderr, "spmig agent: no share is readable; not starting\n");
+        goto out;
+    }
+    if (fileio_mkdirs(a.work_dir, 0700) < 0) {
+        fprintf(stderr, "spmig agent: %s: %s\n", a.work_dir, strerror(errno));
+        goto out;
+    }
+    char err[AGENT_WIRE_ERR];
+    int got = agent_wire_credential_load(a.cred_path, &a.cred, err);
+    if (got < 0)
+        fprintf(stderr, "spmig agent: %s; registering again\n", err);
+    if (got == 0 && strcmp(a.cred.name, o->name) != 0) {
+        fprintf(stderr, "spmig agent: %s belongs to agent %s; registering as %s\n", a.cred_path,
+                a.cred.name, o->name);
+        agent_wire_credential_finish(&a.cred);
+        got = 1;
+    }
+    if (got != 0) {
+        struct httpc_options ho = {.max_attempts = 6};
+        struct httpc *h = httpc_create(&ho);
+        int reg = h ? agent_register(&a, h) : -1;
+        httpc_destroy(h);
+        if (reg < 0)
+            goto out;
+    } else {
+        fprintf(stderr, "spmig agent: agent %s (%s), credential from %s\n", a.cred.name, a.cred.id,
+                a.cred_path);
+    }
+    if (pthread_create(&poster, NULL, agent_poster_main, &a) != 0) {
+        fprintf(stderr, "spmig agent: cannot start a thread\n");
+        goto out;
+    }
+    poster_started = true;
+    fprintf(stderr, "spmig agent: ready, %d task slots\n", o->max_tasks);
+    rc = agent_loop(&a);
+    fprintf(stderr, "spmig agent: stopping: running tasks pause at a package boundary\n");
+    agent_pause_all(&a);
+out:
+    if (poster_started) {
+        a.poster_stop = 1;
+        pthread_join(poster, NULL);
+    }
+    while (a.tasks) {
+        struct agent_task *t = a.tasks;
+        a.tasks = t->next;
+        free(t->id);
+        free(t->dir);
+        free(t->spec_json);
+        free(t);
+    }
+    agent_wire_credential_finish(&a.cred);
+    free(a.cred_path);
+    free(a.work_dir);
+    free(a.base);
+    pthread_mutex_destroy(&a.mu);
+    return rc;
+}
