@@ -278,8 +278,9 @@ static void agent_post_progress(struct agent *a, struct httpc *h)
         struct agent_task *pick = NULL;
         struct migrate_progress p;
         pthread_mutex_lock(&a->mu);
+        /* A task whose round is over gets its last counts at once (before its end). */
         for (struct agent_task *t = a->tasks; t; t = t->next)
-            if (t->running && !t->done && t->seq != t->posted_seq && now - t->posted_ms >= 1000) {
+            if (t->running && t->seq != t->posted_seq && (t->done || now - t->posted_ms >= 1000)) {
                 pick = t;
                 p = t->last;
                 t->posted_seq = t->seq;
@@ -391,8 +392,9 @@ static void agent_flush_ends(struct agent *a, struct httpc *h)
         bool running = false;
         pthread_mutex_lock(&a->mu);
         for (struct agent_task *t = a->tasks; t; t = t->next)
-            if (strcmp(t->id, de->d_name) == 0 && t->running && !t->done)
-                running = true;
+            if (strcmp(t->id, de->d_name) == 0 && t->running &&
+                (!t->done || t->seq != t->posted_seq))
+                running = true; /* its end waits for its thread and its last counts */
         pthread_mutex_unlock(&a->mu);
         if (!running && access(end, F_OK) == 0)
             agent_flush_end(a, h, de->d_name, dir);
@@ -548,7 +550,7 @@ static void agent_reap(struct agent *a)
     pthread_mutex_lock(&a->mu);
     for (struct agent_task **pp = &a->tasks; *pp;) {
         struct agent_task *t = *pp;
-        if (t->running && t->done) {
+        if (t->running && t->done && t->seq == t->posted_seq) {
             pthread_mutex_unlock(&a->mu);
             pthread_join(t->thread, NULL);
             pthread_mutex_lock(&a->mu);
