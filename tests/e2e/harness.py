@@ -59,6 +59,14 @@ def spmigd_path():
     raise RuntimeError('SPMIGD is not set and no built spmigd was found (run through meson test)')
 
 
+def spmig_path():
+    """The spmig binary: $SPMIG, or a build under the repo."""
+    p = os.environ.get('SPMIG')
+    if p:
+        return p
+    return os.path.join(os.path.dirname(os.path.dirname(_HERE)), 'build', 'client', 'spmig')
+
+
 class ServerError(AssertionError):
     pass
 

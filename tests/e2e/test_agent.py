@@ -30,18 +30,10 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import migration_tool as mt
-from harness import Server
+from harness import Server, spmig_path
 
 ADMIN = 'agent-admin'
 WAIT = 120
-
-
-def spmig_path():
-    p = os.environ.get('SPMIG')
-    if p:
-        return p
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(repo, 'build', 'client', 'spmig')
 
 
 def make_share(root, n_files, seed):

@@ -29,7 +29,7 @@ import unittest
 import urllib.parse
 
 import migration_tool as mt
-from harness import Server, ServerTestCase
+from harness import Server, ServerTestCase, spmig_path
 
 ADMIN = 'client-admin'
 RUN_TIMEOUT = 180
@@ -38,14 +38,6 @@ ITEM_COLUMNS = ['Source', 'Destination', 'Item name', 'Extension', 'Item size', 
                 'Status', 'Result category', 'Message', 'Error code', 'Source item ID',
                 'Destination item ID', 'Package number', 'Migration job ID', 'Incremental round',
                 'Task ID', 'Device name']
-
-
-def spmig_path():
-    p = os.environ.get('SPMIG')
-    if p:
-        return p
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(repo, 'build', 'client', 'spmig')
 
 
 def make_share(root, n_files=300, seed=7):
