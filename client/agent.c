@@ -254,6 +254,13 @@ static void *agent_task_main(void *arg)
     const char *reason = res.reason[0] ? res.reason : rc == MIGRATE_EXIT_FATAL ? "fatal error" : "";
     agent_task_end(t, res.round, status, reason);
     fprintf(stderr, "spmig agent: task %s: round %d %s\n", t->id, res.round, status);
+    /* A paused task is held (and reported) across a restart of the agent. */
+    char *marker = xasprintf("%s/paused", t->dir);
+    if (rc == MIGRATE_EXIT_PAUSED)
+        fileio_replace(marker, "", 0, 0600);
+    else
+        unlink(marker);
+    free(marker);
     pthread_mutex_lock(&a->mu);
     t->paused = rc == MIGRATE_EXIT_PAUSED;
     t->gone = !t->paused;
@@ -464,9 +471,13 @@ static struct agent_task *agent_task_get(struct agent *a, const char *id, const 
 {
     struct agent_task *t = agent_find(a, id);
     if (t) {
-        if (spec_json) {
+        if (spec_json) { /* a new round of a task held here: its spec may have changed */
             free(t->spec_json);
             t->spec_json = xstrdup(spec_json);
+            char *spec_path = xasprintf("%s/task.json", t->dir);
+            if (fileio_replace(spec_path, spec_json, strlen(spec_json), 0600) < 0)
+                fprintf(stderr, "spmig agent: %s: %s\n", spec_path, strerror(errno));
+            free(spec_path);
         }
         return t;
     }
@@ -503,6 +514,32 @@ static struct agent_task *agent_task_get(struct agent *a, const char *id, const 
     return t;
 }
 
+/* Holds the tasks an earlier run left paused (a "paused" marker beside task.json). */
+static void agent_load_paused(struct agent *a)
+{
+    char *tasks_dir = xasprintf("%s/tasks", a->work_dir);
+    DIR *d = opendir(tasks_dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!agent_task_id_ok(de->d_name))
+            continue;
+        char *marker = xasprintf("%s/%s/paused", tasks_dir, de->d_name);
+        if (access(marker, F_OK) == 0) {
+            pthread_mutex_lock(&a->mu);
+            struct agent_task *t = agent_task_get(a, de->d_name, NULL);
+            if (t)
+                t->paused = true;
+            pthread_mutex_unlock(&a->mu);
+            if (t)
+                fprintf(stderr, "spmig agent: task %s: paused, waiting for resume\n", t->id);
+        }
+        free(marker);
+    }
+    if (d)
+        closedir(d);
+    free(tasks_dir);
+}
+
 static void agent_apply(struct agent *a, const struct agent_wire_order *o)
 {
     if (!agent_task_id_ok(o->task_id)) {
@@ -537,6 +574,9 @@ static void agent_apply(struct agent *a, const struct agent_wire_order *o)
         } else if (t) {
             t->paused = false;
             t->gone = true;
+            char *marker = xasprintf("%s/paused", t->dir);
+            unlink(marker);
+            free(marker);
             agent_task_end(t, t->last.round, "Cancelled", "");
         }
         break;
@@ -723,6 +763,7 @@ int agent_run(const struct agent_options *o)
         goto out;
     }
     poster_started = true;
+    agent_load_paused(&a);
     fprintf(stderr, "spmig agent: ready, %d task slots\n", o->max_tasks);
     rc = agent_loop(&a);
     fprintf(stderr, "spmig agent: stopping: running tasks pause at a package boundary\n");

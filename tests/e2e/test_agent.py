@@ -340,6 +340,7 @@ class ContractTest(AgentCase):
         # Restarted without the admin token: agent.json is enough, and the task resumes.
         self.assertEqual(a.stop(), 0)
         a = self.start_agent(mm.url, 'pc1', [src], token=None, max_tasks=1)
+        wait_for(lambda: 'paused, waiting for resume' in a.text(), what='the paused task held')
         mm.order('pc1', {'order': 'resume', 'taskId': 'big'})
         wait_for(lambda: len(mm.task('big')['ends']) == 2, what=lambda: 'the resumed round: ' + a.text())
         self.assertEqual(mm.task('big')['ends'][-1], {'round': 0, 'status': 'Completed'},
