@@ -124,7 +124,8 @@ static size_t agent_check_shares(const struct agent_options *o, struct agent_wir
     for (size_t i = 0; i < o->n_shares; i++) {
         out[i] = (struct agent_wire_share){.path = o->shares[i]};
         DIR *d = opendir(o->shares[i]);
-        errno = 0;
+        if (d)
+            errno = 0; /* readdir's end and its failure differ only by errno */
         if (d && (readdir(d) || errno == 0)) {
             out[i].readable = true;
             ok++;
