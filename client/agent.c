@@ -197,9 +197,10 @@ static void agent_on_progress(void *ctx, const struct migrate_progress *p)
 }
 
 /* Writes the round's end for the poster: <task dir>/end.json. */
-static void agent_task_end(struct agent_task *t, int round, const char *status, const char *reason)
+static void agent_task_end(struct agent_task *t, int round, const char *status, const char *reason,
+                           const struct migrate_progress *counts)
 {
-    char *body = agent_wire_end_body(round, status, reason);
+    char *body = agent_wire_end_body(round, status, reason, counts);
     char *path = xasprintf("%s/end.json", t->dir);
     if (fileio_replace(path, body, strlen(body), 0600) < 0)
         fprintf(stderr, "spmig agent: task %s: %s: %s\n", t->id, path, strerror(errno));
@@ -214,7 +215,7 @@ static void *agent_task_main(void *arg)
     struct agent_wire_task spec;
     char err[AGENT_WIRE_ERR];
     if (agent_wire_task_parse(t->spec_json, strlen(t->spec_json), &spec, err) < 0) {
-        agent_task_end(t, 0, "Failed", err);
+        agent_task_end(t, 0, "Failed", err, NULL);
         goto done;
     }
     char *site = spec.site_url[0] == '/' ? xasprintf("%s%s", a->base, spec.site_url)
@@ -229,7 +230,12 @@ static void *agent_task_main(void *arg)
         .folder = spec.folder && spec.folder[0] ? spec.folder : NULL,
         .report_dir = report_dir,
         .state_dir = state_dir,
-        .token = spec.token ? spec.token : a->cred.credential,
+        /* The site's Migration API takes a user token: the task's own, else the admin token
+         * the agent was started with, else (for a server that accepts it there) the agent's
+         * credential. */
+        .token = spec.token    ? spec.token
+                 : a->o->token ? a->o->token
+                               : a->cred.credential,
         .user_domain = a->o->user_domain,
         .parallel = a->o->parallel,
         .max_attempts = a->o->max_attempts,
@@ -253,7 +259,10 @@ static void *agent_task_main(void *arg)
     int rc = migrate_run(&mo);
     const char *status = res.status[0] ? agent_wire_status(res.status) : "Failed";
     const char *reason = res.reason[0] ? res.reason : rc == MIGRATE_EXIT_FATAL ? "fatal error" : "";
-    agent_task_end(t, res.round, status, reason);
+    pthread_mutex_lock(&a->mu);
+    struct migrate_progress last = t->last;
+    pthread_mutex_unlock(&a->mu);
+    agent_task_end(t, res.round, status, reason, &last);
     fprintf(stderr, "spmig agent: task %s: round %d %s\n", t->id, res.round, status);
     /* A paused task is held (and reported) across a restart of the agent. */
     char *marker = xasprintf("%s/paused", t->dir);
@@ -302,9 +311,11 @@ static void agent_post_progress(struct agent *a, struct httpc *h)
         char *body = agent_wire_progress_body(&p);
         char *path = xasprintf("/api/mm/agent/tasks/%s/progress", id);
         struct httpc_response r;
-        if (agent_call(a, h, "POST", path, a->cred.credential, NULL, body, strlen(body), &r) == 0 &&
-            agent_ok(r.status)) {
-            int order = agent_wire_parse_progress_answer(r.body.data, r.body.len);
+        int got = agent_call(a, h, "POST", path, a->cred.credential, NULL, body, strlen(body), &r);
+        if (got == 0 && (agent_ok(r.status) || r.status == 404)) {
+            /* 404: the task was deleted; stop it. */
+            int order = r.status == 404 ? AGENT_WIRE_CANCEL
+                                        : agent_wire_parse_progress_answer(r.body.data, r.body.len);
             pthread_mutex_lock(&a->mu);
             for (struct agent_task *t = a->tasks; t; t = t->next)
                 if (strcmp(t->id, id) == 0 && order == AGENT_WIRE_PAUSE)
@@ -578,7 +589,7 @@ static void agent_apply(struct agent *a, const struct agent_wire_order *o)
             char *marker = xasprintf("%s/paused", t->dir);
             unlink(marker);
             free(marker);
-            agent_task_end(t, t->last.round, "Cancelled", "");
+            agent_task_end(t, t->last.round, "Cancelled", "", NULL);
         }
         break;
     }

@@ -124,19 +124,19 @@ static int agent_wire_settings(const cJSON *spec, struct agent_wire_task *t, cha
         bad = "preservePermissions";
     else if (agent_wire_bool(s, "migrateHiddenFiles", true, &hidden) < 0)
         bad = "migrateHiddenFiles";
-    else if (agent_wire_bool(s, "migrateInvalidChars", true, &invalid) < 0)
-        bad = "migrateInvalidChars";
+    else if (agent_wire_bool(s, "migrateInvalidCharacters", true, &invalid) < 0)
+        bad = "migrateInvalidCharacters";
     else if (agent_wire_date(s, "createdAfter", &t->created_after_ms) < 0)
         bad = "createdAfter";
     else if (agent_wire_date(s, "modifiedAfter", &t->modified_after_ms) < 0)
         bad = "modifiedAfter";
     else if (agent_wire_extensions(s, &t->skip_extensions) < 0)
         bad = "skipExtensions";
-    else if (agent_wire_str(s, "replaceInvalidChars", &replace) < 0 ||
+    else if (agent_wire_str(s, "replaceInvalidCharactersWith", &replace) < 0 ||
              (replace && replace[0] &&
               (strlen(replace) != 1 || sp_names_invalid_char(replace[0]) || replace[0] == ' ' ||
                (unsigned char)replace[0] >= 0x80)))
-        bad = "replaceInvalidChars";
+        bad = "replaceInvalidCharactersWith";
     if (bad) {
         free(replace);
         snprintf(err, AGENT_WIRE_ERR, "the setting %s is not valid", bad);
@@ -164,7 +164,7 @@ int agent_wire_task_parse(const char *json, size_t len, struct agent_wire_task *
         dest = j;
     const cJSON *round = cJSON_GetObjectItemCaseSensitive(j, "round");
     if (agent_wire_str(j, "id", &t->id) < 0 || agent_wire_str(j, "name", &t->name) < 0 ||
-        agent_wire_str(j, "sourcePath", &t->source) < 0 ||
+        agent_wire_str(j, "source", &t->source) < 0 ||
         agent_wire_str(j, "accessToken", &t->token) < 0 || !cJSON_IsObject(dest) ||
         agent_wire_str(dest, "siteUrl", &t->site_url) < 0 ||
         agent_wire_str(dest, "library", &t->library) < 0 ||
@@ -175,7 +175,7 @@ int agent_wire_task_parse(const char *json, size_t len, struct agent_wire_task *
         goto out;
     }
     if (!t->id || !t->id[0] || !t->source || !t->source[0] || !t->site_url || !t->site_url[0]) {
-        snprintf(err, AGENT_WIRE_ERR, "the task has no id, sourcePath or destination siteUrl");
+        snprintf(err, AGENT_WIRE_ERR, "the task has no id, source or destination siteUrl");
         goto out;
     }
     t->round = cJSON_IsNumber(round) ? (int)round->valuedouble : 0;
@@ -336,39 +336,48 @@ char *agent_wire_heartbeat_body(const char *version, const struct agent_wire_run
 {
     cJSON *o = agent_wire_object();
     cJSON_AddStringToObject(o, "version", version);
-    cJSON_AddNumberToObject(o, "freeSlots", free_slots);
-    cJSON *a = cJSON_AddArrayToObject(o, "tasks");
+    cJSON_AddNumberToObject(o, "free", free_slots);
+    cJSON *a = cJSON_AddArrayToObject(o, "running");
     for (size_t i = 0; i < n; i++) {
         cJSON *t = agent_wire_object();
-        cJSON_AddStringToObject(t, "id", tasks[i].id);
+        cJSON_AddStringToObject(t, "taskId", tasks[i].id);
         cJSON_AddStringToObject(t, "state", tasks[i].state);
         cJSON_AddItemToArray(a, t);
     }
     return agent_wire_print(o);
 }
 
+/* The contract's Counts (files only, as the server shows them). */
+static void agent_wire_counts(cJSON *o, const struct migrate_progress *p)
+{
+    cJSON_AddNumberToObject(o, "filesScanned", (double)p->files_scanned);
+    cJSON_AddNumberToObject(o, "bytesScanned", (double)p->bytes_scanned);
+    cJSON_AddNumberToObject(o, "filesTotal", (double)p->files_to_migrate);
+    cJSON_AddNumberToObject(o, "bytesTotal", (double)p->bytes_to_migrate);
+    cJSON_AddNumberToObject(o, "filesMigrated", (double)p->files_migrated);
+    cJSON_AddNumberToObject(o, "bytesMigrated", (double)p->bytes_migrated);
+    cJSON_AddNumberToObject(o, "filesFailed", (double)p->files_failed);
+}
+
 char *agent_wire_progress_body(const struct migrate_progress *p)
 {
     cJSON *o = agent_wire_object();
     cJSON_AddNumberToObject(o, "round", p->round);
-    cJSON_AddStringToObject(o, "phase", p->phase == MIGRATE_SCANNING ? "Scanning" : "InProgress");
-    cJSON_AddNumberToObject(o, "filesScanned", (double)p->files_scanned);
-    cJSON_AddNumberToObject(o, "bytesScanned", (double)p->bytes_scanned);
-    cJSON_AddNumberToObject(o, "itemsToMigrate", (double)p->to_migrate);
-    cJSON_AddNumberToObject(o, "bytesToMigrate", (double)p->bytes_to_migrate);
-    cJSON_AddNumberToObject(o, "itemsMigrated", (double)p->migrated);
-    cJSON_AddNumberToObject(o, "bytesMigrated", (double)p->bytes_migrated);
-    cJSON_AddNumberToObject(o, "itemsFailed", (double)p->failed);
+    cJSON_AddStringToObject(o, "status", p->phase == MIGRATE_SCANNING ? "Scanning" : "InProgress");
+    agent_wire_counts(o, p);
     return agent_wire_print(o);
 }
 
-char *agent_wire_end_body(int round, const char *status, const char *reason)
+char *agent_wire_end_body(int round, const char *status, const char *reason,
+                          const struct migrate_progress *counts)
 {
     cJSON *o = agent_wire_object();
     cJSON_AddNumberToObject(o, "round", round);
     cJSON_AddStringToObject(o, "status", status);
     if (reason && reason[0])
         cJSON_AddStringToObject(o, "reason", reason);
+    if (counts)
+        agent_wire_counts(cJSON_AddObjectToObject(o, "counts"), counts);
     return agent_wire_print(o);
 }
 

@@ -18,9 +18,9 @@
  * malloc'ed (NULL when absent); agent_wire_task_finish frees them. */
 struct agent_wire_task {
     char *id, *name;
-    char *source;                      /* "sourcePath" */
+    char *source;                      /* "source" */
     char *site_url, *library, *folder; /* "destination": {"siteUrl", "library", "folder"} */
-    char *token; /* "accessToken" for the site, or NULL: the agent's credential */
+    char *token; /* "accessToken" for the site, or NULL (see agent.c for the fallback) */
     int round;   /* the round the server expects (0 first) */
     bool scan_only, preserve_permissions, skip_hidden, skip_invalid_chars;
     int64_t created_after_ms, modified_after_ms; /* 0: none */
@@ -88,7 +88,9 @@ char *agent_wire_register_body(const char *name, const char *group, const char *
 char *agent_wire_heartbeat_body(const char *version, const struct agent_wire_running *tasks,
                                 size_t n, int free_slots);
 char *agent_wire_progress_body(const struct migrate_progress *p);
-char *agent_wire_end_body(int round, const char *status, const char *reason);
+/* counts may be NULL (an end without a round run here, such as a paused task cancelled). */
+char *agent_wire_end_body(int round, const char *status, const char *reason,
+                          const struct migrate_progress *counts);
 
 /* migrate_result's status in the contract's words: "Completed with issues" becomes
  * "CompletedWithIssues"; the others are the same. Static strings. */

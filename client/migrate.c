@@ -256,8 +256,10 @@ static int on_entry(void *ctx, const struct scan_entry *e)
     if (send) {
         pthread_mutex_lock(&r->mu);
         r->items_seen++;
-        if (e->kind == SCAN_FILE)
+        if (e->kind == SCAN_FILE) {
+            r->files_to_send++;
             r->bytes_to_send += (uint64_t)e->size;
+        }
         pthread_mutex_unlock(&r->mu);
     }
     int rc = 0;

@@ -27,6 +27,7 @@ struct migrate_progress {
     uint64_t to_migrate, bytes_to_migrate; /* items and file bytes this round sends */
     uint64_t migrated, bytes_migrated;     /* settled as migrated */
     uint64_t failed;                       /* failed, scan failures included */
+    uint64_t files_to_migrate, files_migrated, files_failed; /* the same, files only */
 };
 
 /* What a round ended with (filled in by migrate_run when result is set). */

@@ -76,6 +76,9 @@ void round_progress(struct run *r)
         .migrated = r->migrated,
         .bytes_migrated = r->bytes_migrated,
         .failed = r->failed,
+        .files_to_migrate = r->files_to_send,
+        .files_migrated = r->files_migrated,
+        .files_failed = r->files_failed,
     };
     pthread_mutex_unlock(&r->mu);
     r->o->on_progress(r->o->progress_ctx, &p);
@@ -110,8 +113,10 @@ void round_report(struct run *r, const struct pack *p, const struct pack_obj *o,
         if (migrated) {
             r->migrated++;
             r->bytes_migrated += o->is_folder ? 0 : (uint64_t)o->size;
+            r->files_migrated += !o->is_folder;
         } else {
             r->failed++;
+            r->files_failed += !o->is_folder;
         }
         pthread_mutex_unlock(&r->mu);
     }

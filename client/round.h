@@ -76,6 +76,7 @@ struct run {
     /* progress */
     uint64_t items_seen, items_settled, bytes_to_send, bytes_sent, packages;
     uint64_t files_scanned, bytes_scanned, migrated, bytes_migrated, failed;
+    uint64_t files_to_send, files_migrated, files_failed;
     int64_t started;
 };
 

@@ -102,7 +102,7 @@ class FakeMM:
         self.queue = []      # task specs not yet given out
         self.orders = {}     # agent name -> [order]
         self.tasks = {}      # id -> {'agent', 'ends', 'progress', 'reports', 'state'}
-        self.pending_state = {}  # task id -> 'Paused'/'Cancelled' for the next progress answer
+        self.pending_order = {}  # task id -> 'pause'/'cancel' for the next progress answer
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -186,7 +186,7 @@ class FakeMM:
             with self.lock:
                 while True:
                     orders = self.orders.pop(name, [])
-                    free = req['freeSlots'] - len([o for o in orders if o['order'] == 'run'])
+                    free = req['free'] - len([o for o in orders if o['order'] == 'run'])
                     while free > 0 and self.queue:
                         task = self.queue.pop(0)
                         self.tasks[task['id']]['agent'] = name
@@ -212,15 +212,16 @@ class FakeMM:
                     return h._send(403, {'error': 'not your task'})
                 if parts[5] == 'progress':
                     t['progress'].append(json.loads(body))
-                    t['state'] = t['progress'][-1]['phase']
-                    state = self.pending_state.pop(tid, t['state'])
+                    t['state'] = t['progress'][-1]['status']
+                    order = self.pending_order.pop(tid, None)
                     self.lock.notify_all()
-                    return h._send(200, {'state': state})
+                    return h._send(200, {'order': order})
                 if parts[5] == 'reports' and method == 'PUT' and len(parts) == 7:
                     t['reports'][parts[6]] = body
                     return h._send(201)
                 if parts[5] == 'end':
                     end = json.loads(body)
+                    t['counts'] = end.pop('counts', None)
                     t['ends'].append(end)
                     t['state'] = end['status']
                     self.lock.notify_all()
@@ -275,11 +276,14 @@ class AgentCase(unittest.TestCase):
 
 class ContractTest(AgentCase):
 
-    def spec(self, tid, source, library, **settings):
-        return {'id': tid, 'name': tid, 'sourcePath': source, 'round': 0,
-                'accessToken': ADMIN,
+    def spec(self, tid, source, library, token=None, **settings):
+        # Without a token in the spec (spmigd sends none) the agent uses its admin token.
+        spec = {'id': tid, 'name': tid, 'source': source, 'round': 0,
                 'destination': {'siteUrl': self.server.sp, 'library': library, 'folder': ''},
                 'settings': settings}
+        if token:
+            spec['accessToken'] = token
+        return spec
 
     def test_two_agents_share_the_tasks(self):
         mm = FakeMM()
@@ -308,8 +312,9 @@ class ContractTest(AgentCase):
             self.assertIn('summary_R0.json', t['reports'])
             self.assertTrue(t['progress'])
             last = t['progress'][-1]
-            self.assertEqual(last['itemsFailed'], 0)
+            self.assertEqual(last['filesFailed'], 0)
             self.assertEqual(last['filesScanned'], len(files[i]))
+            self.assertEqual(t['counts']['filesMigrated'], len(files[i]))
             agents.add(t['agent'])
             self.assertMigrated(roots[i], files[i])
             # Ids come from the task id (the seed).
@@ -332,8 +337,8 @@ class ContractTest(AgentCase):
         a = self.start_agent(mm.url, 'pc1', [src], max_tasks=1)
         wait_for(lambda: mm.registered, what='registration')
         # Paused by the answer to its first progress, long before the last package.
-        mm.pending_state['big'] = 'Paused'
-        mm.add_task(self.spec('big', src, 'Big'))
+        mm.pending_order['big'] = 'pause'
+        mm.add_task(self.spec('big', src, 'Big', token=ADMIN))
         wait_for(lambda: mm.task('big')['ends'], what='the pause')
         self.assertEqual(mm.task('big')['ends'][-1]['status'], 'Paused', a.text())
 
@@ -352,8 +357,8 @@ class ContractTest(AgentCase):
         src2 = os.path.join(self.tmp, 'big2')
         make_share(src2, 2600, seed=4)
         self.make_library('Big2')
-        mm.pending_state['big2'] = 'Cancelled'
-        mm.add_task(self.spec('big2', src2, 'Big2'))
+        mm.pending_order['big2'] = 'cancel'
+        mm.add_task(self.spec('big2', src2, 'Big2', token=ADMIN))
         wait_for(lambda: mm.task('big2')['ends'], what='the cancel')
         self.assertEqual(mm.task('big2')['ends'][-1]['status'], 'Cancelled', a.text())
         self.assertEqual(a.stop(), 0)
@@ -430,9 +435,8 @@ class RealServerTest(AgentCase):
             r = mt.http_call('GET', self.server.sp + '/api/mm/agents', None, auth)
             return r.status == 200 and len(json.loads(r.body).get('value', [])) >= 2
         wait_for(agents, what='two agents')
-        body = json.dumps({'name': 'share to MM', 'sourcePath': src,
-                           'destination': {'siteUrl': self.server.sp + '/', 'library': 'MM',
-                                           'folder': ''},
+        body = json.dumps({'name': 'share to MM', 'source': src,
+                           'destination': {'site': '/', 'library': 'MM'},
                            'settings': {}}).encode()
         r = mt.http_call('POST', self.server.sp + '/api/mm/tasks', body, auth)
         self.assertIn(r.status, (200, 201), r.body)
@@ -440,7 +444,7 @@ class RealServerTest(AgentCase):
 
         def done():
             r = mt.http_call('GET', self.server.sp + '/api/mm/tasks/' + tid, None, auth)
-            s = json.loads(r.body).get('state') if r.status == 200 else None
+            s = json.loads(r.body).get('status') if r.status == 200 else None
             return s if s in ('Completed', 'CompletedWithIssues', 'Failed', 'Cancelled') else None
         self.assertEqual(wait_for(done, what='the task'), 'Completed',
                          a1.text() + a2.text())

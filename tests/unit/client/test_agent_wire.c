@@ -30,12 +30,12 @@ static void test_task_full(void **unused)
     (void)unused;
     struct agent_wire_task t;
     assert_int_equal(
-        parse("{\"id\":\"t-1\",\"name\":\"HR\",\"sourcePath\":\"/srv/hr\",\"round\":2,"
+        parse("{\"id\":\"t-1\",\"name\":\"HR\",\"source\":\"/srv/hr\",\"round\":2,"
               "\"destination\":{\"siteUrl\":\"/sites/hr\",\"library\":\"Docs\",\"folder\":\"In\"},"
               "\"settings\":{\"scanOnly\":true,\"preservePermissions\":true,"
-              "\"migrateHiddenFiles\":false,\"migrateInvalidChars\":false,"
+              "\"migrateHiddenFiles\":false,\"migrateInvalidCharacters\":false,"
               "\"createdAfter\":\"2024-01-02\",\"modifiedAfter\":\"2024-02-03T00:00:00Z\","
-              "\"skipExtensions\":[\"tmp\",\"BAK\"],\"replaceInvalidChars\":\"_\"}}",
+              "\"skipExtensions\":[\"tmp\",\"BAK\"],\"replaceInvalidCharactersWith\":\"_\"}}",
               &t),
         0);
     assert_string_equal(t.id, "t-1");
@@ -63,7 +63,7 @@ static void test_task_defaults_and_flat(void **unused)
     struct agent_wire_task t;
     /* Destination and settings may sit in the spec itself; absent settings keep MM's
      * defaults (hidden files and invalid characters migrated). */
-    assert_int_equal(parse("{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"http://h/sites/x\","
+    assert_int_equal(parse("{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"http://h/sites/x\","
                            "\"skipExtensions\":\"exe:dll\",\"accessToken\":\"tok\"}",
                            &t),
                      0);
@@ -85,18 +85,20 @@ static void test_task_refused(void **unused)
     const char *bad[] = {
         "[]",
         "not json",
-        "{\"sourcePath\":\"/s\",\"siteUrl\":\"/x\"}",          /* no id */
-        "{\"id\":\"a\",\"siteUrl\":\"/x\"}",                   /* no source */
-        "{\"id\":\"a\",\"sourcePath\":\"/s\"}",                /* no site */
-        "{\"id\":7,\"sourcePath\":\"/s\",\"siteUrl\":\"/x\"}", /* wrong type */
-        "{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\",\"round\":-1}",
-        "{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\",\"scanOnly\":\"yes\"}",
-        "{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\",\"createdAfter\":\"01/02/2024\"}",
-        "{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\",\"replaceInvalidChars\":\"|\"}",
-        "{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\",\"replaceInvalidChars\":\"ab\"}",
-        "{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\",\"skipExtensions\":[1]}",
-        "{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\",\"skipExtensions\":[\"a:b\"]}",
-        "{\"id\":\"a\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\",\"settings\":3}",
+        "{\"source\":\"/s\",\"siteUrl\":\"/x\"}",          /* no id */
+        "{\"id\":\"a\",\"siteUrl\":\"/x\"}",               /* no source */
+        "{\"id\":\"a\",\"source\":\"/s\"}",                /* no site */
+        "{\"id\":7,\"source\":\"/s\",\"siteUrl\":\"/x\"}", /* wrong type */
+        "{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"/x\",\"round\":-1}",
+        "{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"/x\",\"scanOnly\":\"yes\"}",
+        "{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"/x\",\"createdAfter\":\"01/02/2024\"}",
+        "{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"/"
+        "x\",\"replaceInvalidCharactersWith\":\"|\"}",
+        "{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"/"
+        "x\",\"replaceInvalidCharactersWith\":\"ab\"}",
+        "{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"/x\",\"skipExtensions\":[1]}",
+        "{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"/x\",\"skipExtensions\":[\"a:b\"]}",
+        "{\"id\":\"a\",\"source\":\"/s\",\"siteUrl\":\"/x\",\"settings\":3}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct agent_wire_task t;
@@ -110,7 +112,7 @@ static void test_heartbeat_orders(void **unused)
     (void)unused;
     const char *body =
         "{\"heartbeatSeconds\":15,\"orders\":["
-        "{\"order\":\"run\",\"task\":{\"id\":\"t1\",\"sourcePath\":\"/s\",\"siteUrl\":\"/x\"}},"
+        "{\"order\":\"run\",\"task\":{\"id\":\"t1\",\"source\":\"/s\",\"siteUrl\":\"/x\"}},"
         "{\"order\":\"pause\",\"taskId\":\"t2\"},{\"order\":\"resume\",\"taskId\":\"t3\"},"
         "{\"order\":\"cancel\",\"taskId\":\"t4\"},{\"order\":\"explode\",\"taskId\":\"t5\"},"
         "{\"order\":\"pause\"},{\"order\":\"run\",\"task\":\"x\"},7]}";
@@ -156,6 +158,7 @@ static void test_progress_answer(void **unused)
                      AGENT_WIRE_CANCEL);
     assert_int_equal(agent_wire_parse_progress_answer("{\"state\":\"InProgress\"}", 22), -1);
     assert_int_equal(agent_wire_parse_progress_answer("{\"order\":\"run\"}", 15), -1);
+    assert_int_equal(agent_wire_parse_progress_answer("{\"order\":null}", 14), -1);
     assert_int_equal(agent_wire_parse_progress_answer("", 0), -1);
     assert_int_equal(agent_wire_parse_progress_answer(NULL, 0), -1);
 }
@@ -193,9 +196,13 @@ static void test_bodies(void **unused)
     struct agent_wire_running run[1] = {{"t1", "Scanning"}};
     b = agent_wire_heartbeat_body("1.0", run, 1, 1);
     j = cJSON_Parse(b);
-    assert_int_equal(cJSON_GetObjectItem(j, "freeSlots")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(j, "free")->valueint, 1);
     assert_string_equal(
-        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "tasks"), 0), "state")
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "running"), 0), "taskId")
+            ->valuestring,
+        "t1");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "running"), 0), "state")
             ->valuestring,
         "Scanning");
     cJSON_Delete(j);
@@ -205,22 +212,35 @@ static void test_bodies(void **unused)
                                  .phase = MIGRATE_IN_PROGRESS,
                                  .files_scanned = 10,
                                  .bytes_scanned = 1000,
-                                 .to_migrate = 8,
-                                 .migrated = 5,
-                                 .failed = 1};
+                                 .to_migrate = 9,
+                                 .files_to_migrate = 8,
+                                 .bytes_to_migrate = 800,
+                                 .migrated = 6,
+                                 .files_migrated = 5,
+                                 .files_failed = 1};
     b = agent_wire_progress_body(&p);
     j = cJSON_Parse(b);
-    assert_string_equal(cJSON_GetObjectItem(j, "phase")->valuestring, "InProgress");
+    assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "InProgress");
+    assert_int_equal(cJSON_GetObjectItem(j, "round")->valueint, 1);
     assert_int_equal(cJSON_GetObjectItem(j, "filesScanned")->valueint, 10);
-    assert_int_equal(cJSON_GetObjectItem(j, "itemsMigrated")->valueint, 5);
-    assert_int_equal(cJSON_GetObjectItem(j, "itemsFailed")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(j, "bytesScanned")->valueint, 1000);
+    assert_int_equal(cJSON_GetObjectItem(j, "filesTotal")->valueint, 8);
+    assert_int_equal(cJSON_GetObjectItem(j, "bytesTotal")->valueint, 800);
+    assert_int_equal(cJSON_GetObjectItem(j, "filesMigrated")->valueint, 5);
+    assert_int_equal(cJSON_GetObjectItem(j, "filesFailed")->valueint, 1);
     cJSON_Delete(j);
     free(b);
 
-    b = agent_wire_end_body(2, "Failed", "disk full");
+    b = agent_wire_end_body(2, "Failed", "disk full", NULL);
     assert_string_equal(b, "{\"round\":2,\"status\":\"Failed\",\"reason\":\"disk full\"}");
     free(b);
-    b = agent_wire_end_body(0, "Completed", "");
+    b = agent_wire_end_body(1, "Completed", NULL, &p);
+    j = cJSON_Parse(b);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "counts"), "filesMigrated")->valueint, 5);
+    cJSON_Delete(j);
+    free(b);
+    b = agent_wire_end_body(0, "Completed", "", NULL);
     assert_string_equal(b, "{\"round\":0,\"status\":\"Completed\"}");
     free(b);
 
