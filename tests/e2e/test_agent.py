@@ -420,35 +420,54 @@ def mm_routes_answer(server):
 class RealServerTest(AgentCase):
     """spmigd's own /api/mm/: skipped until it answers."""
 
-    def test_task_completes_on_two_agents(self):
-        if not mm_routes_answer(self.server):
-            self.skipTest('spmigd does not answer /api/mm/ yet')
-        src = os.path.join(self.tmp, 'share')
-        files = make_share(src, 80, seed=21)
-        root = self.make_library('MM')
-        a1 = self.start_agent(self.server.sp, 'agent-1', [src])
-        a2 = self.start_agent(self.server.sp, 'agent-2', [src])
+    def call(self, method, path, body=None):
         auth = {'Authorization': 'Bearer ' + ADMIN, 'Content-Type': 'application/json',
                 'Accept': 'application/json'}
+        r = mt.http_call(method, self.server.sp + path,
+                         json.dumps(body).encode() if body is not None else None, auth)
+        return r.status, (json.loads(r.body) if r.body else None)
 
-        def agents():
-            r = mt.http_call('GET', self.server.sp + '/api/mm/agents', None, auth)
-            return r.status == 200 and len(json.loads(r.body).get('value', [])) >= 2
-        wait_for(agents, what='two agents')
-        body = json.dumps({'name': 'share to MM', 'source': src,
-                           'destination': {'site': '/', 'library': 'MM'},
-                           'settings': {}}).encode()
-        r = mt.http_call('POST', self.server.sp + '/api/mm/tasks', body, auth)
-        self.assertIn(r.status, (200, 201), r.body)
-        tid = json.loads(r.body)['id']
+    def test_tasks_complete_on_two_agents(self):
+        if not mm_routes_answer(self.server):
+            self.skipTest('spmigd does not answer /api/mm/ yet')
+        srcs, files, roots = [], [], []
+        for i in range(2):
+            srcs.append(os.path.join(self.tmp, 'share%d' % i))
+            files.append(make_share(srcs[i], 80 + i, seed=21 + i))
+            roots.append(self.make_library('MM%d' % i))
+        with open(os.path.join(srcs[1], 'skip.bak'), 'wb') as fh:
+            fh.write(b'not migrated')
+        # One slot each: the two tasks run on the two agents at once.
+        a1 = self.start_agent(self.server.sp, 'agent-1', [self.tmp], max_tasks=1)
+        a2 = self.start_agent(self.server.sp, 'agent-2', [self.tmp], max_tasks=1)
+        wait_for(lambda: len((self.call('GET', '/api/mm/agents')[1] or {}).get('value', []))
+                 >= 2, what='two agents')
+        ids = []
+        for i in range(2):
+            settings = {'skipExtensions': 'bak'} if i == 1 else {}
+            status, task = self.call('POST', '/api/mm/tasks', {
+                'name': 'share %d' % i, 'source': srcs[i],
+                'destination': {'site': '/', 'library': 'MM%d' % i}, 'settings': settings})
+            self.assertIn(status, (200, 201), task)
+            ids.append(task['id'])
 
-        def done():
-            r = mt.http_call('GET', self.server.sp + '/api/mm/tasks/' + tid, None, auth)
-            s = json.loads(r.body).get('status') if r.status == 200 else None
+        def done(tid):
+            status, t = self.call('GET', '/api/mm/tasks/' + tid)
+            s = t.get('status') if status == 200 else None
             return s if s in ('Completed', 'CompletedWithIssues', 'Failed', 'Cancelled') else None
-        self.assertEqual(wait_for(done, what='the task'), 'Completed',
-                         a1.text() + a2.text())
-        self.assertMigrated(root, files)
+        agents = set()
+        for i, tid in enumerate(ids):
+            self.assertEqual(wait_for(lambda: done(tid), what='task %d' % i), 'Completed',
+                             a1.text() + a2.text())
+            agents.update(n for n, a in (('agent-1', a1), ('agent-2', a2))
+                          if 'task %s: round 0 Completed' % tid in a.text())
+            self.assertMigrated(roots[i], files[i])
+            status, reports = self.call('GET', '/api/mm/tasks/%s/reports' % tid)
+            names = {r['name'] for r in reports['value']}
+            self.assertTrue({'ItemReport_R0.csv', 'ScanSummary_R0.csv'} <= names, names)
+        self.assertEqual(agents, {'agent-1', 'agent-2'})
+        self.assertEqual(self.sp.raw('GET', "web/GetFileByServerRelativeUrl(%s)" %
+                                     mt.quote_literal(roots[1] + '/skip.bak'))[1].status, 404)
         self.assertEqual(a1.stop(), 0)
         self.assertEqual(a2.stop(), 0)
 
