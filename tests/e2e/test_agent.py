@@ -3,8 +3,9 @@ test_agent.py: `spmig agent` end to end. Two real agents on generated shares tak
 them through the real pipeline into the real spmigd and report back; every file is read back
 through SharePoint REST.
 
-RealServerTest drives spmigd's own /api/mm/ routes (docs/migration-manager.md): it is skipped
-while spmigd does not answer them (GET /api/mm/agents is 404). ContractTest puts a small
+RealServerTest drives spmigd's own /api/mm/ routes (docs/migration-manager.md): two tasks on
+two agents, and an agent that rides out a restart of spmigd. It is skipped while spmigd does
+not answer them (GET /api/mm/agents is 404). ContractTest puts a small
 stand-in for those routes in front of the agents (this file's FakeMM, which follows the same
 contract and hands out tasks whose site is the real spmigd), so the agent's side of the
 protocol is checked now: registration and the credential file, the heartbeat's orders, two
@@ -470,6 +471,41 @@ class RealServerTest(AgentCase):
                                      mt.quote_literal(roots[1] + '/skip.bak'))[1].status, 404)
         self.assertEqual(a1.stop(), 0)
         self.assertEqual(a2.stop(), 0)
+
+
+    def test_agent_rides_out_a_server_restart(self):
+        if not mm_routes_answer(self.server):
+            self.skipTest('spmigd does not answer /api/mm/ yet')
+        # A server that comes back on the same SharePoint port, with the same data.
+        import socket
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        self.server.stop()
+        self.server.extra_args += ['--sp-port', str(port)]
+        self.server.start()
+        self.sp = mt.SharePoint(self.server.sp, ADMIN, accept=mt.NOMETADATA)
+        src = os.path.join(self.tmp, 'share')
+        files = make_share(src, 40, seed=31)
+        root = self.make_library('Again')
+        a = self.start_agent(self.server.sp, 'agent-r', [src])
+        wait_for(lambda: 'ready' in a.text(), what='the agent')
+        self.server.stop()
+        time.sleep(2)
+        self.server.start()
+        status, task = self.call('POST', '/api/mm/tasks', {
+            'name': 'after the restart', 'source': src,
+            'destination': {'site': '/', 'library': 'Again'}})
+        self.assertIn(status, (200, 201), task)
+
+        def done():
+            status, t = self.call('GET', '/api/mm/tasks/' + task['id'])
+            return t.get('status') in ('Completed', 'CompletedWithIssues', 'Failed') and t
+        t = wait_for(done, what=lambda: 'the task: ' + a.text())
+        self.assertEqual(t['status'], 'Completed', a.text())
+        self.assertIn('again in', a.text())
+        self.assertMigrated(root, files)
+        self.assertEqual(a.stop(), 0)
 
 
 if __name__ == '__main__':
