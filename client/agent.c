@@ -1,9 +1,9 @@
 /*
  * agent.c: `spmig agent`'s threads. The main thread checks the shares, registers or reuses
  * agent.json, and long-polls the heartbeat, starting, pausing, resuming and cancelling tasks
- * as ordered; each task runs in its own thread through migrate_run; one poster thread sends
- * progress and, when a round ends, its reports and its end (kept on disk until sent). The
- * JSON is agent_wire.c's; the migration itself is migrate.c's.
+ * as ordered; each task runs in its own thread through migrate_run and leaves its round's end
+ * on disk for the poster thread (agent_post.c) to send. The JSON is agent_wire.c's; the
+ * migration itself is migrate.c's.
  */
 #include "agent.h"
 
@@ -18,47 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_internal.h"
 #include "agent_wire.h"
 #include "crypto.h"
 #include "fileio.h"
 #include "http.h"
 #include "migrate.h"
-#include "report.h"
 #include "spmig_limits.h"
 #include "state.h"
 #include "xmalloc.h"
 
-#define AGENT_TASK_ID_MAX 64 /* task ids name folders and URL segments */
-
-struct agent;
-
-struct agent_task {
-    struct agent *a;
-    char *id, *dir, *spec_json;
-    pthread_t thread;
-    bool running; /* a thread runs migrate_run (joined by the main thread when done) */
-    bool done;    /* the thread has returned, not joined yet */
-    bool paused;  /* the last round ended paused: the task keeps its slot */
-    bool gone;    /* finished for good: removed once joined */
-    volatile sig_atomic_t pause, cancel;
-    struct migrate_progress last; /* under a->mu */
-    uint64_t seq, posted_seq;
-    int64_t posted_ms;
-    struct agent_task *next;
-};
-
-struct agent {
-    const struct agent_options *o;
-    char *base;     /* the server without a trailing '/' */
-    char *work_dir; /* created */
-    char *cred_path;
-    struct agent_wire_credential cred;
-    pthread_mutex_t mu;
-    struct agent_task *tasks;
-    volatile sig_atomic_t poster_stop;
-};
-
-static int64_t agent_mono_ms(void)
+int64_t agent_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -66,7 +36,7 @@ static int64_t agent_mono_ms(void)
 }
 
 /* Sleeps ms milliseconds in small steps; false when stop was set meanwhile. */
-static bool agent_sleep(const volatile sig_atomic_t *stop, int ms)
+bool agent_sleep(const volatile sig_atomic_t *stop, int ms)
 {
     for (int slept = 0; slept < ms; slept += 100) {
         if (stop && *stop)
@@ -77,7 +47,7 @@ static bool agent_sleep(const volatile sig_atomic_t *stop, int ms)
     return !(stop && *stop);
 }
 
-static bool agent_task_id_ok(const char *id)
+bool agent_task_id_ok(const char *id)
 {
     size_t n = strlen(id);
     if (!n || n > AGENT_TASK_ID_MAX)
@@ -92,9 +62,9 @@ static bool agent_task_id_ok(const char *id)
 /* -- HTTP ------------------------------------------------------------------------------------ */
 
 /* One request to /api/mm/ with a bearer token; 0 with r filled, -1 when no answer came. */
-static int agent_call(struct agent *a, struct httpc *h, const char *method, const char *path,
-                      const char *bearer, const char *content_type, const void *body, size_t len,
-                      struct httpc_response *r)
+int agent_call(struct agent *a, struct httpc *h, const char *method, const char *path,
+               const char *bearer, const char *content_type, const void *body, size_t len,
+               struct httpc_response *r)
 {
     char *url = xasprintf("%s%s", a->base, path);
     char *auth = xasprintf("Authorization: Bearer %s", bearer);
@@ -109,7 +79,7 @@ static int agent_call(struct agent *a, struct httpc *h, const char *method, cons
     return rc;
 }
 
-static bool agent_ok(long status)
+bool agent_ok(long status)
 {
     return status >= 200 && status < 300;
 }
@@ -283,167 +253,6 @@ done:
     pthread_mutex_lock(&a->mu);
     t->done = true;
     pthread_mutex_unlock(&a->mu);
-    return NULL;
-}
-
-/* -- the poster: progress, reports, ends ------------------------------------------------------ */
-
-static void agent_post_progress(struct agent *a, struct httpc *h)
-{
-    int64_t now = agent_mono_ms();
-    for (;;) {
-        struct agent_task *pick = NULL;
-        struct migrate_progress p;
-        pthread_mutex_lock(&a->mu);
-        /* A task whose round is over gets its last counts at once (before its end). */
-        for (struct agent_task *t = a->tasks; t; t = t->next)
-            if (t->running && t->seq != t->posted_seq && (t->done || now - t->posted_ms >= 1000)) {
-                pick = t;
-                p = t->last;
-                t->posted_seq = t->seq;
-                t->posted_ms = now;
-                break;
-            }
-        char *id = pick ? xstrdup(pick->id) : NULL;
-        pthread_mutex_unlock(&a->mu);
-        if (!pick)
-            return;
-        char *body = agent_wire_progress_body(&p);
-        char *path = xasprintf("/api/mm/agent/tasks/%s/progress", id);
-        struct httpc_response r;
-        int got = agent_call(a, h, "POST", path, a->cred.credential, NULL, body, strlen(body), &r);
-        if (got == 0 && (agent_ok(r.status) || r.status == 404)) {
-            /* 404: the task was deleted; stop it. */
-            int order = r.status == 404 ? AGENT_WIRE_CANCEL
-                                        : agent_wire_parse_progress_answer(r.body.data, r.body.len);
-            pthread_mutex_lock(&a->mu);
-            for (struct agent_task *t = a->tasks; t; t = t->next)
-                if (strcmp(t->id, id) == 0 && order == AGENT_WIRE_PAUSE)
-                    t->pause = 1;
-                else if (strcmp(t->id, id) == 0 && order == AGENT_WIRE_CANCEL)
-                    t->cancel = 1;
-            pthread_mutex_unlock(&a->mu);
-        }
-        httpc_response_finish(&r);
-        free(path);
-        free(body);
-        free(id);
-    }
-}
-
-/* Uploads the round's reports and posts its end for one task folder holding end.json. 0 when
- * the server has it all (or no longer knows the task), -1 to try again later. */
-static int agent_flush_end(struct agent *a, struct httpc *h, const char *id, const char *dir)
-{
-    char *end_path = xasprintf("%s/end.json", dir);
-    char buf[4096];
-    FILE *f = fopen(end_path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    int round = 0;
-    const char *rp = strstr(buf, "\"round\":");
-    if (rp)
-        round = atoi(rp + 8);
-    static const char *const names[][2] = {
-        {"ItemReport", "csv"},    {"ItemFailureReport", "csv"}, {"ScanSummary", "csv"},
-        {"SummaryReport", "csv"}, {"summary", "json"},
-    };
-    char *report_dir = xasprintf("%s/reports", dir);
-    int rc = 0;
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && rc == 0; i++) {
-        char *file = report_path(report_dir, names[i][0], round, names[i][1]);
-        char *data = NULL;
-        size_t len = 0;
-        FILE *rf = fopen(file, "rb");
-        if (rf) {
-            struct stat st;
-            if (fstat(fileno(rf), &st) == 0 && st.st_size < (off_t)HTTPC_BODY_MAX) {
-                data = xmalloc((size_t)st.st_size + 1);
-                len = fread(data, 1, (size_t)st.st_size, rf);
-            }
-            fclose(rf);
-        }
-        if (data) {
-            const char *base = strrchr(file, '/') + 1;
-            char *path = xasprintf("/api/mm/agent/tasks/%s/reports/%s", id, base);
-            struct httpc_response r;
-            int got = agent_call(a, h, "PUT", path, a->cred.credential,
-                                 strcmp(names[i][1], "json") == 0 ? "application/json"
-                                                                  : "text/csv; charset=utf-8",
-                                 data, len, &r);
-            if (got < 0 || (!agent_ok(r.status) && r.status != 404))
-                rc = -1;
-            httpc_response_finish(&r);
-            free(path);
-            free(data);
-        }
-        free(file);
-    }
-    if (rc == 0) {
-        char *path = xasprintf("/api/mm/agent/tasks/%s/end", id);
-        struct httpc_response r;
-        int got = agent_call(a, h, "POST", path, a->cred.credential, NULL, buf, n, &r);
-        if (got < 0 || (!agent_ok(r.status) && r.status != 404 && r.status != 409))
-            rc = -1;
-        else
-            unlink(end_path);
-        httpc_response_finish(&r);
-        free(path);
-    }
-    free(report_dir);
-    free(end_path);
-    return rc;
-}
-
-/* Every task folder with an unsent end, this run's or an earlier one's. */
-static void agent_flush_ends(struct agent *a, struct httpc *h)
-{
-    char *tasks_dir = xasprintf("%s/tasks", a->work_dir);
-    DIR *d = opendir(tasks_dir);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (!agent_task_id_ok(de->d_name))
-            continue;
-        char *dir = xasprintf("%s/%s", tasks_dir, de->d_name);
-        char *end = xasprintf("%s/end.json", dir);
-        bool running = false;
-        pthread_mutex_lock(&a->mu);
-        for (struct agent_task *t = a->tasks; t; t = t->next)
-            if (strcmp(t->id, de->d_name) == 0 && t->running &&
-                (!t->done || t->seq != t->posted_seq))
-                running = true; /* its end waits for its thread and its last counts */
-        pthread_mutex_unlock(&a->mu);
-        if (!running && access(end, F_OK) == 0)
-            agent_flush_end(a, h, de->d_name, dir);
-        free(end);
-        free(dir);
-    }
-    if (d)
-        closedir(d);
-    free(tasks_dir);
-}
-
-static void *agent_poster_main(void *arg)
-{
-    struct agent *a = arg;
-    struct httpc_options ho = {.max_attempts = 2, .timeout_s = 60};
-    struct httpc *h = httpc_create(&ho);
-    int64_t last_flush = 0;
-    while (h && !a->poster_stop) {
-        agent_post_progress(a, h);
-        if (agent_mono_ms() - last_flush >= 2000) {
-            agent_flush_ends(a, h);
-            last_flush = agent_mono_ms();
-        }
-        agent_sleep(&a->poster_stop, 250);
-    }
-    if (h) {
-        agent_post_progress(a, h);
-        agent_flush_ends(a, h); /* a last try; what fails waits for the next start */
-    }
-    httpc_destroy(h);
     return NULL;
 }
 
@@ -770,7 +579,7 @@ int agent_run(const struct agent_options *o)
         fprintf(stderr, "spmig agent: agent %s (%s), credential from %s\n", a.cred.name, a.cred.id,
                 a.cred_path);
     }
-    if (pthread_create(&poster, NULL, agent_poster_main, &a) != 0) {
+    if (pthread_create(&poster, NULL, agent_post_main, &a) != 0) {
         fprintf(stderr, "spmig agent: cannot start a thread\n");
         goto out;
     }
