@@ -335,8 +335,9 @@ static struct agent_task *agent_task_get(struct agent *a, const char *id, const 
     return t;
 }
 
-/* Holds the tasks an earlier run left paused (a "paused" marker beside task.json). */
-static void agent_load_paused(struct agent *a)
+void agent_each_task_dir(struct agent *a,
+                         void (*fn)(struct agent *a, const char *id, const char *dir, void *ctx),
+                         void *ctx)
 {
     char *tasks_dir = xasprintf("%s/tasks", a->work_dir);
     DIR *d = opendir(tasks_dir);
@@ -344,21 +345,30 @@ static void agent_load_paused(struct agent *a)
     while (d && (de = readdir(d))) {
         if (!agent_task_id_ok(de->d_name))
             continue;
-        char *marker = xasprintf("%s/%s/paused", tasks_dir, de->d_name);
-        if (access(marker, F_OK) == 0) {
-            pthread_mutex_lock(&a->mu);
-            struct agent_task *t = agent_task_get(a, de->d_name, NULL);
-            if (t)
-                t->paused = true;
-            pthread_mutex_unlock(&a->mu);
-            if (t)
-                fprintf(stderr, "spmig agent: task %s: paused, waiting for resume\n", t->id);
-        }
-        free(marker);
+        char *dir = xasprintf("%s/%s", tasks_dir, de->d_name);
+        fn(a, de->d_name, dir, ctx);
+        free(dir);
     }
     if (d)
         closedir(d);
     free(tasks_dir);
+}
+
+/* Holds a task an earlier run left paused (a "paused" marker beside task.json). */
+static void agent_load_paused(struct agent *a, const char *id, const char *dir, void *ctx)
+{
+    (void)ctx;
+    char *marker = xasprintf("%s/paused", dir);
+    if (access(marker, F_OK) == 0) {
+        pthread_mutex_lock(&a->mu);
+        struct agent_task *t = agent_task_get(a, id, NULL);
+        if (t)
+            t->paused = true;
+        pthread_mutex_unlock(&a->mu);
+        if (t)
+            fprintf(stderr, "spmig agent: task %s: paused, waiting for resume\n", id);
+    }
+    free(marker);
 }
 
 static void agent_apply(struct agent *a, const struct agent_wire_order *o)
@@ -584,7 +594,7 @@ int agent_run(const struct agent_options *o)
         goto out;
     }
     poster_started = true;
-    agent_load_paused(&a);
+    agent_each_task_dir(&a, agent_load_paused, NULL);
     fprintf(stderr, "spmig agent: ready, %d task slots\n", o->max_tasks);
     rc = agent_loop(&a);
     fprintf(stderr, "spmig agent: stopping: running tasks pause at a package boundary\n");

@@ -57,6 +57,10 @@ int agent_call(struct agent *a, struct httpc *h, const char *method, const char 
                const char *bearer, const char *content_type, const void *body, size_t len,
                struct httpc_response *r);
 bool agent_ok(long status);
+/* Calls fn for each folder under <work dir>/tasks named like a task id. */
+void agent_each_task_dir(struct agent *a,
+                         void (*fn)(struct agent *a, const char *id, const char *dir, void *ctx),
+                         void *ctx);
 
 /* The poster thread (agent_post.c): progress at most once a second per task, then, for every
  * task folder with an end.json, the round's reports and its end. arg: the struct agent; it

@@ -4,7 +4,6 @@
  * from the task folders that hold an end.json, until the server has taken them. Task threads
  * and orders are agent.c's.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,32 +123,26 @@ static int agent_post_end(struct agent *a, struct httpc *h, const char *id, cons
     return rc;
 }
 
-/* Every task folder with an unsent end, this run's or an earlier one's. */
+/* A task folder with an unsent end, this run's or an earlier one's: sent unless its thread
+ * still runs or its last counts are not posted yet. */
+static void agent_post_dir(struct agent *a, const char *id, const char *dir, void *ctx)
+{
+    struct httpc *h = ctx;
+    bool running = false;
+    pthread_mutex_lock(&a->mu);
+    for (struct agent_task *t = a->tasks; t; t = t->next)
+        if (strcmp(t->id, id) == 0 && t->running && (!t->done || t->seq != t->posted_seq))
+            running = true;
+    pthread_mutex_unlock(&a->mu);
+    char *end = xasprintf("%s/end.json", dir);
+    if (!running && access(end, F_OK) == 0)
+        agent_post_end(a, h, id, dir);
+    free(end);
+}
+
 static void agent_post_ends(struct agent *a, struct httpc *h)
 {
-    char *tasks_dir = xasprintf("%s/tasks", a->work_dir);
-    DIR *d = opendir(tasks_dir);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (!agent_task_id_ok(de->d_name))
-            continue;
-        char *dir = xasprintf("%s/%s", tasks_dir, de->d_name);
-        char *end = xasprintf("%s/end.json", dir);
-        bool running = false;
-        pthread_mutex_lock(&a->mu);
-        for (struct agent_task *t = a->tasks; t; t = t->next)
-            if (strcmp(t->id, de->d_name) == 0 && t->running &&
-                (!t->done || t->seq != t->posted_seq))
-                running = true; /* its end waits for its thread and its last counts */
-        pthread_mutex_unlock(&a->mu);
-        if (!running && access(end, F_OK) == 0)
-            agent_post_end(a, h, de->d_name, dir);
-        free(end);
-        free(dir);
-    }
-    if (d)
-        closedir(d);
-    free(tasks_dir);
+    agent_each_task_dir(a, agent_post_dir, h);
 }
 
 void *agent_post_main(void *arg)
