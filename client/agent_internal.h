@@ -1,7 +1,7 @@
 /*
  * agent_internal.h: what agent.c (orders, task threads, the heartbeat) and agent_post.c (the
  * poster of progress, reports and ends) share: an agent's and a task's records and the HTTP
- * and timing helpers. Not an interface: agent.h is.
+ * and timing functions. Not an interface: agent.h is.
  */
 #ifndef SPMIG_AGENT_INTERNAL_H
 #define SPMIG_AGENT_INTERNAL_H

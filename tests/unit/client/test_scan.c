@@ -565,7 +565,7 @@ static void test_settings_filters(void **state)
     seen_free(&s);
 }
 
-static void test_extension_helpers(void **state)
+static void test_extension_rules(void **state)
 {
     (void)state;
     assert_string_equal(scan_extension("a.b.TXT"), ".TXT");
@@ -989,7 +989,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings_filters, setup, teardown),
-        cmocka_unit_test(test_extension_helpers),
+        cmocka_unit_test(test_extension_rules),
         cmocka_unit_test_setup_teardown(test_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
     };
