@@ -308,8 +308,8 @@ static struct agent_task *agent_task_get(struct agent *a, const char *id, const 
     if (!spec_json) {
         FILE *f = fopen(spec_path, "r");
         if (f) {
-            loaded = xcalloc(1, LIMIT_TASK_SPEC + 1);
-            if (fread(loaded, 1, LIMIT_TASK_SPEC, f) == 0) {
+            loaded = xcalloc(1, LIMIT_MM_TASK_SPEC + 1);
+            if (fread(loaded, 1, LIMIT_MM_TASK_SPEC, f) == 0) {
                 free(loaded);
                 loaded = NULL;
             }

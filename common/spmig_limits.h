@@ -67,6 +67,6 @@
 #define LIMIT_MM_TRUST_DAYS    7                  /* an unused agent credential expires */
 #define LIMIT_MM_AUTO_RERUNS   4                  /* "Migration auto rerun" */
 #define LIMIT_MM_SUMMARY_IDS   5000               /* tasks in one summary.csv */
-#define LIMIT_TASK_SPEC        (64 * 1024)        /* a task spec an agent keeps (task.json) */
+#define LIMIT_MM_TASK_SPEC     (64 * 1024)        /* a task spec an agent keeps (task.json) */
 
 #endif
