@@ -200,12 +200,10 @@ static void *agent_task_main(void *arg)
         .folder = spec.folder && spec.folder[0] ? spec.folder : NULL,
         .report_dir = report_dir,
         .state_dir = state_dir,
-        /* The site's Migration API takes a user token: the task's own, else the admin token
-         * the agent was started with, else (for a server that accepts it there) the agent's
-         * credential. */
-        .token = spec.token    ? spec.token
-                 : a->o->token ? a->o->token
-                               : a->cred.credential,
+        /* The task's own token when the server gives one, else the agent's credential: the
+         * server takes it on the site for the admin who made the trust, so revoking the agent
+         * stops its migrations too. */
+        .token = spec.token ? spec.token : a->cred.credential,
         .user_domain = a->o->user_domain,
         .parallel = a->o->parallel,
         .max_attempts = a->o->max_attempts,

@@ -12,6 +12,7 @@
 
 #define AGENT_MAX_SHARES    64
 #define AGENT_MAX_TASKS     16 /* --max-tasks' ceiling */
+#define AGENT_DEFAULT_TASKS 5  /* --max-tasks when not given, as Migration Manager's agent */
 #define AGENT_WAIT_S        20 /* the heartbeat's long poll */
 #define AGENT_BACKOFF_MAX_S 30 /* longest pause between heartbeats while the server is away */
 

@@ -62,7 +62,7 @@ static const char usage_text[] =
     "  admin clock [--advance DURATION | --set TIME] --site URL\n"
     "  admin containers --site URL the emulator's clock and provisioned containers\n"
     "  agent --server URL --name NAME --share PATH [--share PATH]... [--group G]\n"
-    "        [--work-dir DIR] [--max-tasks N]\n"
+    "        [--work-dir DIR] [--max-tasks N (5)]\n"
     "                              a Migration Manager agent: registers with the admin token\n"
     "                              (kept as a credential in DIR/agent.json), takes tasks from\n"
     "                              the server and migrates them; SIGTERM pauses and stops it\n"
@@ -366,7 +366,7 @@ static int cmd_agent(struct args *a)
     o->max_attempts = a->m.max_attempts;
     o->user_domain = a->m.user_domain;
     if (!o->max_tasks)
-        o->max_tasks = 2;
+        o->max_tasks = AGENT_DEFAULT_TASKS;
     o->stop = &cancelled;
     return agent_run(o);
 }

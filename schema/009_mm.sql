@@ -17,6 +17,7 @@ CREATE TABLE mm_agents (
     enabled INTEGER NOT NULL DEFAULT 1,
     deleted INTEGER NOT NULL DEFAULT 0,      -- trust revoked; the name can be taken over
     secret_hash BLOB,                        -- SHA-256 of the credential's secret part
+    trustee INTEGER NOT NULL DEFAULT 0,      -- sp_principals.id of the admin who registered it
     used_ms INTEGER NOT NULL,                -- last use of the credential (7-day expiry)
     seen_ms INTEGER NOT NULL,                -- liveness: last call, or the server's start
     activity_ms INTEGER NOT NULL,            -- last call, as shown (lastActivity)

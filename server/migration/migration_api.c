@@ -362,7 +362,7 @@ static int job_for_call(struct http_request *req, struct sp_call *c, const char 
         job_finish(j);
         return 1; /* not found: callers answer in their own way */
     }
-    if (j->owner_id != c->who.id && !sp_auth_is_admin(&c->who)) {
+    if (j->owner_id != c->who.id && !sp_auth_admin_on_sites(&c->who)) {
         job_finish(j);
         odata_access_denied(req);
         return -1;

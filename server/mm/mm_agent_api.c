@@ -155,6 +155,7 @@ void mm_agent_api_register(struct http_request *req, const struct sp_auth_princi
         .group = (char *)group,
         .shares = shares_text,
         .max_tasks = max ? (int)max->valuedouble : 1,
+        .trustee = who->id,
     };
     int rc = mm_store_agent_register(&a, hash);
     free(shares_text);
@@ -186,46 +187,63 @@ out:
 
 /* ---- the credential ---- */
 
-/* Checks the Authorization header; fills a and returns true, or replies 401/403. */
-static bool authenticate(struct http_request *req, const struct sp_auth_principal *who,
-                         struct mm_agent *a)
+/* Checks an agent credential (mma1.<id>.<secret>). NULL with a filled, or why it is refused
+ * (a is then empty). */
+static const char *credential_check(const char *cred, struct mm_agent *a)
 {
-    const char *h = http_header(req, "Authorization");
-    const char *cred = h && !strncasecmp(h, "Bearer ", 7) ? h + 7 : NULL;
-    if (who && !(cred && !strncmp(cred, MM_AGENT_CRED_PREFIX, 5))) {
-        odata_access_denied(req); /* a user token on an agent route */
-        return false;
-    }
+    memset(a, 0, sizeof *a);
     size_t plen = strlen(MM_AGENT_CRED_PREFIX);
     if (!cred || strncmp(cred, MM_AGENT_CRED_PREFIX, plen) != 0 ||
         strlen(cred) != plen + UUID_STR_LEN + 1 + MM_AGENT_SECRET_LEN ||
-        cred[plen + UUID_STR_LEN] != '.') {
-        mm_http_unauthorized(req, "Access denied. Send the agent credential (Authorization: "
-                                  "Bearer mma1....).");
-        return false;
-    }
+        cred[plen + UUID_STR_LEN] != '.')
+        return "Access denied. Send the agent credential (Authorization: Bearer mma1....).";
     char id[UUID_BUF];
     memcpy(id, cred + plen, UUID_STR_LEN);
     id[UUID_STR_LEN] = '\0';
     const char *secret = cred + plen + UUID_STR_LEN + 1;
     unsigned char hash[CRYPTO_SHA256_LEN];
     crypto_sha256(secret, MM_AGENT_SECRET_LEN, hash);
-    memset(a, 0, sizeof *a);
+    const char *why = NULL;
     if (mm_store_agent_get(id, a) != MM_OK || a->deleted || !a->has_hash ||
-        !crypto_memeq(hash, a->hash, sizeof hash)) {
-        bool revoked = a->deleted;
+        !crypto_memeq(hash, a->hash, sizeof hash))
+        why = a->deleted ? "The agent's trust was revoked; register the agent again"
+                         : "Access denied. The agent credential is not valid.";
+    else if (clock_now_ms() - a->used_ms > (int64_t)LIMIT_MM_TRUST_DAYS * 86400000)
+        why = "The agent's trust has expired; register the agent again";
+    crypto_wipe(hash, sizeof hash);
+    if (why)
         mm_agent_finish(a);
-        mm_http_unauthorized(req, revoked ? "The agent's trust was revoked; register the agent "
-                                            "again"
-                                          : "Access denied. The agent credential is not valid.");
+    return why;
+}
+
+/* Checks the Authorization header; fills a and returns true, or replies 401/403. */
+static bool authenticate(struct http_request *req, const struct sp_auth_principal *who,
+                         struct mm_agent *a)
+{
+    const char *h = http_header(req, "Authorization");
+    const char *cred = h && !strncasecmp(h, "Bearer ", 7) ? h + 7 : NULL;
+    if (who && !who->delegated) {
+        odata_access_denied(req); /* a user token on an agent route */
         return false;
     }
-    if (clock_now_ms() - a->used_ms > (int64_t)LIMIT_MM_TRUST_DAYS * 86400000) {
-        mm_agent_finish(a);
-        mm_http_unauthorized(req, "The agent's trust has expired; register the agent again");
+    const char *why = credential_check(cred, a);
+    if (why) {
+        mm_http_unauthorized(req, why);
         return false;
     }
     return true;
+}
+
+int mm_agent_api_delegate(const char *token, struct sp_auth_principal *out)
+{
+    struct mm_agent a;
+    if (credential_check(token, &a))
+        return SP_AUTH_BAD_TOKEN;
+    int rc = a.trustee ? sp_auth_principal_get(a.trustee, out) : SP_AUTH_BAD_TOKEN;
+    mm_agent_finish(&a);
+    if (rc == SP_AUTH_OK)
+        out->delegated = true;
+    return rc;
 }
 
 /* ---- heartbeat ---- */

@@ -1020,4 +1020,5 @@ void mm_api_register(void)
     size_t max =
         LIMIT_MM_BULK_BYTES > LIMIT_MM_REPORT_BYTES ? LIMIT_MM_BULK_BYTES : LIMIT_MM_REPORT_BYTES;
     sp_routes_add_prefix_raw(MM_HTTP_PREFIX, route, max);
+    sp_auth_set_delegate(MM_AGENT_CRED_PREFIX, mm_agent_api_delegate);
 }

@@ -153,7 +153,7 @@ int mm_store_group_delete(const char *name)
 
 #define AGENT_COLS                                                                                 \
     "seq, id, name, friendly_name, grp, enabled, deleted, secret_hash, used_ms, seen_ms, "         \
-    "activity_ms, version, host, shares, max_tasks, free, created_ms"
+    "activity_ms, version, host, shares, max_tasks, free, created_ms, trustee"
 
 static void agent_row(sqlite3_stmt *st, struct mm_agent *a)
 {
@@ -178,6 +178,7 @@ static void agent_row(sqlite3_stmt *st, struct mm_agent *a)
     a->max_tasks = sqlite3_column_int(st, 14);
     a->free = sqlite3_column_int(st, 15);
     a->created_ms = sqlite3_column_int64(st, 16);
+    a->trustee = sqlite3_column_int64(st, 17);
 }
 
 static int agent_one(const char *sql, const char *key, struct mm_agent *out)
@@ -270,12 +271,13 @@ int mm_store_agent_register(struct mm_agent *a, const unsigned char hash[CRYPTO_
             return MM_ERROR;
         }
     }
-    st = db_stmt(d, "UPDATE mm_agents SET friendly_name = ?2, grp = coalesce(?3, (SELECT name FROM "
-                    "mm_groups WHERE name = grp), 'Default'), "
-                    "enabled = CASE WHEN deleted THEN 1 ELSE enabled END, deleted = 0, "
-                    "secret_hash = ?4, used_ms = ?5, seen_ms = ?5, activity_ms = ?5, "
-                    "version = ?6, host = ?7, shares = ?8, max_tasks = ?9, free = -1 "
-                    "WHERE id = ?1");
+    st =
+        db_stmt(d, "UPDATE mm_agents SET friendly_name = ?2, grp = coalesce(?3, (SELECT name FROM "
+                   "mm_groups WHERE name = grp), 'Default'), "
+                   "enabled = CASE WHEN deleted THEN 1 ELSE enabled END, deleted = 0, "
+                   "secret_hash = ?4, used_ms = ?5, seen_ms = ?5, activity_ms = ?5, "
+                   "version = ?6, host = ?7, shares = ?8, max_tasks = ?9, free = -1, trustee = ?10 "
+                   "WHERE id = ?1");
     sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, a->friendly_name ? a->friendly_name : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, a->group, -1, SQLITE_STATIC);
@@ -285,6 +287,7 @@ int mm_store_agent_register(struct mm_agent *a, const unsigned char hash[CRYPTO_
     sqlite3_bind_text(st, 7, a->host ? a->host : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, a->shares ? a->shares : "[]", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 9, a->max_tasks);
+    sqlite3_bind_int64(st, 10, a->trustee);
     int rc = write_done(d, db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK);
     return rc;
 }

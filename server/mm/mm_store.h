@@ -36,6 +36,7 @@ struct mm_agent {
     unsigned char hash[CRYPTO_SHA256_LEN];
     int64_t used_ms, seen_ms, activity_ms, created_ms;
     int max_tasks, free;
+    int64_t trustee; /* the principal whose admin credential made the trust */
 };
 
 struct mm_task {

@@ -52,9 +52,14 @@ int sp_auth_role_parse(const char *name, enum sp_auth_role *r)
     return -1;
 }
 
-bool sp_auth_is_admin(const struct sp_auth_principal *p)
+bool sp_auth_admin_on_sites(const struct sp_auth_principal *p)
 {
     return p && (p->role == SP_AUTH_GLOBAL_ADMIN || p->role == SP_AUTH_SHAREPOINT_ADMIN);
+}
+
+bool sp_auth_is_admin(const struct sp_auth_principal *p)
+{
+    return sp_auth_admin_on_sites(p) && !p->delegated;
 }
 
 /* ---- tokens ---- */
@@ -212,6 +217,38 @@ int sp_auth_init(const char *tenant, const char *admin_token, const char *token_
     return rc;
 }
 
+static const char *delegate_prefix;
+static sp_auth_delegate_fn *delegate_fn;
+
+void sp_auth_set_delegate(const char *prefix, sp_auth_delegate_fn *fn)
+{
+    delegate_prefix = prefix;
+    delegate_fn = fn;
+}
+
+static void principal_row(sqlite3_stmt *st, struct sp_auth_principal *out)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    snprintf(out->login, sizeof out->login, "%s", (const char *)sqlite3_column_text(st, 1));
+    out->role = (enum sp_auth_role)sqlite3_column_int(st, 2);
+    out->delegated = false;
+}
+
+int sp_auth_principal_get(int64_t id, struct sp_auth_principal *out)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT id, login, role FROM sp_principals WHERE id = ?1");
+    sqlite3_bind_int64(st, 1, id);
+    int rc = SP_AUTH_BAD_TOKEN;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        principal_row(st, out);
+        rc = SP_AUTH_OK;
+    }
+    sqlite3_reset(st);
+    db_release(d);
+    return rc;
+}
+
 int sp_auth_authenticate(const char *authorization, struct sp_auth_principal *out)
 {
     if (!authorization)
@@ -231,6 +268,16 @@ int sp_auth_authenticate(const char *authorization, struct sp_auth_principal *ou
         n--;
     if (!token_valid(p, n))
         return SP_AUTH_BAD_TOKEN;
+    if (delegate_fn && n > strlen(delegate_prefix) &&
+        !strncmp(p, delegate_prefix, strlen(delegate_prefix))) {
+        char token[SP_AUTH_TOKEN_MAX + 1];
+        memcpy(token, p, n);
+        token[n] = '\0';
+        struct sp_auth_principal ignored;
+        int rc = delegate_fn(token, out ? out : &ignored);
+        crypto_wipe(token, n);
+        return rc;
+    }
     unsigned char hash[CRYPTO_SHA256_LEN];
     if (token_hash(p, n, hash) < 0)
         return SP_AUTH_INTERNAL;
@@ -240,11 +287,8 @@ int sp_auth_authenticate(const char *authorization, struct sp_auth_principal *ou
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
     int rc = SP_AUTH_BAD_TOKEN;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        if (out) {
-            out->id = sqlite3_column_int64(st, 0);
-            snprintf(out->login, sizeof out->login, "%s", (const char *)sqlite3_column_text(st, 1));
-            out->role = (enum sp_auth_role)sqlite3_column_int(st, 2);
-        }
+        if (out)
+            principal_row(st, out);
         rc = SP_AUTH_OK;
     }
     sqlite3_reset(st);
@@ -312,12 +356,12 @@ bool sp_auth_can_manage_site(const struct sp_auth_principal *p, int64_t site_id)
 {
     if (!p)
         return false;
-    return sp_auth_is_admin(p) || site_role(p->id, site_id) == SP_AUTH_SITE_OWNER;
+    return sp_auth_admin_on_sites(p) || site_role(p->id, site_id) == SP_AUTH_SITE_OWNER;
 }
 
 bool sp_auth_can_read_site(const struct sp_auth_principal *p, int64_t site_id)
 {
     if (!p)
         return false;
-    return sp_auth_is_admin(p) || site_role(p->id, site_id) != 0;
+    return sp_auth_admin_on_sites(p) || site_role(p->id, site_id) != 0;
 }

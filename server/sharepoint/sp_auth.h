@@ -26,6 +26,9 @@ struct sp_auth_principal {
     int64_t id;
     char login[SP_AUTH_LOGIN_MAX];
     enum sp_auth_role role;
+    /* The call came with a delegated credential (sp_auth_set_delegate) acting for this
+     * principal: it has the principal's rights on sites, not on the tenant. */
+    bool delegated;
 };
 
 enum sp_auth_err {
@@ -50,6 +53,16 @@ int sp_auth_init(const char *tenant, const char *admin_token, const char *token_
  */
 int sp_auth_authenticate(const char *authorization, struct sp_auth_principal *out);
 /*
+ * Credentials issued by a layer above (Migration Manager's agent credentials): a bearer token
+ * that starts with prefix is handed to fn instead of being looked up among the principals. fn
+ * fills out with the principal the credential acts for and answers SP_AUTH_OK, or
+ * SP_AUTH_BAD_TOKEN. Set once at start, before the listeners run; one delegate.
+ */
+typedef int sp_auth_delegate_fn(const char *token, struct sp_auth_principal *out);
+void sp_auth_set_delegate(const char *prefix, sp_auth_delegate_fn *fn);
+/* The principal with this id: SP_AUTH_OK, or SP_AUTH_BAD_TOKEN when there is none. */
+int sp_auth_principal_get(int64_t id, struct sp_auth_principal *out);
+/*
  * Makes a principal. site_id > 0 makes it owner (SiteOwner) or member (Member) of that site.
  * token receives its new bearer token. Returns SP_AUTH_OK, SP_AUTH_EXISTS (login taken) or
  * SP_AUTH_INVALID (empty or over-long login).
@@ -60,7 +73,11 @@ int sp_auth_user_create(const char *login, enum sp_auth_role role, int64_t site_
 bool sp_auth_can_manage_site(const struct sp_auth_principal *p, int64_t site_id);
 /* Anyone with a role on the site, and admins. */
 bool sp_auth_can_read_site(const struct sp_auth_principal *p, int64_t site_id);
+/* A GlobalAdmin or SharePointAdmin calling in person: may administer the tenant (/_emu,
+ * Migration Manager). */
 bool sp_auth_is_admin(const struct sp_auth_principal *p);
+/* An admin's rights on every site, also through a delegated credential. */
+bool sp_auth_admin_on_sites(const struct sp_auth_principal *p);
 const char *sp_auth_role_name(enum sp_auth_role r);
 /* Parses "GlobalAdmin", "SharePointAdmin", "SiteOwner", "Member"; 0 or -1. */
 int sp_auth_role_parse(const char *name, enum sp_auth_role *r);

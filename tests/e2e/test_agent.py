@@ -277,14 +277,12 @@ class AgentCase(unittest.TestCase):
 
 class ContractTest(AgentCase):
 
-    def spec(self, tid, source, library, token=None, **settings):
-        # Without a token in the spec (spmigd sends none) the agent uses its admin token.
-        spec = {'id': tid, 'name': tid, 'source': source, 'round': 0,
+    def spec(self, tid, source, library, **settings):
+        # The stand-in's credentials mean nothing to spmigd, so its specs carry a token for the
+        # site (the wire's accessToken); spmigd sends none and takes the agent's credential.
+        return {'id': tid, 'name': tid, 'source': source, 'round': 0,
                 'destination': {'siteUrl': self.server.sp, 'library': library, 'folder': ''},
-                'settings': settings}
-        if token:
-            spec['accessToken'] = token
-        return spec
+                'settings': settings, 'accessToken': ADMIN}
 
     def test_two_agents_share_the_tasks(self):
         mm = FakeMM()
@@ -339,7 +337,7 @@ class ContractTest(AgentCase):
         wait_for(lambda: mm.registered, what='registration')
         # Paused by the answer to its first progress, long before the last package.
         mm.pending_order['big'] = 'pause'
-        mm.add_task(self.spec('big', src, 'Big', token=ADMIN))
+        mm.add_task(self.spec('big', src, 'Big'))
         wait_for(lambda: mm.task('big')['ends'], what='the pause')
         self.assertEqual(mm.task('big')['ends'][-1]['status'], 'Paused', a.text())
 
@@ -359,7 +357,7 @@ class ContractTest(AgentCase):
         make_share(src2, 2600, seed=4)
         self.make_library('Big2')
         mm.pending_order['big2'] = 'cancel'
-        mm.add_task(self.spec('big2', src2, 'Big2', token=ADMIN))
+        mm.add_task(self.spec('big2', src2, 'Big2'))
         wait_for(lambda: mm.task('big2')['ends'], what='the cancel')
         self.assertEqual(mm.task('big2')['ends'][-1]['status'], 'Cancelled', a.text())
         self.assertEqual(a.stop(), 0)

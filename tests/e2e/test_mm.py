@@ -111,6 +111,15 @@ class AgentProtocolTests(MmBase):
         self.assertSpError(self.mm.call('POST', '/api/mm/agents/register', {'name': 'x'},
                                         token=member['token']), 403)
         self.assertEqual(self.mm.beat(cred).status, 200)
+        # On a site's REST the credential acts for the admin who made the trust: the site and
+        # the Migration API, but nothing of the tenant's administration.
+        site = self.mm.call('GET', '/sites/mm/_api/web?$select=Title', token=cred)
+        self.assertEqual(site.status, 200, site.body)
+        self.assertEqual(self.mm.call('POST', '/sites/mm/_api/site/ProvisionMigrationContainers',
+                                      token=cred).status, 200)
+        self.assertSpError(self.mm.call('GET', '/_emu/clock', token=cred), 403)
+        self.assertSpError(self.mm.call('POST', '/_emu/users', {'login': 'x@y', 'role':
+                                                                'GlobalAdmin'}, token=cred), 403)
         # Absurd numbers are clamped, not trusted.
         self.assertEqual(self.mm.beat(cred, free=1e300).status, 200)
         self.assertEqual(self.mm.beat(cred, free=-5).status, 200)
@@ -118,6 +127,7 @@ class AgentProtocolTests(MmBase):
         aid = r.json['id']
         self.assertEqual(self.mm.call('DELETE', '/api/mm/agents/' + aid).status, 204)
         self.assertSpError(self.mm.beat(cred), 401)
+        self.assertSpError(self.mm.call('GET', '/sites/mm/_api/web', token=cred), 401)
         self.assertSpError(self.mm.call('GET', '/api/mm/agents/' + aid), 404)
         # The name is free again and keeps its id.
         r2 = self.mm.register('trust1')

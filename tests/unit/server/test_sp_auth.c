@@ -236,6 +236,53 @@ static void test_users_and_roles(void **state)
     sp_model_site_finish(&b);
 }
 
+/* A stand-in for a layer above: "dlg.good" acts for principal 1 (the admin), anything else
+ * with the prefix is refused. */
+static int delegate_calls;
+static int fake_delegate(const char *token, struct sp_auth_principal *out)
+{
+    delegate_calls++;
+    if (strcmp(token, "dlg.good") != 0)
+        return SP_AUTH_BAD_TOKEN;
+    int rc = sp_auth_principal_get(1, out);
+    out->delegated = true;
+    return rc;
+}
+
+static void test_delegate(void **state)
+{
+    (void)state;
+    assert_int_equal(sp_model_init("contoso"), 0);
+    assert_int_equal(sp_auth_init("contoso", "dlg.admin-token", NULL), 0);
+    struct sp_model_site a = {0};
+    assert_int_equal(sp_model_site_create("/sites/a", "A", &a), SP_MODEL_OK);
+    sp_auth_set_delegate("dlg.", fake_delegate);
+    delegate_calls = 0;
+    struct sp_auth_principal p = {0}, admin = {0};
+    assert_int_equal(sp_auth_authenticate("Bearer dlg.good", &p), SP_AUTH_OK);
+    assert_int_equal(delegate_calls, 1);
+    assert_true(p.delegated);
+    assert_int_equal(p.role, SP_AUTH_GLOBAL_ADMIN);
+    /* Rights on sites, none on the tenant. */
+    assert_true(sp_auth_admin_on_sites(&p));
+    assert_true(sp_auth_can_manage_site(&p, a.id));
+    assert_false(sp_auth_is_admin(&p));
+    assert_int_equal(sp_auth_authenticate("Bearer dlg.forged", &p), SP_AUTH_BAD_TOKEN);
+    /* The prefix alone is no credential; a principal's own token that happens to start with
+     * the prefix goes to the delegate, never to the principals table. */
+    assert_int_equal(sp_auth_authenticate("Bearer dlg.", &p), SP_AUTH_BAD_TOKEN);
+    assert_int_equal(sp_auth_authenticate("Bearer dlg.admin-token", &p), SP_AUTH_BAD_TOKEN);
+    assert_int_equal(delegate_calls, 3);
+    sp_auth_set_delegate(NULL, NULL);
+    assert_int_equal(sp_auth_authenticate("Bearer dlg.admin-token", &admin), SP_AUTH_OK);
+    assert_false(admin.delegated);
+    assert_true(sp_auth_is_admin(&admin));
+    assert_int_equal(sp_auth_principal_get(admin.id, &p), SP_AUTH_OK);
+    assert_string_equal(p.login, admin.login);
+    assert_int_equal(sp_auth_principal_get(9999, &p), SP_AUTH_BAD_TOKEN);
+    sp_model_site_finish(&a);
+}
+
 static void test_role_names(void **state)
 {
     (void)state;
@@ -263,6 +310,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_init_without_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_authenticate_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_and_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delegate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_names, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
