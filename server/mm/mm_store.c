@@ -879,9 +879,10 @@ int mm_store_dispatch(const char *agent, const char *group, int slots,
         return 0;
     int64_t now = clock_now_ms();
     char(*ids)[UUID_BUF] = xcalloc((size_t)slots, UUID_BUF);
-    int n = 0;
+    int n = 0, taken = 0;
     struct db *d = db_acquire();
-    db_write_begin(d);
+    /* The walk is a read, outside the write lock: an agent whose shares hold none of the
+     * tasks at the head of a long queue reads far without holding up any writer. */
     sqlite3_stmt *st = db_stmt(d, "SELECT id, source FROM mm_tasks WHERE status = 'Queued' AND "
                                   "grp = ?1 ORDER BY queued_ms, seq");
     sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
@@ -890,18 +891,25 @@ int mm_store_dispatch(const char *agent, const char *group, int slots,
             db_col_copy(st, 0, ids[n++], UUID_BUF);
     sqlite3_reset(st);
     int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++) {
-        st = db_stmt(d, "UPDATE mm_tasks SET status = 'Scanning', agent = ?2, "
-                        "started_ms = coalesce(started_ms, ?3), ran_by = (SELECT name FROM "
-                        "mm_agents WHERE id = ?2) WHERE id = ?1");
-        sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now);
-        rc = db_exec_stmt(d, st);
+    if (n > 0) {
+        db_write_begin(d);
+        /* Another agent may have taken one meanwhile: only what is still queued is taken. */
+        for (int i = 0; i < n && rc == 0; i++) {
+            st = db_stmt(d, "UPDATE mm_tasks SET status = 'Scanning', agent = ?2, "
+                            "started_ms = coalesce(started_ms, ?3), ran_by = (SELECT name FROM "
+                            "mm_agents WHERE id = ?2) WHERE id = ?1 AND status = 'Queued'");
+            sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, now);
+            rc = db_exec_stmt(d, st);
+            if (rc == 0 && sqlite3_changes(db_handle(d)) == 1)
+                memmove(ids[taken++], ids[i], UUID_BUF);
+        }
+        if (db_write_end(d, rc == 0) < 0 || rc < 0)
+            taken = 0;
     }
-    if (db_write_end(d, rc == 0) < 0 || rc < 0)
-        n = 0;
     db_release(d);
+    n = taken;
     for (int i = 0; i < n; i++) {
         struct mm_task t;
         if (mm_store_task_get(ids[i], &t) == MM_OK) {

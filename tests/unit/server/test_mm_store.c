@@ -284,6 +284,45 @@ static void test_limits(void **state)
     free(many);
 }
 
+/* While agent A walks the queue, agent B takes the task A is about to take. */
+struct race {
+    const char *other;
+    bool done;
+};
+
+static bool take_after_other(void *ctx, const char *source)
+{
+    struct race *r = ctx;
+    (void)source;
+    if (!r->done) {
+        r->done = true;
+        assert_int_equal(mm_store_dispatch(r->other, "Default", 1, take_all, NULL, noop, NULL), 1);
+    }
+    return true;
+}
+
+static void test_dispatch_race(void **state)
+{
+    (void)state;
+    char a[UUID_BUF], b[UUID_BUF], t1[UUID_BUF], t2[UUID_BUF];
+    agent("race-a", NULL, a);
+    agent("race-b", NULL, b);
+    task("/s/r1", t1);
+    task("/s/r2", t2);
+    struct race r = {.other = b};
+    /* A read both before B took t1: only t2 is still queued when A takes its pick. */
+    assert_int_equal(mm_store_dispatch(a, "Default", 2, take_after_other, &r, noop, NULL), 1);
+    struct mm_task x = {0};
+    assert_int_equal(mm_store_task_get(t1, &x), MM_OK);
+    assert_string_equal(x.agent, b);
+    mm_task_finish(&x);
+    assert_int_equal(mm_store_task_get(t2, &x), MM_OK);
+    assert_string_equal(x.agent, a);
+    mm_task_finish(&x);
+    assert_int_equal(mm_store_agent_tasks(a, NULL, NULL), 1);
+    assert_int_equal(mm_store_agent_tasks(b, NULL, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lists, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_actions_and_orders, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_limits, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_dispatch_race, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
