@@ -6,6 +6,14 @@
 #ifndef SPMIG_LIMITS_H
 #define SPMIG_LIMITS_H
 
+/* Time. The emulator clock never passes the last instant the time formats can write with a
+ * four-digit year (RFC 1123, ISO 8601, SharePoint's event times): 9999-12-31T23:59:59.999Z.
+ * No duration read from outside is longer, so a time plus a duration never overflows. */
+#define LIMIT_TIME_MAX_MS 253402300799999LL
+
+/* Disk space kept back so that deletes can commit on a full disk (server/core/store_files). */
+#define LIMIT_DISK_RESERVE_BYTES (4 * 1024 * 1024)
+
 /* HTTP */
 #define LIMIT_URI_BYTES          (16 * 1024)       /* request line path + query */
 #define LIMIT_HEADER_COUNT       100               /* headers per request */

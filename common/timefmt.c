@@ -5,6 +5,7 @@
  * from the locale. What "now" is belongs to the server's clock, not to this module.
  */
 #include "timefmt.h"
+#include "spmig_limits.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -284,7 +285,7 @@ int timefmt_parse_iso8601(const char *s, int64_t *ms)
  * "[<n>H][<n>M][<n>[.<f>]S]", in that order, at least one component in all and at least one
  * after a "T". Only seconds may carry a fraction (milliseconds kept, truncated).
  */
-#define DURATION_MAX_MS ((int64_t)1 << 53) /* about 285,000 years: ample, and no overflow */
+#define DURATION_MAX_MS LIMIT_TIME_MAX_MS /* a time plus a duration never overflows */
 
 /* Reads an unsigned integer of at most 15 digits; -1 if none. */
 static int64_t number(const char **p)

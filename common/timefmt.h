@@ -29,7 +29,7 @@ int timefmt_parse_iso8601(const char *s, int64_t *ms);
 void timefmt_sp_event(int64_t ms, char out[TIMEFMT_BUF]);
 /*
  * Parses an ISO 8601 duration such as P3D, PT36H, P1DT2H30M10.5S, P2W (no years or months:
- * their length is not fixed). Writes milliseconds; returns 0 or -1.
+ * their length is not fixed), at most LIMIT_TIME_MAX_MS. Writes milliseconds; returns 0 or -1.
  */
 int timefmt_parse_duration(const char *s, int64_t *ms);
 

@@ -25,6 +25,7 @@
 #include "sp_api.h"
 #include "sp_auth.h"
 #include "sp_model.h"
+#include "spmig_limits.h"
 #include "store_files.h"
 #include "xmalloc.h"
 
@@ -85,20 +86,34 @@ static int write_endpoints(const char *dir, const char *json)
     return rc;
 }
 
-static void restore_clock(const struct config *cfg)
+/* The saved clock, or --clock-offset when it is later. 0, or -1 when the offset takes the clock
+ * past the last time the formats can write. */
+static int restore_clock(const struct config *cfg)
 {
     struct db *d = db_acquire();
     char *saved = db_setting_get(d, "clock_offset_ms");
     int64_t offset = saved ? strtoll(saved, NULL, 10) : 0;
     free(saved);
-    if (cfg->clock_offset_ms > offset)
+    if (offset < 0 || offset > LIMIT_TIME_MAX_MS - clock_real_ms()) {
+        log_warn("the saved clock offset %" PRId64 " ms is out of range: starting from 0", offset);
+        offset = 0;
+    }
+    bool changed = cfg->clock_offset_ms > offset;
+    if (changed)
         offset = cfg->clock_offset_ms;
-    clock_set_offset_ms(offset);
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, offset);
-    db_write_begin(d);
-    db_write_end(d, db_setting_set(d, "clock_offset_ms", buf) == 0);
+    if (clock_set_offset_ms(offset) < 0) {
+        log_error("--clock-offset takes the clock past 9999-12-31T23:59:59.999Z");
+        db_release(d);
+        return -1;
+    }
+    if (changed) { /* a start that changes nothing writes nothing (it may be a full disk) */
+        char buf[32];
+        snprintf(buf, sizeof buf, "%" PRId64, offset);
+        db_write_begin(d);
+        db_write_end(d, db_setting_set(d, "clock_offset_ms", buf) == 0);
+    }
     db_release(d);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -155,7 +170,8 @@ int main(int argc, char **argv)
         goto out_db;
     }
     audit_start();
-    restore_clock(&cfg);
+    if (restore_clock(&cfg) < 0)
+        goto out_db;
     extents_remove_orphans();
     char *token_file = xasprintf("%s/admin-token", dir);
     if (sp_model_init(cfg.tenant) < 0 ||

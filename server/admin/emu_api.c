@@ -12,6 +12,7 @@
 #include "odata.h"
 #include "query.h"
 #include "sp_routes.h"
+#include "spmig_limits.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -116,8 +117,12 @@ static void users(struct http_request *req, cJSON *body)
         odata_exists(req, "A user with that login exists.");
         return;
     }
+    if (rc == SP_AUTH_INVALID) {
+        odata_bad_argument(req, "The user could not be created: a login is 1 to 255 characters.");
+        return;
+    }
     if (rc != SP_AUTH_OK) {
-        odata_bad_argument(req, "The user could not be created (is the login valid?).");
+        odata_internal_error(req, "The user could not be saved (is the disk full?).");
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -191,19 +196,29 @@ static void clock_move(struct http_request *req, cJSON *body)
                                     "P3DT1S (the clock never moves backwards).");
             return;
         }
-        offset = clock_offset_ms() + ms;
-    } else {
-        if (timefmt_parse_iso8601(set, &ms) < 0) {
-            odata_bad_argument(req, "\"set\" must be an RFC 3339 time such as "
-                                    "2026-12-01T00:00:00Z.");
-            return;
-        }
-        offset = ms - clock_real_ms();
+        ms += clock_now_ms(); /* both at most LIMIT_TIME_MAX_MS: no overflow */
+    } else if (timefmt_parse_iso8601(set, &ms) < 0) {
+        odata_bad_argument(req, "\"set\" must be an RFC 3339 time such as "
+                                "2026-12-01T00:00:00Z.");
+        return;
     }
-    if (offset < clock_offset_ms() || lifecycle_clock_set_offset(offset) < 0) {
+    if (ms > LIMIT_TIME_MAX_MS) {
+        odata_bad_argument(req, "The emulator clock cannot go past 9999-12-31T23:59:59.999Z, "
+                                "the last time its formats can write.");
+        return;
+    }
+    offset = ms - clock_real_ms();
+    int rc =
+        offset < clock_offset_ms() ? LIFECYCLE_CLOCK_REFUSED : lifecycle_clock_set_offset(offset);
+    if (rc == LIFECYCLE_CLOCK_REFUSED) {
         odata_error(req, 409, SP_HRESULT_INVALID_ARG, "System.ArgumentException",
                     "The emulator clock cannot move backwards: choose a time after the "
                     "current emulator time (GET /_emu/clock).");
+        return;
+    }
+    if (rc < 0) {
+        odata_internal_error(req, "The clock move could not be saved (is the disk full?); the "
+                                  "clock did not move.");
         return;
     }
     reply(req, 200, clock_json());

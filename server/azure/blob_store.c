@@ -348,6 +348,7 @@ int blob_store_container_delete(const char *account, const char *name)
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
+    store_files_reserve_release(); /* a delete frees space: it may use the reserve */
     db_write_begin(d);
     struct blob_store_container c = {0};
     int rc = container_row(d, account, name, &c);
@@ -384,6 +385,7 @@ int blob_store_container_delete(const char *account, const char *name)
     ccache_invalidate();
     extents_collect(&g, ok);
     db_release(d);
+    store_files_reserve_restore();
     return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 
@@ -1286,6 +1288,7 @@ int blob_store_blob_delete(int64_t container_id, const char *name, const char *s
 {
     struct db *d = db_acquire();
     struct extents_garbage g = {0};
+    store_files_reserve_release(); /* a delete frees space: it may use the reserve */
     db_write_begin(d);
     int rc = container_exists(d, container_id) ? BLOB_STORE_OK : BLOB_STORE_NO_CONTAINER;
     struct blob_store_props row = {0};
@@ -1322,6 +1325,7 @@ int blob_store_blob_delete(int64_t container_id, const char *name, const char *s
     bool ok = db_write_end(d, rc == BLOB_STORE_OK) == 0 && rc == BLOB_STORE_OK;
     extents_collect(&g, ok);
     db_release(d);
+    store_files_reserve_restore();
     return ok ? BLOB_STORE_OK : (rc == BLOB_STORE_OK ? BLOB_STORE_INTERNAL : rc);
 }
 

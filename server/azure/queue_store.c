@@ -5,6 +5,7 @@
  * requests, check credentials or format answers: that is queue_api's job.
  */
 #include "queue_store.h"
+#include "store_files.h"
 #include "b64.h"
 #include "clock.h"
 #include "crypto.h"
@@ -171,6 +172,14 @@ static int finish_write(struct db *d, int rc, bool keep)
     return rc;
 }
 
+/* finish_write for a write that frees space (it began with store_files_reserve_release). */
+static int finish_freeing(struct db *d, int rc, bool keep)
+{
+    rc = finish_write(d, rc, keep);
+    store_files_reserve_restore();
+    return rc;
+}
+
 /* ---- queues ---- */
 
 int queue_store_queue_create(const char *account, const char *name, const char *metadata,
@@ -210,6 +219,7 @@ int queue_store_queue_create(const char *account, const char *name, const char *
 int queue_store_queue_delete(const char *account, const char *name)
 {
     struct db *d = db_acquire();
+    store_files_reserve_release(); /* a delete frees space: it may use the reserve */
     db_write_begin(d);
     int64_t qid;
     int rc = find_queue(d, account, name, &qid);
@@ -223,7 +233,7 @@ int queue_store_queue_delete(const char *account, const char *name)
     sqlite3_bind_int64(st, 1, qid);
     if (db_exec_stmt(d, st) < 0)
         return finish_write(d, QUEUE_STORE_INTERNAL, false);
-    return finish_write(d, QUEUE_STORE_OK, false);
+    return finish_freeing(d, QUEUE_STORE_OK, false);
 }
 
 int queue_store_queue_get(const char *account, const char *name, struct queue_store_queue *out)
@@ -568,6 +578,7 @@ static int check_receipt(struct db *d, int64_t qid, const char *id, const char *
 int queue_store_delete(const char *account, const char *name, const char *id, const char *receipt)
 {
     struct db *d = db_acquire();
+    store_files_reserve_release(); /* a delete frees space: it may use the reserve */
     db_write_begin(d);
     int64_t qid, rowid;
     struct queue_store_message m;
@@ -577,7 +588,7 @@ int queue_store_delete(const char *account, const char *name, const char *id, co
         rc = check_receipt(d, qid, id, receipt, clock_now_ms(), &rowid, &m, &removed);
     if (rc == QUEUE_STORE_OK && delete_row(d, rowid) < 0)
         rc = QUEUE_STORE_INTERNAL;
-    return finish_write(d, rc, removed);
+    return finish_freeing(d, rc, removed);
 }
 
 int queue_store_update(const char *account, const char *name, const char *id, const char *receipt,
@@ -626,6 +637,7 @@ int queue_store_update(const char *account, const char *name, const char *id, co
 int queue_store_clear(const char *account, const char *name)
 {
     struct db *d = db_acquire();
+    store_files_reserve_release(); /* a delete frees space: it may use the reserve */
     db_write_begin(d);
     int64_t qid;
     int rc = find_queue(d, account, name, &qid);
@@ -635,5 +647,5 @@ int queue_store_clear(const char *account, const char *name)
     sqlite3_bind_int64(st, 1, qid);
     if (db_exec_stmt(d, st) < 0)
         return finish_write(d, QUEUE_STORE_INTERNAL, false);
-    return finish_write(d, QUEUE_STORE_OK, false);
+    return finish_freeing(d, QUEUE_STORE_OK, false);
 }

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "db_vfs.h"
 #include "log.h"
+#include "store_files.h"
 #include "sqlite_schema.h"
 #include "sqlite_stmts.h"
 #include "xmalloc.h"
@@ -316,6 +317,8 @@ static int exec(struct conn *c, const char *sql)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         log_error("db: %s failed: %s", sql, sqlite3_errmsg(c->h));
+        if (sqlite3_errcode(c->h) == SQLITE_FULL)
+            store_files_disk_full();
         return -1;
     }
     return 0;
@@ -433,6 +436,8 @@ int db_exec_stmt(struct db *d, sqlite3_stmt *st)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         log_error("db: %s: %s", sqlite3_sql(st), sqlite3_errmsg(d->cur->h));
+        if (sqlite3_errcode(d->cur->h) == SQLITE_FULL)
+            store_files_disk_full();
         return -1;
     }
     return 0;

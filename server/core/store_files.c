@@ -7,16 +7,19 @@
 #include "store_files.h"
 #include "hex.h"
 #include "log.h"
+#include "spmig_limits.h"
 #include "xmalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static int dir_fd = -1;
@@ -81,6 +84,56 @@ static void pack_seal(struct pack *p)
         idle_add(p->path);
 }
 
+static atomic_bool disk_full;
+static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+#define RESERVE_NAME "reserve"
+
+void store_files_disk_full(void)
+{
+    if (!atomic_exchange(&disk_full, true))
+        log_error("store: the disk of %s is full: writes fail until space is freed (deletes "
+                  "still work)",
+                  root ? root : "the data dir");
+}
+
+/* Less room left than the reserve holds (a write may already have failed in an earlier run). */
+static bool nearly_full(void)
+{
+    struct statvfs v;
+    return fstatvfs(dir_fd, &v) == 0 &&
+           (uint64_t)v.f_bavail * v.f_frsize < (uint64_t)LIMIT_DISK_RESERVE_BYTES;
+}
+
+void store_files_reserve_release(void)
+{
+    if (dir_fd < 0 || (!atomic_load(&disk_full) && !nearly_full()))
+        return;
+    pthread_mutex_lock(&reserve_lock);
+    if (unlinkat(dir_fd, RESERVE_NAME, 0) == 0)
+        log_debug("store: the disk is full: the reserve is given up so that a delete can commit");
+    pthread_mutex_unlock(&reserve_lock);
+}
+
+void store_files_reserve_restore(void)
+{
+    if (dir_fd < 0)
+        return;
+    pthread_mutex_lock(&reserve_lock);
+    int fd = openat(dir_fd, RESERVE_NAME, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        int rc = posix_fallocate(fd, 0, LIMIT_DISK_RESERVE_BYTES);
+        close(fd);
+        if (rc != 0) {
+            unlinkat(dir_fd, RESERVE_NAME, 0); /* no room yet: try again after the next delete */
+            atomic_store(&disk_full, true);
+        } else if (atomic_exchange(&disk_full, false))
+            log_info("store: there is room on the disk again");
+    } else if (errno == EEXIST) {
+        atomic_store(&disk_full, false);
+    }
+    pthread_mutex_unlock(&reserve_lock);
+}
+
 int store_files_init(const char *data_dir, bool fsync)
 {
     packs_close(); /* a new data dir (or a forked child's): new packs */
@@ -106,6 +159,7 @@ int store_files_init(const char *data_dir, bool fsync)
             return -1;
         }
     }
+    store_files_reserve_restore();
     return 0;
 }
 
@@ -163,6 +217,8 @@ int store_files_writer_write(struct store_files_writer *w, const void *data, siz
                 continue;
             w->error = errno;
             log_error("store: writing %s failed: %s", w->path, strerror(errno));
+            if (w->error == ENOSPC || w->error == EDQUOT)
+                store_files_disk_full();
             return -1;
         }
         p += k;
@@ -224,6 +280,8 @@ int store_files_pack_append(enum store_files_pool pool, const void *data, size_t
         if (k <= 0) {
             log_error("store: writing %s failed: %s", p->path,
                       k < 0 ? strerror(errno) : "no progress");
+            if (k < 0 && (errno == ENOSPC || errno == EDQUOT))
+                store_files_disk_full();
             rc = -1;
         }
         done += k > 0 ? (size_t)k : 0;

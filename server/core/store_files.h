@@ -21,6 +21,17 @@
  * it is acknowledged. Returns 0 or -1 after logging. */
 int store_files_init(const char *data_dir, bool fsync);
 
+/*
+ * Room kept for deletes on a full disk: a file "reserve" of LIMIT_DISK_RESERVE_BYTES in the
+ * data dir. A write that meets a full disk says so (store_files_disk_full); a write that frees
+ * space (a delete) first gives the reserve up when the disk was found full, so that it has
+ * room to commit (store_files_reserve_release), and the reserve is taken back once there is
+ * room again (store_files_reserve_restore). Thread-safe; best effort, never an error.
+ */
+void store_files_disk_full(void);
+void store_files_reserve_release(void);
+void store_files_reserve_restore(void);
+
 struct store_files_writer {
     int fd;
     char path[STORE_FILES_PATH_MAX]; /* relative to the data dir */

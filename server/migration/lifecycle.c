@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "queue_store.h"
+#include "spmig_limits.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -66,12 +67,12 @@ int lifecycle_provision(const char *name, bool queue, int64_t site_id, int64_t c
 {
     const struct policy *p = lifecycle_policy();
     uint64_t seq = atomic_fetch_add(&draw_seq, 1);
-    int64_t del =
-        created_ms +
-        policy_draw(queue ? &p->queue_data_delete : &p->container_data_delete, draw_seed, seq, 1);
-    int64_t purge =
-        created_ms + policy_draw(queue ? &p->queue_purge : &p->container_purge, draw_seed, seq, 2);
-    int64_t removal = queue ? del : del + p->soft_delete_grace_ms;
+    int64_t del = clock_after(
+        created_ms,
+        policy_draw(queue ? &p->queue_data_delete : &p->container_data_delete, draw_seed, seq, 1));
+    int64_t purge = clock_after(
+        created_ms, policy_draw(queue ? &p->queue_purge : &p->container_purge, draw_seed, seq, 2));
+    int64_t removal = queue ? del : clock_after(del, p->soft_delete_grace_ms);
     struct db *d = db_acquire();
     db_write_begin(d);
     sqlite3_stmt *st = db_stmt(d, "INSERT INTO provisioned (name, kind, site_id, created_ms, "
@@ -351,23 +352,36 @@ void lifecycle_stop(void)
 
 int lifecycle_clock_set_offset(int64_t offset_ms)
 {
-    if (clock_set_offset_ms(offset_ms) < 0)
-        return -1;
+    /* Persisted first, then applied: a move that cannot be written does not happen. The lock
+     * keeps two moves from persisting in one order and applying in the other. */
+    static pthread_mutex_t moving = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&moving);
+    if (offset_ms < clock_offset_ms() || offset_ms > LIMIT_TIME_MAX_MS - clock_real_ms()) {
+        pthread_mutex_unlock(&moving);
+        return LIFECYCLE_CLOCK_REFUSED;
+    }
     char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, clock_offset_ms());
+    snprintf(buf, sizeof buf, "%" PRId64, offset_ms);
     struct db *d = db_acquire();
     db_write_begin(d);
     int rc = db_setting_set(d, "clock_offset_ms", buf);
     if (rc == 0) {
         char t[TIMEFMT_BUF];
-        timefmt_iso8601(clock_now_ms(), t);
+        timefmt_iso8601(clock_real_ms() + offset_ms, t);
         rc = audit_record_tx(d, "clock", "clock", t);
     }
     if (db_write_end(d, rc == 0) < 0)
         rc = -1;
     db_release(d);
+    if (rc == 0 && clock_set_offset_ms(offset_ms) < 0)
+        rc = -1; /* cannot happen: checked above, and only this function moves it */
+    pthread_mutex_unlock(&moving);
+    if (rc < 0) {
+        log_error("lifecycle: the clock move could not be saved; the clock stays where it was");
+        return LIFECYCLE_CLOCK_FAILED;
+    }
     kick();
-    return rc;
+    return 0;
 }
 
 /* ---- listing ---- */

@@ -27,8 +27,11 @@ const struct policy *lifecycle_policy(void);
 int lifecycle_provision(const char *name, bool queue, int64_t site_id, int64_t created_ms,
                         int64_t key_expiry_ms);
 
-/* Moves the clock to offset (ms), persists it and wakes the sweeper. -1 if it would move
- * the clock backwards or cannot be persisted. */
+/* Moves the clock to offset (ms): persists it, then applies it and wakes the sweeper. 0;
+ * LIFECYCLE_CLOCK_REFUSED if it would move the clock backwards or past LIMIT_TIME_MAX_MS;
+ * LIFECYCLE_CLOCK_FAILED if it cannot be persisted (the clock does not move). */
+#define LIFECYCLE_CLOCK_REFUSED (-1)
+#define LIFECYCLE_CLOCK_FAILED  (-2)
 int lifecycle_clock_set_offset(int64_t offset_ms);
 
 /* Applies at most max (capped at 256) deadlines due now; returns how many were applied (a

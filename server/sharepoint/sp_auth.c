@@ -100,6 +100,20 @@ static int token_hash(const char *t, size_t n, unsigned char out[CRYPTO_SHA256_L
 
 /* Writes token and a newline to path, replacing it whole (fileio_replace), mode 0600. 0, or -1
  * after logging (path is then unchanged). */
+/* True when path already holds exactly len bytes equal to line (nothing to write). */
+static bool token_file_holds(const char *path, const char *line, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[SP_AUTH_TOKEN_MAX + 2];
+    ssize_t got = len <= sizeof buf ? read(fd, buf, sizeof buf) : -1;
+    close(fd);
+    bool same = got == (ssize_t)len && crypto_memeq(buf, line, len);
+    crypto_wipe(buf, sizeof buf);
+    return same;
+}
+
 static int token_file_write(const char *path, const char *token)
 {
     size_t n = strlen(token);
@@ -107,7 +121,8 @@ static int token_file_write(const char *path, const char *token)
     memcpy(line, token, n);
     line[n] = '\n';
     line[n + 1] = '\0';
-    int rc = fileio_replace(path, line, n + 1, 0600);
+    /* A start that changes nothing writes nothing: it may be a full disk. */
+    int rc = token_file_holds(path, line, n + 1) ? 0 : fileio_replace(path, line, n + 1, 0600);
     int err = errno;
     crypto_wipe(line, n + 2);
     free(line);
@@ -174,7 +189,8 @@ int sp_auth_init(const char *tenant, const char *admin_token, const char *token_
     int rc = 0;
     if (exists && !admin_token) {
         /* Keep the token; make sure the role was not changed by hand. */
-        sqlite3_stmt *st = db_stmt(d, "UPDATE sp_principals SET role = ?2 WHERE id = ?1");
+        sqlite3_stmt *st =
+            db_stmt(d, "UPDATE sp_principals SET role = ?2 WHERE id = ?1 AND role != ?2");
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int(st, 2, SP_AUTH_GLOBAL_ADMIN);
         rc = db_exec_stmt(d, st);
@@ -193,7 +209,7 @@ int sp_auth_init(const char *tenant, const char *admin_token, const char *token_
         rc = token_hash(token, strlen(token), hash);
         if (rc == 0 && exists) {
             sqlite3_stmt *st = db_stmt(d, "UPDATE sp_principals SET role = ?2, token_hash = ?3 "
-                                          "WHERE id = ?1");
+                                          "WHERE id = ?1 AND (role != ?2 OR token_hash IS NOT ?3)");
             sqlite3_bind_int64(st, 1, id);
             sqlite3_bind_int(st, 2, SP_AUTH_GLOBAL_ADMIN);
             sqlite3_bind_blob(st, 3, hash, sizeof hash, SQLITE_STATIC);

@@ -296,6 +296,8 @@ static void test_duration_rejects(void **state)
         "P1DT2H30M10.5",
         "P99999999999999999999D", /* too long a number */
         "P999999999999999D",      /* out of range */
+        "P2932897D",              /* past LIMIT_TIME_MAX_MS (9999 years) */
+        "PT253402300800S",
         "PT1.5S1",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "lifecycle.h"
+#include "spmig_limits.h"
 #include "xmalloc.h"
 
 #define DAY POLICY_DAY_MS
@@ -129,10 +130,35 @@ static void test_jump_applies_in_batches_and_keeps_order(void **state)
     }
 }
 
+/* The clock stops at the last time the formats can write; deadlines past it are kept at it. */
+static void test_clock_bounds(void **state)
+{
+    (void)state;
+    int64_t before = clock_offset_ms();
+    int64_t last = LIMIT_TIME_MAX_MS - clock_real_ms();
+    assert_int_equal(lifecycle_clock_set_offset(last + 10000), LIFECYCLE_CLOCK_REFUSED);
+    assert_int_equal(clock_set_offset_ms(last + 10000), -1);
+    assert_true(clock_offset_ms() == before);
+    assert_int_equal(lifecycle_clock_set_offset(before - 1), LIFECYCLE_CLOCK_REFUSED);
+    assert_true(clock_after(LIMIT_TIME_MAX_MS - 5, 10) == LIMIT_TIME_MAX_MS);
+    assert_true(clock_after(LIMIT_TIME_MAX_MS, LIMIT_TIME_MAX_MS) == LIMIT_TIME_MAX_MS);
+    assert_true(clock_after(1000, 234) == 1234);
+    /* A move persists: what the database holds is the new offset. */
+    assert_int_equal(lifecycle_clock_set_offset(before + 60000), 0);
+    assert_true(clock_offset_ms() == before + 60000);
+    struct db *d = db_acquire();
+    char *saved = db_setting_get(d, "clock_offset_ms");
+    db_release(d);
+    assert_non_null(saved);
+    assert_true(strtoll(saved, NULL, 10) == before + 60000);
+    free(saved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schedule_and_sweep, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_bounds, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_jump_applies_in_batches_and_keeps_order, fixture_setup,
                                         fixture_teardown),
     };
