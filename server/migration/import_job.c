@@ -173,9 +173,7 @@ static void log_drop(struct log_out *lf)
     strbuf_finish(&lf->pending);
 }
 
-/* Appends one event to the job's log and posts it to its report queue (encrypted when the
- * job is). Consumes ev. */
-/* Posts an event's JSON to the job's report queue, if it has one. */
+/* Posts an event's JSON to the job's report queue (encrypted when the job is), if it has one. */
 static void post(struct run *r, const char *json)
 {
     if (!r->queue_name)
@@ -979,7 +977,10 @@ static void run_job(struct job *j)
     struct sp_model_list list = {0};
     struct package *pkg = NULL;
     struct sp_import *imp = NULL;
-    emit(&r, events_job_start(&r.ej, clock_now_ms()));
+    /* A job taken again after a restart goes on as a retry (TotalRetryCount): it started
+     * once, and its log says so once. */
+    if (!jobs_log_has(j->uuid, "JobStart"))
+        emit(&r, events_job_start(&r.ej, clock_now_ms()));
     if (j->encrypted && !r.has_key) {
         snprintf(why, sizeof why,
                  "The encryption key is not available (the server restarted "

@@ -201,6 +201,19 @@ int64_t jobs_log_append(const char *uuid, int64_t time_ms, const char *json)
     return seq;
 }
 
+bool jobs_log_has(const char *uuid, const char *event)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM job_events WHERE job_uuid = ?1 AND "
+                                  "json_extract(json, '$.Event') = ?2 LIMIT 1");
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
+    bool yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    db_release(d);
+    return yes;
+}
+
 int jobs_log_read(const char *uuid, int64_t after, unsigned max,
                   void (*fn)(void *ctx, const char *json), void *ctx, int64_t *last)
 {

@@ -44,6 +44,8 @@ int jobs_requeue_interrupted(void);
 
 /* Event log: appends json (time_ms of the event); returns the new sequence number or -1. */
 int64_t jobs_log_append(const char *uuid, int64_t time_ms, const char *json);
+/* Whether the job's log holds an event named event ("JobStart"). */
+bool jobs_log_has(const char *uuid, const char *event);
 /* Events with seq > after, at most max, in order; *last gets the last seq seen (after if
  * none). */
 int jobs_log_read(const char *uuid, int64_t after, unsigned max,

@@ -713,7 +713,11 @@ class LostKeyTests(MigrationCase):
             x.provision().upload()
         blocker.submit()
         m.submit()
-        # m is queued behind the blocker (one worker) when the server dies.
+        # m is queued behind the blocker (one worker) when the server dies, the blocker started.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and 'JobStart' not in [
+                e['Event'] for e in sp.all_progress(blocker.job_id)[0]]:
+            time.sleep(0.01)
         old = (self.server.blob, self.server.queue)
         self.assertEqual(self.server.kill9(), -9)
         self.server.start()
@@ -725,7 +729,14 @@ class LostKeyTests(MigrationCase):
                 x.containers[k] = x.containers[k].replace(old[0] + '/', new[0] + '/')
         sp = self.sp(sp.site, mt.NOMETADATA)
         m.sp = sp
-        events = m.wait(timeout=30)
+        events = m.wait(timeout=60)
+        # The blocker (before m on the one worker), taken again after the restart, went on as
+        # a retry: one JobStart, and what followed counts the retry.
+        blocked, _ = sp.all_progress(blocker.job_id)
+        names = [e['Event'] for e in blocked]
+        self.assertEqual(names.count('JobStart'), 1, names)
+        self.assertEqual(names[-1], 'JobEnd', names)
+        self.assertEqual(blocked[-1]['TotalRetryCount'], '1', blocked[-1])
         self.assertEventShape(events, m.job_id)
         fatal = self.assertFatal(events, word='key')
         self.assertEqual([e['Event'] for e in events if e['Event'] != 'JobProgress'],
