@@ -62,6 +62,9 @@ static const struct {
     {"UnsupportedQueryParameter", "One of the query parameters specified in the request URI is "
                                   "not supported."},
     {"InternalError", "The server encountered an internal error. Please retry the request."},
+    {"LeaseNotPresentWithBlobOperation", "There is currently no lease on the blob."},
+    {"LeaseNotPresentWithContainerOperation", "There is currently no lease on the container."},
+    {"UnsupportedHeader", "One of the HTTP headers specified in the request is not supported."},
     {"QueueNotFound", "The specified queue does not exist."},
     {"QueueAlreadyExists", "The specified queue already exists."},
     {"MessageNotFound", "The specified message does not exist."},

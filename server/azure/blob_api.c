@@ -401,8 +401,50 @@ static int extent_sink(struct http_request *req, const char *data, size_t n)
     return 0;
 }
 
+/*
+ * Features spmigd does not have are refused, never ignored (docs/decisions.md): no blob or
+ * container is ever leased, so a lease id is a precondition that fails as on an unleased one
+ * (412); tags, tiers, customer keys and immutability are 400 UnsupportedHeader. True when an
+ * answer was sent.
+ */
+static bool refuse_unsupported(struct http_request *req, const struct blob_ctx *c)
+{
+    if (http_header(req, "x-ms-lease-id")) {
+        const char *code =
+            c->blob ? "LeaseNotPresentWithBlobOperation" : "LeaseNotPresentWithContainerOperation";
+        azure_reply_error(req, 412, code, NULL, NULL, NULL);
+        return true;
+    }
+    static const char *unsupported[] = {
+        "x-ms-tags",
+        "x-ms-if-tags",
+        "x-ms-access-tier",
+        "x-ms-encryption-key",
+        "x-ms-encryption-scope",
+        "x-ms-default-encryption-scope",
+        "x-ms-immutability-policy-until-date",
+        "x-ms-immutability-policy-mode",
+        "x-ms-legal-hold",
+        "x-ms-blob-public-access",
+    };
+    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
+        if (http_header(req, unsupported[i])) {
+            azure_reply_error(req, 400, "UnsupportedHeader",
+                              "One of the HTTP headers specified in the request is not supported "
+                              "by spmigd.",
+                              "HeaderName", unsupported[i]);
+            return true;
+        }
+    return false;
+}
+
 static int begin_upload(struct http_request *req, struct blob_ctx *c, uint64_t max, bool want_md5)
 {
+    if (!req->has_length && !req->chunked) {
+        /* No body framing: HTTP reads no body, and Azure does not take that for an empty one. */
+        azure_reply_error_code(req, 411, "MissingContentLengthHeader");
+        return -1;
+    }
     if (req->has_length && req->content_length > max) {
         azure_reply_error_code(req, 413, "RequestBodyTooLarge");
         return -1;
@@ -531,6 +573,8 @@ static void blob_begin(struct http_request *req)
     if (!auth_azure_check(req, c->acct, &need))
         return;
     c->granted = need.granted;
+    if (refuse_unsupported(req, c))
+        return;
     if (c->blob || c->op == OP_LIST_BLOBS) {
         int rc = blob_store_container_get(c->acct->name, c->container, &c->cont);
         if (rc != BLOB_STORE_OK) {

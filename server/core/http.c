@@ -168,6 +168,8 @@ static void parse_target(struct http_request *req)
 
 static void read_length(struct http_request *req)
 {
+    const char *te = http_header(req, "Transfer-Encoding");
+    req->chunked = te && strcasestr(te, "chunked") != NULL;
     const char *cl = http_header(req, "Content-Length");
     if (!cl)
         return;

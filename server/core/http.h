@@ -64,6 +64,7 @@ struct http_request {
     bool too_many_headers;
     uint32_t client_ipv4; /* host order; 0 if the peer is not IPv4 */
     bool has_length;      /* Content-Length was given */
+    bool chunked;         /* Transfer-Encoding: chunked (the body's length is not said) */
     uint64_t content_length;
     uint64_t body_seen;  /* bytes of body taken in so far */
     char request_id[37]; /* a fresh UUID for x-ms-request-id */

@@ -383,7 +383,7 @@ def tamper_sig(query):
 
 def shared_key_authorization(method, url, headers, key=ACCOUNT_KEY):
     """The Authorization value of Microsoft's 'Authorize with Shared Key' (2009-09-19 layout)."""
-    h = {k.lower(): str(v) for k, v in headers.items()}
+    h = {k.lower(): str(v) for k, v in headers.items() if v is not None}
     length = h.get('content-length', '')
     if length == '0':
         length = ''
@@ -459,7 +459,8 @@ def request(method, url, headers=None, body=None, auth=None, timeout=15, version
 def send_raw(method, url, headers, body=b'', auth=None, timeout=15, version=RAW_VERSION):
     """Like request(), but on a plain socket that stops sending the body as soon as the server
     answers (an early 413 must not turn into a broken pipe). headers must give Content-Length
-    when it should differ from len(body) (e.g. announce a body that is never sent)."""
+    when it should differ from len(body) (e.g. announce a body that is never sent), or None
+    to send none at all."""
     headers = dict(headers or {})
     u = urllib.parse.urlsplit(url)
     target = u.path + ('?' + u.query if u.query else '')
@@ -472,7 +473,7 @@ def send_raw(method, url, headers, body=b'', auth=None, timeout=15, version=RAW_
             headers['x-ms-date'] = email.utils.formatdate(usegmt=True)
         headers['Authorization'] = shared_key_authorization(method, url, headers)
     head = '%s %s HTTP/1.1\r\nHost: %s:%d\r\n' % (method, target, u.hostname, u.port)
-    head += ''.join('%s: %s\r\n' % (k, v) for k, v in headers.items()) + '\r\n'
+    head += ''.join('%s: %s\r\n' % (k, v) for k, v in headers.items() if v is not None) + '\r\n'
     sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
     try:
         sock.sendall(head.encode('latin-1'))

@@ -122,7 +122,8 @@ class CaseRunner(ServerTestCase):
 
     def send(self, req):
         method, path = req['method'], self.subst(req['path'])
-        headers = {k: self.subst(v) for k, v in req.get('headers', {}).items()}
+        headers = {k: None if v is None else self.subst(v)
+                   for k, v in req.get('headers', {}).items()}
         body = self.body(req.get('body'))
         auth = req.get('auth')
         if self.listener == 'sp':
