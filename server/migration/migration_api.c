@@ -170,6 +170,34 @@ static void target_finish(struct target *t)
     query_finish(&t->q);
 }
 
+/* The port of an "http://host:port" base, or 0. */
+static unsigned base_port(const char *base)
+{
+    const char *colon = base ? strrchr(base, ':') : NULL;
+    return colon && colon[1] ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
+}
+
+/*
+ * Whether uri's scheme and authority ("http://host:port/...") reach this server's listener
+ * whose base is base. The host may have any name (localhost, an address, a container's
+ * name): the port and the scheme tell this server from another.
+ */
+static bool reaches(const char *uri, const char *base)
+{
+    if (strncasecmp(uri, "http://", 7) != 0)
+        return false;
+    const char *host = uri + 7, *end = host + strcspn(host, "/?#");
+    const char *colon = NULL;
+    for (const char *p = host; p < end; p++)
+        if (*p == ':')
+            colon = p; /* the last one: "[::1]:10000" */
+    if (!colon || colon == host || (colon[-1] != ']' && memchr(host, '[', (size_t)(colon - host))))
+        return false;
+    char *stop;
+    unsigned long port = strtoul(colon + 1, &stop, 10);
+    return stop == end && port == base_port(base) && port != 0;
+}
+
 /*
  * Parses and checks one storage URI: path style on this emulator, a SAS whose signature,
  * start and expiry hold now, with at least the letters want (any of alt if given). Returns 0
@@ -184,6 +212,12 @@ static int check_target(const char *what, const char *uri, enum sas_service svc,
     const char *qm = path ? strchr(path, '?') : NULL;
     if (!path || !qm) {
         snprintf(why, cap, "%s is not a storage URI with a SAS.", what);
+        return -1;
+    }
+    if (!reaches(uri, svc == SAS_BLOB ? blob_base : queue_base)) {
+        snprintf(why, cap, "%s names a storage host that is not this server's %s service (%s).",
+                 what, svc == SAS_BLOB ? "Blob" : "Queue",
+                 svc == SAS_BLOB ? blob_base : queue_base);
         return -1;
     }
     const char *slash = strchr(path + 1, '/');

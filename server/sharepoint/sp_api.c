@@ -386,8 +386,16 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
     int after = 0;
     const char *skip = query_get(&req->query, "$skiptoken");
     const char *pid = skip ? strcasestr(skip, "p_ID=") : NULL;
-    if (pid)
-        after = atoi(pid + 5);
+    if (pid) {
+        /* The root folder (id 0) is no item: a position before it starts at the first. */
+        char *end;
+        long v = strtol(pid + 5, &end, 10);
+        if (end == pid + 5 || (*end && *end != '&') || v > INT32_MAX || v < INT32_MIN) {
+            odata_bad_argument(req, "The $skiptoken is not valid: Paged=TRUE&p_ID=<item id>.");
+            return;
+        }
+        after = v < 0 ? 0 : (int)v;
+    }
     struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
     sp_model_list_items(l->id, after, top, collect_item, &col);
     if (col.count == top) {

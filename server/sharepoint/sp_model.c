@@ -684,8 +684,9 @@ int sp_model_list_items(int64_t list_id, int after, unsigned max,
     db_read_begin(d);
     int rc = sp_model_list_by_id_tx(d, list_id, NULL);
     if (rc == SP_MODEL_OK) {
-        sqlite3_stmt *st = db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 "
-                                      "AND list_id = ?1 AND int_id > ?2 ORDER BY int_id LIMIT ?3");
+        sqlite3_stmt *st =
+            db_stmt(d, "SELECT " ITEM_COLS " FROM sp_items WHERE pending_job = 0 "
+                       "AND list_id = ?1 AND int_id > max(?2, 0) ORDER BY int_id LIMIT ?3");
         sqlite3_bind_int64(st, 1, list_id);
         sqlite3_bind_int(st, 2, after);
         sqlite3_bind_int64(st, 3, max ? (sqlite3_int64)max : -1);

@@ -231,6 +231,31 @@ class MigrateTest(ClientCase):
         self.assertEqual(self.file_bytes(root + '/Photos/file 004.tar.gz'),
                          files['Photos/file 004.tar.gz'])
 
+    def test_items_paged(self):
+        """A library's items, paged with $skiptoken as SharePoint pages them: every file and
+        folder once, never the root folder, whatever position the token names."""
+        src = os.path.join(self.tmp, 'paged')
+        files = make_share(src, n_files=23)
+        self.make_library('Paged')
+        self.migrate(src, 'Paged')
+        folders = {os.path.dirname(rel) for rel in files} - {''}
+        folders |= {'/'.join(f.split('/')[:i]) for f in folders for i in range(1, f.count('/') + 1)}
+        items = "web/lists/getbytitle('Paged')/items"
+        ids = [i['Id'] for i in self.sp.collection(items, {'$top': '4'})]
+        self.assertEqual(len(ids), len(files) + len(folders))
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertNotIn(0, ids)
+        for token in ('Paged=TRUE&p_ID=-1', 'Paged=TRUE&p_ID=0'):
+            again = [i['Id'] for i in self.sp.collection(items, {'$skiptoken': token,
+                                                                 '$top': '5000'})]
+            self.assertEqual(again, ids, token)
+        rest = [i['Id'] for i in self.sp.collection(items, {'$skiptoken': 'Paged=TRUE&p_ID=%d'
+                                                            % ids[2]})]
+        self.assertEqual(rest, ids[3:])
+        for token in ('Paged=TRUE&p_ID=abc', 'Paged=TRUE&p_ID=', 'Paged=TRUE&p_ID=99999999999'):
+            _, r = self.sp.raw('GET', items, params={'$skiptoken': token})
+            self.assertEqual(r.status, 400, token)
+
     def test_bad_entries_reported_not_sent(self):
         src = os.path.join(self.tmp, 'bad')
         os.makedirs(os.path.join(src, 'ok'))

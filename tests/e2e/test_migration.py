@@ -757,6 +757,14 @@ class LostKeyTests(MigrationCase):
 
 # -- bad input ------------------------------------------------------------------------------------
 
+def urlsafe_key():
+    """A 32-byte key in base64url that differs from its standard base64 ('-' or '_')."""
+    while True:
+        k = base64.urlsafe_b64encode(os.urandom(32)).decode()
+        if '-' in k or '_' in k:
+            return k
+
+
 class BadInputTests(MigrationCase):
     """Each bad input has one precise outcome, and the server keeps serving."""
     accept = mt.NOMETADATA
@@ -809,6 +817,7 @@ class BadInputTests(MigrationCase):
             '31 bytes': dict(body, options={'AES256CBCKey': mt.b64(os.urandom(31))}),
             '33 bytes': dict(body, options={'AES256CBCKey': mt.b64(os.urandom(33))}),
             'number': dict(body, options={'AES256CBCKey': 12345}),
+            'base64url': dict(body, options={'AES256CBCKey': urlsafe_key()}),
         }
         for what, b in cases.items():
             err = self.sp_error(sp.invoke, 'CreateMigrationJobEncrypted', b)
@@ -817,6 +826,35 @@ class BadInputTests(MigrationCase):
         # The refusals used nothing up: the right key still works on the same containers.
         m.submit()
         self.assertClean(m.wait())
+
+    def test_storage_of_another_host(self):
+        sp, pkg, m = self.prepared('elsewhere')
+        m.upload()
+        t = pkg.target
+        port = self.server.blob.rsplit(':', 1)[1]
+        other = str(int(port) + 1 if int(port) < 65535 else int(port) - 1)
+
+        def moved(uri, how):
+            if how == 'port':
+                return uri.replace(':%s/' % port, ':%s/' % other, 1)
+            return 'https://devstoreaccount1.blob.core.windows.net/' + uri.split('/', 4)[4]
+
+        for which in ('azureContainerSourceUri', 'azureContainerManifestUri',
+                      'azureQueueReportUri'):
+            for how in ('port', 'azure'):
+                body = {'gWebId': t.web_id, 'azureContainerSourceUri': m.data_uri,
+                        'azureContainerManifestUri': m.manifest_uri,
+                        'azureQueueReportUri': m.queue_uri,
+                        'options': {'AES256CBCKey': m.containers['EncryptionKey']}}
+                if which == 'azureQueueReportUri' and how == 'port':
+                    qport = self.server.queue.rsplit(':', 1)[1]
+                    body[which] = body[which].replace(':%s/' % qport, ':%s/' % port, 1)
+                else:
+                    body[which] = moved(body[which], how)
+                err = self.sp_error(sp.invoke, 'CreateMigrationJobEncrypted', body)
+                self.assertSpError(err, 400, E_INVALIDARG)
+                self.assertIn('not this server', err.message, (which, how))
+        self.assertEqual(sp.invoke('GetMigrationStatus'), [], 'no job was queued')
 
     def test_unknown_web_id(self):
         sp, pkg, m = self.prepared('badweb')
