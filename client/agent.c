@@ -123,8 +123,11 @@ static int agent_register(struct agent *a, struct httpc *h)
     struct agent_wire_share shares[AGENT_MAX_SHARES];
     char errs[AGENT_MAX_SHARES][128];
     agent_check_shares(o, shares, errs);
-    char *body = agent_wire_register_body(o->name, o->group, SPMIG_VERSION, shares, o->n_shares,
-                                          o->max_tasks);
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) < 0)
+        host[0] = '\0';
+    char *body = agent_wire_register_body(o->name, o->group, SPMIG_VERSION, host, shares,
+                                          o->n_shares, o->max_tasks);
     struct httpc_response r;
     int rc =
         agent_call(a, h, "POST", "/api/mm/agents/register", o->token, NULL, body, strlen(body), &r);

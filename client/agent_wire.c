@@ -311,13 +311,16 @@ static cJSON *agent_wire_object(void)
 }
 
 char *agent_wire_register_body(const char *name, const char *group, const char *version,
-                               const struct agent_wire_share *shares, size_t n, int max_tasks)
+                               const char *host, const struct agent_wire_share *shares, size_t n,
+                               int max_tasks)
 {
     cJSON *o = agent_wire_object();
     cJSON_AddStringToObject(o, "name", name);
     if (group)
         cJSON_AddStringToObject(o, "group", group);
     cJSON_AddStringToObject(o, "version", version);
+    if (host && *host)
+        cJSON_AddStringToObject(o, "host", host);
     cJSON_AddNumberToObject(o, "maxTasks", max_tasks);
     cJSON *a = cJSON_AddArrayToObject(o, "shares");
     for (size_t i = 0; i < n; i++) {

@@ -83,8 +83,10 @@ struct agent_wire_running {
 };
 
 /* Request bodies (malloc'ed JSON text). */
+/* host: the machine's name as the agents list shows it (NULL: none). */
 char *agent_wire_register_body(const char *name, const char *group, const char *version,
-                               const struct agent_wire_share *shares, size_t n, int max_tasks);
+                               const char *host, const struct agent_wire_share *shares, size_t n,
+                               int max_tasks);
 char *agent_wire_heartbeat_body(const char *version, const struct agent_wire_running *tasks,
                                 size_t n, int free_slots);
 char *agent_wire_progress_body(const struct migrate_progress *p);

@@ -241,6 +241,10 @@ cJSON *mm_json_task(const struct mm_task *t, const cJSON *global)
         cJSON_AddNullToObject(o, "agent");
     }
     mm_agent_finish(&a);
+    if (t->ran_by) /* the agent that took it last, also once it is done */
+        cJSON_AddStringToObject(o, "lastAgent", t->ran_by);
+    else
+        cJSON_AddNullToObject(o, "lastAgent");
     cJSON_AddNumberToObject(o, "round", t->round);
     cJSON *p = cJSON_AddObjectToObject(o, "progress");
     cJSON_AddNumberToObject(p, "filesScanned", (double)t->files_scanned);

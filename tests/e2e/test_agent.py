@@ -20,6 +20,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import tempfile
@@ -458,13 +459,17 @@ class RealServerTest(AgentCase):
         for i, tid in enumerate(ids):
             self.assertEqual(wait_for(lambda: done(tid), what='task %d' % i), 'Completed',
                              a1.text() + a2.text())
-            agents.update(n for n, a in (('agent-1', a1), ('agent-2', a2))
-                          if 'task %s: round 0 Completed' % tid in a.text())
+            ran = [n for n, a in (('agent-1', a1), ('agent-2', a2))
+                   if 'task %s: round 0 Completed' % tid in a.text()]
+            agents.update(ran)
+            self.assertEqual([self.call('GET', '/api/mm/tasks/' + tid)[1]['lastAgent']], ran)
             self.assertMigrated(roots[i], files[i])
             status, reports = self.call('GET', '/api/mm/tasks/%s/reports' % tid)
             names = {r['name'] for r in reports['value']}
             self.assertTrue({'ItemReport_R0.csv', 'ScanSummary_R0.csv'} <= names, names)
         self.assertEqual(agents, {'agent-1', 'agent-2'})
+        listed = self.call('GET', '/api/mm/agents')[1]['value']
+        self.assertEqual({a['host'] for a in listed}, {socket.gethostname()})
         self.assertEqual(self.sp.raw('GET', "web/GetFileByServerRelativeUrl(%s)" %
                                      mt.quote_literal(roots[1] + '/skip.bak'))[1].status, 404)
         self.assertEqual(a1.stop(), 0)

@@ -183,9 +183,10 @@ static void test_bodies(void **unused)
 {
     (void)unused;
     struct agent_wire_share sh[2] = {{"/srv/a", true, NULL}, {"/srv/b", false, "denied"}};
-    char *b = agent_wire_register_body("pc1", "Default", "1.0", sh, 2, 3);
+    char *b = agent_wire_register_body("pc1", "Default", "1.0", "host-1", sh, 2, 3);
     cJSON *j = cJSON_Parse(b);
     assert_string_equal(cJSON_GetObjectItem(j, "name")->valuestring, "pc1");
+    assert_string_equal(cJSON_GetObjectItem(j, "host")->valuestring, "host-1");
     assert_int_equal(cJSON_GetObjectItem(j, "maxTasks")->valueint, 3);
     cJSON *s1 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "shares"), 1);
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(s1, "readable")));
