@@ -47,6 +47,7 @@ void azconn_init(struct azconn *c, const char *host, int port)
     c->fd = -1;
     c->host = host;
     c->port = port;
+    c->source = NULL;
     c->rbuf = malloc(RBUF_SIZE);
     if (!c->rbuf)
         abort(); /* out of memory */
@@ -79,6 +80,14 @@ int azconn_open(struct azconn *c)
     struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (c->source) {
+        struct sockaddr_in src = {.sin_family = AF_INET};
+        if (inet_pton(AF_INET, c->source, &src.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&src, sizeof src) < 0) {
+            close(fd);
+            return -1;
+        }
+    }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
     if (inet_pton(AF_INET, c->host, &sa.sin_addr) != 1 ||
         connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {

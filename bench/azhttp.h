@@ -17,6 +17,7 @@ struct azconn {
     int fd;
     const char *host;
     int port;
+    const char *source; /* a local IPv4 address to connect from (NULL: any) */
     char *rbuf;
     size_t rpos, rlen;
 };
