@@ -164,9 +164,13 @@ class Load:
                         if not text.startswith('m-%d-' % tid):
                             continue  # another writer's: leave it
                         mid, pop = m.findtext('MessageId'), m.findtext('PopReceipt')
-                        d = harness.request('DELETE', '%s/%s?popreceipt=%s' % (
-                            base, mid, urllib.parse.quote(pop, safe='')), auth='sharedkey',
-                            timeout=10)
+                        try:
+                            d = harness.request('DELETE', '%s/%s?popreceipt=%s' % (
+                                base, mid, urllib.parse.quote(pop, safe='')),
+                                auth='sharedkey', timeout=10)
+                        except OSError:
+                            self.qledger.cut(text, ABSENT)  # deleted or not: in doubt
+                            raise
                         if d.status == 204:
                             self.qledger.ack(text, ABSENT)
                 except OSError:
