@@ -307,25 +307,65 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     return queue_reply(conn, req);
 }
 
-static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+/* Releases what a request holds (its listener's state, the reply, the parsed target). */
+static void request_release(struct http_request *req)
 {
-    struct req_private *p = *con_cls;
-    if (!p)
-        return;
-    struct http_request *req = &p->req;
     if (req->ops->cleanup)
         req->ops->cleanup(req);
     if (req->reply)
         MHD_destroy_response(req->reply);
+    req->reply = NULL;
     strbuf_finish(&req->pending_headers);
     strbuf_finish(&req->body);
     query_finish(&req->query);
     free(req->raw_uri);
     free(req->raw_path);
     free(req->path);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct req_private *p = *con_cls;
+    if (!p)
+        return;
+    request_release(&p->req);
     free(p);
     *con_cls = NULL;
+}
+
+unsigned http_run_local(const struct http_listener_ops *ops, const char *method, const char *target,
+                        const struct sharedkey_header *headers, size_t n, const void *body,
+                        size_t len)
+{
+    struct http_request req = {.ops = ops, .method = method};
+    req.is_head = strcmp(method, "HEAD") == 0;
+    req.raw_uri = xstrdup(target);
+    strbuf_init(&req.pending_headers, 0);
+    strbuf_init(&req.body, 0);
+    make_request_id(req.request_id);
+    for (size_t i = 0; i < n; i++) {
+        if (req.nheaders == LIMIT_HEADER_COUNT) {
+            req.too_many_headers = true;
+            break;
+        }
+        req.headers[req.nheaders++] = headers[i];
+    }
+    parse_target(&req);
+    read_length(&req);
+    begin_request(&req);
+    if (!http_replied(&req) && len)
+        take_body(&req, body, len);
+    if (!http_replied(&req))
+        ops->finish(&req);
+    if (!http_replied(&req))
+        ops->error(&req, 500, "InternalError",
+                   "The server encountered an internal error. Please retry the request.");
+    if (ops->decorate)
+        ops->decorate(&req);
+    unsigned status = req.status;
+    request_release(&req);
+    return status;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

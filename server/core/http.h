@@ -106,6 +106,15 @@ void http_reply_reader(struct http_request *req, unsigned status, uint64_t len,
                        http_reader_fn reader, void *ctx, http_reader_free_fn free_fn);
 bool http_replied(const struct http_request *req);
 
+/*
+ * Runs one request through a listener's ops in this thread, without a socket, the way a
+ * connection would (target checks, begin, the body, finish, decorate), and releases it.
+ * Returns the status answered. For fuzzing and tests; headers are borrowed.
+ */
+unsigned http_run_local(const struct http_listener_ops *ops, const char *method, const char *target,
+                        const struct sharedkey_header *headers, size_t n, const void *body,
+                        size_t len);
+
 struct http_server;
 
 /*
