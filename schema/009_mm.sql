@@ -86,8 +86,9 @@ CREATE TABLE mm_reports (
     task TEXT NOT NULL,
     name TEXT NOT NULL,
     round INTEGER NOT NULL,
-    crc32 INTEGER NOT NULL,
+    crc32 INTEGER NOT NULL,                  -- of the report's bytes, as zip wants it
     created_ms INTEGER NOT NULL,
-    data BLOB NOT NULL,
+    size INTEGER NOT NULL,                   -- the report's bytes
+    data BLOB NOT NULL,                      -- those bytes, deflated (raw, as in a zip entry)
     PRIMARY KEY (task, name)
 );

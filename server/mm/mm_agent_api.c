@@ -594,8 +594,15 @@ static void report_put(struct http_request *req, const struct mm_agent *a, const
     int round = name_round(name, t.round);
     mm_task_finish(&t);
     const char *data = req->body.data ? req->body.data : "";
-    uint32_t crc = mm_zip_crc32(0, data, req->body.len);
-    int rc = mm_store_report_put(id, a->id, name, round, data, req->body.len, crc);
+    struct mm_report_body b = {.size = req->body.len};
+    unsigned char *z = NULL;
+    if (mm_zip_deflate(data, req->body.len, &z, &b.stored, &b.crc32) < 0) {
+        odata_internal_error(req, "The report could not be compressed.");
+        return;
+    }
+    b.deflated = z;
+    int rc = mm_store_report_put(id, a->id, name, round, &b);
+    free(z);
     if (rc != MM_OK) {
         mm_http_fail(req, rc, rc == MM_FULL ? "The task holds the most reports it may." : NULL);
         return;

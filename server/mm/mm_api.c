@@ -635,6 +635,7 @@ static void add_entry(void *ctx, const struct mm_report *r)
     snprintf(e->name, sizeof e->name, "%s", r->name);
     e->crc32 = r->crc32;
     e->size = (uint32_t)r->size;
+    e->stored = (uint32_t)r->stored;
     e->mtime_ms = r->created_ms;
 }
 
@@ -657,16 +658,18 @@ static int zip_load(struct zip_reader *z)
     }
     const struct mm_zip_entry *e = &z->entries[z->seg];
     void *data = NULL;
-    size_t n = 0;
-    if (mm_store_report_get(z->task, e->name, &data, &n) != MM_OK || n != e->size) {
+    struct mm_report r;
+    /* The same report as listed, or the archive would not match its directory: cut it. */
+    if (mm_store_report_get(z->task, e->name, &data, &r) != MM_OK || r.stored != e->stored ||
+        r.crc32 != e->crc32) {
         free(data);
         return -1;
     }
-    z->buf = xmalloc(30 + MM_ZIP_NAME_MAX + n);
+    z->buf = xmalloc(30 + MM_ZIP_NAME_MAX + e->stored);
     size_t h = mm_zip_local(e, z->buf);
-    memcpy(z->buf + h, data, n);
+    memcpy(z->buf + h, data, e->stored);
     free(data);
-    z->len = h + n;
+    z->len = h + e->stored;
     return 0;
 }
 
@@ -748,13 +751,20 @@ static void reports(struct http_request *req, const char *task, const char *name
         mm_http_reply(req, 200, o);
         return;
     }
-    void *data;
-    size_t n;
-    if (mm_store_report_get(task, name, &data, &n) != MM_OK) {
+    void *z;
+    struct mm_report r;
+    if (mm_store_report_get(task, name, &z, &r) != MM_OK) {
         odata_not_found(req, "The task has no report of that name.");
         return;
     }
-    http_reply(req, 200, report_type(name), data, n);
+    unsigned char *data = NULL;
+    int rc = mm_zip_inflate(z, (size_t)r.stored, (size_t)r.size, &data);
+    free(z);
+    if (rc < 0) {
+        odata_internal_error(req, "The report is damaged.");
+        return;
+    }
+    http_reply(req, 200, report_type(name), (char *)data, (size_t)r.size);
 }
 
 /* ---- summary ---- */

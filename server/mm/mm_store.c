@@ -978,12 +978,23 @@ int mm_store_requeue_lost(int64_t lost_before)
 
 /* ---- reports ---- */
 
+#define REPORT_COLS  "name, round, size, length(data), crc32, created_ms"
+#define REPORT_NCOLS 6
+
+static void report_row(sqlite3_stmt *st, struct mm_report *r)
+{
+    db_col_copy(st, 0, r->name, sizeof r->name);
+    r->round = sqlite3_column_int(st, 1);
+    r->size = sqlite3_column_int64(st, 2);
+    r->stored = sqlite3_column_int64(st, 3);
+    r->crc32 = (uint32_t)sqlite3_column_int64(st, 4);
+    r->created_ms = sqlite3_column_int64(st, 5);
+}
+
 struct report_ctx {
     const char *name;
     int round;
-    const void *data;
-    size_t n;
-    uint32_t crc32;
+    const struct mm_report_body *b;
 };
 
 static int report_step(struct db *d, const struct task_view *v, void *ctx)
@@ -1001,20 +1012,21 @@ static int report_step(struct db *d, const struct task_view *v, void *ctx)
     if (rc != MM_OK)
         return rc;
     st = db_stmt(d, "INSERT OR REPLACE INTO mm_reports (task, name, round, crc32, created_ms, "
-                    "data) VALUES (?1,?2,?3,?4,?5,?6)");
+                    "size, data) VALUES (?1,?2,?3,?4,?5,?6,?7)");
     sqlite3_bind_text(st, 1, v->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, c->round);
-    sqlite3_bind_int64(st, 4, c->crc32);
+    sqlite3_bind_int64(st, 4, c->b->crc32);
     sqlite3_bind_int64(st, 5, v->now);
-    sqlite3_bind_blob64(st, 6, c->n ? c->data : "", c->n, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)c->b->size);
+    sqlite3_bind_blob64(st, 7, c->b->stored ? c->b->deflated : "", c->b->stored, SQLITE_STATIC);
     return db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK;
 }
 
 int mm_store_report_put(const char *task, const char *caller, const char *name, int round,
-                        const void *data, size_t n, uint32_t crc32)
+                        const struct mm_report_body *b)
 {
-    struct report_ctx c = {name, round, data, n, crc32};
+    struct report_ctx c = {name, round, b};
     return with_task(task, caller, report_step, &c);
 }
 
@@ -1022,17 +1034,13 @@ int mm_store_report_list(const char *task, void (*fn)(void *ctx, const struct mm
                          void *ctx)
 {
     struct db *d = db_acquire();
-    sqlite3_stmt *st = db_stmt(d, "SELECT name, round, length(data), crc32, created_ms FROM "
-                                  "mm_reports WHERE task = ?1 ORDER BY name");
+    sqlite3_stmt *st = db_stmt(d, "SELECT " REPORT_COLS " FROM mm_reports WHERE task = ?1 "
+                                  "ORDER BY name");
     sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct mm_report r;
-        db_col_copy(st, 0, r.name, sizeof r.name);
-        r.round = sqlite3_column_int(st, 1);
-        r.size = sqlite3_column_int64(st, 2);
-        r.crc32 = (uint32_t)sqlite3_column_int64(st, 3);
-        r.created_ms = sqlite3_column_int64(st, 4);
+        report_row(st, &r);
         fn(ctx, &r);
         n++;
     }
@@ -1041,18 +1049,20 @@ int mm_store_report_list(const char *task, void (*fn)(void *ctx, const struct mm
     return n;
 }
 
-int mm_store_report_get(const char *task, const char *name, void **data, size_t *n)
+int mm_store_report_get(const char *task, const char *name, void **deflated, struct mm_report *r)
 {
     struct db *d = db_acquire();
-    sqlite3_stmt *st = db_stmt(d, "SELECT data FROM mm_reports WHERE task = ?1 AND name = ?2");
+    sqlite3_stmt *st = db_stmt(d, "SELECT " REPORT_COLS ", data FROM mm_reports WHERE task = ?1 "
+                                  "AND name = ?2");
     sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     int rc = MM_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        *n = (size_t)sqlite3_column_bytes(st, 0);
-        *data = xmalloc(*n + 1);
-        if (*n)
-            memcpy(*data, sqlite3_column_blob(st, 0), *n);
+        report_row(st, r);
+        size_t n = (size_t)sqlite3_column_bytes(st, REPORT_NCOLS);
+        *deflated = xmalloc(n + 1);
+        if (n)
+            memcpy(*deflated, sqlite3_column_blob(st, REPORT_NCOLS), n);
         rc = MM_OK;
     }
     sqlite3_reset(st);

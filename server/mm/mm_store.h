@@ -60,7 +60,7 @@ struct mm_task {
 struct mm_report {
     char name[LIMIT_MM_REPORT_NAME + 1];
     int round;
-    int64_t size;
+    int64_t size, stored; /* its bytes; deflated as kept */
     uint32_t crc32;
     int64_t created_ms;
 };
@@ -169,13 +169,20 @@ int mm_store_requeue_lost(int64_t lost_before);
 
 /* ---- reports ---- */
 
+/* A report as it is kept: deflated (mm_zip_deflate), with the length and CRC-32 of its bytes. */
+struct mm_report_body {
+    const void *deflated;
+    size_t stored, size;
+    uint32_t crc32;
+};
 /* Stores (replacing) a report of task. MM_NOT_FOUND, MM_FORBIDDEN, MM_FULL (too many). */
 int mm_store_report_put(const char *task, const char *caller, const char *name, int round,
-                        const void *data, size_t n, uint32_t crc32);
+                        const struct mm_report_body *b);
 /* The task's reports by name into fn. */
 int mm_store_report_list(const char *task, void (*fn)(void *ctx, const struct mm_report *r),
                          void *ctx);
-/* A report's bytes (malloc'd into *data, the caller frees). MM_OK or MM_NOT_FOUND. */
-int mm_store_report_get(const char *task, const char *name, void **data, size_t *n);
+/* A report as kept: *deflated (malloc'd, the caller frees) with its stored length, and the
+ * length and CRC-32 of its bytes in *r. MM_OK or MM_NOT_FOUND. */
+int mm_store_report_get(const char *task, const char *name, void **deflated, struct mm_report *r);
 
 #endif

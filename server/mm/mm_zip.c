@@ -1,32 +1,62 @@
 /*
- * mm_zip.c: stored zip entries (PKWARE APPNOTE 4.3: local file header, central directory
- * header, end of central directory record) and zip's CRC-32. It writes headers only: the
- * caller sends each entry's bytes after its local header.
+ * mm_zip.c: deflated zip entries (PKWARE APPNOTE 4.3: local file header, central directory
+ * header, end of central directory record); zlib deflates, inflates and computes the CRC-32.
+ * It writes headers only: the caller sends each entry's deflated bytes after its local header.
  */
 #include "mm_zip.h"
 #include "xmalloc.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
-uint32_t mm_zip_crc32(uint32_t crc, const void *data, size_t n)
+int mm_zip_deflate(const void *data, size_t n, unsigned char **out, size_t *out_len, uint32_t *crc)
 {
-    static uint32_t table[256];
-    static int ready; /* benign race: every thread computes the same table */
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
+    z_stream z = {0};
+    if (n > UINT32_MAX || deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8,
+                                       Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    size_t cap = deflateBound(&z, (uLong)n);
+    unsigned char *buf = xmalloc(cap ? cap : 1);
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)n;
+    z.next_out = buf;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    size_t len = cap - z.avail_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        return -1;
     }
-    const unsigned char *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++)
-        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    *out = buf;
+    *out_len = len;
+    *crc = (uint32_t)crc32_z(0, data, n);
+    return 0;
+}
+
+int mm_zip_inflate(const void *zdata, size_t zlen, size_t size, unsigned char **out)
+{
+    z_stream z = {0};
+    if (zlen > UINT32_MAX || size > UINT32_MAX || inflateInit2(&z, -MAX_WBITS) != Z_OK)
+        return -1;
+    unsigned char *buf = xmalloc(size + 1);
+    z.next_in = (Bytef *)zdata;
+    z.avail_in = (uInt)zlen;
+    z.next_out = buf;
+    z.avail_out = (uInt)size + 1; /* one more: a longer stream is caught, not cut */
+    int rc = inflate(&z, Z_FINISH);
+    bool ok = rc == Z_STREAM_END && z.total_out == size && z.avail_in == 0;
+    inflateEnd(&z);
+    if (!ok) {
+        free(buf);
+        return -1;
+    }
+    buf[size] = '\0';
+    *out = buf;
+    return 0;
 }
 
 static unsigned char *le16(unsigned char *p, unsigned v)
@@ -64,11 +94,11 @@ static unsigned char *common(unsigned char *p, const struct mm_zip_entry *e)
     dos_time(e->mtime_ms, &date, &tod);
     p = le16(p, 20);    /* version needed: 2.0 */
     p = le16(p, 0x800); /* flags: the name is UTF-8 */
-    p = le16(p, 0);     /* stored */
+    p = le16(p, 8);     /* deflated */
     p = le16(p, tod);
     p = le16(p, date);
     p = le32(p, e->crc32);
-    p = le32(p, e->size); /* compressed */
+    p = le32(p, e->stored);
     p = le32(p, e->size);
     return le16(p, (unsigned)strlen(e->name));
 }
@@ -104,7 +134,7 @@ unsigned char *mm_zip_central(const struct mm_zip_entry *entries, size_t n, size
         p = le32(p, off);
         memcpy(p, e->name, nl);
         p += nl;
-        off += (uint32_t)(30 + nl + e->size);
+        off += (uint32_t)(30 + nl + e->stored);
     }
     uint32_t cd_size = (uint32_t)(p - buf);
     p = le32(p, 0x06054b50);
@@ -123,6 +153,6 @@ uint64_t mm_zip_size(const struct mm_zip_entry *entries, size_t n)
 {
     uint64_t total = 22;
     for (size_t i = 0; i < n; i++)
-        total += 30 + 46 + 2 * strlen(entries[i].name) + entries[i].size;
+        total += 30 + 46 + 2 * strlen(entries[i].name) + entries[i].stored;
     return total;
 }

@@ -213,6 +213,7 @@ class AgentProtocolTests(MmBase):
         self.assertEqual(r.status, 200)
         z = zipfile.ZipFile(io.BytesIO(r.body))
         self.assertIsNone(z.testzip())
+        self.assertEqual({i.compress_type for i in z.infolist()}, {zipfile.ZIP_DEFLATED})
         self.assertEqual(z.read('ItemReport_R0.csv'), item)
         self.assertEqual(z.read('summary_R0.json'), summ)
         r = self.mm.call('GET', '/api/mm/summary.csv')

@@ -9,7 +9,9 @@
 #include <cmocka.h>
 
 #include "mm_fixture.h"
+#include "mm_zip.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void mm_fixture_agent(const char *name, const char *group, const char *shares, int max,
@@ -43,4 +45,29 @@ const char *mm_fixture_status(const char *id)
     strcpy(s, t.status);
     mm_task_finish(&t);
     return s;
+}
+
+int mm_fixture_report_put(const char *task, const char *agent, const char *name, int round,
+                          const char *text)
+{
+    struct mm_report_body b = {.size = strlen(text)};
+    unsigned char *z = NULL;
+    assert_int_equal(mm_zip_deflate(text, b.size, &z, &b.stored, &b.crc32), 0);
+    b.deflated = z;
+    int rc = mm_store_report_put(task, agent, name, round, &b);
+    free(z);
+    return rc;
+}
+
+char *mm_fixture_report(const char *task, const char *name, size_t *n)
+{
+    void *z = NULL;
+    struct mm_report r;
+    if (mm_store_report_get(task, name, &z, &r) != MM_OK)
+        return NULL;
+    unsigned char *data = NULL;
+    assert_int_equal(mm_zip_inflate(z, (size_t)r.stored, (size_t)r.size, &data), 0);
+    free(z);
+    *n = (size_t)r.size;
+    return (char *)data;
 }

@@ -241,14 +241,14 @@ static void test_store_limits(void **state)
     mm_fixture_agent("rep", "Default", "[{\"path\":\"/d\",\"readable\":true}]", 1, a);
     struct got g;
     assert_int_equal(assign(a, &g), 1);
-    assert_int_equal(mm_store_report_put(t, a, "r.csv", 0, "abc", 3, 0), MM_OK);
-    void *data = NULL;
+    assert_int_equal(mm_fixture_report_put(t, a, "r.csv", 0, "abc"), MM_OK);
     size_t n = 0;
-    assert_int_equal(mm_store_report_get(t, "r.csv", &data, &n), MM_OK);
+    char *data = mm_fixture_report(t, "r.csv", &n);
     assert_int_equal(n, 3);
+    assert_memory_equal(data, "abc", 3);
     free(data);
     assert_int_equal(mm_store_task_delete(t), MM_OK);
-    assert_int_equal(mm_store_report_get(t, "r.csv", &data, &n), MM_NOT_FOUND);
+    assert_null(mm_fixture_report(t, "r.csv", &n));
 }
 
 int main(void)

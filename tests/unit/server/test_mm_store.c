@@ -254,13 +254,13 @@ static void test_limits(void **state)
     for (int i = 0; i < LIMIT_MM_REPORTS; i++) {
         char name[32];
         snprintf(name, sizeof name, "r%d.csv", i);
-        assert_int_equal(mm_store_report_put(t, a, name, 0, "x", 1, 0), MM_OK);
+        assert_int_equal(mm_fixture_report_put(t, a, name, 0, "x"), MM_OK);
     }
-    assert_int_equal(mm_store_report_put(t, a, "one-more.csv", 0, "x", 1, 0), MM_FULL);
-    assert_int_equal(mm_store_report_put(t, a, "r0.csv", 1, "yy", 2, 0), MM_OK); /* replace */
-    void *data = NULL;
+    assert_int_equal(mm_fixture_report_put(t, a, "one-more.csv", 0, "x"), MM_FULL);
+    assert_int_equal(mm_fixture_report_put(t, a, "r0.csv", 1, "yy"), MM_OK); /* replace */
     size_t n = 0;
-    assert_int_equal(mm_store_report_get(t, "r0.csv", &data, &n), MM_OK);
+    char *data = mm_fixture_report(t, "r0.csv", &n);
+    assert_int_equal(n, 2);
     assert_memory_equal(data, "yy", 2);
     free(data);
     /* The tenant's task limit, all or nothing. */
