@@ -14,6 +14,10 @@
 /* Disk space kept back so that deletes can commit on a full disk (server/core/store_files). */
 #define LIMIT_DISK_RESERVE_BYTES (4 * 1024 * 1024)
 
+/* CSOM's ProcessQuery (server/sharepoint/csom_request.c) */
+#define LIMIT_CSOM_OBJECTS 2000 /* object paths + actions + parameters + queried properties */
+#define LIMIT_CSOM_DEPTH   8    /* nesting of arrays and value objects in a parameter */
+
 /* HTTP */
 #define LIMIT_URI_BYTES          (16 * 1024)       /* request line path + query */
 #define LIMIT_HEADER_COUNT       100               /* headers per request */
