@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "faults.h"
 #include "log.h"
+#include "csom.h"
 #include "odata.h"
 #include "sp_call.h"
 #include "sp_routes.h"
@@ -656,6 +657,16 @@ static const char *split_api(const char *path, char **site_url)
     return api[5] ? api + 6 : api + 5;
 }
 
+/* The site of a CSOM endpoint path (<site>/_vti_bin/client.svc/ProcessQuery), or NULL. */
+static char *csom_site(const char *path)
+{
+    static const char tail[] = "/_vti_bin/client.svc/ProcessQuery";
+    size_t n = strlen(path), t = sizeof tail - 1;
+    if (n < t || strcasecmp(path + n - t, tail) != 0)
+        return NULL;
+    return n == t ? xstrdup("/") : xstrndup(path, n - t);
+}
+
 static void sp_begin(struct http_request *req)
 {
     req->body_mode = HTTP_BODY_BUFFER;
@@ -747,13 +758,14 @@ static void sp_finish(struct http_request *req)
     }
     struct sp_auth_principal who;
     int auth = sp_auth_authenticate(http_header(req, "Authorization"), &who);
+    char *csom = csom_site(path);
     char *site_url = NULL;
     bool root;
     sp_routes_prefix_fn *route = sp_routes_prefix(path, &root);
-    const char *tail = route && !root ? NULL : split_api(path, &site_url);
-    if (route && !tail) {
+    const char *tail = route && !root ? NULL : csom ? NULL : split_api(path, &site_url);
+    if (route && !tail && !csom) {
         route(req, auth == SP_AUTH_OK ? &who : NULL, body);
-    } else if (!tail) {
+    } else if (!tail && !csom) {
         odata_not_found(req, NULL);
     } else if (auth != SP_AUTH_OK) {
         log_info("sp: refused %s %s: %s", req->method, path,
@@ -763,9 +775,14 @@ static void sp_finish(struct http_request *req)
         odata_error(req, 401, SP_HRESULT_ACCESS_DENIED, "System.UnauthorizedAccessException",
                     "Access denied. Send a valid bearer token (Authorization: Bearer ...).");
         http_set_header(req, "WWW-Authenticate", "Bearer realm=\"spmigd\"");
+    } else if (csom && strcmp(req->method, "POST") != 0) {
+        odata_method_not_allowed(req, "POST");
+    } else if (csom) {
+        csom_process(req, &who, csom);
     } else {
         api_call(req, &who, tail, site_url, body);
     }
+    free(csom);
     free(site_url);
     cJSON_Delete(body);
 }
