@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "csom.h"
 #include "odata.h"
 #include "queue_store.h"
 #include "sp_call.h"
@@ -65,12 +66,6 @@ static char *service_sas(enum sas_service svc, const char *name, const char *per
     return a ? sas_build(&g, a->key, a->keylen) : NULL;
 }
 
-static void internal_error(struct http_request *req, const char *what)
-{
-    log_error("migration: %s", what);
-    odata_internal_error(req, what);
-}
-
 /* Creates one container (blob) or queue with a never-used name; fills name. 0 or -1. */
 static int provision_one(bool queue, int64_t site_id, int64_t now, int64_t expiry, char name[64])
 {
@@ -100,16 +95,23 @@ static char *storage_uri(bool queue, const char *name, const char *sas)
     return xasprintf("%s/%s/%s?%s", queue ? queue_base : blob_base, ACCOUNTS_INTERNAL, name, sas);
 }
 
-static void provision_containers(struct http_request *req, struct sp_call *c)
+/*
+ * Each method is computed once, for REST and for CSOM alike: X_do fills *out (JSON, the
+ * caller owns it) and returns 0, or returns -1 with e set; rest_X and csom_X answer it in
+ * their protocol's shapes.
+ */
+
+static int provision_containers_do(const struct sp_call *c, cJSON **out, struct sp_error *e)
 {
-    if (!sp_call_require_manager(req, c))
-        return;
+    if (sp_call_check_manager(c, e) < 0)
+        return -1;
     int64_t now = clock_now_ms(), expiry = now + lifecycle_policy()->key_ttl_ms;
     char data[64], meta[64];
     if (provision_one(false, c->site.id, now, expiry, data) < 0 ||
         provision_one(false, c->site.id, now, expiry, meta) < 0) {
-        internal_error(req, "The migration containers could not be provisioned.");
-        return;
+        log_error("migration: the migration containers could not be provisioned");
+        return sp_error_set(e, 500, SP_HRESULT_FAIL, "System.Exception",
+                            "The migration containers could not be provisioned.");
     }
     char *sas_d = service_sas(SAS_BLOB, data, "rw", now, expiry);
     char *sas_m = service_sas(SAS_BLOB, meta, "rw", now, expiry);
@@ -120,37 +122,38 @@ static void provision_containers(struct http_request *req, struct sp_call *c)
     crypto_random(key, sizeof key);
     b64_encode_to(key, sizeof key, key_b64);
     crypto_wipe(key, sizeof key);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "DataContainerUri", uri_d);
-    cJSON_AddStringToObject(o, "EncryptionKey", key_b64);
-    cJSON_AddStringToObject(o, "MetadataContainerUri", uri_m);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "DataContainerUri", uri_d);
+    cJSON_AddStringToObject(*out, "EncryptionKey", key_b64);
+    cJSON_AddStringToObject(*out, "MetadataContainerUri", uri_m);
     crypto_wipe(key_b64, sizeof key_b64);
     log_info("migration: provisioned containers %s and %s for %s", data, meta, c->site.url);
-    odata_result(req, "ProvisionMigrationContainers", "SP.ProvisionedMigrationContainersInfo", o);
     free(sas_d);
     free(sas_m);
     free(uri_d);
     free(uri_m);
+    return 0;
 }
 
-static void provision_queue(struct http_request *req, struct sp_call *c)
+static int provision_queue_do(const struct sp_call *c, cJSON **out, struct sp_error *e)
 {
-    if (!sp_call_require_manager(req, c))
-        return;
+    if (sp_call_check_manager(c, e) < 0)
+        return -1;
     int64_t now = clock_now_ms(), expiry = now + lifecycle_policy()->queue_sas_ttl_ms;
     char name[64];
     if (provision_one(true, c->site.id, now, expiry, name) < 0) {
-        internal_error(req, "The migration queue could not be provisioned.");
-        return;
+        log_error("migration: the migration queue could not be provisioned");
+        return sp_error_set(e, 500, SP_HRESULT_FAIL, "System.Exception",
+                            "The migration queue could not be provisioned.");
     }
     char *sas = service_sas(SAS_QUEUE, name, "rap", now, expiry);
     char *uri = storage_uri(true, name, sas);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "JobQueueUri", uri);
+    *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(*out, "JobQueueUri", uri);
     log_info("migration: provisioned queue %s for %s", name, c->site.url);
-    odata_result(req, "ProvisionMigrationQueue", "SP.ProvisionedMigrationQueueInfo", o);
     free(sas);
     free(uri);
+    return 0;
 }
 
 /* ---- submission ---- */
@@ -285,10 +288,15 @@ static int check_target(const char *what, const char *uri, enum sas_service svc,
     return 0;
 }
 
-static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
+static int bad_argument(struct sp_error *e, const char *message)
 {
-    if (!sp_call_require_manager(req, c))
-        return;
+    return sp_error_set(e, 400, SP_HRESULT_INVALID_ARG, "System.ArgumentException", message);
+}
+
+static int submit_do(const struct sp_call *c, bool encrypted, cJSON **out, struct sp_error *e)
+{
+    if (sp_call_check_manager(c, e) < 0)
+        return -1;
     char buf[64], why[320];
     const char *web = sp_call_arg(c, "gWebId", 0, buf, sizeof buf);
     const char *src = sp_call_arg(c, "azureContainerSourceUri", 1, NULL, 0);
@@ -296,19 +304,15 @@ static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
     const char *queue = sp_call_arg(c, "azureQueueReportUri", 3, NULL, 0);
     unsigned char web_id[16], site_web[16];
     if (!web || uuid_parse(web, web_id) < 0 || uuid_parse(c->site.web_uuid, site_web) < 0 ||
-        memcmp(web_id, site_web, 16) != 0) {
-        odata_bad_argument(req, "gWebId is not the id of this site's web.");
-        return;
-    }
+        memcmp(web_id, site_web, 16) != 0)
+        return bad_argument(e, "gWebId is not the id of this site's web.");
     unsigned char key[32];
     if (encrypted) {
         const cJSON *opt = c->body ? cJSON_GetObjectItem(c->body, "options") : NULL;
         const cJSON *k = opt ? cJSON_GetObjectItem(opt, "AES256CBCKey") : NULL;
         if (!cJSON_IsString(k) ||
-            b64_decode_to(k->valuestring, strlen(k->valuestring), key, sizeof key) != 32) {
-            odata_bad_argument(req, "options.AES256CBCKey must be the base64 of a 32-byte key.");
-            return;
-        }
+            b64_decode_to(k->valuestring, strlen(k->valuestring), key, sizeof key) != 32)
+            return bad_argument(e, "options.AES256CBCKey must be the base64 of a 32-byte key.");
     }
     struct target ts = {0}, tm = {0}, tq = {0};
     bool own = true;
@@ -345,8 +349,7 @@ static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
         crypto_wipe(key, sizeof key);
         log_info("migration: job refused for %s: %s", c->site.url, why);
         audit_record("refused", c->site.url, why);
-        odata_bad_argument(req, why);
-        return;
+        return bad_argument(e, why);
     }
     struct job j = {.site_id = c->site.id,
                     .source_uri = (char *)src,
@@ -367,52 +370,53 @@ static void submit(struct http_request *req, struct sp_call *c, bool encrypted)
     target_finish(&tq);
     if (jobs_create(&j) < 0) {
         jobs_key_drop(j.uuid);
-        internal_error(req, "The migration job could not be created.");
-        return;
+        log_error("migration: the migration job could not be created");
+        return sp_error_set(e, 500, SP_HRESULT_FAIL, "System.Exception",
+                            "The migration job could not be created.");
     }
     log_info("migration: job %s queued for %s", j.uuid, c->site.url);
     audit_record("job", j.uuid, c->site.url);
     import_job_queued(&j);
-    odata_result(req, encrypted ? "CreateMigrationJobEncrypted" : "CreateMigrationJob", NULL,
-                 cJSON_CreateString(j.uuid));
+    *out = cJSON_CreateString(j.uuid);
+    return 0;
 }
 
 /* ---- status ---- */
 
-/* Finds the job an id argument names and checks the caller may see it. */
-static int job_for_call(struct http_request *req, struct sp_call *c, const char *argname,
-                        struct job *j)
+/* Finds the job an id argument names and checks the caller may see it: 0 found, 1 not
+ * found (callers answer in their own way), -1 with e set. */
+static int job_for_call(const struct sp_call *c, const char *argname, struct job *j,
+                        struct sp_error *e)
 {
     char buf[64];
     const char *id = sp_call_arg(c, argname, 0, buf, sizeof buf);
     unsigned char u[16];
     char norm[37];
-    if (!id || uuid_parse(id, u) < 0) {
-        odata_bad_argument(req, "The job id is not a GUID.");
-        return -1;
-    }
+    if (!id || uuid_parse(id, u) < 0)
+        return bad_argument(e, "The job id is not a GUID.");
     uuid_format(u, norm);
     if (jobs_get(norm, j) < 0 || j->site_id != c->site.id) {
         job_finish(j);
-        return 1; /* not found: callers answer in their own way */
+        return 1;
     }
     if (j->owner_id != c->who.id && !sp_auth_admin_on_sites(&c->who)) {
         job_finish(j);
-        odata_access_denied(req);
-        return -1;
+        return sp_error_set(e, 403, SP_HRESULT_ACCESS_DENIED, "System.UnauthorizedAccessException",
+                            "Access denied. You do not have permission to perform this action or "
+                            "access this resource.");
     }
     return 0;
 }
 
-static void job_status(struct http_request *req, struct sp_call *c)
+static int job_status_do(const struct sp_call *c, cJSON **out, struct sp_error *e)
 {
     struct job j = {0};
-    int rc = job_for_call(req, c, "id", &j);
+    int rc = job_for_call(c, "id", &j, e);
     if (rc < 0)
-        return;
-    int state = rc == 0 ? j.state : JOB_ENDED;
-    odata_result(req, "GetMigrationJobStatus", NULL, cJSON_CreateNumber(state));
+        return -1;
+    *out = cJSON_CreateNumber(rc == 0 ? j.state : JOB_ENDED);
     job_finish(&j);
+    return 0;
 }
 
 static void add_log(void *ctx, const char *json)
@@ -420,62 +424,53 @@ static void add_log(void *ctx, const char *json)
     cJSON_AddItemToArray(ctx, cJSON_CreateString(json));
 }
 
-static void job_progress(struct http_request *req, struct sp_call *c)
+/* *out: {"Logs": [...], "NextToken": "..."}. */
+static int job_progress_do(const struct sp_call *c, cJSON **out, struct sp_error *e)
 {
     struct job j = {0};
-    int rc = job_for_call(req, c, "jobId", &j);
+    int rc = job_for_call(c, "jobId", &j, e);
     if (rc < 0)
-        return;
-    if (rc > 0) {
-        odata_error(req, 500, SP_HRESULT_JOB_NOT_FOUND, "Microsoft.SharePoint.SPException",
-                    "Job not found");
-        return;
-    }
+        return -1;
+    if (rc > 0)
+        return sp_error_set(e, 500, SP_HRESULT_JOB_NOT_FOUND, "Microsoft.SharePoint.SPException",
+                            "Job not found");
     if (j.state == JOB_ENDED &&
         clock_now_ms() > j.ended_ms + lifecycle_policy()->progress_keep_ms) {
         job_finish(&j);
-        odata_error(req, 500, SP_HRESULT_JOB_EXPIRED, "Microsoft.SharePoint.SPException",
-                    "Job status expired");
-        return;
+        return sp_error_set(e, 500, SP_HRESULT_JOB_EXPIRED, "Microsoft.SharePoint.SPException",
+                            "Job status expired");
     }
     char buf[32];
     const char *tok = sp_call_arg(c, "nextToken", 1, buf, sizeof buf);
     int64_t after = tok ? strtoll(tok, NULL, 10) : 0;
     if (after < 0)
         after = 0;
-    cJSON *logs = cJSON_CreateArray();
+    *out = cJSON_CreateObject();
+    cJSON *logs = cJSON_AddArrayToObject(*out, "Logs");
     int64_t last;
     jobs_log_read(j.uuid, after, 1000, add_log, logs, &last);
-    cJSON *o = cJSON_CreateObject();
-    if (odata_mode(req) == ODATA_VERBOSE) {
-        cJSON *l = cJSON_AddObjectToObject(o, "Logs");
-        cJSON *md = cJSON_AddObjectToObject(l, "__metadata");
-        cJSON_AddStringToObject(md, "type", "Collection(Edm.String)");
-        cJSON_AddItemToObject(l, "results", logs);
-    } else {
-        cJSON_AddItemToObject(o, "Logs", logs);
-    }
     snprintf(buf, sizeof buf, "%lld", (long long)last);
-    cJSON_AddStringToObject(o, "NextToken", buf);
-    odata_result(req, "GetMigrationJobProgress", "SP.MigrationJobProgress", o);
+    cJSON_AddStringToObject(*out, "NextToken", buf);
     job_finish(&j);
+    return 0;
 }
 
-static void job_delete(struct http_request *req, struct sp_call *c)
+static int job_delete_do(const struct sp_call *c, cJSON **out, struct sp_error *e)
 {
-    if (!sp_call_require_manager(req, c))
-        return;
+    if (sp_call_check_manager(c, e) < 0)
+        return -1;
     struct job j = {0};
-    int rc = job_for_call(req, c, "id", &j);
+    int rc = job_for_call(c, "id", &j, e);
     if (rc < 0)
-        return;
+        return -1;
     bool deleted = rc == 0 && jobs_delete_queued(j.uuid) == 1;
     if (deleted) {
         jobs_key_drop(j.uuid);
         import_job_deleted(&j);
     }
-    odata_result(req, "DeleteMigrationJob", NULL, cJSON_CreateBool(deleted));
+    *out = cJSON_CreateBool(deleted);
     job_finish(&j);
+    return 0;
 }
 
 static void add_status(void *ctx, const struct job *j)
@@ -487,7 +482,83 @@ static void add_status(void *ctx, const struct job *j)
     cJSON_AddItemToArray(ctx, o);
 }
 
-static void migration_status(struct http_request *req, struct sp_call *c)
+/* ---- REST ---- */
+
+static void rest(struct http_request *req, int rc, const char *name, const char *type, cJSON *out,
+                 const struct sp_error *e)
+{
+    if (rc < 0)
+        sp_call_fail(req, e);
+    else
+        odata_result(req, name, type, out);
+}
+
+static void rest_provision_containers(struct http_request *req, struct sp_call *c)
+{
+    struct sp_error e;
+    cJSON *out = NULL;
+    int rc = provision_containers_do(c, &out, &e);
+    rest(req, rc, "ProvisionMigrationContainers", "SP.ProvisionedMigrationContainersInfo", out, &e);
+}
+
+static void rest_provision_queue(struct http_request *req, struct sp_call *c)
+{
+    struct sp_error e;
+    cJSON *out = NULL;
+    int rc = provision_queue_do(c, &out, &e);
+    rest(req, rc, "ProvisionMigrationQueue", "SP.ProvisionedMigrationQueueInfo", out, &e);
+}
+
+static void rest_submit_plain(struct http_request *req, struct sp_call *c)
+{
+    struct sp_error e;
+    cJSON *out = NULL;
+    int rc = submit_do(c, false, &out, &e);
+    rest(req, rc, "CreateMigrationJob", NULL, out, &e);
+}
+
+static void rest_submit_encrypted(struct http_request *req, struct sp_call *c)
+{
+    struct sp_error e;
+    cJSON *out = NULL;
+    int rc = submit_do(c, true, &out, &e);
+    rest(req, rc, "CreateMigrationJobEncrypted", NULL, out, &e);
+}
+
+static void rest_job_status(struct http_request *req, struct sp_call *c)
+{
+    struct sp_error e;
+    cJSON *out = NULL;
+    int rc = job_status_do(c, &out, &e);
+    rest(req, rc, "GetMigrationJobStatus", NULL, out, &e);
+}
+
+static void rest_job_progress(struct http_request *req, struct sp_call *c)
+{
+    struct sp_error e;
+    cJSON *out = NULL;
+    int rc = job_progress_do(c, &out, &e);
+    if (rc == 0 && odata_mode(req) == ODATA_VERBOSE) {
+        /* Verbose wraps the collection of strings. */
+        cJSON *logs = cJSON_DetachItemFromObject(out, "Logs");
+        cJSON *l = cJSON_CreateObject();
+        cJSON *md = cJSON_AddObjectToObject(l, "__metadata");
+        cJSON_AddStringToObject(md, "type", "Collection(Edm.String)");
+        cJSON_AddItemToObject(l, "results", logs);
+        cJSON_AddItemToObject(out, "Logs", l);
+    }
+    rest(req, rc, "GetMigrationJobProgress", "SP.MigrationJobProgress", out, &e);
+}
+
+static void rest_job_delete(struct http_request *req, struct sp_call *c)
+{
+    struct sp_error e;
+    cJSON *out = NULL;
+    int rc = job_delete_do(c, &out, &e);
+    rest(req, rc, "DeleteMigrationJob", NULL, out, &e);
+}
+
+static void rest_migration_status(struct http_request *req, struct sp_call *c)
 {
     if (!sp_call_require_manager(req, c))
         return;
@@ -496,31 +567,172 @@ static void migration_status(struct http_request *req, struct sp_call *c)
     odata_collection(req, arr);
 }
 
-static void submit_plain(struct http_request *req, struct sp_call *c)
+/* ---- CSOM ---- */
+
+/* c with a body naming the positional CSOM parameters as the REST arguments are named. */
+static struct sp_call csom_call(const struct sp_call *c, const cJSON *params,
+                                const char *const *names, cJSON **body)
 {
-    submit(req, c, false);
+    struct sp_call call = *c;
+    *body = cJSON_CreateObject();
+    const cJSON *p = params ? params->child : NULL;
+    for (size_t i = 0; names[i] && p; i++, p = p->next)
+        cJSON_AddItemToObject(*body, names[i], cJSON_Duplicate(p, true));
+    call.body = *body;
+    call.seg = NULL;
+    return call;
 }
 
-static void submit_encrypted(struct http_request *req, struct sp_call *c)
+static cJSON *csom_guid(const char *uuid)
 {
-    submit(req, c, true);
+    char buf[64];
+    snprintf(buf, sizeof buf, "/Guid(%s)/", uuid);
+    return cJSON_CreateString(buf);
+}
+
+static void csom_type(cJSON *o, const char *type)
+{
+    cJSON_AddStringToObject(o, "_ObjectType_", type);
+}
+
+static int csom_provision_containers(const struct sp_call *c, const cJSON *params, cJSON **result,
+                                     struct sp_error *e)
+{
+    if (provision_containers_do(c, result, e) < 0)
+        return -1;
+    /* The key is a byte array in CSOM. */
+    cJSON *k = cJSON_GetObjectItem(*result, "EncryptionKey");
+    char *wrapped = xasprintf("/Base64Binary(%s)/", k->valuestring);
+    cJSON_ReplaceItemInObject(*result, "EncryptionKey", cJSON_CreateString(wrapped));
+    crypto_wipe(wrapped, strlen(wrapped));
+    free(wrapped);
+    csom_type(*result, "SP.ProvisionedMigrationContainersInfo");
+    return 0;
+}
+
+static int csom_provision_queue(const struct sp_call *c, const cJSON *params, cJSON **result,
+                                struct sp_error *e)
+{
+    if (provision_queue_do(c, result, e) < 0)
+        return -1;
+    csom_type(*result, "SP.ProvisionedMigrationQueueInfo");
+    return 0;
+}
+
+static const char *const submit_params[] = {"gWebId",
+                                            "azureContainerSourceUri",
+                                            "azureContainerManifestUri",
+                                            "azureQueueReportUri",
+                                            "options",
+                                            NULL};
+
+/* SP.EncryptionOption's key as clients send it: base64 text, or an array of byte values. */
+static void csom_key_to_base64(cJSON *body)
+{
+    cJSON *opt = cJSON_GetObjectItem(body, "options");
+    cJSON *k = opt ? cJSON_GetObjectItem(opt, "AES256CBCKey") : NULL;
+    if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) > 64)
+        return;
+    unsigned char bytes[64];
+    int n = 0;
+    const cJSON *b;
+    cJSON_ArrayForEach(b, k)
+    {
+        if (!cJSON_IsNumber(b) || b->valuedouble < 0 || b->valuedouble > 255)
+            return;
+        bytes[n++] = (unsigned char)b->valuedouble;
+    }
+    char text[100];
+    b64_encode_to(bytes, (size_t)n, text);
+    cJSON_ReplaceItemInObject(opt, "AES256CBCKey", cJSON_CreateString(text));
+    crypto_wipe(bytes, sizeof bytes);
+    crypto_wipe(text, sizeof text);
+}
+
+static int csom_submit(const struct sp_call *c, const cJSON *params, bool encrypted, cJSON **result,
+                       struct sp_error *e)
+{
+    cJSON *body;
+    struct sp_call call = csom_call(c, params, submit_params, &body);
+    if (encrypted)
+        csom_key_to_base64(body);
+    cJSON *id = NULL;
+    int rc = submit_do(&call, encrypted, &id, e);
+    cJSON_Delete(body);
+    if (rc == 0) {
+        *result = csom_guid(id->valuestring);
+        cJSON_Delete(id);
+    }
+    return rc;
+}
+
+static int csom_submit_plain(const struct sp_call *c, const cJSON *params, cJSON **result,
+                             struct sp_error *e)
+{
+    return csom_submit(c, params, false, result, e);
+}
+
+static int csom_submit_encrypted(const struct sp_call *c, const cJSON *params, cJSON **result,
+                                 struct sp_error *e)
+{
+    return csom_submit(c, params, true, result, e);
+}
+
+static int csom_job(const struct sp_call *c, const cJSON *params, const char *name,
+                    int (*fn)(const struct sp_call *, cJSON **, struct sp_error *), cJSON **result,
+                    struct sp_error *e)
+{
+    const char *const names[] = {name, "nextToken", NULL};
+    cJSON *body;
+    struct sp_call call = csom_call(c, params, names, &body);
+    int rc = fn(&call, result, e);
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int csom_job_status(const struct sp_call *c, const cJSON *params, cJSON **result,
+                           struct sp_error *e)
+{
+    return csom_job(c, params, "id", job_status_do, result, e);
+}
+
+static int csom_job_delete(const struct sp_call *c, const cJSON *params, cJSON **result,
+                           struct sp_error *e)
+{
+    return csom_job(c, params, "id", job_delete_do, result, e);
+}
+
+static int csom_job_progress(const struct sp_call *c, const cJSON *params, cJSON **result,
+                             struct sp_error *e)
+{
+    if (csom_job(c, params, "jobId", job_progress_do, result, e) < 0)
+        return -1;
+    csom_type(*result, "SP.MigrationJobProgress");
+    return 0;
 }
 
 void migration_api_register(const char *blob_url, const char *queue_url)
 {
     static const struct sp_routes_method methods[] = {
-        {"ProvisionMigrationContainers", true, provision_containers},
-        {"ProvisionMigrationQueue", true, provision_queue},
-        {"CreateMigrationJob", true, submit_plain},
-        {"CreateMigrationJobEncrypted", true, submit_encrypted},
-        {"GetMigrationJobStatus", false, job_status},
-        {"GetMigrationJobProgress", false, job_progress},
-        {"DeleteMigrationJob", true, job_delete},
-        {"GetMigrationStatus", false, migration_status},
+        {"ProvisionMigrationContainers", true, rest_provision_containers},
+        {"ProvisionMigrationQueue", true, rest_provision_queue},
+        {"CreateMigrationJob", true, rest_submit_plain},
+        {"CreateMigrationJobEncrypted", true, rest_submit_encrypted},
+        {"GetMigrationJobStatus", false, rest_job_status},
+        {"GetMigrationJobProgress", false, rest_job_progress},
+        {"DeleteMigrationJob", true, rest_job_delete},
+        {"GetMigrationStatus", false, rest_migration_status},
     };
     free(blob_base);
     free(queue_base);
     blob_base = xstrdup(blob_url);
     queue_base = xstrdup(queue_url);
     sp_routes_add_site_methods(methods, sizeof methods / sizeof methods[0]);
+    csom_add_site_method("ProvisionMigrationContainers", csom_provision_containers);
+    csom_add_site_method("ProvisionMigrationQueue", csom_provision_queue);
+    csom_add_site_method("CreateMigrationJob", csom_submit_plain);
+    csom_add_site_method("CreateMigrationJobEncrypted", csom_submit_encrypted);
+    csom_add_site_method("GetMigrationJobStatus", csom_job_status);
+    csom_add_site_method("GetMigrationJobProgress", csom_job_progress);
+    csom_add_site_method("DeleteMigrationJob", csom_job_delete);
 }

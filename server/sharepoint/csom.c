@@ -8,6 +8,7 @@
  */
 #include "csom.h"
 #include "csom_request.h"
+#include "sp_hresult.h"
 #include "sp_model.h"
 #include "strbuf.h"
 #include "xmalloc.h"
@@ -21,8 +22,6 @@
 #define CONTEXT_TYPE_ID  "{3747adcd-a3c3-41b9-bfab-4a64dd2f1e0a}"
 #define IDENTITY_PREFIX  "740c6a0b-85e2-48a0-a494-e0f1759d4aa7"
 #define SITE_METHODS_MAX 32
-#define E_ARG            -2147024809L
-#define E_QUERY          -1L
 
 static struct {
     const char *name;
@@ -55,12 +54,13 @@ struct eval {
     const struct csom_request *r;
     struct obj *objs; /* by index of r->paths */
     char *state;      /* 0 not yet, 1 resolving, 2 resolved */
-    struct csom_error err;
+    struct sp_error err;
 };
 
 static bool fail(struct eval *e, long code, const char *type, const char *fmt, const char *arg)
 {
-    e->err.code = code;
+    e->err.status = 200;
+    e->err.hresult = code;
     e->err.type = type;
     snprintf(e->err.message, sizeof e->err.message, fmt, arg ? arg : "");
     return false;
@@ -68,7 +68,8 @@ static bool fail(struct eval *e, long code, const char *type, const char *fmt, c
 
 static bool unknown_member(struct eval *e, const char *name)
 {
-    return fail(e, E_QUERY, "Microsoft.SharePoint.Client.InvalidClientQueryException",
+    return fail(e, SP_HRESULT_CLIENT_QUERY,
+                "Microsoft.SharePoint.Client.InvalidClientQueryException",
                 "Field or property \"%s\" does not exist.", name);
 }
 
@@ -258,11 +259,13 @@ static void obj_finish(struct obj *o)
 static bool item_at(struct eval *e, const char *url, bool folder, struct obj *out)
 {
     if (!url)
-        return fail(e, E_ARG, "System.ArgumentException", "The URL parameter is missing.%s", NULL);
+        return fail(e, SP_HRESULT_INVALID_ARG, "System.ArgumentException",
+                    "The URL parameter is missing.%s", NULL);
     if (sp_model_item_by_path(url, &out->item) != SP_MODEL_OK || out->item.is_folder != folder ||
         strncasecmp(out->item.path, e->call.site.url, strlen(e->call.site.url)) != 0) {
         sp_model_item_finish(&out->item);
-        return fail(e, -2147024894L, "System.IO.FileNotFoundException", "File Not Found.%s", NULL);
+        return fail(e, SP_HRESULT_FILE_NOT_FOUND, "System.IO.FileNotFoundException",
+                    "File Not Found.%s", NULL);
     }
     out->kind = folder ? K_FOLDER : K_FILE;
     return true;
@@ -303,7 +306,7 @@ static bool resolve_child(struct eval *e, const struct csom_path *p, struct obj 
             char msg[300];
             snprintf(msg, sizeof msg, "List '%.100s' does not exist at site with URL '%.150s'.",
                      arg ? arg : "", e->call.site.url);
-            return fail(e, -2130575322L, "System.ArgumentException", "%s", msg);
+            return fail(e, SP_HRESULT_LIST_NOT_FOUND, "System.ArgumentException", "%s", msg);
         }
         o->kind = K_LIST;
         return true;
@@ -321,7 +324,8 @@ static bool resolve(struct eval *e, long id, const struct obj **out)
     if (!p) {
         char num[24];
         snprintf(num, sizeof num, "%ld", id);
-        return fail(e, E_QUERY, "Microsoft.SharePoint.Client.InvalidClientQueryException",
+        return fail(e, SP_HRESULT_CLIENT_QUERY,
+                    "Microsoft.SharePoint.Client.InvalidClientQueryException",
                     "The object path %s is not in the request.", num);
     }
     size_t i = (size_t)(p - e->r->paths);
@@ -330,7 +334,8 @@ static bool resolve(struct eval *e, long id, const struct obj **out)
         return true;
     }
     if (e->state[i] == 1)
-        return fail(e, E_QUERY, "Microsoft.SharePoint.Client.InvalidClientQueryException",
+        return fail(e, SP_HRESULT_CLIENT_QUERY,
+                    "Microsoft.SharePoint.Client.InvalidClientQueryException",
                     "The object paths refer to each other in a loop.%s", NULL);
     e->state[i] = 1;
     struct obj *o = &e->objs[i];
@@ -348,7 +353,8 @@ static bool resolve(struct eval *e, long id, const struct obj **out)
         ok = resolve_child(e, p, o);
         break;
     default:
-        ok = fail(e, E_QUERY, "Microsoft.SharePoint.Client.InvalidClientQueryException",
+        ok = fail(e, SP_HRESULT_CLIENT_QUERY,
+                  "Microsoft.SharePoint.Client.InvalidClientQueryException",
                   "This kind of object path (identity, constructor, static method) is not "
                   "supported.%s",
                   NULL);
@@ -440,7 +446,8 @@ static bool act(struct eval *e, const struct csom_action *a, cJSON **value)
                     return site_methods[i].fn(&e->call, a->params, value, &e->err) == 0;
         return unknown_member(e, a->name);
     default:
-        return fail(e, E_QUERY, "Microsoft.SharePoint.Client.InvalidClientQueryException",
+        return fail(e, SP_HRESULT_CLIENT_QUERY,
+                    "Microsoft.SharePoint.Client.InvalidClientQueryException",
                     "Setting properties is not supported.%s", NULL);
     }
 }
@@ -452,7 +459,7 @@ static void reply(struct http_request *req, cJSON *arr)
     http_reply(req, 200, "application/json; charset=utf-8", text, strlen(text));
 }
 
-static cJSON *header(struct http_request *req, const struct csom_error *err)
+static cJSON *header(struct http_request *req, const struct sp_error *err)
 {
     cJSON *h = cJSON_CreateObject();
     cJSON_AddStringToObject(h, "SchemaVersion", "15.0.0.0");
@@ -462,7 +469,7 @@ static cJSON *header(struct http_request *req, const struct csom_error *err)
         cJSON_AddStringToObject(ei, "ErrorMessage", err->message);
         cJSON_AddNullToObject(ei, "ErrorValue");
         cJSON_AddStringToObject(ei, "TraceCorrelationId", req->request_id);
-        cJSON_AddNumberToObject(ei, "ErrorCode", (double)err->code);
+        cJSON_AddNumberToObject(ei, "ErrorCode", (double)err->hresult);
         cJSON_AddStringToObject(ei, "ErrorTypeName", err->type);
     } else {
         cJSON_AddNullToObject(h, "ErrorInfo");
@@ -478,9 +485,9 @@ void csom_process(struct http_request *req, const struct sp_auth_principal *who,
     struct csom_request r;
     char why[300];
     if (csom_request_parse(req->body.data, req->body.len, &r, why, sizeof why) < 0) {
-        struct csom_error err = {E_QUERY, "Microsoft.SharePoint.Client.InvalidClientQueryException",
-                                 ""};
-        snprintf(err.message, sizeof err.message, "%s", why);
+        struct sp_error err;
+        sp_error_set(&err, 200, SP_HRESULT_CLIENT_QUERY,
+                     "Microsoft.SharePoint.Client.InvalidClientQueryException", why);
         cJSON *arr = cJSON_CreateArray();
         cJSON_AddItemToArray(arr, header(req, &err));
         reply(req, arr);
@@ -491,10 +498,10 @@ void csom_process(struct http_request *req, const struct sp_auth_principal *who,
     e.state = xcalloc(r.npaths + 1, 1);
     bool ok = sp_model_site_get(site_url, &e.call.site) == SP_MODEL_OK;
     if (!ok)
-        fail(&e, -2147024894L, "System.IO.FileNotFoundException", "The site does not exist.%s",
-             NULL);
+        fail(&e, SP_HRESULT_FILE_NOT_FOUND, "System.IO.FileNotFoundException",
+             "The site does not exist.%s", NULL);
     else if (!sp_auth_can_read_site(who, e.call.site.id))
-        ok = fail(&e, -2147024891L, "System.UnauthorizedAccessException",
+        ok = fail(&e, SP_HRESULT_ACCESS_DENIED, "System.UnauthorizedAccessException",
                   "Access denied. You do not have permission to perform this action or access "
                   "this resource.%s",
                   NULL);

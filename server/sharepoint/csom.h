@@ -15,20 +15,13 @@
 #include "sp_auth.h"
 #include "sp_call.h"
 
-/* An error as CSOM's ErrorInfo carries it. */
-struct csom_error {
-    long code;        /* e.g. -2147024809 */
-    const char *type; /* e.g. "System.ArgumentException" (static) */
-    char message[400];
-};
-
 /*
  * A method of SP.Site: params is the JSON array of the action's parameters (csom_request.h
  * says how each type is given). 0 with *result set (JSON, the caller owns it; NULL for a method
- * that returns nothing), or -1 with err filled.
+ * that returns nothing), or -1 with err filled (its hresult is ErrorInfo's ErrorCode).
  */
 typedef int csom_site_method_fn(const struct sp_call *c, const cJSON *params, cJSON **result,
-                                struct csom_error *err);
+                                struct sp_error *err);
 /* Adds a method; name is kept (a string literal). At start, before the listeners run. */
 void csom_add_site_method(const char *name, csom_site_method_fn *fn);
 

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "log.h"
 #include "odata.h"
+#include "sp_hresult.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -28,13 +29,38 @@ const char *sp_call_arg(const struct sp_call *c, const char *name, int pos, char
     return c->seg ? sp_path_arg(c->seg, name, pos) : NULL;
 }
 
-bool sp_call_require_manager(struct http_request *req, const struct sp_call *c)
+int sp_error_set(struct sp_error *e, unsigned status, long hresult, const char *type,
+                 const char *message)
+{
+    e->status = status;
+    e->hresult = hresult;
+    e->type = type;
+    snprintf(e->message, sizeof e->message, "%s", message);
+    return -1;
+}
+
+void sp_call_fail(struct http_request *req, const struct sp_error *e)
+{
+    odata_error(req, e->status, (enum sp_hresult)e->hresult, e->type, e->message);
+}
+
+int sp_call_check_manager(const struct sp_call *c, struct sp_error *e)
 {
     if (sp_auth_can_manage_site(&c->who, c->site.id))
-        return true;
+        return 0;
     log_info("sp: %s may not manage %s", c->who.login, c->site.url);
     audit_record("refused", c->site.url, "403: the user may not manage the site");
-    odata_access_denied(req);
+    return sp_error_set(e, 403, SP_HRESULT_ACCESS_DENIED, "System.UnauthorizedAccessException",
+                        "Access denied. You do not have permission to perform this action or "
+                        "access this resource.");
+}
+
+bool sp_call_require_manager(struct http_request *req, const struct sp_call *c)
+{
+    struct sp_error e;
+    if (sp_call_check_manager(c, &e) == 0)
+        return true;
+    sp_call_fail(req, &e);
     return false;
 }
 

@@ -27,8 +27,24 @@ struct sp_call {
  * string/number (numbers are rendered into buf of size cap). */
 const char *sp_call_arg(const struct sp_call *c, const char *name, int pos, char *buf, size_t cap);
 
-/* True if the caller may manage c's site (provision, submit, create lists); otherwise audits
- * the refusal, answers 403 and returns false. */
+/* An error a handler found, answered by whichever protocol called: REST with the status and
+ * SharePoint's JSON error (sp_call_fail), CSOM with ErrorInfo. */
+struct sp_error {
+    unsigned status;
+    long hresult;
+    const char *type; /* static */
+    char message[400];
+};
+/* Fills e; returns -1, for `return sp_error_set(...)`. */
+int sp_error_set(struct sp_error *e, unsigned status, long hresult, const char *type,
+                 const char *message);
+/* Answers e on a REST call. */
+void sp_call_fail(struct http_request *req, const struct sp_error *e);
+
+/* 0 if the caller may manage c's site (provision, submit, create lists); otherwise audits the
+ * refusal and returns -1 with e set (403). */
+int sp_call_check_manager(const struct sp_call *c, struct sp_error *e);
+/* sp_call_check_manager that answers the refusal itself; true when the caller may. */
 bool sp_call_require_manager(struct http_request *req, const struct sp_call *c);
 
 /* "http://<Host>" as the client addressed the server. Caller frees. */

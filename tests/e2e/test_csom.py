@@ -3,10 +3,15 @@ Microsoft's clients write them: the context, the site and web and their properti
 lists (one by title, all with their child items), a list's root folder, at the tenant root and
 under /sites/<name>; the answer's header and encodings; errors as ErrorInfo in an HTTP 200
 (unknown members, missing lists and files, loops, malformed XML, a DTD), and HTTP errors
-before the protocol (no token, GET).
+before the protocol (no token, GET). A whole encrypted migration through CSOM's SP.Site
+methods: containers and queue provisioned, the package uploaded, the job submitted with an
+SP.EncryptionOption, followed to its end, and the file read back.
 
 The binary comes from $SPMIGD (meson sets it). Run with /usr/bin/python3."""
+import base64
 import json
+import re
+import time
 import unittest
 
 import migration_tool as mt
@@ -34,7 +39,7 @@ def query(aid, path, props=(), all_props=False, child=None):
     return '<Query Id="%d" ObjectPathId="%d">%s</Query>' % (aid, path, q)
 
 
-class CsomTest(ServerTestCase):
+class CsomCase(ServerTestCase):
     server_args = ('--admin-token', ADMIN)
 
     @classmethod
@@ -69,6 +74,8 @@ class CsomTest(ServerTestCase):
         self.assertEqual(e['TraceCorrelationId'], head['TraceCorrelationId'])
         return e
 
+
+class CsomTest(CsomCase):
     def test_site_web_and_lists(self):
         for site in ('', '/sites/hr'):
             with self.subTest(site=site):
@@ -101,8 +108,8 @@ class CsomTest(ServerTestCase):
                 lst = res[13]
                 self.assertEqual((lst['_ObjectType_'], lst['Title'], lst['BaseTemplate']),
                                  ('SP.List', 'Documents', 101))
-                self.assertEqual(lst['ItemCount'], 0)
                 rest = sp.entity("web/lists/getbytitle('Documents')")
+                self.assertEqual(lst['ItemCount'], rest['ItemCount'])
                 self.assertEqual(lst['Id'], '/Guid(%s)/' % rest['Id'])
                 self.assertEqual(res[14]['ServerRelativeUrl'],
                                  sp.entity("web/lists/getbytitle('Documents')/RootFolder")[
@@ -163,6 +170,101 @@ class CsomTest(ServerTestCase):
         self.assertEqual(r.status, 200)
         e = json.loads(r.body)[0]['ErrorInfo']
         self.assertEqual(e['ErrorTypeName'], 'System.UnauthorizedAccessException')
+
+
+SITE_PATH = CONTEXT + '<Property Id="1" ParentId="0" Name="Site" />'
+
+
+def site_method(aid, name, params=''):
+    return '<Method Name="%s" Id="%d" ObjectPathId="1"><Parameters>%s</Parameters></Method>' % (
+        name, aid, params)
+
+
+def string(v):
+    return '<Parameter Type="String">%s</Parameter>' % v.replace('&', '&amp;')
+
+
+def guid(v):
+    return '<Parameter Type="Guid">{%s}</Parameter>' % v
+
+
+class CsomMigrationTest(CsomCase):
+    def call(self, site, name, params=''):
+        head, res = self.process(site, request(site_method(2, name, params), SITE_PATH))
+        if head['ErrorInfo']:
+            return head['ErrorInfo']
+        return res.get(2)
+
+    def test_encrypted_migration(self):
+        site = '/sites/hr'
+        sp = mt.SharePoint(self.server.sp, ADMIN, site=site, accept=mt.NOMETADATA)
+        info = self.call(site, 'ProvisionMigrationContainers')
+        self.assertEqual(info['_ObjectType_'], 'SP.ProvisionedMigrationContainersInfo')
+        key_b64 = re.fullmatch(r'/Base64Binary\((.+)\)/', info['EncryptionKey']).group(1)
+        key = base64.b64decode(key_b64)
+        self.assertEqual(len(key), 32)
+        queue = self.call(site, 'ProvisionMigrationQueue')
+        self.assertEqual(queue['_ObjectType_'], 'SP.ProvisionedMigrationQueueInfo')
+
+        target = mt.fetch_target(sp)
+        pkg = mt.Package(target)
+        pkg.add_folder('CSOM')
+        pkg.add_file('CSOM/hello.txt', b'migrated through CSOM')
+        m = mt.Migration(sp, pkg, queue_uri=queue['JobQueueUri'])
+        m.containers = {'DataContainerUri': info['DataContainerUri'],
+                        'MetadataContainerUri': info['MetadataContainerUri'],
+                        'EncryptionKey': key_b64}
+        m.key = key
+        m.upload()
+        args = (guid(target.web_id) + string(m.data_uri) + string(m.manifest_uri) +
+                string(m.queue_uri))
+        option = ('<Parameter TypeId="{85614ad4-7a40-49e0-b272-6d1807dbfcc6}">'
+                  '<Property Name="AES256CBCKey" Type="Base64Binary">%s</Property></Parameter>'
+                  % key_b64)
+        # The same rules as REST: a wrong web id and a short key are refused.
+        err = self.call(site, 'CreateMigrationJobEncrypted',
+                        guid('00000000-0000-0000-0000-000000000001') + args[len(
+                            guid(target.web_id)):] + option)
+        self.assertEqual((err['ErrorCode'], err['ErrorTypeName']),
+                         (-2147024809, 'System.ArgumentException'))
+        err = self.call(site, 'CreateMigrationJobEncrypted', args + option.replace(
+            key_b64, base64.b64encode(key[:16]).decode()))
+        self.assertIn('AES256CBCKey', err['ErrorMessage'])
+        job = self.call(site, 'CreateMigrationJobEncrypted', args + option)
+        job_id = re.fullmatch(r'/Guid\(([0-9a-f-]{36})\)/', job).group(1)
+        m.job_id = job_id
+        deadline = time.monotonic() + 60
+        while self.call(site, 'GetMigrationJobStatus', guid(job_id)) != 0:
+            self.assertLess(time.monotonic(), deadline, 'the job never ended')
+            time.sleep(0.1)
+        progress = self.call(site, 'GetMigrationJobProgress', guid(job_id) + string('0'))
+        self.assertEqual(progress['_ObjectType_'], 'SP.MigrationJobProgress')
+        events = [json.loads(x)['Event'] for x in progress['Logs']]
+        self.assertEqual(events[0], 'JobQueued')
+        self.assertEqual(events[-1], 'JobEnd')
+        self.assertNotIn('JobError', events)
+        self.assertEqual([e['Event'] for e in m.wait()][-1], 'JobEnd')
+        self.assertIs(self.call(site, 'DeleteMigrationJob', guid(job_id)), False)
+        # The file, by CSOM and by REST.
+        url = target.server_relative('CSOM/hello.txt')
+        head, res = self.process(site, request(
+            query(3, 4, ['Length', 'Name', 'ServerRelativeUrl']),
+            CONTEXT + '<Property Id="2" ParentId="0" Name="Web" /><Method Id="4" ParentId="2" '
+            'Name="GetFileByServerRelativeUrl"><Parameters>%s</Parameters></Method>' % string(url)))
+        self.assertIsNone(head['ErrorInfo'])
+        self.assertEqual((res[3]['Name'], res[3]['Length']), ('hello.txt', 21))
+        self.assertEqual(sp.value("web/GetFileByServerRelativeUrl(%s)/$value"
+                                  % mt.quote_literal(url)), b'migrated through CSOM')
+
+    def test_member_may_not_provision(self):
+        member = mt.emu(self.server.sp, ADMIN, 'POST', 'users',
+                        {'login': 'csom-reader@contoso.com', 'role': 'Member', 'site': '/'})
+        r = self.post('', request(site_method(2, 'ProvisionMigrationContainers'), SITE_PATH),
+                      token=member['token'])
+        e = json.loads(r.body)[0]['ErrorInfo']
+        self.assertEqual(e['ErrorTypeName'], 'System.UnauthorizedAccessException')
+        head, _ = self.process('', request(site_method(2, 'NoSuchMethod'), SITE_PATH))
+        self.assertIn('NoSuchMethod', head['ErrorInfo']['ErrorMessage'])
 
 
 if __name__ == '__main__':
