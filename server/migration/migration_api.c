@@ -583,13 +583,6 @@ static struct sp_call csom_call(const struct sp_call *c, const cJSON *params,
     return call;
 }
 
-static cJSON *csom_guid(const char *uuid)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "/Guid(%s)/", uuid);
-    return cJSON_CreateString(buf);
-}
-
 static void csom_type(cJSON *o, const char *type)
 {
     cJSON_AddStringToObject(o, "_ObjectType_", type);
@@ -602,10 +595,9 @@ static int csom_provision_containers(const struct sp_call *c, const cJSON *param
         return -1;
     /* The key is a byte array in CSOM. */
     cJSON *k = cJSON_GetObjectItem(*result, "EncryptionKey");
-    char *wrapped = xasprintf("/Base64Binary(%s)/", k->valuestring);
-    cJSON_ReplaceItemInObject(*result, "EncryptionKey", cJSON_CreateString(wrapped));
-    crypto_wipe(wrapped, strlen(wrapped));
-    free(wrapped);
+    cJSON *bytes = csom_base64(k->valuestring);
+    crypto_wipe(k->valuestring, strlen(k->valuestring));
+    cJSON_ReplaceItemInObject(*result, "EncryptionKey", bytes);
     csom_type(*result, "SP.ProvisionedMigrationContainersInfo");
     return 0;
 }

@@ -81,11 +81,36 @@ static const char *param_str(const cJSON *params, int i)
 
 /* ---- values ---- */
 
+/*
+ * The protocol's encoded values are strings between escaped slashes ("\/Guid(...)\/"), which
+ * is how clients tell them from text. cJSON writes '/' as it is, so they are made with a
+ * marker byte (0x01, which cJSON writes as \u0001 and no name or title may hold) that
+ * reply() turns into "\/".
+ */
+#define MARK      "\x01"
+#define MARK_JSON "\\u0001"
+
+static cJSON *encoded(const char *kind, const char *inner)
+{
+    char *s = xasprintf(MARK "%s(%s)" MARK, kind, inner);
+    cJSON *v = cJSON_CreateString(s);
+    free(s);
+    return v;
+}
+
+cJSON *csom_guid(const char *uuid)
+{
+    return encoded("Guid", uuid);
+}
+
+cJSON *csom_base64(const char *b64)
+{
+    return encoded("Base64Binary", b64);
+}
+
 static cJSON *guid(const char *uuid)
 {
-    char buf[64];
-    snprintf(buf, sizeof buf, "/Guid(%s)/", uuid);
-    return cJSON_CreateString(buf);
+    return csom_guid(uuid);
 }
 
 static cJSON *date(int64_t ms)
@@ -94,9 +119,9 @@ static cJSON *date(int64_t ms)
     struct tm tm;
     gmtime_r(&t, &tm);
     char buf[80];
-    snprintf(buf, sizeof buf, "/Date(%d,%d,%d,%d,%d,%d,%d)/", tm.tm_year + 1900, tm.tm_mon,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-    return cJSON_CreateString(buf);
+    snprintf(buf, sizeof buf, "%d,%d,%d,%d,%d,%d,%d", tm.tm_year + 1900, tm.tm_mon, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    return encoded("Date", buf);
 }
 
 static char *identity(const struct eval *e, const struct obj *o)
@@ -456,6 +481,18 @@ static void reply(struct http_request *req, cJSON *arr)
 {
     char *text = cJSON_PrintUnformatted(arr);
     cJSON_Delete(arr);
+    /* The markers of encoded values become escaped slashes (text only shrinks). */
+    char *w = text;
+    for (const char *r = text; *r;) {
+        if (!strncmp(r, MARK_JSON, 6)) {
+            *w++ = '\\';
+            *w++ = '/';
+            r += 6;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
     http_reply(req, 200, "application/json; charset=utf-8", text, strlen(text));
 }
 

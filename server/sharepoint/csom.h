@@ -22,6 +22,11 @@
  */
 typedef int csom_site_method_fn(const struct sp_call *c, const cJSON *params, cJSON **result,
                                 struct sp_error *err);
+/* Values in the protocol's encodings, which clients recognise by their escaped slashes
+ * ("\/Guid(...)\/", "\/Base64Binary(...)\/"): a GUID, and bytes given in base64. */
+cJSON *csom_guid(const char *uuid);
+cJSON *csom_base64(const char *b64);
+
 /* Adds a method; name is kept (a string literal). At start, before the listeners run. */
 void csom_add_site_method(const char *name, csom_site_method_fn *fn);
 

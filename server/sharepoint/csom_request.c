@@ -156,7 +156,7 @@ static cJSON *value(struct parse *p, const xmlNode *n, int depth)
                 fail(p, "\"%s\" is not a Boolean.", t);
         } else if (!strcmp(type, "Int32") || !strcmp(type, "Int64") || !strcmp(type, "Int16") ||
                    !strcmp(type, "Byte") || !strcmp(type, "UInt32") || !strcmp(type, "Double") ||
-                   !strcmp(type, "Single") || !strcmp(type, "Enum")) {
+                   !strcmp(type, "Single") || !strcmp(type, "Enum") || !strcmp(type, "Number")) {
             char *end;
             errno = 0;
             double d = strtod(t, &end);

@@ -67,9 +67,9 @@ struct csom_request {
 /*
  * Parses len bytes of XML. 0 with out filled (release it with csom_request_finish), or -1 with
  * a reason in err (cap bytes) and out empty. Parameters become JSON: String as a string, Guid
- * as its text without braces, numbers as numbers, Boolean, Null, Base64Binary as its base64
- * text, DateTime as its text, Array as an array, and a value object (TypeId) as an object of
- * its properties with "__TypeId" set.
+ * as its text without braces, numbers (Int32, Double, Number...) as numbers, Boolean, Null,
+ * Base64Binary as its base64 text, DateTime as its text, Array as an array, and a value object
+ * (TypeId) as an object of its properties with "__TypeId" set.
  */
 int csom_request_parse(const char *xml, size_t len, struct csom_request *out, char *err,
                        size_t cap);
