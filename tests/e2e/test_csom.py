@@ -149,6 +149,12 @@ class CsomTest(CsomCase):
         # The actions before the failing one answer nothing either: all or the error.
         e = self.error('', request('<ObjectPath Id="1" ObjectPathId="2" />' +
                                    query(3, 2, ['Bogus']), base))
+        # 10,000 actions: refused whole, quickly, with the protocol's error.
+        many = ''.join('<ObjectPath Id="%d" ObjectPathId="0" />' % (i + 1) for i in range(10000))
+        t0 = time.monotonic()
+        e = self.error('', request(many, CONTEXT))
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertIn('more than', e['ErrorMessage'])
         for bad in ('<Request', '<Other/>',
                     '<!DOCTYPE Request [<!ENTITY x "y">]><Request xmlns="%s"/>' % NS):
             e = self.error('', bad)
