@@ -355,20 +355,36 @@ void agent_each_task_dir(struct agent *a,
     free(tasks_dir);
 }
 
-/* Holds a task an earlier run left paused (a "paused" marker beside task.json). */
-static void agent_load_paused(struct agent *a, const char *id, const char *dir, void *ctx)
+/* Whether the task's last round has an end the server has not taken yet (a->mu held). */
+static bool agent_end_pending(const struct agent_task *t)
+{
+    char *end = xasprintf("%s/end.json", t->dir);
+    bool pending = access(end, F_OK) == 0;
+    free(end);
+    return pending;
+}
+
+/* Holds a task an earlier run left paused (a "paused" marker beside task.json), or whose
+ * round's end is still to be sent: the heartbeat lists both, so the server neither runs
+ * them again nor gives their slot away. */
+static void agent_load_held(struct agent *a, const char *id, const char *dir, void *ctx)
 {
     (void)ctx;
     char *marker = xasprintf("%s/paused", dir);
-    if (access(marker, F_OK) == 0) {
+    char *end = xasprintf("%s/end.json", dir);
+    bool paused = access(marker, F_OK) == 0;
+    if (paused || access(end, F_OK) == 0) {
         pthread_mutex_lock(&a->mu);
         struct agent_task *t = agent_task_get(a, id, NULL);
-        if (t)
-            t->paused = true;
+        if (t) {
+            t->paused = paused;
+            t->gone = !paused;
+        }
         pthread_mutex_unlock(&a->mu);
-        if (t)
+        if (t && paused)
             fprintf(stderr, "spmig agent: task %s: paused, waiting for resume\n", id);
     }
+    free(end);
     free(marker);
 }
 
@@ -403,7 +419,7 @@ static void agent_apply(struct agent *a, const struct agent_wire_order *o)
     case AGENT_WIRE_CANCEL:
         if (t && t->running) {
             t->cancel = 1;
-        } else if (t) {
+        } else if (t && t->paused) {
             t->paused = false;
             t->gone = true;
             char *marker = xasprintf("%s/paused", t->dir);
@@ -416,7 +432,8 @@ static void agent_apply(struct agent *a, const struct agent_wire_order *o)
     pthread_mutex_unlock(&a->mu);
 }
 
-/* Joins the task threads that returned; forgets tasks that are over. */
+/* Joins the task threads that returned; forgets tasks that are over and whose end the
+ * server has taken. */
 static void agent_reap(struct agent *a)
 {
     pthread_mutex_lock(&a->mu);
@@ -428,7 +445,7 @@ static void agent_reap(struct agent *a)
             pthread_mutex_lock(&a->mu);
             t->running = false;
         }
-        if (!t->running && t->gone) {
+        if (!t->running && t->gone && !agent_end_pending(t)) {
             *pp = t->next;
             free(t->id);
             free(t->dir);
@@ -441,19 +458,20 @@ static void agent_reap(struct agent *a)
     pthread_mutex_unlock(&a->mu);
 }
 
-/* The heartbeat's body: the tasks this agent holds and its free slots. */
+/* The heartbeat's body: the tasks this agent holds (running, paused, or over with an end
+ * not yet taken: a task left out is sent again as a run) and its free slots. */
 static char *agent_heartbeat_body(struct agent *a)
 {
     pthread_mutex_lock(&a->mu);
     struct agent_wire_running run[AGENT_MAX_TASKS * 2];
     size_t n = 0;
     for (struct agent_task *t = a->tasks; t && n < AGENT_MAX_TASKS * 2; t = t->next)
-        if (t->running || t->paused)
+        if (t->running || t->paused || t->gone)
             run[n++] = (struct agent_wire_running){
                 .id = t->id,
-                .state = !t->running                         ? "Paused"
-                         : t->last.phase == MIGRATE_SCANNING ? "Scanning"
-                                                             : "InProgress",
+                .state = t->running && t->last.phase == MIGRATE_SCANNING ? "Scanning"
+                         : !t->running && t->paused                      ? "Paused"
+                                                                         : "InProgress",
             };
     int free_slots = a->o->max_tasks - agent_slots_used(a);
     char *body = agent_wire_heartbeat_body(SPMIG_VERSION, run, n, free_slots < 0 ? 0 : free_slots);
@@ -595,7 +613,7 @@ int agent_run(const struct agent_options *o)
         goto out;
     }
     poster_started = true;
-    agent_each_task_dir(&a, agent_load_paused, NULL);
+    agent_each_task_dir(&a, agent_load_held, NULL);
     fprintf(stderr, "spmig agent: ready, %d task slots\n", o->max_tasks);
     rc = agent_loop(&a);
     fprintf(stderr, "spmig agent: stopping: running tasks pause at a package boundary\n");

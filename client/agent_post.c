@@ -57,8 +57,16 @@ static void agent_post_progress(struct agent *a, struct httpc *h)
     }
 }
 
+/* Whether an answer closes a report or an end: taken (2xx), or never to be: the task is
+ * deleted (404), in another round (409) or no longer this agent's (403: sent back to the
+ * queue while this agent was away, and taken by another). */
+static bool agent_post_closed(int got, long status)
+{
+    return got == 0 && (agent_ok(status) || status == 403 || status == 404 || status == 409);
+}
+
 /* Uploads the round's reports and posts its end for one task folder holding end.json. 0 when
- * the server has it all (or no longer knows the task), -1 to try again later. */
+ * the server has it all (or will never take it), -1 to try again later. */
 static int agent_post_end(struct agent *a, struct httpc *h, const char *id, const char *dir)
 {
     char *end_path = xasprintf("%s/end.json", dir);
@@ -99,7 +107,7 @@ static int agent_post_end(struct agent *a, struct httpc *h, const char *id, cons
                                  strcmp(names[i][1], "json") == 0 ? "application/json"
                                                                   : "text/csv; charset=utf-8",
                                  data, len, &r);
-            if (got < 0 || (!agent_ok(r.status) && r.status != 404))
+            if (!agent_post_closed(got, r.status))
                 rc = -1;
             httpc_response_finish(&r);
             free(path);
@@ -111,7 +119,7 @@ static int agent_post_end(struct agent *a, struct httpc *h, const char *id, cons
         char *path = xasprintf("/api/mm/agent/tasks/%s/end", id);
         struct httpc_response r;
         int got = agent_call(a, h, "POST", path, a->cred.credential, NULL, buf, n, &r);
-        if (got < 0 || (!agent_ok(r.status) && r.status != 404 && r.status != 409))
+        if (!agent_post_closed(got, r.status))
             rc = -1;
         else
             unlink(end_path);
