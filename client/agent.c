@@ -399,8 +399,16 @@ static void agent_apply(struct agent *a, const struct agent_wire_order *o)
     switch (o->kind) {
     case AGENT_WIRE_RUN:
     case AGENT_WIRE_RESUME:
-        if (t && t->running)
+        if (t && t->running && !t->done)
             break;
+        if (t && t->running) {
+            /* Its last round is over (paused, or its end taken) but the thread not joined
+             * yet: joined now, else the order would be dropped as one for a running task. */
+            pthread_mutex_unlock(&a->mu);
+            pthread_join(t->thread, NULL);
+            pthread_mutex_lock(&a->mu);
+            t->running = false;
+        }
         if (!t && o->kind == AGENT_WIRE_RUN && agent_slots_used(a) >= a->o->max_tasks) {
             fprintf(stderr, "spmig agent: task %s: no free slot, left for the server\n",
                     o->task_id);
