@@ -280,11 +280,13 @@ static void agent_start(struct agent *a, struct agent_task *t)
     }
 }
 
+/* Slots taken: by a task whose thread runs (one that has returned is not joined yet, its
+ * slot already free) or that is held paused. */
 static int agent_slots_used(struct agent *a)
 {
     int n = 0;
     for (struct agent_task *t = a->tasks; t; t = t->next)
-        n += t->running || t->paused;
+        n += (t->running && !t->done) || t->paused;
     return n;
 }
 

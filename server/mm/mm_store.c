@@ -856,6 +856,13 @@ static int end_step(struct db *d, const struct task_view *v, void *ctx)
     }
     if (paused)
         return MM_OK;
+    /* The agent's slot is free again: the free count its heartbeat told when its long poll
+     * began goes up by one, so that poll can hand the agent its next task now. */
+    st = db_stmt(d, "UPDATE mm_agents SET free = min(free + 1, max_tasks) WHERE id = ?1 AND "
+                    "free >= 0");
+    sqlite3_bind_text(st, 1, v->caller, -1, SQLITE_STATIC);
+    if (db_exec_stmt(d, st) < 0)
+        return MM_ERROR;
     st = db_stmt(d, "DELETE FROM mm_orders WHERE agent = ?1 AND task = ?2");
     sqlite3_bind_text(st, 1, v->caller, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, v->id, -1, SQLITE_STATIC);
