@@ -1,6 +1,7 @@
 /*
  * follow.c: the report queue of a round, read and applied: envelopes decrypted with the job's
- * key (events.c), JobError and JobFatalError marked on items, JobEnd settles the package.
+ * key (events.c), JobError and JobFatalError marked on items, JobEnd settles the package or,
+ * when the server lost the job's key, submits it again (upload.c).
  */
 #include "follow.h"
 
@@ -13,6 +14,7 @@
 
 #include "events.h"
 #include "log.h"
+#include "upload.h"
 #include "xmalloc.h"
 
 /* A queue message whose job was not known yet when it came. */
@@ -37,8 +39,9 @@ static const char *event_str(const cJSON *e, const char *name)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* Applies one event to its job; true when it was JobEnd. */
-static bool apply_event(struct run *r, struct job *j, const cJSON *e)
+/* Applies one event to its job (plain: it came without the encrypted envelope); true when
+ * it was JobEnd. */
+static bool apply_event(struct run *r, struct job *j, const cJSON *e, bool plain)
 {
     const char *ev = event_str(e, "Event");
     j->last_event = round_mono_ms();
@@ -75,6 +78,7 @@ static bool apply_event(struct run *r, struct job *j, const cJSON *e)
     } else if (strcmp(ev, "JobFatalError") == 0 || strcmp(ev, "JobCancelled") == 0 ||
                strcmp(ev, "JobDeleted") == 0) {
         j->fatal_event = true;
+        j->key_lost = plain && strcmp(ev, "JobFatalError") == 0;
         free(j->fatal_msg);
         j->fatal_msg = xasprintf("%s: %s", ev, event_str(e, "Message"));
         if (strcmp(ev, "JobFatalError") != 0)
@@ -85,18 +89,49 @@ static bool apply_event(struct run *r, struct job *j, const cJSON *e)
     return false;
 }
 
-/* Handles one message of a known job; true if the job ended (and was settled). */
-static bool handle_message(struct run *r, struct job *j, const char *text)
+/* The package of a job whose key the server lost (a restart before the job ran) goes again,
+ * a few times at most: its blobs are still in its containers. true when it was submitted. */
+static bool resubmit(struct follow *f, struct job *j)
 {
-    char *json = events_decode_message(text, strlen(text), j->key);
+    struct run *r = f->r;
+    if (!j->key_lost || j->resubmits >= ROUND_RESUBMITS || round_stopping(r))
+        return false;
+    char err[SPC_ERR];
+    char old[UUID_BUF];
+    memcpy(old, j->job_id, sizeof old);
+    if (upload_create_job(r, f->h, j, err) < 0) {
+        log_msg(LOG_WARN, "package %d: submitting it again: %s", j->p->no, err);
+        return false;
+    }
+    j->resubmits++;
+    j->fatal_event = j->key_lost = false;
+    free(j->fatal_msg);
+    j->fatal_msg = NULL;
+    fprintf(stderr,
+            "spmig: package %d: job %s lost its key on the server; submitted again as job %s\n",
+            j->p->no, old, j->job_id);
+    return true;
+}
+
+/* Handles one message of a known job; true if the job ended (and was settled). */
+static bool handle_message(struct follow *f, struct job *j, const char *text)
+{
+    struct run *r = f->r;
+    /* Events of an encrypted job come in the envelope; plain ones mean the key is gone. */
+    char *json = events_decode_message(text, strlen(text), NULL);
+    bool plain = json != NULL;
+    if (!json)
+        json = events_decode_message(text, strlen(text), j->key);
     if (!json) {
         log_msg(LOG_WARN, "a report queue message of job %s does not decrypt", j->job_id);
         return false;
     }
     cJSON *e = cJSON_Parse(json);
     free(json);
-    bool end = e && apply_event(r, j, e);
+    bool end = e && apply_event(r, j, e, plain);
     cJSON_Delete(e);
+    if (end && j->fatal_event && resubmit(f, j))
+        return false;
     if (end) {
         if (j->fatal_event)
             round_fail_all(j, ROUND_CAT_SERVER, "0x01710006", j->fatal_msg);
@@ -148,7 +183,7 @@ static void follow_once(struct follow *f, bool *got)
             continue;
         }
         if (j)
-            handle_message(r, j, p->m.text);
+            handle_message(f, j, p->m.text);
         if (azc_queue_delete(f->h, &r->queue, &p->m, err) < 0 && !strstr(err, "HTTP ")) {
             round_fatal(r, "the report queue: %s", err);
             return;

@@ -2,7 +2,8 @@
  * follow.h: the reader of a round's report queue: it takes the messages, decrypts each job's
  * events with that job's key, matches JobError to the package's items (by UniqueId, then by
  * url), and settles a package on JobEnd (or JobFatalError, or a job silent past
- * --job-timeout). Messages of a job not registered yet wait until it is.
+ * --job-timeout); a job whose key the server lost in a restart is submitted again instead.
+ * Messages of a job not registered yet wait until it is.
  */
 #ifndef SPMIG_FOLLOW_H
 #define SPMIG_FOLLOW_H

@@ -25,6 +25,7 @@
 #include "uuid.h"
 
 #define ROUND_IN_FLIGHT 8 /* packages between provisioning and JobEnd */
+#define ROUND_RESUBMITS 3 /* submits of a package again after the server lost its key */
 
 /* Result categories of ItemReport. */
 #define ROUND_CAT_SCAN   "SCAN FILE FAILURE"
@@ -42,6 +43,8 @@ struct job {
     size_t files_left;
     int64_t last_event; /* mono ms of submit or the last event */
     bool fatal_event;   /* JobFatalError seen */
+    bool key_lost;      /* ... sent in plain: the server lost the job's key (it restarted) */
+    int resubmits;      /* times submitted again after a lost key */
     char *fatal_msg;
     struct job *next;
 };

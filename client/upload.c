@@ -201,6 +201,14 @@ static int submit(struct run *r, struct httpc *h, struct job *j)
             return -1;
         }
     }
+    int rc = upload_create_job(r, h, j, err);
+    if (rc == -1)
+        round_fail_all(j, ROUND_CAT_SUBMIT, "0x01610002", err);
+    return rc;
+}
+
+int upload_create_job(struct run *r, struct httpc *h, struct job *j, char *err)
+{
     struct spc sp;
     if (spc_init(&sp, h, r->o->site_url, r->o->token, err) < 0)
         return -2;
@@ -214,12 +222,8 @@ static int submit(struct run *r, struct httpc *h, struct job *j)
     free(meta_uri);
     free(queue_uri);
     spc_finish(&sp);
-    if (rc < 0) {
-        if (!strstr(err, "HTTP "))
-            return -2;
-        round_fail_all(j, ROUND_CAT_SUBMIT, "0x01610002", err);
-        return -1;
-    }
+    if (rc < 0)
+        return strstr(err, "HTTP ") ? -1 : -2;
     pthread_mutex_lock(&r->mu);
     memcpy(j->job_id, job_id, sizeof job_id);
     j->last_event = round_mono_ms();

@@ -25,5 +25,9 @@ struct upload_worker {
 void *upload_worker_main(void *arg);
 /* The last file of j is up (or j has none): submit j, or settle it if nothing is left. */
 void upload_package_ready(struct run *r, struct httpc *h, struct job *j);
+/* Submits j's uploaded package as a job (CreateMigrationJobEncrypted with j's containers and
+ * key) and records its id. 0; -1 when the server refused it (err says why, nothing marked);
+ * -2 when it did not answer. err holds SPC_ERR bytes. */
+int upload_create_job(struct run *r, struct httpc *h, struct job *j, char *err);
 
 #endif
