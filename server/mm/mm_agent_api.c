@@ -413,7 +413,7 @@ static void heartbeat(struct http_request *req, struct mm_agent *a)
         gen = mm_dispatch_wait(gen, deadline);
         mm_store_orders_pop(a->id, stored_order, &b);
     }
-    mm_store_agent_touch(a->id, NULL, -1);
+    mm_store_agent_seen(a->id);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "orders", b.orders);
     cJSON_AddNumberToObject(o, "heartbeatSeconds", heartbeat_seconds());

@@ -375,6 +375,17 @@ int mm_store_agent_touch(const char *id, const char *version, int free)
     return rc;
 }
 
+int mm_store_agent_seen(const char *id)
+{
+    struct db *d = db_acquire();
+    db_write_begin(d);
+    sqlite3_stmt *st =
+        db_stmt(d, "UPDATE mm_agents SET seen_ms = ?2, activity_ms = ?2 WHERE id = ?1");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, clock_now_ms());
+    return write_done(d, db_exec_stmt(d, st) < 0 ? MM_ERROR : MM_OK);
+}
+
 int mm_store_agent_tasks(const char *id,
                          void (*fn)(void *ctx, const char *task, const char *status), void *ctx)
 {

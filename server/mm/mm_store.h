@@ -102,6 +102,9 @@ int mm_store_agent_delete(const char *id);
 /* A call by the agent: liveness, credential use, version and free slots (free < 0 or
  * version NULL leave them). */
 int mm_store_agent_touch(const char *id, const char *version, int free);
+/* Liveness only, not a use of the credential: the end of a long poll that began before the
+ * emulator clock jumped must not renew a trust the jump expired. */
+int mm_store_agent_seen(const char *id);
 /* Ids of the tasks an agent holds (Scanning, InProgress, Paused) into fn; returns how many. */
 int mm_store_agent_tasks(const char *id,
                          void (*fn)(void *ctx, const char *task, const char *status), void *ctx);
