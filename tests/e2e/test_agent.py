@@ -65,7 +65,7 @@ def wait_for(pred, timeout=WAIT, what='a condition'):
 class Agent:
     """One `spmig agent` process; its stderr is collected."""
 
-    def __init__(self, server, name, shares, work_dir, token=ADMIN, max_tasks=2):
+    def __init__(self, server, name, shares, work_dir, token=ADMIN, max_tasks=2, extra=()):
         env = {k: v for k, v in os.environ.items() if not k.startswith('SPMIG_')}
         if token:
             env['SPMIG_TOKEN'] = token
@@ -73,6 +73,7 @@ class Agent:
                 work_dir, '--max-tasks', str(max_tasks)]
         for s in shares:
             args += ['--share', s]
+        args += [str(x) for x in extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      env=env)
         self.err = []
