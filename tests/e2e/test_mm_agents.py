@@ -15,12 +15,10 @@ files stops it there. The binaries come from $SPMIG and $SPMIGD. Run with /usr/b
 """
 import csv
 import io
-import json
 import os
 import random
 import shutil
 import signal
-import socket
 import tempfile
 import time
 import unittest
@@ -28,8 +26,9 @@ import urllib.parse
 import zipfile
 
 import migration_tool as mt
-from harness import Server
+from harness import ServerTestCase
 from test_agent import Agent, make_share, wait_for
+from test_mm import MmClient
 
 ADMIN = 'mme2e-admin'
 FINISHED = ('Completed', 'CompletedWithIssues', 'Failed', 'Cancelled')
@@ -48,21 +47,9 @@ def csv_rows(data):
     return list(csv.DictReader(io.StringIO(data.decode('utf-8-sig'))))
 
 
-class AgentsCase(unittest.TestCase):
+class AgentsCase(ServerTestCase):
     """One spmigd per class (flags in server_args); agents per test, killed at its end."""
-    server_args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = Server(('--admin-token', ADMIN) + tuple(cls.server_args))
-        cls.addClassCleanup(cls.server.cleanup)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.server.running():
-            cls.server.stop()
-        super().tearDownClass()
+    server_args = ('--admin-token', ADMIN)
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix='spmig-mme2e-')
@@ -76,17 +63,9 @@ class AgentsCase(unittest.TestCase):
     def call(self, method, path, body=None, raw=None, ctype=None, ok=(200, 201, 204)):
         """An admin call on /api/mm/; the answer (JSON decoded when it is JSON) or a failure
         unless its status is in ok (ok=None: any status, returns (status, answer))."""
-        h = {'Authorization': 'Bearer ' + ADMIN, 'Accept': 'application/json'}
-        data = raw
-        if body is not None:
-            data = json.dumps(body).encode()
-            h['Content-Type'] = 'application/json'
-        if ctype:
-            h['Content-Type'] = ctype
-        r = mt.http_call(method, self.server.sp + '/api/mm/' + path, data, h)
-        out = r.body
-        if 'json' in (r.headers.get('Content-Type') or '') and r.body:
-            out = json.loads(r.body)
+        r = MmClient(self.server).call(method, '/api/mm/' + path, body, token=ADMIN, ctype=ctype,
+                                       raw=raw)
+        out = r.json if r.json is not None else r.body
         if ok is None:
             return r.status, out
         self.assertIn(r.status, ok, '%s %s: %r' % (method, path, r.body[:500]))
@@ -213,7 +192,8 @@ class AgentsCase(unittest.TestCase):
 # -- agents, their states, and an agent lost mid-task ---------------------------------------------
 
 class StatesAndLostAgentTest(AgentsCase):
-    server_args = ('--agent-timeout', '3', '--agent-grace', '2', '--import-workers', '1')
+    server_args = AgentsCase.server_args + ('--agent-timeout', '3', '--agent-grace', '2',
+                                            '--import-workers', '1')
 
     def test_states_and_a_killed_agent(self):
         src = os.path.join(self.tmp, 'share')
@@ -548,7 +528,7 @@ class SettingsReportsTest(AgentsCase):
 # -- the emulator clock: a scheduled task, the trust's expiry ----------------------------------------
 
 class ClockTest(AgentsCase):
-    server_args = ('--agent-timeout', '4', '--agent-grace', '60')
+    server_args = AgentsCase.server_args + ('--agent-timeout', '4', '--agent-grace', '60')
 
     def test_schedule_and_trust_expiry(self):
         src = os.path.join(self.tmp, 'sched')
