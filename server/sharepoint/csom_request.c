@@ -224,26 +224,25 @@ static bool select_of(struct parse *p, const xmlNode *q, struct csom_select *s)
     return true;
 }
 
+/* The index of n's element name in names, or -1. */
+static int element_index(const xmlNode *n, const char *const *names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (is(n, names[i]))
+            return (int)i;
+    return -1;
+}
+
 static bool path_of(struct parse *p, const xmlNode *n, struct csom_path *out)
 {
-    static const struct {
-        const char *element;
-        enum csom_path_kind kind;
-    } kinds[] = {
-        {"StaticProperty", CSOM_PATH_STATIC_PROPERTY},
-        {"StaticMethod", CSOM_PATH_STATIC_METHOD},
-        {"Property", CSOM_PATH_PROPERTY},
-        {"Method", CSOM_PATH_METHOD},
-        {"Identity", CSOM_PATH_IDENTITY},
-        {"Constructor", CSOM_PATH_CONSTRUCTOR},
-    };
+    /* In the order of enum csom_path_kind. */
+    static const char *const elements[] = {"StaticProperty", "StaticMethod", "Property",
+                                           "Method",         "Identity",     "Constructor"};
     memset(out, 0, sizeof *out);
-    size_t k = 0;
-    while (k < sizeof kinds / sizeof kinds[0] && !is(n, kinds[k].element))
-        k++;
-    if (k == sizeof kinds / sizeof kinds[0])
+    int k = element_index(n, elements, sizeof elements / sizeof elements[0]);
+    if (k < 0)
         return fail(p, "Unknown object path %s.", (const char *)n->name);
-    out->kind = kinds[k].kind;
+    out->kind = (enum csom_path_kind)k;
     out->parent = -1;
     if (!attr_long(n, "Id", &out->id))
         return fail(p, "An object path has no valid Id.%s", NULL);
@@ -264,24 +263,14 @@ static bool path_of(struct parse *p, const xmlNode *n, struct csom_path *out)
 
 static bool action_of(struct parse *p, const xmlNode *n, struct csom_action *out)
 {
-    static const struct {
-        const char *element;
-        enum csom_action_kind kind;
-    } kinds[] = {
-        {"ObjectPath", CSOM_ACT_OBJECT_PATH},
-        {"ObjectIdentityQuery", CSOM_ACT_IDENTITY_QUERY},
-        {"Query", CSOM_ACT_QUERY},
-        {"Method", CSOM_ACT_METHOD},
-        {"SetProperty", CSOM_ACT_SET_PROPERTY},
-        {"StaticMethod", CSOM_ACT_STATIC_METHOD},
-    };
+    /* In the order of enum csom_action_kind. */
+    static const char *const elements[] = {"ObjectPath", "ObjectIdentityQuery", "Query",
+                                           "Method",     "SetProperty",         "StaticMethod"};
     memset(out, 0, sizeof *out);
-    size_t k = 0;
-    while (k < sizeof kinds / sizeof kinds[0] && !is(n, kinds[k].element))
-        k++;
-    if (k == sizeof kinds / sizeof kinds[0])
+    int k = element_index(n, elements, sizeof elements / sizeof elements[0]);
+    if (k < 0)
         return fail(p, "Unknown action %s.", (const char *)n->name);
-    out->kind = kinds[k].kind;
+    out->kind = (enum csom_action_kind)k;
     out->path = -1;
     if (!attr_long(n, "Id", &out->id))
         return fail(p, "An action has no valid Id.%s", NULL);
