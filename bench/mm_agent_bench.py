@@ -28,7 +28,8 @@ line is all figures as JSON. docs/benchmarks.md records them.
         [--only one-task,many,bulk]
 
 Every wait has a deadline (--timeout seconds per run, 900 by default); servers and agents
-are stopped (SIGTERM, then SIGKILL) and temp dirs removed however the script ends.
+are stopped (SIGTERM, then SIGKILL) and temp dirs removed however the script ends (KEEP=1
+keeps each server's dir, with its data and the agents' logs and work dirs).
 """
 import argparse
 import datetime
@@ -129,7 +130,10 @@ class Bench:
         for p in self.agents:
             stop(p)
         stop(self.server)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.environ.get('KEEP'):
+            print('kept', self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def make_share(root, nfiles, seed=3, per_folder=500, prefix='f'):

@@ -353,6 +353,28 @@ static void cancel_strays(struct beat *b)
     }
 }
 
+/* The tasks of the agent's list that it has ended since (the server let go of them after the
+ * agent's end). Its "free" counted them as busy; their slots are free now, so a waiting
+ * heartbeat fills them at once instead of at the agent's next call. */
+static int ended_since(const struct beat *b)
+{
+    static const char *const ends[] = {"Completed", "CompletedWithIssues", "Failed",
+                                       "Cancelled"};
+    int n = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, b->running)
+    {
+        const char *id = mm_http_str(r, "taskId");
+        struct mm_task t = {0};
+        if (id && mm_store_task_get(id, &t) == MM_OK && !t.agent[0] && t.ran_by &&
+            !strcmp(t.ran_by, b->agent->name))
+            for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+                n += !strcmp(t.status, ends[i]);
+        mm_task_finish(&t);
+    }
+    return n;
+}
+
 static void heartbeat(struct http_request *req, struct mm_agent *a)
 {
     bool bad;
@@ -405,6 +427,8 @@ static void heartbeat(struct http_request *req, struct mm_agent *a)
             mm_agent_finish(&now);
             break;
         }
+        if (now.free >= 0)
+            now.free += ended_since(&b);
         mm_dispatch_assign(&now, add_run, &b);
         mm_agent_finish(&now);
         if (cJSON_GetArraySize(b.orders) > 0 || clock_real_ms() >= deadline ||
