@@ -253,6 +253,7 @@ static void *agent_task_main(void *arg)
 done:
     pthread_mutex_lock(&a->mu);
     t->done = true;
+    a->ended = true;
     pthread_mutex_unlock(&a->mu);
     return NULL;
 }

@@ -43,6 +43,7 @@ struct agent {
     struct agent_wire_credential cred;
     pthread_mutex_t mu;
     struct agent_task *tasks;
+    bool ended; /* a round ended since the poster last looked (a->mu): post its end at once */
     volatile sig_atomic_t poster_stop;
 };
 

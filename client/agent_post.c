@@ -160,8 +160,13 @@ void *agent_post_main(void *arg)
     struct httpc *h = httpc_create(&ho);
     int64_t last_flush = 0;
     while (h && !a->poster_stop) {
+        /* Taken before the last counts go, so the end follows them in the same pass. */
+        pthread_mutex_lock(&a->mu);
+        bool ended = a->ended;
+        a->ended = false;
+        pthread_mutex_unlock(&a->mu);
         agent_post_progress(a, h);
-        if (agent_mono_ms() - last_flush >= 2000) {
+        if (ended || agent_mono_ms() - last_flush >= 2000) {
             agent_post_ends(a, h);
             last_flush = agent_mono_ms();
         }
