@@ -25,6 +25,14 @@
 #define LIMIT_QUERY_PARAMS       64                /* name=value pairs in a query string */
 #define LIMIT_SMALL_BODY         (4 * 1024 * 1024) /* bodies parsed in memory (XML, JSON) */
 #define LIMIT_CONNECTION_TIMEOUT 30                /* seconds a connection may stay idle */
+/* Seconds to send a request's headers (--header-timeout). */
+#define LIMIT_HEADER_TIMEOUT 10
+/* Connections at once from one client address (--max-connections-per-client). */
+#define LIMIT_CONNECTIONS_PER_CLIENT 64
+/* A body must arrive at LIMIT_BODY_MIN_BYTES per LIMIT_BODY_WINDOW_SECONDS at least, or the
+ * connection is closed: a client cannot hold one open by trickling a byte at a time. */
+#define LIMIT_BODY_WINDOW_SECONDS 10
+#define LIMIT_BODY_MIN_BYTES      4096
 
 /* Azure Blob */
 #define LIMIT_PUT_BLOB_BYTES     (5000LL * 1024 * 1024) /* single Put Blob (version 2019-12-12+) */

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "log.h"
+#include "spmig_limits.h"
 #include "timefmt.h"
 #include "xmalloc.h"
 
@@ -48,6 +49,11 @@ static const struct setting settings[] = {
      "connections per listener (256)"},
     {"connection-timeout", "SPMIG_CONNECTION_TIMEOUT", "connection_timeout", K_UINT,
      OFF(connection_timeout), "seconds an idle connection stays open (30)"},
+    {"max-connections-per-client", "SPMIG_MAX_CONNECTIONS_PER_CLIENT", "max_connections_per_client",
+     K_UINT, OFF(max_connections_per_client),
+     "connections per listener from one client address (64)"},
+    {"header-timeout", "SPMIG_HEADER_TIMEOUT", "header_timeout", K_UINT, OFF(header_timeout),
+     "seconds a client has to send a request's headers (10)"},
     {"agent-timeout", "SPMIG_AGENT_TIMEOUT", "agent_timeout", K_UINT, OFF(agent_timeout),
      "seconds without a call before an agent is Disconnected (30)"},
     {"agent-grace", "SPMIG_AGENT_GRACE", "agent_grace", K_UINT, OFF(agent_grace),
@@ -243,7 +249,9 @@ int config_load(struct config *cfg, int argc, char **argv)
     cfg->tenant = xstrdup("contoso");
     cfg->import_workers = 2;
     cfg->max_connections = 256;
-    cfg->connection_timeout = 30;
+    cfg->connection_timeout = LIMIT_CONNECTION_TIMEOUT;
+    cfg->max_connections_per_client = LIMIT_CONNECTIONS_PER_CLIENT;
+    cfg->header_timeout = LIMIT_HEADER_TIMEOUT;
     cfg->agent_timeout = 30;
     cfg->agent_grace = 60;
     cfg->log_level = LOG_WARN;
@@ -316,6 +324,11 @@ int config_load(struct config *cfg, int argc, char **argv)
     }
     if (cfg->agent_timeout < 2) {
         fprintf(stderr, "spmigd: --agent-timeout must be at least 2 seconds\n");
+        return -1;
+    }
+    if (cfg->max_connections_per_client == 0 || cfg->header_timeout == 0) {
+        fprintf(stderr, "spmigd: --max-connections-per-client and --header-timeout must be at "
+                        "least 1\n");
         return -1;
     }
     if (cfg->connection_timeout == 0) {

@@ -20,10 +20,12 @@ struct config {
     char *admin_token;     /* NULL: generated at first start */
     char *tenant;          /* the tenant's name, "contoso" */
     unsigned import_workers;
-    unsigned max_connections;    /* per listener */
-    unsigned connection_timeout; /* seconds */
-    unsigned agent_timeout;      /* seconds without a call before an agent is Disconnected */
-    unsigned agent_grace;        /* seconds more before its tasks go back to the queue */
+    unsigned max_connections;            /* per listener */
+    unsigned connection_timeout;         /* seconds */
+    unsigned max_connections_per_client; /* per listener and client address */
+    unsigned header_timeout;             /* seconds to send a request's headers */
+    unsigned agent_timeout; /* seconds without a call before an agent is Disconnected */
+    unsigned agent_grace;   /* seconds more before its tasks go back to the queue */
     int64_t clock_offset_ms;
     uint64_t seed;
     bool has_seed;

@@ -192,10 +192,10 @@ int main(int argc, char **argv)
     }
 
     /* Storage first: the SharePoint listener hands out their URLs. */
-    blob = http_server_create(cfg.host, cfg.blob_port, &blob_api_ops, cfg.max_connections,
-                              cfg.connection_timeout);
-    queue = http_server_create(cfg.host, cfg.queue_port, &queue_api_ops, cfg.max_connections,
-                               cfg.connection_timeout);
+    const struct http_limits lim = {cfg.max_connections, cfg.max_connections_per_client,
+                                    cfg.connection_timeout, cfg.header_timeout};
+    blob = http_server_create(cfg.host, cfg.blob_port, &blob_api_ops, &lim);
+    queue = http_server_create(cfg.host, cfg.queue_port, &queue_api_ops, &lim);
     const char *h = strchr(cfg.host, ':') ? "[%s]" : "%s";
     char host[80];
     snprintf(host, sizeof host, h, cfg.host);
@@ -207,8 +207,7 @@ int main(int argc, char **argv)
         mm_api_register();
         free(b);
         free(q);
-        sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, cfg.max_connections,
-                                cfg.connection_timeout);
+        sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, &lim);
     }
     if (!sp || !blob || !queue) {
         fprintf(stderr, "spmigd: cannot start the listeners on %s (ports %u, %u, %u)\n", cfg.host,

