@@ -2,14 +2,17 @@
  * package_xml.c: reads one XML file of a package as a stream with libxml2's SAX2 parser and
  * never builds a tree. Any DOCTYPE stops the parse before its internal subset is read,
  * entities are never substituted, nothing is loaded from the network, and the bytes are
- * capped. The file's embedded XSD validates on the same pass (xmlSchemaSAXPlug); the elements
+ * capped, and the bytes are scanned for their shape (xml_bounds.c) before libxml2 sees them. The
+ * file's embedded XSD validates on the same pass (xmlSchemaSAXPlug); the elements
  * package_checks.c looks at are collected one record at a time (an SPObject with its typed
  * child and versions, a user, a manifest name) and handed over once they passed the schema.
  * A file that is not a well-formed, valid document is rolled back to its one fatal issue.
  */
 #include "package_internal.h"
 #include "log.h"
+#include "spmig_limits.h"
 #include "xmalloc.h"
+#include "xml_bounds.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -92,6 +95,8 @@ struct xml_read {
     /* The source. */
     size_t total;
     bool eof, failed, too_big;
+    struct xml_bounds bounds;              /* the shape of the bytes read so far */
+    enum xml_bounds_verdict out_of_bounds; /* XML_BOUNDS_OK, or the bound they broke */
     char *why;
     /* What the document showed. */
     bool doctype, wrong_root, model;
@@ -137,10 +142,14 @@ static int io_read(void *ctx, char *buf, int len)
         } else {
             x->total += (size_t)n;
             x->too_big = x->total > PACKAGE_XML_MAX_BYTES;
+            /* A DOCTYPE is refuse_doctype's to report: libxml2 stops there. */
+            enum xml_bounds_verdict v = xml_bounds_feed(&x->bounds, buf + got, (size_t)n);
+            if (v != XML_BOUNDS_DOCTYPE)
+                x->out_of_bounds = v;
             got += (int)n;
         }
     }
-    return x->failed || x->too_big ? -1 : got;
+    return x->failed || x->too_big || x->out_of_bounds ? -1 : got;
 }
 
 /* Reads what the parser left (it stops early on a DOCTYPE or an error) so that a stream
@@ -484,6 +493,11 @@ static bool refused(const struct xml_read *x, struct refusal *r)
         SAY("Cannot read %s: %s", name, x->why ? x->why : "read failed");
     } else if (x->too_big) {
         SAY("%s is more than %d bytes, the limit", name, PACKAGE_XML_MAX_BYTES);
+    } else if (x->out_of_bounds) {
+        SAY("%s: %s (at most %d attributes an element, %d levels, %d elements, names of %d "
+            "bytes)",
+            name, xml_bounds_reason(x->out_of_bounds), LIMIT_XML_ATTRIBUTES, LIMIT_XML_DEPTH,
+            LIMIT_XML_ELEMENTS, LIMIT_XML_NAME);
     } else if (x->doctype) {
         SAY("%s has a DOCTYPE; document type declarations are not allowed", name);
     } else if (!x->ctxt->wellFormed || x->depth != -1) {
@@ -514,6 +528,7 @@ void package_xml_read(struct package *p, enum package_file kind, const char *nam
 {
     pthread_once(&schemas_once, schemas_load);
     struct xml_read x = {.p = p, .kind = kind, .name = name, .src = s, .depth = -1, .child = -1};
+    xml_bounds_init(&x.bounds);
     struct package_mark mark;
     package_mark(p, &mark);
     /* Encoding errors reach libxml2's generic handler whatever the options say; this

@@ -34,6 +34,14 @@
 #define LIMIT_BODY_WINDOW_SECONDS 10
 #define LIMIT_BODY_MIN_BYTES      4096
 
+/* Every XML document a client sends (Azure bodies, package files), checked by
+ * common/xml_bounds.c before libxml2 parses it: libxml2's cost grows with the square of the
+ * attributes of one element. */
+#define LIMIT_XML_ATTRIBUTES 256     /* attributes of one element */
+#define LIMIT_XML_DEPTH      64      /* elements open at once */
+#define LIMIT_XML_ELEMENTS   1000000 /* elements in one document */
+#define LIMIT_XML_NAME       256     /* bytes of an element or attribute name, prefix included */
+
 /* Azure Blob */
 #define LIMIT_PUT_BLOB_BYTES     (5000LL * 1024 * 1024) /* single Put Blob (version 2019-12-12+) */
 #define LIMIT_PUT_BLOCK_BYTES    (4000LL * 1024 * 1024) /* one Put Block */

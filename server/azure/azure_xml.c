@@ -1,13 +1,15 @@
 /*
  * azure_xml.c: parses the XML bodies of Put Block List and Put/Update Message. A document
  * with a DTD is refused outright, so no entity (internal or external) can be declared, let
- * alone expanded; libxml2 runs with XML_PARSE_NONET and its default size and depth limits.
- * It does not look blocks or messages up.
+ * alone expanded; libxml2 runs with XML_PARSE_NONET and its default size and depth limits,
+ * and only on a body within the shape bounds of xml_bounds.c (attributes, depth, elements,
+ * names). It does not look blocks or messages up.
  */
 #include "azure_xml.h"
 #include "b64.h"
 #include "spmig_limits.h"
 #include "xmalloc.h"
+#include "xml_bounds.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -19,17 +21,26 @@ static void silent(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
+/* Parses a client's body into a tree once its shape is within bounds; NULL otherwise. The
+ * caller frees the tree with xmlFreeDoc. */
+static xmlDocPtr read_bounded(const char *xml, size_t len, const char *url)
+{
+    struct xml_bounds b;
+    xml_bounds_init(&b);
+    if (len > INT32_MAX || xml_bounds_feed(&b, xml, len) != XML_BOUNDS_OK)
+        return NULL;
+    xmlSetGenericErrorFunc(NULL, silent);
+    return xmlReadMemory(xml, (int)len, url, NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
 int azure_xml_block_list(const char *xml, size_t len, struct blob_store_block_ref **refs, size_t *n,
                          const char **code)
 {
     *refs = NULL;
     *n = 0;
     *code = "InvalidXmlDocument";
-    if (len > INT32_MAX)
-        return -1;
-    xmlSetGenericErrorFunc(NULL, silent);
-    xmlDocPtr doc = xmlReadMemory(xml, (int)len, "blocklist.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlDocPtr doc = read_bounded(xml, len, "blocklist.xml");
     if (!doc)
         return -1;
     int rc = -1;
@@ -91,8 +102,7 @@ char *azure_xml_queue_message(const char *body, size_t blen, size_t *len)
 {
     if (blen == 0 || blen > LIMIT_MESSAGE_BODY)
         return NULL;
-    xmlDocPtr doc = xmlReadMemory(body, (int)blen, NULL, NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlDocPtr doc = read_bounded(body, blen, NULL);
     if (!doc)
         return NULL;
     char *text = NULL;

@@ -26,6 +26,7 @@
 #include "timefmt.h"
 #include "uuid.h"
 #include "xmalloc.h"
+#include "xml_bounds.h"
 
 #include <cjson/cJSON.h>
 #include <libxml/xmlreader.h>
@@ -578,6 +579,7 @@ struct xml_source {
     struct blob_reader br;
     const unsigned char *pending;
     size_t n_pending;
+    struct xml_bounds bounds; /* xml_source_io: the shape of what libxml2 was given */
 };
 
 static ssize_t xml_source_read(void *ctx, void *buf, size_t cap, char **why)
@@ -621,6 +623,7 @@ static int open_package_file(void *ctx, const char *name, struct package_stream 
 {
     struct reader *rd = ctx;
     struct xml_source *s = xcalloc(1, sizeof *s);
+    xml_bounds_init(&s->bounds);
     int rc = blob_open(&s->br, rd->r, rd->manifest_container, name, NULL, 64 * 1024, MD5_NEVER);
     if (rc != 0) {
         if (rc < 0)
@@ -632,9 +635,12 @@ static int open_package_file(void *ctx, const char *name, struct package_stream 
     return 0;
 }
 
-/* libxml2's read callback over an xml_source; fills the request unless the file ends. */
+/* libxml2's read callback over an xml_source; fills the request unless the file ends. A
+ * file past the shape bounds (xml_bounds.c) fails here, before libxml2 spends on it; the
+ * package's own read reports why. */
 static int xml_source_io(void *ctx, char *buf, int len)
 {
+    struct xml_source *s = ctx;
     int got = 0;
     while (got < len) {
         char *why = NULL;
@@ -644,6 +650,8 @@ static int xml_source_io(void *ctx, char *buf, int len)
             return -1;
         if (n == 0)
             break;
+        if (xml_bounds_feed(&s->bounds, buf + got, (size_t)n) != XML_BOUNDS_OK)
+            return -1;
         got += (int)n;
     }
     return got;

@@ -102,3 +102,65 @@ class SlowClientTests(unittest.TestCase):
         self.assertEqual(failed, 0, 'ordinary requests failed during the attack')
         # The server cut the tricklers that outlived the header deadline.
         self.assertGreater(closed_early[0], 0)
+
+
+class HostileXmlTests(ServerTestCase):
+    """Bodies shaped to make the XML parser's cost grow faster than their size."""
+
+    CEILING = 2.0  # seconds; the attack took 17 s of CPU before the bound
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.c = unique_name('xml')
+        cls.base = '%s/%s' % (cls.server.blob_account_url, cls.c)
+        r = request('PUT', cls.base + '?restype=container', auth='sharedkey', body=b'')
+        assert r.status == 201, r
+
+    def put_block_list(self, body, name='b'):
+        t = time.monotonic()
+        r = request('PUT', self.base + '/' + name + '?comp=blocklist', auth='sharedkey', body=body,
+                    timeout=60)
+        return r, time.monotonic() - t
+
+    def test_many_attributes_are_refused_quickly(self):
+        attrs = ''.join(' a%d="x"' % i for i in range(100000))
+        r, took = self.put_block_list('<?xml version="1.0"?><BlockList%s/>' % attrs)
+        self.assertAzureError(r, 400, 'InvalidXmlDocument')
+        self.assertLess(took, self.CEILING)
+
+    def test_deep_and_long_names_are_refused(self):
+        deep = '<BlockList>' + '<a>' * 5000 + '</a>' * 5000 + '</BlockList>'
+        r, took = self.put_block_list(deep)
+        self.assertAzureError(r, 400, 'InvalidXmlDocument')
+        long_name = '<BlockList><%s/></BlockList>' % ('n' * 40000)
+        r, took = self.put_block_list(long_name)
+        self.assertAzureError(r, 400, 'InvalidXmlDocument')
+        self.assertLess(took, self.CEILING)
+
+    def test_doctype_with_many_attributes_is_refused_quickly(self):
+        attrs = ''.join(' a%d="x"' % i for i in range(100000))
+        r, took = self.put_block_list('<!DOCTYPE BlockList><BlockList%s/>' % attrs)
+        self.assertAzureError(r, 400, 'InvalidXmlDocument')
+        self.assertLess(took, self.CEILING)
+
+    def test_queue_message_with_many_attributes(self):
+        q = unique_name('q')
+        url = '%s/%s' % (self.server.queue_account_url, q)
+        r = request('PUT', url, auth='sharedkey', body=b'')
+        self.assertIn(r.status, (201, 204))
+        attrs = ''.join(' a%d="x"' % i for i in range(9000))
+        t = time.monotonic()
+        r = request('POST', url + '/messages', auth='sharedkey',
+                    body='<QueueMessage%s><MessageText>x</MessageText></QueueMessage>' % attrs)
+        self.assertAzureError(r, 400, 'InvalidXmlDocument')
+        self.assertLess(time.monotonic() - t, self.CEILING)
+
+    def test_ordinary_block_list_still_works(self):
+        bid = 'YmxvY2sx'
+        r = request('PUT', self.base + '/ok?comp=block&blockid=' + bid, auth='sharedkey',
+                    body=b'hello')
+        self.assertEqual(r.status, 201, r)
+        r, _ = self.put_block_list('<?xml version="1.0" encoding="utf-8"?><!-- c -->'
+                                   '<BlockList><Latest>%s</Latest></BlockList>' % bid, 'ok')
+        self.assertEqual(r.status, 201, r)

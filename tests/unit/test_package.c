@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "package.h"
+#include "strbuf.h"
 
 #ifndef TEST_DATA_DIR
 #error "TEST_DATA_DIR must name tests/data"
@@ -1038,6 +1039,31 @@ static void expect_manifest_fatal(const char *xml, int32_t code)
     expect_fatal_msg(xml, code, "");
 }
 
+/* Shapes whose parse cost grows faster than their size are refused before libxml2 parses
+ * them, with the file's one fatal issue, in bounded time. */
+static void test_xml_shape_bounds(void **state)
+{
+    (void)state;
+    struct strbuf sb;
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "<SPObjects xmlns=\"urn:deployment-manifest-schema\"><SPObject");
+    for (int i = 0; i < 100000; i++)
+        strbuf_printf(&sb, " a%d=\"x\"", i);
+    strbuf_printf(&sb, "/></SPObjects>");
+    char *xml = strbuf_steal(&sb);
+    clock_t t0 = clock();
+    expect_fatal_msg(xml, PACKAGE_E_XML, "more attributes than the limit");
+    assert_true((clock() - t0) / (double)CLOCKS_PER_SEC < 1.0);
+    free(xml);
+    strbuf_init(&sb, 0);
+    strbuf_printf(&sb, "<SPObjects xmlns=\"urn:deployment-manifest-schema\">");
+    for (int i = 0; i < 1000; i++)
+        strbuf_printf(&sb, "<SPObject>");
+    xml = strbuf_steal(&sb);
+    expect_fatal_msg(xml, PACKAGE_E_XML, "deeper than the limit");
+    free(xml);
+}
+
 static void test_xml_bomb_and_entities(void **state)
 {
     (void)state;
@@ -1530,6 +1556,7 @@ int main(void)
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_large_manifest),
         cmocka_unit_test(test_xml_bomb_and_entities),
+        cmocka_unit_test(test_xml_shape_bounds),
         cmocka_unit_test(test_namespaces),
         cmocka_unit_test(test_viewformlist_spelling),
         cmocka_unit_test(test_schema_shape),
