@@ -1,8 +1,9 @@
 /*
  * emu_api.c: /_emu, the emulator's own controls: GET health, GET/POST sites, POST users,
  * faults, GET/POST clock, GET containers (lifecycle schedules), GET audit.
- * Everything but health needs an admin token. Answers are plain JSON (no OData wrapping);
- * errors use the SharePoint error body.
+ * Everything but health needs an admin calling in person; who may do what is the table
+ * `permissions` below (docs/emu-permissions.md), and nobody grants a role above their own.
+ * Answers are plain JSON (no OData wrapping); errors use the SharePoint error body.
  */
 #include "emu_api.h"
 #include "clock.h"
@@ -84,7 +85,7 @@ static void sites(struct http_request *req, cJSON *body)
     sp_model_site_finish(&s);
 }
 
-static void users(struct http_request *req, cJSON *body)
+static void users(struct http_request *req, const struct sp_auth_principal *who, cJSON *body)
 {
     if (strcmp(req->method, "POST") != 0) {
         odata_method_not_allowed(req, "POST");
@@ -97,6 +98,12 @@ static void users(struct http_request *req, cJSON *body)
     if (!login || !role_name || sp_auth_role_parse(role_name, &role) < 0) {
         odata_bad_argument(req, "A user needs a \"login\" and a \"role\" (GlobalAdmin, "
                                 "SharePointAdmin, SiteOwner or Member).");
+        return;
+    }
+    if (role > who->role) {
+        audit_record("refused", req->path, "403: a role above the caller's own");
+        odata_error(req, 403, SP_HRESULT_ACCESS_DENIED, "System.UnauthorizedAccessException",
+                    "Access denied. Nobody grants a role above their own.");
         return;
     }
     int64_t site_id = 0;
@@ -247,6 +254,28 @@ static void audit_route(struct http_request *req)
     reply(req, 200, audit_json((unsigned)(n > 1000 ? 1000 : n), from));
 }
 
+/* Who may do what (docs/emu-permissions.md): a control and method not listed is every
+ * admin's (and answers 404 or 405 when it does not exist). Reading is every admin's; what
+ * changes the emulator's behaviour for everyone (the clock, faults) is the GlobalAdmin's. */
+static const struct {
+    const char *what, *method;
+    enum sp_auth_role least;
+} permissions[] = {
+    {"clock", "POST", SP_AUTH_GLOBAL_ADMIN},
+    {"faults", "POST", SP_AUTH_GLOBAL_ADMIN},
+    {"faults", "DELETE", SP_AUTH_GLOBAL_ADMIN},
+};
+
+static bool permitted(const struct sp_auth_principal *who, const char *what, const char *method)
+{
+    if (!sp_auth_is_admin(who))
+        return false;
+    for (size_t i = 0; i < sizeof permissions / sizeof permissions[0]; i++)
+        if (strcmp(permissions[i].what, what) == 0 && strcmp(permissions[i].method, method) == 0)
+            return who->role >= permissions[i].least;
+    return true;
+}
+
 static void handle(struct http_request *req, const struct sp_auth_principal *who, cJSON *body)
 {
     const char *what = req->path + 6;
@@ -263,15 +292,16 @@ static void handle(struct http_request *req, const struct sp_auth_principal *who
                     "Access denied. Send the admin token (Authorization: Bearer ...).");
         return;
     }
-    if (!sp_auth_is_admin(who)) {
-        audit_record("refused", req->path, "403: not an admin");
+    if (!permitted(who, what, req->method)) {
+        audit_record("refused", req->path,
+                     sp_auth_is_admin(who) ? "403: not a GlobalAdmin" : "403: not an admin");
         odata_access_denied(req);
         return;
     }
     if (strcmp(what, "sites") == 0)
         sites(req, body);
     else if (strcmp(what, "users") == 0)
-        users(req, body);
+        users(req, who, body);
     else if (strcmp(what, "faults") == 0)
         faults(req, body);
     else if (strcmp(what, "clock") == 0)

@@ -164,3 +164,52 @@ class HostileXmlTests(ServerTestCase):
         r, _ = self.put_block_list('<?xml version="1.0" encoding="utf-8"?><!-- c -->'
                                    '<BlockList><Latest>%s</Latest></BlockList>' % bid, 'ok')
         self.assertEqual(r.status, 201, r)
+
+
+class EmuPrivilegeTests(ServerTestCase):
+    """/_emu: nobody grants a role above their own; the clock and faults are GlobalAdmin's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = admin_token(cls.server)
+        r = sp_request(cls.server, 'POST', '/_emu/users', cls.admin,
+                       {'login': 'spadmin@contoso.onmicrosoft.com', 'role': 'SharePointAdmin'})
+        assert r.status == 201, r
+        cls.spadmin = json.loads(r.body)['token']
+
+    def test_sharepoint_admin_cannot_grant_global_admin(self):
+        r = sp_request(self.server, 'POST', '/_emu/users', self.spadmin,
+                       {'login': 'boss@contoso.onmicrosoft.com', 'role': 'GlobalAdmin'})
+        self.assertEqual(r.status, 403, r)
+        self.assertIn('error', json.loads(r.body))
+        # What the SharePoint admin holds, or less, it may grant.
+        for i, role in enumerate(('SharePointAdmin', 'SiteOwner', 'Member')):
+            r = sp_request(self.server, 'POST', '/_emu/users', self.spadmin,
+                           {'login': 'u%d@contoso.onmicrosoft.com' % i, 'role': role})
+            self.assertEqual(r.status, 201, r)
+
+    def test_sharepoint_admin_cannot_move_the_clock_or_inject_faults(self):
+        r = sp_request(self.server, 'POST', '/_emu/clock', self.spadmin, {'advance': 'P1D'})
+        self.assertEqual(r.status, 403, r)
+        r = sp_request(self.server, 'GET', '/_emu/clock', self.spadmin)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(json.loads(r.body)['offsetMs'], 0)
+        r = sp_request(self.server, 'POST', '/_emu/faults', self.spadmin, {'status': 503})
+        self.assertEqual(r.status, 403, r)
+        r = sp_request(self.server, 'DELETE', '/_emu/faults', self.spadmin)
+        self.assertEqual(r.status, 403, r)
+        # Reading is every admin's.
+        for what in ('sites', 'faults', 'containers', 'audit'):
+            r = sp_request(self.server, 'GET', '/_emu/' + what, self.spadmin)
+            self.assertEqual(r.status, 200, (what, r))
+
+    def test_global_admin_may_do_all(self):
+        r = sp_request(self.server, 'POST', '/_emu/users', self.admin,
+                       {'login': 'ga2@contoso.onmicrosoft.com', 'role': 'GlobalAdmin'})
+        self.assertEqual(r.status, 201, r)
+        r = sp_request(self.server, 'POST', '/_emu/faults', self.admin,
+                       {'status': 503, 'path': '/nowhere-at-all', 'count': 1})
+        self.assertIn(r.status, (201, 400), r)
+        r = sp_request(self.server, 'DELETE', '/_emu/faults', self.admin)
+        self.assertEqual(r.status, 204, r)
