@@ -170,10 +170,17 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     return p;
 }
 
+/* Collects one header. libmicrohttpd gives its real length beside the C string, so a NUL
+ * inside a name or value (which every strcmp would cut short at) is seen here, once, for all
+ * listeners. */
 static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
+                                 size_t key_size, const char *value, size_t value_size)
 {
     struct http_request *req = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        req->nul_in_header = true;
+        return MHD_NO;
+    }
     if (req->nheaders == LIMIT_HEADER_COUNT) {
         req->too_many_headers = true;
         return MHD_NO;
@@ -182,6 +189,38 @@ static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char 
     req->headers[req->nheaders].value = value ? value : "";
     req->nheaders++;
     return MHD_YES;
+}
+
+/*
+ * Whether a header's value was cut at a NUL byte. libmicrohttpd (0.9.75) neither refuses a NUL
+ * in a header line nor counts past it: the value reaches header_cb as a C string that stops
+ * there. The line itself stays in the connection's read buffer, where the request line and the
+ * header lines lie in order, each line's end overwritten with NULs (one for LF, two for CRLF)
+ * and the block closed by an empty line. So a value followed by anything but its line end
+ * before the next header's name (or the end of the block) held a NUL. A layout other than this
+ * one (another libmicrohttpd) is not judged; a NUL that ends a value on a LF-only line hides
+ * nothing and is not seen.
+ */
+static bool header_cut_at_nul(const struct http_request *req, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!ci || !req->method || req->nheaders == 0)
+        return false;
+    const char *block_end = req->method + ci->header_size;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const char *end = req->headers[i].value + strlen(req->headers[i].value);
+        bool last = i + 1 == req->nheaders;
+        const char *next = last ? block_end : req->headers[i + 1].name;
+        if (next <= end || next - end > LIMIT_HEADERS_BYTES)
+            return false;
+        if ((size_t)(next - end) > (last ? 4u : 2u))
+            return true;
+        for (const char *p = end; p < next; p++)
+            if (*p != '\0')
+                return true;
+    }
+    return false;
 }
 
 static void parse_target(struct http_request *req)
@@ -226,6 +265,11 @@ static void begin_request(struct http_request *req)
     if (req->too_many_headers) {
         ops->error(req, 431, "RequestHeaderFieldsTooLarge",
                    "The request has more headers than the server accepts.");
+        return;
+    }
+    if (req->nul_in_header) {
+        ops->error(req, 400, "InvalidHeaderValue",
+                   "The value for one of the HTTP headers is not in the correct format.");
         return;
     }
     if (strlen(req->raw_uri) > LIMIT_URI_BYTES) {
@@ -333,7 +377,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         }
         req->method = method;
         req->is_head = strcmp(method, "HEAD") == 0;
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, header_cb, req);
+        MHD_get_connection_values_n(conn, MHD_HEADER_KIND, header_cb, req);
+        if (!req->too_many_headers && header_cut_at_nul(req, conn))
+            req->nul_in_header = true;
         parse_target(req);
         read_length(req);
         read_peer(req, conn);

@@ -62,6 +62,7 @@ struct http_request {
     struct sharedkey_header headers[LIMIT_HEADER_COUNT];
     size_t nheaders;
     bool too_many_headers;
+    bool nul_in_header;   /* a header's name or value held a NUL byte */
     uint32_t client_ipv4; /* host order; 0 if the peer is not IPv4 */
     bool has_length;      /* Content-Length was given */
     bool chunked;         /* Transfer-Encoding: chunked (the body's length is not said) */

@@ -5,6 +5,7 @@
  * stores nothing: mm_api inserts the rows when no problem was found.
  */
 #include "mm_bulk.h"
+#include "json_in.h"
 #include "mm_json.h"
 #include "spmig_limits.h"
 #include "strbuf.h"
@@ -322,7 +323,7 @@ static void parse_json(struct mm_bulk *b, const char *data, size_t n)
 {
     if (n >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
         data += 3, n -= 3;
-    cJSON *root = cJSON_ParseWithLength(data, n);
+    cJSON *root = json_in_parse(data, n);
     const cJSON *tasks = cJSON_GetObjectItem(root, "Tasks");
     if (!cJSON_IsArray(tasks)) {
         problem(b, 0, 0, "The file is not JSON of the form {\"Tasks\":[...]}");

@@ -3,6 +3,7 @@
  * paging, the admin check). It serves no route.
  */
 #include "mm_http.h"
+#include "json_in.h"
 #include "odata.h"
 #include "query.h"
 #include "spmig_limits.h"
@@ -96,7 +97,7 @@ cJSON *mm_http_json_body(struct http_request *req, bool *bad)
     *bad = false;
     if (!req->body.len)
         return NULL;
-    cJSON *b = cJSON_ParseWithLength(req->body.data, req->body.len);
+    cJSON *b = json_in_parse(req->body.data, req->body.len);
     if (!cJSON_IsObject(b)) {
         cJSON_Delete(b);
         *bad = true;

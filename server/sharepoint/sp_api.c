@@ -6,6 +6,7 @@
  * between requests.
  */
 #include "sp_api.h"
+#include "json_in.h"
 #include "audit.h"
 #include "clock.h"
 #include "faults.h"
@@ -682,7 +683,7 @@ static cJSON *parse_body(struct http_request *req, bool *bad)
     const char *ct = http_header(req, "Content-Type");
     if (ct && !strstr(ct, "json"))
         return NULL;
-    cJSON *b = cJSON_ParseWithLength(req->body.data, req->body.len);
+    cJSON *b = json_in_parse(req->body.data, req->body.len);
     if (!b || !cJSON_IsObject(b)) {
         cJSON_Delete(b);
         *bad = true;

@@ -213,3 +213,89 @@ class EmuPrivilegeTests(ServerTestCase):
         self.assertIn(r.status, (201, 400), r)
         r = sp_request(self.server, 'DELETE', '/_emu/faults', self.admin)
         self.assertEqual(r.status, 204, r)
+
+
+def raw_exchange(url, data, timeout=10):
+    """Sends data as is on a fresh connection and returns (status, headers, body bytes) of the
+    first answer."""
+    host, port = host_port(url)
+    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        s.sendall(data)
+        buf = b''
+        while b'\r\n\r\n' not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        head, _, rest = buf.partition(b'\r\n\r\n')
+        lines = head.decode('latin-1').split('\r\n')
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(':')
+            headers[k.strip().lower()] = v.strip()
+        n = int(headers.get('content-length', '0'))
+        while len(rest) < n:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return status, headers, rest[:n]
+    finally:
+        s.close()
+
+
+class NulTests(ServerTestCase):
+    """A NUL byte is refused wherever a value is kept or compared, never cut short at."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = admin_token(cls.server)
+
+    def test_nul_in_authorization_header(self):
+        host, port = host_port(self.server.sp)
+        for value in (b'Bearer ' + self.admin.encode() + b'\0anything',
+                      b'Bearer ' + self.admin.encode() + b'\0'):
+            status, headers, body = raw_exchange(
+                self.server.sp, b'GET /_emu/sites HTTP/1.1\r\nHost: x\r\nAccept: application/json'
+                b'\r\nAuthorization: ' + value + b'\r\nConnection: close\r\n\r\n')
+            self.assertEqual(status, 400, body)
+            self.assertIn('error', json.loads(body))
+        status, _, _ = raw_exchange(
+            self.server.sp, b'GET /_emu/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' +
+            self.admin.encode() + b'\r\nConnection: close\r\n\r\n')
+        self.assertEqual(status, 200)
+
+    def test_nul_in_an_azure_header(self):
+        status, headers, body = raw_exchange(
+            self.server.blob, b'GET /devstoreaccount1?comp=list HTTP/1.1\r\nHost: x\r\n'
+            b'x-ms-version: 2021-12-02\0x\r\nConnection: close\r\n\r\n')
+        self.assertEqual(status, 400, body)
+        self.assertIn(b'<Error>', body)
+
+    def test_nul_in_json_strings(self):
+        r = sp_request(self.server, 'POST', '/_emu/users', self.admin,
+                       b'{"login":"boss@x\\u0000.evil","role":"Member"}')
+        self.assertEqual(r.status, 400, r)
+        self.assertIn('error', json.loads(r.body))
+        r = sp_request(self.server, 'POST', '/_emu/users', self.admin,
+                       b'{"login":"boss@x\\u0000.evil","role":"Member"}'.replace(b'\\u0000',
+                                                                                  b'\0'))
+        self.assertEqual(r.status, 400, r)
+        r = sp_request(self.server, 'POST', '/_api/web/lists', self.admin,
+                       b'{"Title":"a\\u0000b","BaseTemplate":101}')
+        self.assertEqual(r.status, 400, r)
+        r = sp_request(self.server, 'GET', "/_api/web/lists/getbytitle('a')", self.admin)
+        self.assertEqual(r.status, 404, r)
+        # An escaped backslash before u0000 is text, not a NUL.
+        r = sp_request(self.server, 'POST', '/_emu/users', self.admin,
+                       b'{"login":"x\\\\u0000@contoso.onmicrosoft.com","role":"Member"}')
+        self.assertNotEqual(r.status, 500, r)
+        self.assertNotIn(b'NUL', r.body)
+
+    def test_nul_in_migration_manager_json(self):
+        r = sp_request(self.server, 'POST', '/api/mm/groups', self.admin,
+                       b'{"name":"g\\u0000x"}')
+        self.assertEqual(r.status, 400, r)
