@@ -5,6 +5,7 @@
  */
 #include "query.h"
 #include "hex.h"
+#include "sp_names.h"
 #include "spmig_limits.h"
 #include "xmalloc.h"
 
@@ -32,6 +33,10 @@ char *query_decode(const char *s, size_t len, bool plus_is_space, size_t *out_le
         out[n++] = c;
     }
     out[n] = '\0';
+    /* A name or value that is not UTF-8, or holds a character XML cannot carry, would be
+     * kept and then written into a list that is no longer well-formed. */
+    if (!sp_names_xml_text_valid(out))
+        goto fail;
     if (out_len)
         *out_len = n;
     return out;

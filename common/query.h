@@ -22,7 +22,8 @@ struct query {
 
 /*
  * Percent-decodes len bytes of s into a new string (the caller frees it), '+' decoded as a
- * space when plus_is_space. Returns NULL for a malformed escape or for a decoded NUL byte.
+ * space when plus_is_space. Returns NULL for a malformed escape, a decoded NUL byte, or a
+ * result that is not UTF-8 text XML can carry (sp_names_xml_text_valid).
  * *out_len (if given) receives the decoded length.
  */
 char *query_decode(const char *s, size_t len, bool plus_is_space, size_t *out_len);

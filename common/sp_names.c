@@ -63,7 +63,9 @@ static bool sp_names_ends_with(const char *s, size_t n, const char *suffix)
     return n >= sn && sp_names_eq_n(s + n - sn, suffix, sn);
 }
 
-bool sp_names_utf8_valid(const char *s)
+/* Walks s as UTF-8; with xml_chars, also refuses what XML 1.0 cannot carry (C0 controls but
+ * tab, LF and CR; U+FFFE, U+FFFF). */
+static bool utf8_walk(const char *s, bool xml_chars)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
@@ -71,6 +73,8 @@ bool sp_names_utf8_valid(const char *s)
         int more;
         unsigned min;
         if (c < 0x80) {
+            if (xml_chars && c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                return false;
             p++;
             continue;
         } else if ((c & 0xE0) == 0xC0) {
@@ -90,8 +94,20 @@ bool sp_names_utf8_valid(const char *s)
         }
         if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
             return false;
+        if (xml_chars && (c == 0xFFFE || c == 0xFFFF))
+            return false;
     }
     return true;
+}
+
+bool sp_names_utf8_valid(const char *s)
+{
+    return utf8_walk(s, false);
+}
+
+bool sp_names_xml_text_valid(const char *s)
+{
+    return utf8_walk(s, true);
 }
 
 size_t sp_names_utf16_len(const char *s)

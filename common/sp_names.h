@@ -66,6 +66,9 @@ size_t sp_names_replace_invalid(char *name, char with);
 
 /* Whether s is well-formed UTF-8: shortest forms only, no surrogates, nothing past U+10FFFF. */
 bool sp_names_utf8_valid(const char *s);
+/* Well-formed UTF-8 (as above) of characters XML 1.0 can carry: no C0 control but tab, LF
+ * and CR, no U+FFFE or U+FFFF. What a client names or sends that may be written into XML. */
+bool sp_names_xml_text_valid(const char *s);
 
 /* The length of s in UTF-16 code units, as SharePoint counts characters: one a character,
  * two for one outside the Basic Multilingual Plane (four bytes of UTF-8). Exact for valid

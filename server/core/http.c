@@ -7,6 +7,7 @@
 #include "http.h"
 #include "crypto.h"
 #include "log.h"
+#include "sp_names.h"
 #include "xmalloc.h"
 
 #include <arpa/inet.h>
@@ -170,15 +171,16 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     return p;
 }
 
-/* Collects one header. libmicrohttpd gives its real length beside the C string, so a NUL
- * inside a name or value (which every strcmp would cut short at) is seen here, once, for all
- * listeners. */
+/* Collects one header. A value that is not UTF-8 (it could be kept and written into XML) is
+ * refused here, once, for all listeners; so is a NUL that libmicrohttpd counts (see also
+ * header_cut_at_nul). */
 static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
                                  size_t key_size, const char *value, size_t value_size)
 {
     struct http_request *req = cls;
-    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
-        req->nul_in_header = true;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size) ||
+        (value && !sp_names_xml_text_valid(value))) {
+        req->bad_header = true;
         return MHD_NO;
     }
     if (req->nheaders == LIMIT_HEADER_COUNT) {
@@ -267,7 +269,7 @@ static void begin_request(struct http_request *req)
                    "The request has more headers than the server accepts.");
         return;
     }
-    if (req->nul_in_header) {
+    if (req->bad_header) {
         ops->error(req, 400, "InvalidHeaderValue",
                    "The value for one of the HTTP headers is not in the correct format.");
         return;
@@ -379,7 +381,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->is_head = strcmp(method, "HEAD") == 0;
         MHD_get_connection_values_n(conn, MHD_HEADER_KIND, header_cb, req);
         if (!req->too_many_headers && header_cut_at_nul(req, conn))
-            req->nul_in_header = true;
+            req->bad_header = true;
         parse_target(req);
         read_length(req);
         read_peer(req, conn);

@@ -62,7 +62,7 @@ struct http_request {
     struct sharedkey_header headers[LIMIT_HEADER_COUNT];
     size_t nheaders;
     bool too_many_headers;
-    bool nul_in_header;   /* a header's name or value held a NUL byte */
+    bool bad_header;      /* a header held a NUL byte or was not UTF-8 */
     uint32_t client_ipv4; /* host order; 0 if the peer is not IPv4 */
     bool has_length;      /* Content-Length was given */
     bool chunked;         /* Transfer-Encoding: chunked (the body's length is not said) */

@@ -299,3 +299,63 @@ class NulTests(ServerTestCase):
         r = sp_request(self.server, 'POST', '/api/mm/groups', self.admin,
                        b'{"name":"g\\u0000x"}')
         self.assertEqual(r.status, 400, r)
+
+
+class Utf8Tests(ServerTestCase):
+    """Names and values that are not UTF-8 text XML can carry are refused, so every list stays
+    well-formed XML."""
+
+    BAD = ('%ff%fe', '%C0%AE', 'a%ED%A0%80b', 'x%e2%82', '%F4%90%80%80', '%EF%BF%BE', 'a%01')
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.c = unique_name('utf')
+        cls.base = '%s/%s' % (cls.server.blob_account_url, cls.c)
+        r = request('PUT', cls.base + '?restype=container', auth='sharedkey', body=b'')
+        assert r.status == 201, r
+
+    def list_is_well_formed(self):
+        r = request('GET', self.base + '?restype=container&comp=list&include=metadata',
+                    auth='sharedkey')
+        self.assertEqual(r.status, 200, r)
+        r.xml()  # raises when not well-formed
+
+    def test_blob_names(self):
+        for bad in self.BAD:
+            r = request('PUT', '%s/%s' % (self.base, bad), auth='sharedkey', body=b'x',
+                        headers={'x-ms-blob-type': 'BlockBlob'})
+            self.assertAzureError(r, 400, 'InvalidUri')
+        r = request('PUT', '%s/ok%%E2%%82%%AC%%C3%%A9%%F0%%9F%%98%%80' % self.base,
+                    auth='sharedkey', body=b'x', headers={'x-ms-blob-type': 'BlockBlob'})
+        self.assertEqual(r.status, 201, r)
+        self.list_is_well_formed()
+
+    def test_queue_and_container_names(self):
+        for bad in self.BAD:
+            r = request('PUT', '%s/q%s' % (self.server.queue_account_url, bad),
+                        auth='sharedkey', body=b'')
+            self.assertEqual(r.status, 400, r)
+            r = request('PUT', '%s/c%s?restype=container' % (self.server.blob_account_url, bad),
+                        auth='sharedkey', body=b'')
+            self.assertEqual(r.status, 400, r)
+
+    def test_query_values_echoed_in_lists(self):
+        for bad in self.BAD:
+            r = request('GET', self.base + '?restype=container&comp=list&prefix=' + bad,
+                        auth='sharedkey')
+            self.assertAzureError(r, 400, 'InvalidQueryParameterValue')
+
+    def test_metadata_values(self):
+        r = request('PUT', self.base + '/meta', auth='sharedkey', body=b'x',
+                    headers={'x-ms-blob-type': 'BlockBlob', 'x-ms-meta-k': 'caf\xe9'})
+        self.assertEqual(r.status, 400, r)
+        self.list_is_well_formed()
+
+    def test_sharepoint_paths(self):
+        admin = admin_token(self.server)
+        r = sp_request(self.server, 'GET',
+                       "/_api/web/GetFolderByServerRelativeUrl('/Shared%20Documents/%ff')",
+                       admin)
+        self.assertEqual(r.status, 400, r)
+        self.assertIn('error', json.loads(r.body))
