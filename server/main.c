@@ -118,6 +118,10 @@ static int restore_clock(const struct config *cfg)
 
 int main(int argc, char **argv)
 {
+    /* Everything spmigd creates is its user's alone, whatever the data directory's mode:
+     * the database and its WAL hold the account key and jobs' SAS URLs. Set once, here,
+     * before any file (SQLite's included) is made. */
+    umask(077);
     struct config cfg;
     int rc = config_load(&cfg, argc, argv);
     if (rc != 0) {

@@ -359,3 +359,39 @@ class Utf8Tests(ServerTestCase):
                        admin)
         self.assertEqual(r.status, 400, r)
         self.assertIn('error', json.loads(r.body))
+
+
+class FileModeTests(unittest.TestCase):
+    """Every file and folder spmigd creates is private to its user, whatever the mode of the
+    data directory it was given."""
+
+    def test_files_are_private(self):
+        server = Server(start=False)
+        self.addCleanup(server.cleanup)
+        os.makedirs(server.data_dir)
+        os.chmod(server.data_dir, 0o755)
+        old = os.umask(0o022)
+        try:
+            server.start()
+        finally:
+            os.umask(old)
+        c = unique_name('modes')
+        base = '%s/%s' % (server.blob_account_url, c)
+        self.assertEqual(request('PUT', base + '?restype=container', auth='sharedkey',
+                                 body=b'').status, 201)
+        for name, size in (('small', 1000), ('large', 300 * 1024)):
+            r = request('PUT', '%s/%s' % (base, name), auth='sharedkey', body=b'x' * size,
+                        headers={'x-ms-blob-type': 'BlockBlob'})
+            self.assertEqual(r.status, 201, r)
+        server.stop()
+        server.start()  # a restart rewrites what it keeps
+        seen = 0
+        for root, dirs, files in os.walk(server.data_dir):
+            for d in dirs:
+                mode = stat.S_IMODE(os.stat(os.path.join(root, d)).st_mode)
+                self.assertEqual(mode & 0o077, 0, '%s/%s is %o' % (root, d, mode))
+            for f in files:
+                mode = stat.S_IMODE(os.stat(os.path.join(root, f)).st_mode)
+                self.assertEqual(mode & 0o077, 0, '%s/%s is %o' % (root, f, mode))
+                seen += 1
+        self.assertGreater(seen, 3)
