@@ -187,6 +187,16 @@ static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char 
         req->too_many_headers = true;
         return MHD_NO;
     }
+    /* A header that frames or authorises the request, sent twice with different values, is
+     * read one way here and maybe another by what stands in front (libmicrohttpd frames the
+     * body by the first Content-Length): refused, as HTTP requires. */
+    static const char *const once[] = {"Content-Length", "Transfer-Encoding", "Host",
+                                       "Authorization"};
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
+        const char *seen = strcasecmp(key, once[i]) == 0 ? http_header(req, once[i]) : NULL;
+        if (seen && strcmp(seen, value ? value : "") != 0)
+            req->ambiguous = true;
+    }
     req->headers[req->nheaders].name = key;
     req->headers[req->nheaders].value = value ? value : "";
     req->nheaders++;
@@ -267,6 +277,15 @@ static void begin_request(struct http_request *req)
     if (req->too_many_headers) {
         ops->error(req, 431, "RequestHeaderFieldsTooLarge",
                    "The request has more headers than the server accepts.");
+        return;
+    }
+    if (req->ambiguous ||
+        (http_header(req, "Content-Length") && http_header(req, "Transfer-Encoding"))) {
+        /* Where this request ends is unclear: its connection ends with the answer. */
+        http_set_header(req, "Connection", "close");
+        ops->error(req, 400, "InvalidHeaderValue",
+                   "A header that frames or authorises the request was sent twice with "
+                   "different values, or both Content-Length and Transfer-Encoding were sent.");
         return;
     }
     if (req->bad_header) {

@@ -62,7 +62,8 @@ struct http_request {
     struct sharedkey_header headers[LIMIT_HEADER_COUNT];
     size_t nheaders;
     bool too_many_headers;
-    bool bad_header;      /* a header held a NUL byte or was not UTF-8 */
+    bool bad_header; /* a header held a NUL byte or was not UTF-8 */
+    bool ambiguous;  /* Content-Length, Transfer-Encoding, Host or Authorization twice, differing */
     uint32_t client_ipv4; /* host order; 0 if the peer is not IPv4 */
     bool has_length;      /* Content-Length was given */
     bool chunked;         /* Transfer-Encoding: chunked (the body's length is not said) */

@@ -395,3 +395,65 @@ class FileModeTests(unittest.TestCase):
                 self.assertEqual(mode & 0o077, 0, '%s/%s is %o' % (root, f, mode))
                 seen += 1
         self.assertGreater(seen, 3)
+
+
+class FramingTests(ServerTestCase):
+    """Headers that frame a request two ways are refused, and the connection closed, so nothing
+    in front of spmigd can be smuggled past it."""
+
+    def exchange_all(self, url, data):
+        host, port = host_port(url)
+        s = socket.create_connection((host, port), timeout=10)
+        try:
+            s.sendall(data)
+            buf = b''
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+            return buf
+        finally:
+            s.close()
+
+    def test_two_content_lengths(self):
+        token = admin_token(self.server).encode()
+        smuggled = b'GET /_emu/health HTTP/1.1\r\nHost: x\r\n\r\n'
+        body = b'{"url":"/sites/smuggle"}'
+        data = (b'POST /_emu/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' + token +
+                b'\r\nContent-Type: application/json\r\nContent-Length: %d\r\n'
+                b'Content-Length: %d\r\n\r\n' % (len(body), len(body) + len(smuggled)) +
+                body + smuggled)
+        out = self.exchange_all(self.server.sp, data)
+        self.assertTrue(out.startswith(b'HTTP/1.1 400'), out[:200])
+        self.assertIn(b'"error"', out)
+        self.assertEqual(out.count(b'HTTP/1.1 '), 1, out)  # no answer to a smuggled request
+        r = sp_request(self.server, 'GET', '/_emu/sites', admin_token(self.server))
+        self.assertNotIn(b'/sites/smuggle', r.body)
+
+    def test_length_and_chunked(self):
+        data = (b'PUT /devstoreaccount1/c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n'
+                b'Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n')
+        out = self.exchange_all(self.server.blob, data)
+        self.assertTrue(out.startswith(b'HTTP/1.1 400'), out[:200])
+        self.assertIn(b'<Error>', out)
+
+    def test_same_length_twice_is_one_length(self):
+        token = admin_token(self.server).encode()
+        body = b'{"url":"/sites/twice"}'
+        data = (b'POST /_emu/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' + token +
+                b'\r\nContent-Type: application/json\r\nContent-Length: %d\r\n'
+                b'Content-Length: %d\r\nConnection: close\r\n\r\n' % (len(body), len(body)) +
+                body)
+        out = self.exchange_all(self.server.sp, data)
+        self.assertTrue(out.startswith(b'HTTP/1.1 201'), out[:200])
+
+    def test_two_authorizations(self):
+        token = admin_token(self.server).encode()
+        data = (b'GET /_emu/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' + token +
+                b'\r\nAuthorization: Bearer other\r\nConnection: close\r\n\r\n')
+        out = self.exchange_all(self.server.sp, data)
+        self.assertTrue(out.startswith(b'HTTP/1.1 400'), out[:200])
