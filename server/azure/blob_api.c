@@ -905,7 +905,7 @@ static void do_get_blob(struct http_request *req, struct blob_ctx *c)
         }
         http_reply(req, status, NULL, body, len);
     } else if (b.nsegs == 1 || len == 0) {
-        int fd = b.nsegs ? store_files_open(b.segs[0].path) : -1;
+        int fd = b.nsegs ? store_files_open(b.segs[0].loc.path) : -1;
         if (b.nsegs && fd < 0) {
             blob_store_blob_finish(&b);
             azure_reply_error_code(req, 500, "InternalError");

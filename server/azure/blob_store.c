@@ -66,6 +66,8 @@ void blob_store_blob_finish(struct blob_store_blob *b)
     b->nsegs = 0;
     free(b->data);
     b->data = NULL;
+    store_files_release(b->hold);
+    b->hold = 0;
 }
 
 void blob_store_block_list_finish(struct blob_store_block_list *l)
@@ -549,25 +551,22 @@ static int blob_read_tx(struct db *d, int64_t container_id, const char *name, co
                 out->segs = xrealloc(out->segs, cap * sizeof *out->segs);
             }
             struct blob_store_segment *s = &out->segs[out->nsegs++];
-            struct extents_location loc;
-            extents_location_decode(st, 1, &loc);
+            extents_location_decode(st, 1, &s->loc);
             s->size = (uint64_t)sqlite3_column_int64(st, 0);
-            s->extent_id = loc.id;
-            memcpy(s->path, loc.path, sizeof s->path);
         }
         if (step != SQLITE_DONE)
             rc = BLOB_STORE_INTERNAL;
         sqlite3_reset(st);
         const struct blob_store_segment *one = out->nsegs == 1 ? &out->segs[0] : NULL;
-        if (rc == BLOB_STORE_OK && one && !one->path[0]) {
+        if (rc == BLOB_STORE_OK && one && extents_location_small(&one->loc)) {
             size_t n = (size_t)one->size;
             out->data = xmalloc(n ? n : 1);
             long got = n > LIMIT_INLINE_BYTES
                            ? -1
-                           : extents_read_small(d, one->extent_id, 0, out->data, n);
+                           : extents_read_location(d, &one->loc, 0, out->data, n, one->size);
             if (got < 0 || (size_t)got != n) {
                 log_error("blob: small extent %lld does not hold its %zu bytes",
-                          (long long)one->extent_id, n);
+                          (long long)one->loc.id, n);
                 free(out->data);
                 out->data = NULL;
                 rc = BLOB_STORE_INTERNAL;
@@ -581,6 +580,7 @@ int blob_store_blob_read(int64_t container_id, const char *name, const char *sna
                          const struct blob_store_cond *cond, struct blob_store_blob *out)
 {
     memset(out, 0, sizeof *out);
+    out->hold = store_files_hold(); /* before the transaction that finds the files */
     struct db *d = db_acquire();
     db_read_begin(d);
     int rc = blob_read_tx(d, container_id, name, snapshot, cond, out);
@@ -588,12 +588,17 @@ int blob_store_blob_read(int64_t container_id, const char *name, const char *sna
     db_release(d);
     if (rc != BLOB_STORE_OK && rc != BLOB_STORE_NOT_MODIFIED && rc != BLOB_STORE_COND_FAILED)
         blob_store_blob_finish(out);
+    if (rc != BLOB_STORE_OK) { /* no bytes will be read: the props alone need no hold */
+        store_files_release(out->hold);
+        out->hold = 0;
+    }
     return rc;
 }
 
 int blob_store_blob_read_latest(int64_t container_id, const char *name, struct blob_store_blob *out)
 {
     memset(out, 0, sizeof *out);
+    out->hold = store_files_hold(); /* before the transaction that finds the files */
     struct db *d = db_acquire();
     db_read_begin(d); /* one snapshot of the database for finding the newest and reading it */
     /* Snapshot ids are fixed-width UTC times: the greatest is the newest; '' is the base. */
@@ -629,6 +634,7 @@ struct blob_store_reader {
     int fd;             /* open file of segment fd_seg, or -1 */
     size_t fd_seg;
     unsigned char *data; /* bytes of a one-inline-extent blob (owned), or NULL */
+    uint64_t hold;       /* the files the segments name stay until the reader ends */
 };
 
 struct blob_store_reader *blob_store_reader_create(struct blob_store_blob *b, uint64_t base)
@@ -639,9 +645,11 @@ struct blob_store_reader *blob_store_reader_create(struct blob_store_blob *b, ui
     r->base = base;
     r->fd = -1;
     r->data = b->data;
+    r->hold = b->hold;
     b->segs = NULL;
     b->nsegs = 0;
     b->data = NULL;
+    b->hold = 0;
     return r;
 }
 
@@ -653,6 +661,7 @@ void blob_store_reader_destroy(struct blob_store_reader *r)
         close(r->fd);
     free(r->segs);
     free(r->data);
+    store_files_release(r->hold);
     free(r);
 }
 
@@ -676,13 +685,13 @@ long blob_store_reader_read(struct blob_store_reader *r, uint64_t pos, void *buf
         memcpy(buf, r->data + in_seg, max);
         return (long)max;
     }
-    if (!s->path[0]) {
-        struct db *d = db_acquire();
-        long n = extents_read_small(d, s->extent_id, in_seg, buf, max);
-        db_release(d);
+    if (extents_location_small(&s->loc)) {
+        struct db *d = s->loc.packed ? NULL : db_acquire();
+        long n = extents_read_location(d, &s->loc, in_seg, buf, max, s->size);
+        if (d)
+            db_release(d);
         if (n != (long)max) {
-            log_error("blob: small extent %lld is gone (blob replaced while read)",
-                      (long long)s->extent_id);
+            log_error("blob: small extent %lld cannot be read", (long long)s->loc.id);
             return -1;
         }
         return n;
@@ -690,16 +699,16 @@ long blob_store_reader_read(struct blob_store_reader *r, uint64_t pos, void *buf
     if (r->fd < 0 || r->fd_seg != r->cur) {
         if (r->fd >= 0)
             close(r->fd);
-        r->fd = store_files_open(s->path);
+        r->fd = store_files_open(s->loc.path);
         r->fd_seg = r->cur;
         if (r->fd < 0) {
-            log_error("blob: cannot open extent %s", s->path);
+            log_error("blob: cannot open extent %s", s->loc.path);
             return -1;
         }
     }
     ssize_t n = pread(r->fd, buf, max, (off_t)in_seg);
     if (n <= 0) {
-        log_error("blob: cannot read extent %s", s->path);
+        log_error("blob: cannot read extent %s", s->loc.path);
         return -1;
     }
     return (long)n;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "extents.h"
 #include "store_files.h"
 
 enum blob_store_err {
@@ -67,8 +68,7 @@ struct blob_store_props {
 void blob_store_props_finish(struct blob_store_props *p);
 
 struct blob_store_segment {
-    char path[STORE_FILES_PATH_MAX]; /* "" for a small extent (packed or inline) */
-    int64_t extent_id;
+    struct extents_location loc; /* the extent and where its bytes are */
     uint64_t size;
 };
 
@@ -80,6 +80,9 @@ struct blob_store_blob {
      * transaction as props; owned, never NULL then (also for an empty blob). NULL otherwise:
      * read the segments through a blob_store_reader. */
     unsigned char *data;
+    /* The store_files_hold taken before the segments were read: their files stay until
+     * blob_store_blob_finish (or the reader that took the segments ends). */
+    uint64_t hold;
 };
 void blob_store_blob_finish(struct blob_store_blob *b);
 

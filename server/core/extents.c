@@ -135,6 +135,30 @@ void extents_location_decode(sqlite3_stmt *st, int col, struct extents_location 
 {
     out->id = sqlite3_column_int64(st, col);
     db_col_copy(st, col + 1, out->path, sizeof out->path);
+    int64_t off = sqlite3_column_int64(st, col + 2);
+    out->packed = out->path[0] && off >= 0;
+    out->pack_off = out->packed ? (uint64_t)off : 0;
+}
+
+bool extents_location_small(const struct extents_location *loc)
+{
+    return loc->packed || !loc->path[0];
+}
+
+long extents_read_location(struct db *d, const struct extents_location *loc, uint64_t off,
+                           void *buf, size_t cap, uint64_t size)
+{
+    if (!loc->packed)
+        return extents_read_small(d, loc->id, off, buf, cap);
+    if (off > size)
+        return -1;
+    size_t n = size - off < cap ? (size_t)(size - off) : cap;
+    if (store_files_pack_read(loc->path, loc->pack_off + off, buf, n) < 0) {
+        log_error("extents: cannot read %zu bytes of extent %lld in pack %s", n, (long long)loc->id,
+                  loc->path);
+        return -1;
+    }
+    return (long)n;
 }
 
 int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g)

@@ -48,19 +48,29 @@ void extents_small_settled(struct extents_small *s);
  * row found in whatever transaction d has (or none). Returns the count copied, or -1 if there
  * is no such small extent (it was released), off is past its end, or its pack is gone. */
 long extents_read_small(struct db *d, int64_t id, uint64_t off, void *buf, size_t cap);
-/* Where a reader finds an extent's bytes: a file of its own, or (path "") a small extent, a
- * range of a pack or an inline row, read with extents_read_small. Queries that join the
- * extents table select EXTENTS_LOCATION_COLS of it and decode them here, so no store knows
- * how extents are laid out. */
+/* Where a reader finds an extent's bytes: a file of its own, a range of a pack (packed), or
+ * (path "") an inline row of a store from before schema 8. Queries that join the extents table
+ * select EXTENTS_LOCATION_COLS of it and decode them here, so no store knows how extents are
+ * laid out. */
 struct extents_location {
     int64_t id;
-    char path[STORE_FILES_PATH_MAX]; /* the extent's own file, or "" when small */
+    char path[STORE_FILES_PATH_MAX]; /* the extent's own file or its pack; "" when inline */
+    bool packed;                     /* path is a pack, the bytes at pack_off */
+    uint64_t pack_off;
 };
 /* The columns to select for the extents row joined as alias ("e"), in this order. */
-#define EXTENTS_LOCATION_COLS(alias) alias ".id, iif(" alias ".pack_off < 0, " alias ".file, NULL)"
-#define EXTENTS_LOCATION_NCOLS       2
+#define EXTENTS_LOCATION_COLS(alias) alias ".id, " alias ".file, " alias ".pack_off"
+#define EXTENTS_LOCATION_NCOLS       3
 /* Decodes the EXTENTS_LOCATION_COLS that start at column col of st's current row. */
 void extents_location_decode(sqlite3_stmt *st, int col, struct extents_location *out);
+/* Whether the bytes are a small extent (packed or inline), read with extents_read_location. */
+bool extents_location_small(const struct extents_location *loc);
+/* Reads up to cap bytes at off of the small extent loc into buf: a pack is read where the
+ * location says, so the read works after the row went (the pack stays while a
+ * store_files_hold taken before the location was read lives); an inline extent is read from
+ * its row through d. Returns the count, or -1 as extents_read_small. */
+long extents_read_location(struct db *d, const struct extents_location *loc, uint64_t off,
+                           void *buf, size_t cap, uint64_t size);
 /* Adds delta references; an extent left with none is deleted and its file put in g. */
 int extents_ref(struct db *d, int64_t id, int delta, struct extents_garbage *g);
 /* Steps st, a statement whose rows' first column is an extent id, and releases one reference

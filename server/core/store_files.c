@@ -1,8 +1,9 @@
 /*
  * store_files.c: extent files and packs under <data-dir>/blobs/. Names are 128 random bits
  * so no client input ever reaches a path; bytes reach the OS (and the disk in fsync mode)
- * before a writer reports success. Its state: the data dir's descriptor and each pool's open
- * pack.
+ * before a writer reports success. Its state: the data dir's descriptor, each pool's open
+ * pack, and the readers' holds that defer removals (a reader finishes with the files it
+ * started with).
  */
 #include "store_files.h"
 #include "hex.h"
@@ -373,10 +374,85 @@ int store_files_open(const char *path)
     return openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
 }
 
-void store_files_unlink(const char *path)
+/* ---- holds ---- */
+
+/* Live holds by epoch (each hold takes the next), and removals asked for while holds were
+ * live, each with the newest epoch handed out then: it waits for every hold up to that one. */
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t hold_epoch;
+static uint64_t *holds;
+static size_t nholds, cap_holds;
+static struct deferred {
+    char path[STORE_FILES_PATH_MAX];
+    uint64_t epoch;
+} * deferred;
+static size_t ndeferred, cap_deferred;
+
+static void unlink_now(const char *path)
 {
     if (unlinkat(dir_fd, path, 0) < 0 && errno != ENOENT)
         log_warn("store: cannot remove %s: %s", path, strerror(errno));
+}
+
+uint64_t store_files_hold(void)
+{
+    pthread_mutex_lock(&hold_lock);
+    if (nholds == cap_holds) {
+        cap_holds = cap_holds ? cap_holds * 2 : 16;
+        holds = xrealloc(holds, cap_holds * sizeof *holds);
+    }
+    uint64_t e = ++hold_epoch;
+    holds[nholds++] = e;
+    pthread_mutex_unlock(&hold_lock);
+    return e;
+}
+
+void store_files_release(uint64_t hold)
+{
+    if (!hold)
+        return;
+    pthread_mutex_lock(&hold_lock);
+    uint64_t oldest = UINT64_MAX;
+    for (size_t i = 0; i < nholds; i++) {
+        if (holds[i] == hold) {
+            holds[i--] = holds[--nholds];
+            continue;
+        }
+        if (holds[i] < oldest)
+            oldest = holds[i];
+    }
+    /* What no live hold may still read goes now, outside the lock. */
+    struct deferred *due = NULL;
+    size_t ndue = 0;
+    for (size_t i = 0; i < ndeferred; i++) {
+        if (deferred[i].epoch >= oldest)
+            continue;
+        due = xrealloc(due, (ndue + 1) * sizeof *due);
+        due[ndue++] = deferred[i];
+        deferred[i--] = deferred[--ndeferred];
+    }
+    pthread_mutex_unlock(&hold_lock);
+    for (size_t i = 0; i < ndue; i++)
+        unlink_now(due[i].path);
+    free(due);
+}
+
+void store_files_unlink(const char *path)
+{
+    pthread_mutex_lock(&hold_lock);
+    if (nholds == 0) {
+        pthread_mutex_unlock(&hold_lock);
+        unlink_now(path);
+        return;
+    }
+    if (ndeferred == cap_deferred) {
+        cap_deferred = cap_deferred ? cap_deferred * 2 : 16;
+        deferred = xrealloc(deferred, cap_deferred * sizeof *deferred);
+    }
+    struct deferred *d = &deferred[ndeferred++];
+    snprintf(d->path, sizeof d->path, "%s", path);
+    d->epoch = hold_epoch;
+    pthread_mutex_unlock(&hold_lock);
 }
 
 void store_files_full_path(const char *path, char *out, size_t cap)

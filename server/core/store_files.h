@@ -80,8 +80,18 @@ bool store_files_pack_in_use(const char *path);
 bool store_files_pack_idle(char path[STORE_FILES_PATH_MAX]);
 /* Opens an extent for reading; returns an fd or -1 (errno set). */
 int store_files_open(const char *path);
-/* Removes an extent file (after its last reference went away). */
+/* Removes an extent file or pack (after its last reference went away): at once, or, while a
+ * hold taken before this call is live, when the last such hold is released. */
 void store_files_unlink(const char *path);
+/*
+ * Holds the files as they are now for a reader: take it before the read transaction that finds
+ * the reader's extents, and no file that transaction can see is removed until
+ * store_files_release. Returns the hold (never 0). A long hold defers every removal asked for
+ * meanwhile; removals a process exit leaves undone are orphans the next start removes.
+ */
+uint64_t store_files_hold(void);
+/* Ends a hold (0 is none) and removes the files no live hold defers any longer. */
+void store_files_release(uint64_t hold);
 /* Calls fn with the relative path of every extent file on disk; for start-up checks. */
 void store_files_walk(void (*fn)(void *ctx, const char *path), void *ctx);
 /* The full path of an extent into out (size cap); for logs and tests. */

@@ -719,7 +719,7 @@ static int64_t version_from_row(sqlite3_stmt *st, struct sp_model_version *out)
     out->is_current = sqlite3_column_int(st, 7) != 0;
     struct extents_location loc;
     extents_location_decode(st, 8, &loc);
-    memcpy(out->extent, loc.path, sizeof out->extent);
+    snprintf(out->extent, sizeof out->extent, "%s", extents_location_small(&loc) ? "" : loc.path);
     return loc.id;
 }
 

@@ -4,6 +4,9 @@ work hard, NUL bytes and malformed UTF-8 in names and values, duplicated framing
 modes of the files spmigd creates, privilege on /_emu, and readers racing writers. Each test
 runs a bounded attack against the real spmigd and checks that ordinary requests keep working.
 """
+import base64
+import email.utils
+import http.client
 import json
 import os
 import socket
@@ -457,3 +460,101 @@ class FramingTests(ServerTestCase):
                 b'\r\nAuthorization: Bearer other\r\nConnection: close\r\n\r\n')
         out = self.exchange_all(self.server.sp, data)
         self.assertTrue(out.startswith(b'HTTP/1.1 400'), out[:200])
+
+
+class ReaderRaceTests(ServerTestCase):
+    """A GET that started finishes with the bytes it started with, whatever writers do to the
+    blob meanwhile (overwrite, delete)."""
+
+    DURATION = 8.0
+    FILE_BLOCK = 256 * 1024  # past the small-extent limit: a file of its own
+    PACKED_BLOCK = 48 * 1024  # a range of a pack
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.c = unique_name('race')
+        cls.base = '%s/%s' % (cls.server.blob_account_url, cls.c)
+        r = request('PUT', cls.base + '?restype=container', auth='sharedkey', body=b'')
+        assert r.status == 201, r
+
+    def write_version(self, url, v):
+        ids = []
+        for i in range(12):
+            size = self.FILE_BLOCK if i % 2 == 0 else self.PACKED_BLOCK
+            bid = base64.b64encode(b'%08d-%04d' % (v, i)).decode()
+            r = request('PUT', url + '?comp=block&blockid=' + urllib.parse.quote(bid),
+                        auth='sharedkey', body=bytes([v % 251 + 1]) * size)
+            if r.status != 201:
+                return False
+            ids.append(bid)
+        body = '<BlockList>%s</BlockList>' % ''.join('<Latest>%s</Latest>' % b for b in ids)
+        return request('PUT', url + '?comp=blocklist', auth='sharedkey', body=body).status == 201
+
+    def slow_get(self, url):
+        u = urllib.parse.urlsplit(url)
+        headers = {'x-ms-date': email.utils.formatdate(usegmt=True), 'x-ms-version': '2021-12-02'}
+        headers['Authorization'] = harness.shared_key_authorization('GET', url, headers)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
+        conn.connect()
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        try:
+            conn.request('GET', u.path, headers=headers)
+            resp = conn.getresponse()
+            if resp.status == 404:
+                resp.read()
+                return None
+            if resp.status != 200:
+                raise AssertionError('GET answered %d' % resp.status)
+            length = int(resp.getheader('Content-Length'))
+            data = b''
+            while True:
+                chunk = resp.read(32768)
+                if not chunk:
+                    break
+                data += chunk
+                time.sleep(0.01)
+            return length, data
+        finally:
+            conn.close()
+
+    def test_readers_finish_while_writers_replace(self):
+        url = self.base + '/many'
+        self.assertTrue(self.write_version(url, 0))
+        stop = time.monotonic() + self.DURATION
+        failures, reads, writes = [], [0], [0]
+
+        def writer(k):
+            v = k
+            while time.monotonic() < stop:
+                v += 2
+                if v % 10 == 0:
+                    request('DELETE', url, auth='sharedkey')
+                if self.write_version(url, v):
+                    writes[0] += 1
+
+        def reader():
+            while time.monotonic() < stop:
+                try:
+                    got = self.slow_get(url)
+                except Exception as e:  # a body cut short surfaces here
+                    failures.append(repr(e))
+                    continue
+                if got is None:
+                    continue
+                length, data = got
+                reads[0] += 1
+                if len(data) != length or data.count(data[:1]) != len(data):
+                    failures.append('torn read: %d of %d bytes' % (len(data), length))
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in (1, 2)]
+        threads += [threading.Thread(target=reader) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(failures[:3] if failures else [], [],
+                         '%d failed of %d reads, %d writes' % (len(failures), reads[0], writes[0]))
+        self.assertGreater(writes[0], 5)
+        self.assertGreater(reads[0], 10)
+        self.assertEqual(failures, [], '%d failed of %d reads' % (len(failures), reads[0]))
