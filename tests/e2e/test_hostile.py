@@ -42,6 +42,20 @@ def host_port(url):
     return u.hostname, u.port
 
 
+class ContainerTestCase(ServerTestCase):
+    """A server with one container of its own, at cls.base."""
+
+    PREFIX = 'c'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.c = unique_name(cls.PREFIX)
+        cls.base = '%s/%s' % (cls.server.blob_account_url, cls.c)
+        r = request('PUT', cls.base + '?restype=container', auth='sharedkey', body=b'')
+        assert r.status == 201, r
+
+
 class SlowClientTests(unittest.TestCase):
     """A listener keeps answering while hundreds of connections trickle their headers."""
 
@@ -107,18 +121,12 @@ class SlowClientTests(unittest.TestCase):
         self.assertGreater(closed_early[0], 0)
 
 
-class HostileXmlTests(ServerTestCase):
+class HostileXmlTests(ContainerTestCase):
     """Bodies shaped to make the XML parser's cost grow faster than their size."""
 
     CEILING = 2.0  # seconds; the attack took 17 s of CPU before the bound
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.c = unique_name('xml')
-        cls.base = '%s/%s' % (cls.server.blob_account_url, cls.c)
-        r = request('PUT', cls.base + '?restype=container', auth='sharedkey', body=b'')
-        assert r.status == 201, r
+    PREFIX = 'xml'
 
     def put_block_list(self, body, name='b'):
         t = time.monotonic()
@@ -304,19 +312,13 @@ class NulTests(ServerTestCase):
         self.assertEqual(r.status, 400, r)
 
 
-class Utf8Tests(ServerTestCase):
+class Utf8Tests(ContainerTestCase):
     """Names and values that are not UTF-8 text XML can carry are refused, so every list stays
     well-formed XML."""
 
     BAD = ('%ff%fe', '%C0%AE', 'a%ED%A0%80b', 'x%e2%82', '%F4%90%80%80', '%EF%BF%BE', 'a%01')
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.c = unique_name('utf')
-        cls.base = '%s/%s' % (cls.server.blob_account_url, cls.c)
-        r = request('PUT', cls.base + '?restype=container', auth='sharedkey', body=b'')
-        assert r.status == 201, r
+    PREFIX = 'utf'
 
     def list_is_well_formed(self):
         r = request('GET', self.base + '?restype=container&comp=list&include=metadata',
@@ -462,7 +464,7 @@ class FramingTests(ServerTestCase):
         self.assertTrue(out.startswith(b'HTTP/1.1 400'), out[:200])
 
 
-class ReaderRaceTests(ServerTestCase):
+class ReaderRaceTests(ContainerTestCase):
     """A GET that started finishes with the bytes it started with, whatever writers do to the
     blob meanwhile (overwrite, delete)."""
 
@@ -470,13 +472,7 @@ class ReaderRaceTests(ServerTestCase):
     FILE_BLOCK = 256 * 1024  # past the small-extent limit: a file of its own
     PACKED_BLOCK = 48 * 1024  # a range of a pack
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.c = unique_name('race')
-        cls.base = '%s/%s' % (cls.server.blob_account_url, cls.c)
-        r = request('PUT', cls.base + '?restype=container', auth='sharedkey', body=b'')
-        assert r.status == 201, r
+    PREFIX = 'race'
 
     def write_version(self, url, v):
         ids = []
