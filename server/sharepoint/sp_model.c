@@ -164,6 +164,7 @@ void sp_model_version_finish(struct sp_model_version *v)
     free(v->label);
     free(v->comment);
     free(v->data);
+    store_files_release(v->hold);
     memset(v, 0, sizeof *v);
 }
 
@@ -756,6 +757,8 @@ int sp_model_file_version(int64_t item_id, const char *label, struct sp_model_ve
     }
     sqlite3_bind_int64(st, 1, item_id);
     int rc = SP_MODEL_NOT_FOUND;
+    /* Before the transaction: a file it finds stays until the caller opened it. */
+    uint64_t hold = store_files_hold();
     db_read_begin(d); /* the row and its inline bytes alike */
     int64_t extent = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -776,5 +779,9 @@ int sp_model_file_version(int64_t item_id, const char *label, struct sp_model_ve
     }
     db_read_end(d);
     db_release(d);
+    if (rc == SP_MODEL_OK)
+        out->hold = hold;
+    else
+        store_files_release(hold);
     return rc;
 }

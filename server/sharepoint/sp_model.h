@@ -77,6 +77,7 @@ struct sp_model_version {
     bool is_current;
     char extent[STORE_FILES_PATH_MAX]; /* the bytes' extent file; "" for a small extent */
     unsigned char *data; /* a small extent's bytes (size of them), by sp_model_file_version only */
+    uint64_t hold;       /* sp_model_file_version: the extent file stays until ..._finish */
 };
 
 /* A site user (authors and editors of content); login is a claim or UPN. */
@@ -132,7 +133,8 @@ int sp_model_list_items(int64_t list_id, int after, unsigned max,
 int sp_model_file_versions(int64_t item_id, void (*fn)(void *ctx, const struct sp_model_version *v),
                            void *ctx);
 /* The current version (label NULL) or the named one; for a small version, out->data holds
- * its bytes (freed by sp_model_version_finish). */
+ * its bytes (freed by sp_model_version_finish). A version's extent file stays on disk until
+ * sp_model_version_finish, so it can be opened after a later import replaced it. */
 int sp_model_file_version(int64_t item_id, const char *label, struct sp_model_version *out);
 
 /* Users: the one with this login (case-insensitive), created if missing. */
