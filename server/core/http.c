@@ -61,6 +61,8 @@ enum { PHASE_NEW, PHASE_BODY, PHASE_DONE };
 struct req_private {
     struct http_request req;
     int phase;
+    const char *target_at; /* the request target in libmicrohttpd's read buffer ... */
+    size_t target_len;     /* ... and its length before libmicrohttpd decoded it in place */
 };
 
 const char *http_header(const struct http_request *req, const char *name)
@@ -163,6 +165,8 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     struct req_private *p = xcalloc(1, sizeof *p);
     struct http_request *req = &p->req;
     req->raw_uri = xstrdup(uri ? uri : "");
+    p->target_at = uri;
+    p->target_len = uri ? strlen(uri) : 0;
     req->conn = conn;
     req->ops = ((struct http_server *)cls)->ops;
     strbuf_init(&req->pending_headers, 0);
@@ -235,6 +239,22 @@ static bool header_cut_at_nul(const struct http_request *req, struct MHD_Connect
     return false;
 }
 
+/* Whether the request target was cut at a NUL byte, as header_cut_at_nul for a header: in the
+ * read buffer the target is followed by the NUL that replaced the space before the version,
+ * then (only) spaces up to the version. Another layout is not judged. */
+static bool target_cut_at_nul(const char *target_at, size_t target_len, const char *version)
+{
+    if (!target_at || !version)
+        return false;
+    const char *end = target_at + target_len;
+    if (version <= end || version - end > LIMIT_URI_BYTES)
+        return false;
+    for (const char *p = end + 1; p < version; p++)
+        if (*p != ' ')
+            return true;
+    return false;
+}
+
 static void parse_target(struct http_request *req)
 {
     const char *q = strchr(req->raw_uri, '?');
@@ -297,7 +317,7 @@ static void begin_request(struct http_request *req)
         ops->error(req, 414, "InvalidUri", "The request URI is too long.");
         return;
     }
-    if (!req->path) {
+    if (!req->path || req->target_cut) {
         ops->error(req, 400, "InvalidUri",
                    "The requested URI does not represent any resource on the server.");
         return;
@@ -401,6 +421,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         MHD_get_connection_values_n(conn, MHD_HEADER_KIND, header_cb, req);
         if (!req->too_many_headers && header_cut_at_nul(req, conn))
             req->bad_header = true;
+        if (target_cut_at_nul(p->target_at, p->target_len, version))
+            req->target_cut = true;
         parse_target(req);
         read_length(req);
         read_peer(req, conn);

@@ -59,6 +59,7 @@ struct http_request {
     char *path;         /* the path decoded; NULL if it held a malformed escape or NUL */
     struct query query; /* decoded query pairs */
     bool query_bad;     /* the query string was malformed */
+    bool target_cut;    /* the request target held a NUL byte (raw_uri stops there) */
     struct sharedkey_header headers[LIMIT_HEADER_COUNT];
     size_t nheaders;
     bool too_many_headers;

@@ -279,6 +279,18 @@ class NulTests(ServerTestCase):
             self.admin.encode() + b'\r\nConnection: close\r\n\r\n')
         self.assertEqual(status, 200)
 
+    def test_nul_in_the_request_target(self):
+        for target in (b'/_emu/sites\0/x', b'/_emu/sites?a=b\0c', b'/_emu/sites\0'):
+            status, _, body = raw_exchange(
+                self.server.sp, b'GET ' + target + b' HTTP/1.1\r\nHost: x\r\nAuthorization: '
+                b'Bearer ' + self.admin.encode() + b'\r\nConnection: close\r\n\r\n')
+            self.assertEqual(status, 400, (target, body))
+            self.assertIn('error', json.loads(body))
+        status, _, _ = raw_exchange(
+            self.server.sp, b'GET /_emu/sites?a=%20b HTTP/1.1\r\nHost: x\r\nAuthorization: '
+            b'Bearer ' + self.admin.encode() + b'\r\nConnection: close\r\n\r\n')
+        self.assertEqual(status, 200)
+
     def test_nul_in_an_azure_header(self):
         status, headers, body = raw_exchange(
             self.server.blob, b'GET /devstoreaccount1?comp=list HTTP/1.1\r\nHost: x\r\n'
