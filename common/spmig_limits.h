@@ -75,6 +75,17 @@
 #define LIMIT_SP_PATH_UNITS  400 /* a decoded server-relative path, the file name included */
 #define LIMIT_SP_TITLE_UNITS 255 /* a site or library title */
 
+/* OData query options on SharePoint REST (server/sharepoint/odata_query.c). */
+#define LIMIT_ODATA_SELECT       100  /* fields in one $select */
+#define LIMIT_ODATA_EXPAND       16   /* navigation properties in one $expand */
+#define LIMIT_ODATA_ORDERBY      8    /* keys in one $orderby */
+#define LIMIT_ODATA_FILTER_NODES 256  /* operators, functions, fields and literals of a $filter */
+#define LIMIT_ODATA_FILTER_DEPTH 32   /* nesting of parentheses, not and functions */
+#define LIMIT_ODATA_NAME         255  /* one field or property name */
+#define LIMIT_ODATA_ITEMS_TOP    5000 /* rows of one page of list items */
+/* Items a $filter or $orderby may look at in one request: SharePoint's list view threshold. */
+#define LIMIT_ODATA_VIEW_THRESHOLD 5000
+
 /* Migration Manager (server/mm). */
 #define LIMIT_MM_TASKS         50000              /* tasks per tenant, as Migration Manager */
 #define LIMIT_MM_BULK_BYTES    (16 * 1024 * 1024) /* a bulk CSV or JSON upload */

@@ -9,6 +9,8 @@
 enum sp_hresult {
     /* Client query errors (bad JSON, unknown property, bad query option). */
     SP_HRESULT_CLIENT_QUERY = -1,
+    /* 0x80131600: Microsoft.SharePoint.SPException raised by the query of a list. */
+    SP_HRESULT_SP_EXCEPTION = -2146232832,
     /* 0x80070057 E_INVALIDARG: System.ArgumentException. */
     SP_HRESULT_INVALID_ARG = -2147024809,
     /* 0x80070005 E_ACCESSDENIED: System.UnauthorizedAccessException. */
