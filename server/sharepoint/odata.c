@@ -38,52 +38,116 @@ static void send_json(struct http_request *req, unsigned status, cJSON *root)
     http_reply(req, status, content_type(odata_mode(req)), text, strlen(text));
 }
 
-/* Moves the "__type"/"__uri" hints of obj into the metadata the mode wants. */
+/* The address of uri relative to the service root ("Web/Lists(...)"), as editLink has it. */
+static const char *relative(const char *uri)
+{
+    const char *api = strstr(uri, "/_api/");
+    return api ? api + 6 : uri;
+}
+
+static void decorate(cJSON *obj, enum odata_mode m, const char *type, const char *uri);
+
+/* Decorates the expanded entities obj holds; in verbose an expanded collection becomes
+ * {"results":[...]} as SharePoint writes it. */
+static void decorate_children(cJSON *obj, enum odata_mode m)
+{
+    cJSON *c;
+    cJSON_ArrayForEach(c, obj)
+    {
+        if (cJSON_IsObject(c) && cJSON_GetObjectItemCaseSensitive(c, "__type")) {
+            decorate(c, m, NULL, NULL);
+        } else if (cJSON_IsArray(c) && c->string) {
+            cJSON *e;
+            cJSON_ArrayForEach(e, c) if (cJSON_IsObject(e)) decorate(e, m, NULL, NULL);
+            if (m == ODATA_VERBOSE) {
+                cJSON *wrap = cJSON_CreateObject();
+                cJSON *arr = cJSON_CreateArray();
+                arr->child = c->child;
+                c->child = NULL;
+                cJSON_AddItemToObject(wrap, "results", arr);
+                cJSON_ReplaceItemViaPointer(obj, c, wrap);
+                c = wrap;
+            }
+        }
+    }
+}
+
+/* Moves the "__type"/"__uri"/"__etag" hints of obj into the metadata the mode wants. */
 static void decorate(cJSON *obj, enum odata_mode m, const char *type, const char *uri)
 {
     cJSON *t = cJSON_DetachItemFromObjectCaseSensitive(obj, "__type");
     cJSON *u = cJSON_DetachItemFromObjectCaseSensitive(obj, "__uri");
+    cJSON *e = cJSON_DetachItemFromObjectCaseSensitive(obj, "__etag");
+    const char *etag = cJSON_IsString(e) ? e->valuestring : NULL;
     if (!type && cJSON_IsString(t))
         type = t->valuestring;
     if (!uri && cJSON_IsString(u))
         uri = u->valuestring;
+    decorate_children(obj, m);
     if (m == ODATA_VERBOSE && type) {
         cJSON *md = cJSON_CreateObject();
         if (uri) {
             cJSON_AddStringToObject(md, "id", uri);
             cJSON_AddStringToObject(md, "uri", uri);
         }
+        if (etag)
+            cJSON_AddStringToObject(md, "etag", etag);
         cJSON_AddStringToObject(md, "type", type);
+        /* __metadata comes first, as SharePoint writes it */
         cJSON_AddItemToObject(obj, "__metadata", md);
+        cJSON_DetachItemViaPointer(obj, md);
+        md->next = obj->child;
+        if (obj->child) {
+            md->prev = obj->child->prev;
+            obj->child->prev = md;
+        } else {
+            md->prev = md;
+        }
+        obj->child = md;
     } else if (m == ODATA_MINIMAL && type) {
         cJSON_AddStringToObject(obj, "odata.type", type);
-        if (uri)
+        if (uri) {
             cJSON_AddStringToObject(obj, "odata.id", uri);
+            cJSON_AddStringToObject(obj, "odata.editLink", relative(uri));
+        }
+        if (etag)
+            cJSON_AddStringToObject(obj, "odata.etag", etag);
     }
     cJSON_Delete(t);
     cJSON_Delete(u);
+    cJSON_Delete(e);
 }
 
 void odata_entity(struct http_request *req, unsigned status, const char *type, const char *uri,
                   cJSON *props)
 {
     enum odata_mode m = odata_mode(req);
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(props, "__type");
+    char *md = NULL;
+    if (!type && cJSON_IsString(t))
+        md = xasprintf("$metadata#%s/@Element", t->valuestring);
+    else if (type)
+        md = xasprintf("$metadata#%s/@Element", type);
     decorate(props, m, type, uri);
     if (m == ODATA_VERBOSE) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddItemToObject(root, "d", props);
         send_json(req, status, root);
+        free(md);
         return;
     }
-    if (m == ODATA_MINIMAL && type) {
-        char *md = xasprintf("$metadata#%s/@Element", type);
+    if (m == ODATA_MINIMAL && md)
         cJSON_AddStringToObject(props, "odata.metadata", md);
-        free(md);
-    }
+    free(md);
     send_json(req, status, props);
 }
 
 void odata_collection(struct http_request *req, cJSON *items)
+{
+    odata_collection_page(req, items, NULL);
+}
+
+void odata_collection_page(struct http_request *req, cJSON *items, const char *next)
 {
     enum odata_mode m = odata_mode(req);
     cJSON *it;
@@ -92,8 +156,12 @@ void odata_collection(struct http_request *req, cJSON *items)
     if (m == ODATA_VERBOSE) {
         cJSON *d = cJSON_AddObjectToObject(root, "d");
         cJSON_AddItemToObject(d, "results", items);
+        if (next)
+            cJSON_AddStringToObject(d, "__next", next);
     } else {
         cJSON_AddItemToObject(root, "value", items);
+        if (next)
+            cJSON_AddStringToObject(root, "odata.nextLink", next);
     }
     send_json(req, 200, root);
 }

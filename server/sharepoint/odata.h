@@ -20,10 +20,14 @@ enum odata_mode odata_mode(const struct http_request *req);
 void odata_entity(struct http_request *req, unsigned status, const char *type, const char *uri,
                   cJSON *props);
 /*
- * A collection: items (consumed) is an array of objects; each may carry "__type" and
- * "__uri" strings, which become its metadata (or are dropped).
+ * A collection: items (consumed) is an array of objects; each may carry "__type", "__uri"
+ * and "__etag" strings, which become its metadata (or are dropped). So may the objects and
+ * arrays of objects it holds (expanded navigation properties).
  */
 void odata_collection(struct http_request *req, cJSON *items);
+/* One page of a collection: the same shape, with next (may be NULL) as the link to the
+ * following page (__next in verbose, odata.nextLink otherwise). */
+void odata_collection_page(struct http_request *req, cJSON *items, const char *next);
 /* The result of a function (method) called name: a primitive or an object of type type
  * (type NULL for primitives). value is consumed. */
 void odata_result(struct http_request *req, const char *name, const char *type, cJSON *value);

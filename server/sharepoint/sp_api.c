@@ -18,10 +18,109 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
+#include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* "/sites/hr" + "/_api/" + tail, absolute. */
+static char *api_uri(struct http_request *req, const struct sp_model_site *s, const char *tail)
+{
+    char *b = sp_call_base_url(req);
+    char *u = xasprintf("%s%s/_api/%s", b, strcmp(s->url, "/") ? s->url : "", tail);
+    free(b);
+    return u;
+}
+
+/* ---- the types served, as $select, $filter, $orderby and $expand see them ---- */
+
+static const char *const web_props[] = {"Id",      "Title",     "Url", "ServerRelativeUrl",
+                                        "Created", "UIVersion", NULL};
+static const char *const web_navs[] = {"RootFolder", "Lists", NULL};
+static const struct odata_type web_type = {"SP.Web", web_props, web_navs, false};
+static const char *const site_props[] = {"Id", "Url", "ServerRelativeUrl", NULL};
+static const char *const site_navs[] = {"RootWeb", NULL};
+static const struct odata_type site_type = {"SP.Site", site_props, site_navs, false};
+static const char *const list_props[] = {"Id",           "Title",   "BaseTemplate",
+                                         "BaseType",     "ItemCount", "Created",
+                                         "LastItemModifiedDate", "ParentWebUrl", NULL};
+static const char *const list_navs[] = {"RootFolder", "Items", NULL};
+static const struct odata_type list_type = {"SP.List", list_props, list_navs, false};
+static const char *const folder_props[] = {"Exists",      "Name",        "ServerRelativeUrl",
+                                           "UniqueId",    "TimeCreated", "TimeLastModified",
+                                           "ItemCount",   NULL};
+static const char *const folder_navs[] = {"Files", "Folders", "ListItemAllFields", NULL};
+static const struct odata_type folder_type = {"SP.Folder", folder_props, folder_navs, false};
+static const char *const file_props[] = {
+    "Exists",       "Name",      "ServerRelativeUrl", "UniqueId",     "Length",
+    "TimeCreated",  "TimeLastModified", "UIVersionLabel", "UIVersion", "MajorVersion",
+    "MinorVersion", "AuthorId",  "ModifiedById",      NULL};
+static const char *const file_navs[] = {"Author", "ModifiedBy", "ListItemAllFields", "Versions",
+                                        NULL};
+static const struct odata_type file_type = {"SP.File", file_props, file_navs, false};
+static const char *const item_props[] = {
+    "Id",      "ID",        "GUID",     "UniqueId", "FileLeafRef",     "FileRef",
+    "FileDirRef", "FSObjType", "Created", "Modified", "AuthorId", "EditorId",
+    "File_x0020_Size", "OData__UIVersionString", NULL};
+static const char *const item_navs[] = {"Author", "Editor", "File", "Folder", NULL};
+static const struct odata_type item_type = {"SP.ListItem", item_props, item_navs, true};
+static const char *const version_props[] = {"ID",      "VersionLabel", "IsCurrentVersion", "Size",
+                                            "Created", "CreatedById",  "CheckInComment",   NULL};
+static const char *const version_navs[] = {NULL};
+static const struct odata_type version_type = {"SP.FileVersion", version_props, version_navs,
+                                               false};
+static const char *const user_props[] = {"Id", "Title", "LoginName", "EMail", NULL};
+static const struct odata_type user_type = {"SP.User", user_props, version_navs, false};
+
+/* The request's options fit t (an entity, or a collection of t); otherwise the refusal is
+ * sent. */
+static bool options_fit(struct http_request *req, const struct sp_call *c,
+                        const struct odata_type *t, bool collection)
+{
+    struct odq_error err;
+    if (odata_query_check(c->odata, t, collection, &err) == 0)
+        return true;
+    odata_error(req, err.status, err.hresult, err.type, err.message);
+    return false;
+}
+
+static bool expands(const struct sp_call *c, const char *nav)
+{
+    return odata_query_expands(c->odata, nav);
+}
+
+/* A server-relative path as the literal of a canonical address ("decodedurl='...'"). */
+static char *path_address(const char *kind, const char *path)
+{
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    for (const char *p = path; *p; p++)
+        strbuf_printf(&b, *p == '\'' ? "''" : "%c", *p);
+    char *enc = query_encode_path(b.data ? b.data : "");
+    char *tail = xasprintf("Web/%sByServerRelativePath(decodedurl='%s')", kind, enc);
+    free(enc);
+    strbuf_finish(&b);
+    return tail;
+}
+
+/* Adds the navigation properties of t that obj does not expand as deferred links (verbose
+ * only, as SharePoint gives them): {"__deferred":{"uri":"<uri>/<name>"}}. */
+static void add_deferred(struct http_request *req, cJSON *obj, const struct odata_type *t)
+{
+    const cJSON *uri = cJSON_GetObjectItemCaseSensitive(obj, "__uri");
+    if (odata_mode(req) != ODATA_VERBOSE || !cJSON_IsString(uri))
+        return;
+    for (size_t i = 0; t->navs[i]; i++) {
+        if (cJSON_GetObjectItemCaseSensitive(obj, t->navs[i]))
+            continue;
+        cJSON *d = cJSON_AddObjectToObject(obj, t->navs[i]);
+        char *u = xasprintf("%s/%s", uri->valuestring, t->navs[i]);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "__deferred"), "uri", u);
+        free(u);
+    }
+}
 
 /* ---- JSON of the model ---- */
 
@@ -39,69 +138,17 @@ static void add_int64_string(cJSON *o, const char *name, uint64_t v)
     cJSON_AddStringToObject(o, name, b);
 }
 
-/* "/sites/hr" + "/_api/" + tail, absolute. */
-static char *api_uri(struct http_request *req, const struct sp_model_site *s, const char *tail)
+static void add_hints(struct http_request *req, const struct sp_call *c, cJSON *o,
+                      const char *type, const char *tail, const char *etag)
 {
-    char *b = sp_call_base_url(req);
-    char *u = xasprintf("%s%s/_api/%s", b, strcmp(s->url, "/") ? s->url : "", tail);
-    free(b);
-    return u;
-}
-
-static bool wants_expand(struct http_request *req, const char *what)
-{
-    const char *e = query_get(&req->query, "$expand");
-    if (!e)
-        return false;
-    size_t n = strlen(what);
-    for (const char *p = e; (p = strcasestr(p, what)); p += n)
-        if ((p == e || p[-1] == ',') && (p[n] == '\0' || p[n] == ',' || p[n] == '/'))
-            return true;
-    return false;
-}
-
-/* The web's root folder (not an item of any library). */
-static cJSON *web_root_folder_json(const struct sp_model_site *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "Exists", true);
-    cJSON_AddStringToObject(o, "Name", "");
-    cJSON_AddStringToObject(o, "ServerRelativeUrl", s->url);
-    cJSON_AddStringToObject(o, "UniqueId", s->root_folder_uuid);
-    add_time(o, "TimeCreated", s->created_ms);
-    add_time(o, "TimeLastModified", s->created_ms);
-    return o;
-}
-
-static cJSON *web_json(struct http_request *req, const struct sp_model_site *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    char *b = sp_call_base_url(req);
-    char *full = xasprintf("%s%s", b, strcmp(s->url, "/") ? s->url : "");
-    cJSON_AddStringToObject(o, "Id", s->web_uuid);
-    cJSON_AddStringToObject(o, "Title", s->title);
-    cJSON_AddStringToObject(o, "Url", full);
-    cJSON_AddStringToObject(o, "ServerRelativeUrl", s->url);
-    add_time(o, "Created", s->created_ms);
-    cJSON_AddNumberToObject(o, "UIVersion", 15);
-    if (wants_expand(req, "RootFolder"))
-        cJSON_AddItemToObject(o, "RootFolder", web_root_folder_json(s));
-    free(full);
-    free(b);
-    return o;
-}
-
-static cJSON *folder_json(const struct sp_model_item *i)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "Exists", true);
-    cJSON_AddStringToObject(o, "Name", i->name);
-    cJSON_AddStringToObject(o, "ServerRelativeUrl", i->path);
-    cJSON_AddStringToObject(o, "UniqueId", i->uuid);
-    add_time(o, "TimeCreated", i->created_ms);
-    add_time(o, "TimeLastModified", i->modified_ms);
-    cJSON_AddStringToObject(o, "__type", "SP.Folder");
-    return o;
+    cJSON_AddStringToObject(o, "__type", type);
+    if (tail) {
+        char *uri = api_uri(req, &c->site, tail);
+        cJSON_AddStringToObject(o, "__uri", uri);
+        free(uri);
+    }
+    if (etag)
+        cJSON_AddStringToObject(o, "__etag", etag);
 }
 
 static void parse_label(const char *label, int *major, int *minor)
@@ -111,7 +158,124 @@ static void parse_label(const char *label, int *major, int *minor)
         sscanf(label, "%d.%d", major, minor);
 }
 
-static cJSON *file_json(const struct sp_model_item *i)
+static cJSON *item_json(struct http_request *req, const struct sp_call *c,
+                        const struct sp_model_item *i);
+
+/* The web's root folder (not an item of any library). */
+static cJSON *web_root_folder_json(struct http_request *req, const struct sp_call *c)
+{
+    const struct sp_model_site *s = &c->site;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "Exists", true);
+    cJSON_AddStringToObject(o, "Name", "");
+    cJSON_AddStringToObject(o, "ServerRelativeUrl", s->url);
+    cJSON_AddStringToObject(o, "UniqueId", s->root_folder_uuid);
+    add_time(o, "TimeCreated", s->created_ms);
+    add_time(o, "TimeLastModified", s->created_ms);
+    add_hints(req, c, o, "SP.Folder", "Web/RootFolder", NULL);
+    return o;
+}
+
+static void collect_list(void *ctx, const struct sp_model_list *l);
+
+struct collect {
+    struct http_request *req;
+    const struct sp_call *call;
+    cJSON *arr;
+    int last;
+    unsigned count;
+};
+
+static cJSON *web_json(struct http_request *req, const struct sp_call *c)
+{
+    const struct sp_model_site *s = &c->site;
+    cJSON *o = cJSON_CreateObject();
+    char *b = sp_call_base_url(req);
+    char *full = xasprintf("%s%s", b, strcmp(s->url, "/") ? s->url : "");
+    cJSON_AddStringToObject(o, "Id", s->web_uuid);
+    cJSON_AddStringToObject(o, "Title", s->title);
+    cJSON_AddStringToObject(o, "Url", full);
+    cJSON_AddStringToObject(o, "ServerRelativeUrl", s->url);
+    add_time(o, "Created", s->created_ms);
+    cJSON_AddNumberToObject(o, "UIVersion", 15);
+    if (expands(c, "RootFolder"))
+        cJSON_AddItemToObject(o, "RootFolder", web_root_folder_json(req, c));
+    if (expands(c, "Lists")) {
+        struct collect col = {req, c, cJSON_AddArrayToObject(o, "Lists"), 0, 0};
+        sp_model_list_each(s->id, collect_list, &col);
+    }
+    add_hints(req, c, o, "SP.Web", "Web", NULL);
+    free(full);
+    free(b);
+    return o;
+}
+
+static cJSON *folder_json(struct http_request *req, const struct sp_call *c,
+                          const struct sp_model_item *i, bool nested);
+static cJSON *file_json(struct http_request *req, const struct sp_call *c,
+                        const struct sp_model_item *i, bool nested);
+
+static void collect_child(void *ctx, const struct sp_model_item *i)
+{
+    struct collect *col = ctx;
+    cJSON_AddItemToArray(col->arr, i->is_folder ? folder_json(col->req, col->call, i, true)
+                                                : file_json(col->req, col->call, i, true));
+}
+
+/* nested: an entity inside another's answer, whose own navigation properties stay deferred. */
+static cJSON *folder_json(struct http_request *req, const struct sp_call *c,
+                          const struct sp_model_item *i, bool nested)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "Exists", true);
+    cJSON_AddStringToObject(o, "Name", i->name);
+    cJSON_AddStringToObject(o, "ServerRelativeUrl", i->path);
+    cJSON_AddStringToObject(o, "UniqueId", i->uuid);
+    add_time(o, "TimeCreated", i->created_ms);
+    add_time(o, "TimeLastModified", i->modified_ms);
+    if (!nested) {
+        if (expands(c, "Files") || expands(c, "Folders")) {
+            for (int f = 0; f < 2; f++) {
+                if (!expands(c, f ? "Folders" : "Files"))
+                    continue;
+                struct collect col = {req, c, cJSON_AddArrayToObject(o, f ? "Folders" : "Files"),
+                                      0, 0};
+                sp_model_folder_children(i->path, f, collect_child, &col);
+            }
+        }
+        if (expands(c, "ListItemAllFields") && i->int_id > 0)
+            cJSON_AddItemToObject(o, "ListItemAllFields", item_json(req, c, i));
+    }
+    char *tail = path_address("GetFolder", i->path);
+    add_hints(req, c, o, "SP.Folder", tail, NULL);
+    free(tail);
+    return o;
+}
+
+static cJSON *user_json(int64_t id)
+{
+    struct sp_model_user u = {0};
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "Id", (double)id);
+    if (sp_model_user_get(id, &u) == SP_MODEL_OK) {
+        cJSON_AddStringToObject(o, "Title", u.title ? u.title : u.login);
+        cJSON_AddStringToObject(o, "LoginName", u.login);
+        cJSON_AddStringToObject(o, "EMail", u.email ? u.email : "");
+    }
+    sp_model_user_finish(&u);
+    cJSON_AddStringToObject(o, "__type", "SP.User");
+    return o;
+}
+
+static void collect_version(void *ctx, const struct sp_model_version *v);
+
+struct version_ctx {
+    struct collect col;
+    const char *file_tail;
+};
+
+static cJSON *file_json(struct http_request *req, const struct sp_call *c,
+                        const struct sp_model_item *i, bool nested)
 {
     cJSON *o = cJSON_CreateObject();
     int major, minor;
@@ -129,25 +293,44 @@ static cJSON *file_json(const struct sp_model_item *i)
     cJSON_AddNumberToObject(o, "MinorVersion", minor);
     cJSON_AddNumberToObject(o, "AuthorId", (double)i->author_id);
     cJSON_AddNumberToObject(o, "ModifiedById", (double)i->editor_id);
-    cJSON_AddStringToObject(o, "__type", "SP.File");
-    return o;
-}
-
-static cJSON *user_json(int64_t id)
-{
-    struct sp_model_user u = {0};
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "Id", (double)id);
-    if (sp_model_user_get(id, &u) == SP_MODEL_OK) {
-        cJSON_AddStringToObject(o, "Title", u.title ? u.title : u.login);
-        cJSON_AddStringToObject(o, "LoginName", u.login);
-        cJSON_AddStringToObject(o, "EMail", u.email ? u.email : "");
+    char *tail = path_address("GetFile", i->path);
+    if (!nested) {
+        if (expands(c, "Author"))
+            cJSON_AddItemToObject(o, "Author", user_json(i->author_id));
+        if (expands(c, "ModifiedBy"))
+            cJSON_AddItemToObject(o, "ModifiedBy", user_json(i->editor_id));
+        if (expands(c, "ListItemAllFields"))
+            cJSON_AddItemToObject(o, "ListItemAllFields", item_json(req, c, i));
+        if (expands(c, "Versions")) {
+            struct version_ctx v = {{req, c, cJSON_AddArrayToObject(o, "Versions"), 0, 0}, tail};
+            sp_model_file_versions(i->id, collect_version, &v);
+        }
     }
-    sp_model_user_finish(&u);
+    /* A file's etag names its UniqueId and version, as SharePoint's does. */
+    char *etag = xasprintf("\"{%s},%d\"", i->uuid, major * 512 + minor);
+    for (char *p = etag; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    add_hints(req, c, o, "SP.File", tail, etag);
+    free(etag);
+    free(tail);
     return o;
 }
 
-static cJSON *item_json(struct http_request *req, const struct sp_model_item *i)
+/* The list a list item belongs to, for the item's canonical address. */
+struct find_list {
+    int64_t id;
+    char uuid[SP_MODEL_UUID_LEN];
+};
+
+static void match_list(void *ctx, const struct sp_model_list *l)
+{
+    struct find_list *f = ctx;
+    if (l->id == f->id)
+        memcpy(f->uuid, l->uuid, sizeof f->uuid);
+}
+
+static cJSON *item_json(struct http_request *req, const struct sp_call *c,
+                        const struct sp_model_item *i)
 {
     cJSON *o = cJSON_CreateObject();
     char *dir = xstrdup(i->path);
@@ -170,16 +353,30 @@ static cJSON *item_json(struct http_request *req, const struct sp_model_item *i)
         add_int64_string(o, "File_x0020_Size", i->size);
         cJSON_AddStringToObject(o, "OData__UIVersionString", i->version ? i->version : "1.0");
     }
-    if (wants_expand(req, "Author"))
+    if (expands(c, "Author"))
         cJSON_AddItemToObject(o, "Author", user_json(i->author_id));
-    if (wants_expand(req, "Editor"))
+    if (expands(c, "Editor"))
         cJSON_AddItemToObject(o, "Editor", user_json(i->editor_id));
-    cJSON_AddStringToObject(o, "__type", "SP.ListItem");
+    if (expands(c, "File"))
+        cJSON_AddItemToObject(o, "File", i->is_folder ? cJSON_CreateNull()
+                                                      : file_json(req, c, i, true));
+    if (expands(c, "Folder"))
+        cJSON_AddItemToObject(o, "Folder", i->is_folder ? folder_json(req, c, i, true)
+                                                        : cJSON_CreateNull());
+    struct find_list f = {i->list_id, ""};
+    sp_model_list_each(c->site.id, match_list, &f);
+    char *tail = xasprintf("Web/Lists(guid'%s')/Items(%d)", f.uuid, i->int_id);
+    int major, minor;
+    parse_label(i->version, &major, &minor);
+    char *etag = xasprintf("\"%d\"", i->is_folder || major < 1 ? 1 : major);
+    add_hints(req, c, o, "SP.ListItem", f.uuid[0] ? tail : NULL, etag);
+    free(etag);
+    free(tail);
     free(dir);
     return o;
 }
 
-static cJSON *list_json(struct http_request *req, const struct sp_model_site *s,
+static cJSON *list_json(struct http_request *req, const struct sp_call *c,
                         const struct sp_model_list *l)
 {
     cJSON *o = cJSON_CreateObject();
@@ -190,23 +387,95 @@ static cJSON *list_json(struct http_request *req, const struct sp_model_site *s,
     cJSON_AddNumberToObject(o, "ItemCount", (double)l->item_count);
     add_time(o, "Created", l->created_ms);
     add_time(o, "LastItemModifiedDate", l->modified_ms);
-    cJSON_AddStringToObject(o, "ParentWebUrl", s->url);
-    if (wants_expand(req, "RootFolder")) {
+    cJSON_AddStringToObject(o, "ParentWebUrl", c->site.url);
+    if (expands(c, "RootFolder")) {
         struct sp_model_item root = {0};
-        if (sp_model_item_by_path(l->root_url, &root) == SP_MODEL_OK) {
-            cJSON *f = folder_json(&root);
-            cJSON_DeleteItemFromObject(f, "__type");
-            cJSON_AddItemToObject(o, "RootFolder", f);
-        }
+        if (sp_model_item_by_path(l->root_url, &root) == SP_MODEL_OK)
+            cJSON_AddItemToObject(o, "RootFolder", folder_json(req, c, &root, true));
         sp_model_item_finish(&root);
     }
     char *tail = xasprintf("Web/Lists(guid'%s')", l->uuid);
-    char *uri = api_uri(req, s, tail);
-    cJSON_AddStringToObject(o, "__type", "SP.List");
-    cJSON_AddStringToObject(o, "__uri", uri);
-    free(uri);
+    add_hints(req, c, o, "SP.List", tail, NULL);
     free(tail);
     return o;
+}
+
+/* ---- answers ---- */
+
+/* Sends one entity of type t: deferred links, $select, then the shape. */
+static void send_entity(struct http_request *req, const struct sp_call *c,
+                        const struct odata_type *t, unsigned status, cJSON *o)
+{
+    add_deferred(req, o, t);
+    odata_query_select(c->odata, o);
+    odata_entity(req, status, NULL, NULL, o);
+}
+
+static const struct odata_query *sort_query;
+
+static int sort_cmp(const void *a, const void *b)
+{
+    return odata_query_compare(sort_query, *(cJSON *const *)a, *(cJSON *const *)b, NULL);
+}
+
+/* Sorts arr by $orderby (qsort is not stable: ties keep no order, as SharePoint promises
+ * none). The query is read through a file-scope pointer under a lock. */
+static void sort_array(const struct odata_query *q, cJSON *arr)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (!q->norderby || n < 2)
+        return;
+    cJSON **v = xmalloc(n * sizeof *v);
+    size_t k = 0;
+    while (arr->child)
+        v[k++] = cJSON_DetachItemViaPointer(arr, arr->child);
+    pthread_mutex_lock(&lock);
+    sort_query = q;
+    qsort(v, n, sizeof *v, sort_cmp);
+    pthread_mutex_unlock(&lock);
+    for (k = 0; k < n; k++)
+        cJSON_AddItemToArray(arr, v[k]);
+    free(v);
+}
+
+/* Sends a collection of t held in memory: $filter, $orderby, $skip, $top, then deferred links
+ * and $select on what is left. */
+static void send_collection(struct http_request *req, const struct sp_call *c,
+                            const struct odata_type *t, cJSON *arr)
+{
+    const struct odata_query *q = c->odata;
+    cJSON *e = arr->child;
+    unsigned skipped = 0, kept = 0;
+    while (e) {
+        cJSON *next = e->next;
+        bool drop = !odata_query_match(q, e);
+        if (drop)
+            cJSON_Delete(cJSON_DetachItemViaPointer(arr, e));
+        e = next;
+    }
+    sort_array(q, arr);
+    e = arr->child;
+    while (e) {
+        cJSON *next = e->next;
+        bool drop = false;
+        if (q->has_skip && skipped < q->skip) {
+            skipped++;
+            drop = true;
+        } else if (q->has_top && kept >= q->top) {
+            drop = true;
+        } else {
+            kept++;
+        }
+        if (drop)
+            cJSON_Delete(cJSON_DetachItemViaPointer(arr, e));
+        else {
+            add_deferred(req, e, t);
+            odata_query_select(q, e);
+        }
+        e = next;
+    }
+    odata_collection(req, arr);
 }
 
 /* ---- routes ---- */
@@ -216,49 +485,36 @@ static bool seg_is(const struct sp_path *p, size_t i, const char *name)
     return i < p->n && strcasecmp(p->seg[i].name, name) == 0;
 }
 
-struct collect {
-    struct http_request *req;
-    const struct sp_model_site *site;
-    cJSON *arr;
-    int last;
-    unsigned count;
-};
-
 static void collect_list(void *ctx, const struct sp_model_list *l)
 {
     struct collect *c = ctx;
-    cJSON_AddItemToArray(c->arr, list_json(c->req, c->site, l));
+    cJSON_AddItemToArray(c->arr, list_json(c->req, c->call, l));
 }
 
-static void collect_item(void *ctx, const struct sp_model_item *i)
+static cJSON *version_json(struct http_request *req, const struct sp_call *c,
+                           const char *file_tail, const struct sp_model_version *v)
 {
-    struct collect *c = ctx;
-    cJSON_AddItemToArray(c->arr, item_json(c->req, i));
-    c->last = i->int_id;
-    c->count++;
-}
-
-static void collect_child(void *ctx, const struct sp_model_item *i)
-{
-    struct collect *c = ctx;
-    cJSON_AddItemToArray(c->arr, i->is_folder ? folder_json(i) : file_json(i));
-}
-
-static void collect_version(void *ctx, const struct sp_model_version *v)
-{
-    struct collect *c = ctx;
-    if (v->is_current)
-        return; /* File/Versions lists the earlier versions only, as SharePoint does */
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "ID", v->major * 512 + v->minor);
+    int id = v->major * 512 + v->minor;
+    cJSON_AddNumberToObject(o, "ID", id);
     cJSON_AddStringToObject(o, "VersionLabel", v->label);
-    cJSON_AddBoolToObject(o, "IsCurrentVersion", false);
+    cJSON_AddBoolToObject(o, "IsCurrentVersion", v->is_current);
     cJSON_AddNumberToObject(o, "Size", (double)v->size);
     add_time(o, "Created", v->created_ms);
     cJSON_AddNumberToObject(o, "CreatedById", (double)v->author_id);
     cJSON_AddStringToObject(o, "CheckInComment", v->comment ? v->comment : "");
-    cJSON_AddStringToObject(o, "__type", "SP.FileVersion");
-    cJSON_AddItemToArray(c->arr, o);
+    char *tail = xasprintf("%s/Versions(%d)", file_tail, id);
+    add_hints(req, c, o, "SP.FileVersion", tail, NULL);
+    free(tail);
+    return o;
+}
+
+static void collect_version(void *ctx, const struct sp_model_version *v)
+{
+    struct version_ctx *vc = ctx;
+    if (v->is_current)
+        return; /* File/Versions lists the earlier versions only, as SharePoint does */
+    cJSON_AddItemToArray(vc->col.arr, version_json(vc->col.req, vc->col.call, vc->file_tail, v));
 }
 
 /* Sends the bytes of a file version; takes its inline bytes, if any. */
@@ -279,11 +535,84 @@ static void send_content(struct http_request *req, struct sp_model_version *v)
     http_set_header(req, "Content-Type", "application/octet-stream");
 }
 
+/* A key that must be a non-negative integer ("Items(12)", "Versions(512)"); -1 if it is not. */
+static long int_key(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (!n || n > 10 || strspn(s, "0123456789") != n)
+        return -1;
+    long v = strtol(s, NULL, 10);
+    return v > INT32_MAX ? -1 : v;
+}
+
+static bool refuse_bad_key(struct http_request *req, const char *what, const char *key)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "The key '%.64s' of %s is not valid: an integer is expected.",
+             key ? key : "", what);
+    odata_error(req, 400, SP_HRESULT_CLIENT_QUERY,
+                "Microsoft.SharePoint.Client.InvalidClientQueryException", msg);
+    return false;
+}
+
+static void user_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
+                       size_t at, int64_t id)
+{
+    if (at != p->n)
+        odata_bad_argument(req, "The user resource does not support this request.");
+    else if (options_fit(req, c, &user_type, false))
+        send_entity(req, c, &user_type, 200, user_json(id));
+}
+
+static void item_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
+                       size_t at, const struct sp_model_item *it);
+
+static void versions_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
+                           size_t at, const struct sp_model_item *it)
+{
+    char *file_tail = path_address("GetFile", it->path);
+    if (at + 1 == p->n && !p->seg[at].has_parens) {
+        if (options_fit(req, c, &version_type, true)) {
+            struct version_ctx v = {{req, c, cJSON_CreateArray(), 0, 0}, file_tail};
+            sp_model_file_versions(it->id, collect_version, &v);
+            send_collection(req, c, &version_type, v.col.arr);
+        }
+        free(file_tail);
+        return;
+    }
+    /* Versions/GetById(512)[/$value] or Versions(512)[/$value] */
+    size_t key = at + (p->seg[at].has_parens ? 0 : 1);
+    const struct sp_segment *g = key < p->n ? &p->seg[key] : NULL;
+    const char *id = g && (g == &p->seg[at] || seg_is(p, key, "GetById"))
+                         ? sp_path_arg(g, "id", 0)
+                         : NULL;
+    size_t rest = key + 1;
+    long n = int_key(id);
+    if (!g || !id || (rest < p->n && !(seg_is(p, rest, "$value") && rest + 1 == p->n))) {
+        odata_bad_argument(req, "The versions resource does not support this request.");
+    } else if (n < 0) {
+        refuse_bad_key(req, "a file version", id);
+    } else {
+        char label[32];
+        snprintf(label, sizeof label, "%ld.%ld", n / 512, n % 512);
+        struct sp_model_version v = {0};
+        if (sp_model_file_version(it->id, label, &v) != SP_MODEL_OK)
+            odata_not_found(req, "Version not found.");
+        else if (rest < p->n)
+            send_content(req, &v);
+        else if (options_fit(req, c, &version_type, false))
+            send_entity(req, c, &version_type, 200, version_json(req, c, file_tail, &v));
+        sp_model_version_finish(&v);
+    }
+    free(file_tail);
+}
+
 static void file_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
                        size_t at, const struct sp_model_item *it)
 {
     if (at == p->n) {
-        odata_entity(req, 200, "SP.File", NULL, file_json(it));
+        if (options_fit(req, c, &file_type, false))
+            send_entity(req, c, &file_type, 200, file_json(req, c, it, false));
         return;
     }
     if (seg_is(p, at, "$value") && at + 1 == p->n) {
@@ -296,42 +625,15 @@ static void file_route(struct http_request *req, struct sp_call *c, const struct
         return;
     }
     if (seg_is(p, at, "Versions")) {
-        if (at + 1 == p->n) {
-            struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
-            sp_model_file_versions(it->id, collect_version, &col);
-            odata_collection(req, col.arr);
-            return;
-        }
-        /* Versions/GetById(512)/$value or Versions(512)/$value */
-        const struct sp_segment *g = &p->seg[at + (p->seg[at].has_parens ? 0 : 1)];
-        const char *id = sp_path_arg(g, "id", 0);
-        if (id) {
-            int n = atoi(id);
-            char label[32];
-            snprintf(label, sizeof label, "%d.%d", n / 512, n % 512);
-            struct sp_model_version v = {0};
-            if (sp_model_file_version(it->id, label, &v) != SP_MODEL_OK)
-                odata_not_found(req, "Version not found.");
-            else if (seg_is(p, p->n - 1, "$value"))
-                send_content(req, &v);
-            else {
-                cJSON *o = cJSON_CreateObject();
-                cJSON_AddNumberToObject(o, "ID", n);
-                cJSON_AddStringToObject(o, "VersionLabel", v.label);
-                cJSON_AddNumberToObject(o, "Size", (double)v.size);
-                odata_entity(req, 200, "SP.FileVersion", NULL, o);
-            }
-            sp_model_version_finish(&v);
-            return;
-        }
+        versions_route(req, c, p, at, it);
+        return;
     }
-    if (seg_is(p, at, "ListItemAllFields") && at + 1 == p->n) {
-        odata_entity(req, 200, "SP.ListItem", NULL, item_json(req, it));
+    if (seg_is(p, at, "ListItemAllFields")) {
+        item_route(req, c, p, at + 1, it);
         return;
     }
     if (seg_is(p, at, "Author") || seg_is(p, at, "ModifiedBy")) {
-        int64_t id = seg_is(p, at, "Author") ? it->author_id : it->editor_id;
-        odata_entity(req, 200, "SP.User", NULL, user_json(id));
+        user_route(req, c, p, at + 1, seg_is(p, at, "Author") ? it->author_id : it->editor_id);
         return;
     }
     odata_bad_argument(req, "The file resource does not support this request.");
@@ -341,37 +643,148 @@ static void folder_route(struct http_request *req, struct sp_call *c, const stru
                          size_t at, const struct sp_model_item *it)
 {
     if (at == p->n) {
-        odata_entity(req, 200, "SP.Folder", NULL, folder_json(it));
+        if (options_fit(req, c, &folder_type, false))
+            send_entity(req, c, &folder_type, 200, folder_json(req, c, it, false));
         return;
     }
     bool folders = seg_is(p, at, "Folders");
-    if ((folders || seg_is(p, at, "Files")) && at + 1 == p->n) {
-        struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
-        sp_model_folder_children(it->path, folders, collect_child, &col);
-        odata_collection(req, col.arr);
+    if ((folders || seg_is(p, at, "Files")) && p->seg[at].has_parens) {
+        /* Folders('name') / Files('name'): a child by its name */
+        const char *name = sp_path_arg(&p->seg[at], "url", 0);
+        if (!name)
+            name = sp_path_arg(&p->seg[at], "name", -1);
+        struct sp_model_item child = {0};
+        char *path = name ? xasprintf("%s/%s", it->path, name) : NULL;
+        if (!name || strchr(name, '/') || !*name ||
+            sp_model_item_by_path(path, &child) != SP_MODEL_OK || child.is_folder != folders)
+            odata_not_found(req, NULL);
+        else if (folders)
+            folder_route(req, c, p, at + 1, &child);
+        else
+            file_route(req, c, p, at + 1, &child);
+        free(path);
+        sp_model_item_finish(&child);
         return;
     }
-    if (seg_is(p, at, "ListItemAllFields") && at + 1 == p->n) {
-        odata_entity(req, 200, "SP.ListItem", NULL, item_json(req, it));
+    if ((folders || seg_is(p, at, "Files")) && at + 1 == p->n) {
+        const struct odata_type *t = folders ? &folder_type : &file_type;
+        if (!options_fit(req, c, t, true))
+            return;
+        struct collect col = {req, c, cJSON_CreateArray(), 0, 0};
+        sp_model_folder_children(it->path, folders, collect_child, &col);
+        send_collection(req, c, t, col.arr);
+        return;
+    }
+    if (seg_is(p, at, "ListItemAllFields") && it->int_id > 0) {
+        item_route(req, c, p, at + 1, it);
         return;
     }
     odata_bad_argument(req, "The folder resource does not support this request.");
 }
 
+/* A list item (at: the segment after its key) and what hangs off it. */
+static void item_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
+                       size_t at, const struct sp_model_item *it)
+{
+    if (at == p->n) {
+        if (options_fit(req, c, &item_type, false))
+            send_entity(req, c, &item_type, 200, item_json(req, c, it));
+    } else if (seg_is(p, at, "File") && !it->is_folder) {
+        file_route(req, c, p, at + 1, it);
+    } else if (seg_is(p, at, "Folder") && it->is_folder) {
+        folder_route(req, c, p, at + 1, it);
+    } else if (seg_is(p, at, "Author") || seg_is(p, at, "Editor")) {
+        user_route(req, c, p, at + 1, seg_is(p, at, "Author") ? it->author_id : it->editor_id);
+    } else {
+        odata_bad_argument(req, "The list item resource does not support this request.");
+    }
+}
+
+static void refuse_threshold(struct http_request *req)
+{
+    odata_error(req, 500, SP_HRESULT_THROTTLED, "Microsoft.SharePoint.SPQueryThrottledException",
+                "The attempted operation is prohibited because it exceeds the list view "
+                "threshold.");
+}
+
+/* The link to the page after item last: this page's options but the position. */
+static char *next_link(struct http_request *req, const struct sp_call *c,
+                       const struct sp_model_list *l, int last, unsigned top)
+{
+    struct strbuf q;
+    strbuf_init(&q, 0);
+    for (size_t i = 0; i < req->query.n; i++) {
+        const char *n = req->query.pairs[i].name;
+        if (strcasecmp(n, "$skiptoken") == 0 || strcasecmp(n, "$top") == 0)
+            continue;
+        char *en = query_encode(n), *ev = query_encode(req->query.pairs[i].value);
+        strbuf_printf(&q, "&%s=%s", en, ev);
+        free(en);
+        free(ev);
+    }
+    char *tail = xasprintf("Web/Lists(guid'%s')/Items?%%24skiptoken=Paged%%3DTRUE%%26p_ID%%3D%d&"
+                           "%%24top=%u%s",
+                           l->uuid, last, top, q.data ? q.data : "");
+    strbuf_finish(&q);
+    char *next = api_uri(req, &c->site, tail);
+    free(tail);
+    return next;
+}
+
+struct item_scan {
+    struct http_request *req;
+    const struct sp_call *call;
+    cJSON *batch;
+    int last;
+    unsigned count;
+};
+
+static void scan_item(void *ctx, const struct sp_model_item *i)
+{
+    struct item_scan *s = ctx;
+    cJSON_AddItemToArray(s->batch, item_json(s->req, s->call, i));
+    s->last = i->int_id;
+    s->count++;
+}
+
+/* Moves the items of src from the one after position (NULL: the first) into page until it
+ * holds top; returns how many are left after the last one moved. */
+static unsigned take_page(cJSON *src, cJSON *from, cJSON *page, unsigned top)
+{
+    unsigned taken = (unsigned)cJSON_GetArraySize(page), left = 0;
+    for (cJSON *e = from; e;) {
+        cJSON *next = e->next;
+        if (taken < top) {
+            cJSON_AddItemToArray(page, cJSON_DetachItemViaPointer(src, e));
+            taken++;
+        } else {
+            left++;
+        }
+        e = next;
+    }
+    return left;
+}
+
 static void items_route(struct http_request *req, struct sp_call *c, const struct sp_model_list *l,
                         const struct sp_path *p, size_t at)
 {
-    if (at < p->n && strcasecmp(p->seg[at].name, "GetById") == 0) {
-        const char *id = sp_path_arg(&p->seg[at], "id", 0);
+    /* Items(n), Items/GetById(n) */
+    const struct sp_segment *key = NULL;
+    if (at - 1 < p->n && p->seg[at - 1].has_parens)
+        key = &p->seg[at - 1];
+    else if (at < p->n && strcasecmp(p->seg[at].name, "GetById") == 0)
+        key = &p->seg[at++];
+    if (key) {
+        const char *id = sp_path_arg(key, "id", 0);
+        long n = int_key(id);
         struct sp_model_item it = {0};
-        if (!id || sp_model_item_by_int_id(l->id, atoi(id), &it) != SP_MODEL_OK) {
+        if (n < 0)
+            refuse_bad_key(req, "a list item", id);
+        else if (sp_model_item_by_int_id(l->id, (int)n, &it) != SP_MODEL_OK || n == 0)
             odata_error(req, 404, SP_HRESULT_INVALID_ARG, "System.ArgumentException",
                         "Item does not exist. It may have been deleted by another user.");
-        } else if (at + 1 == p->n) {
-            odata_entity(req, 200, "SP.ListItem", NULL, item_json(req, &it));
-        } else {
-            file_route(req, c, p, at + 2, &it);
-        }
+        else
+            item_route(req, c, p, at, &it);
         sp_model_item_finish(&it);
         return;
     }
@@ -379,78 +792,98 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
         odata_bad_argument(req, "The items resource does not support this request.");
         return;
     }
-    unsigned top = 100;
-    const char *t = query_get(&req->query, "$top");
-    if (t) {
-        long v = strtol(t, NULL, 10);
-        top = v < 1 ? 1 : v > 5000 ? 5000 : (unsigned)v;
-    }
-    int after = 0;
-    const char *skip = query_get(&req->query, "$skiptoken");
-    const char *pid = skip ? strcasestr(skip, "p_ID=") : NULL;
-    if (pid) {
-        /* The root folder (id 0) is no item: a position before it starts at the first. */
-        char *end;
-        long v = strtol(pid + 5, &end, 10);
-        if (end == pid + 5 || (*end && *end != '&') || v > INT32_MAX || v < INT32_MIN) {
-            odata_bad_argument(req, "The $skiptoken is not valid: Paged=TRUE&p_ID=<item id>.");
-            return;
-        }
-        after = v < 0 ? 0 : (int)v;
-    }
-    struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
-    sp_model_list_items(l->id, after, top, collect_item, &col);
-    if (col.count == top) {
-        /* Tell the client where to continue, as SharePoint's __next does. */
-        /* The next page keeps every option of this one but the position. */
-        struct strbuf q;
-        strbuf_init(&q, 0);
-        for (size_t i = 0; i < req->query.n; i++) {
-            const char *n = req->query.pairs[i].name;
-            if (strcasecmp(n, "$skiptoken") == 0 || strcasecmp(n, "$top") == 0)
-                continue;
-            char *en = query_encode(n), *ev = query_encode(req->query.pairs[i].value);
-            strbuf_printf(&q, "&%s=%s", en, ev);
-            free(en);
-            free(ev);
-        }
-        char *tail =
-            xasprintf("Web/Lists(guid'%s')/Items?%%24skiptoken=Paged%%3DTRUE%%26p_ID%%3D%d&"
-                      "%%24top=%u%s",
-                      l->uuid, col.last, top, q.data ? q.data : "");
-        strbuf_finish(&q);
-        char *next = api_uri(req, &c->site, tail);
-        enum odata_mode m = odata_mode(req);
-        cJSON *root = cJSON_CreateObject();
-        cJSON *it;
-        cJSON_ArrayForEach(it, col.arr)
-        {
-            cJSON_DeleteItemFromObject(it, "__type");
-        }
-        if (m == ODATA_VERBOSE) {
-            cJSON *d = cJSON_AddObjectToObject(root, "d");
-            cJSON_AddItemToObject(d, "results", col.arr);
-            cJSON_AddStringToObject(d, "__next", next);
-        } else {
-            cJSON_AddItemToObject(root, "value", col.arr);
-            cJSON_AddStringToObject(root, "odata.nextLink", next);
-        }
-        char *text = cJSON_PrintUnformatted(root);
-        cJSON_Delete(root);
-        http_reply(req, 200, "application/json;charset=utf-8", text, strlen(text));
-        free(next);
-        free(tail);
+    const struct odata_query *q = c->odata;
+    if (!options_fit(req, c, &item_type, true))
+        return;
+    unsigned top = !q->has_top                     ? 100
+                   : q->top > LIMIT_ODATA_ITEMS_TOP ? LIMIT_ODATA_ITEMS_TOP
+                                                    : q->top;
+    int after = q->has_skiptoken ? q->skiptoken_id : 0;
+    cJSON *page = cJSON_CreateArray();
+    char *next = NULL;
+    if ((q->filter || q->norderby) && l->item_count > LIMIT_ODATA_VIEW_THRESHOLD) {
+        cJSON_Delete(page);
+        refuse_threshold(req);
         return;
     }
-    odata_collection(req, col.arr);
+    if (q->norderby) {
+        /* The whole (filtered) list, sorted, then the page after the token's item. */
+        struct item_scan s = {req, c, cJSON_CreateArray(), 0, 0};
+        sp_model_list_items(l->id, 0, LIMIT_ODATA_VIEW_THRESHOLD, scan_item, &s);
+        cJSON *e = s.batch->child;
+        while (e) {
+            cJSON *nx = e->next;
+            if (!odata_query_match(q, e))
+                cJSON_Delete(cJSON_DetachItemViaPointer(s.batch, e));
+            e = nx;
+        }
+        sort_array(q, s.batch);
+        cJSON *from = s.batch->child;
+        if (after > 0) {
+            struct sp_model_item it = {0};
+            cJSON *pos = sp_model_item_by_int_id(l->id, after, &it) == SP_MODEL_OK
+                             ? item_json(req, c, &it)
+                             : NULL;
+            sp_model_item_finish(&it);
+            if (!pos) {
+                cJSON_Delete(s.batch);
+                cJSON_Delete(page);
+                odata_bad_argument(req, "The $skiptoken names an item that does not exist.");
+                return;
+            }
+            while (from && odata_query_compare(q, from, pos, NULL) < 0)
+                from = from->next;
+            /* among equal keys, the order is by Id */
+            while (from && odata_query_compare(q, from, pos, NULL) == 0 &&
+                   cJSON_GetObjectItem(from, "Id")->valueint <= after)
+                from = from->next;
+            cJSON_Delete(pos);
+        }
+        unsigned left = top ? take_page(s.batch, from, page, top) : 0;
+        cJSON *last = cJSON_GetArrayItem(page, cJSON_GetArraySize(page) - 1);
+        if (left && last)
+            next = next_link(req, c, l, cJSON_GetObjectItem(last, "Id")->valueint, top);
+        cJSON_Delete(s.batch);
+    } else {
+        /* In the order of ids, from the token's position, in batches of one page. */
+        bool full = false, more = top > 0;
+        int pos = after;
+        while (more && !full) {
+            struct item_scan s = {req, c, cJSON_CreateArray(), 0, 0};
+            sp_model_list_items(l->id, pos, top, scan_item, &s);
+            more = s.count == top;
+            pos = s.last;
+            cJSON *e = s.batch->child;
+            while (e) {
+                cJSON *nx = e->next;
+                if (!odata_query_match(q, e))
+                    cJSON_Delete(cJSON_DetachItemViaPointer(s.batch, e));
+                e = nx;
+            }
+            take_page(s.batch, s.batch->child, page, top);
+            cJSON_Delete(s.batch);
+            full = (unsigned)cJSON_GetArraySize(page) == top;
+        }
+        cJSON *last = cJSON_GetArrayItem(page, cJSON_GetArraySize(page) - 1);
+        if (full && last)
+            next = next_link(req, c, l, cJSON_GetObjectItem(last, "Id")->valueint, top);
+    }
+    cJSON *e;
+    cJSON_ArrayForEach(e, page)
+    {
+        add_deferred(req, e, &item_type);
+        odata_query_select(q, e);
+    }
+    odata_collection_page(req, page, next);
+    free(next);
 }
 
 static void list_route(struct http_request *req, struct sp_call *c, const struct sp_model_list *l,
                        const struct sp_path *p, size_t at)
 {
     if (at == p->n) {
-        cJSON *o = list_json(req, &c->site, l);
-        odata_entity(req, 200, NULL, NULL, o);
+        if (options_fit(req, c, &list_type, false))
+            send_entity(req, c, &list_type, 200, list_json(req, c, l));
         return;
     }
     if (seg_is(p, at, "RootFolder")) {
@@ -495,7 +928,7 @@ static void create_list(struct http_request *req, struct sp_call *c)
     else if (rc != SP_MODEL_OK)
         odata_internal_error(req, "The list could not be created.");
     else
-        odata_entity(req, 201, NULL, NULL, list_json(req, &c->site, &l));
+        send_entity(req, c, &list_type, 201, list_json(req, c, &l));
     sp_model_list_finish(&l);
 }
 
@@ -519,19 +952,21 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
     if (!read_method(req, lists ? "GET, HEAD, POST" : "GET, HEAD"))
         return;
     if (at == p->n) {
-        char *uri = api_uri(req, &c->site, "Web");
-        odata_entity(req, 200, "SP.Web", uri, web_json(req, &c->site));
-        free(uri);
+        if (options_fit(req, c, &web_type, false))
+            send_entity(req, c, &web_type, 200, web_json(req, c));
         return;
     }
     if (seg_is(p, at, "RootFolder") && at + 1 == p->n) {
-        odata_entity(req, 200, "SP.Folder", NULL, web_root_folder_json(&c->site));
+        if (options_fit(req, c, &folder_type, false))
+            send_entity(req, c, &folder_type, 200, web_root_folder_json(req, c));
         return;
     }
     if (lists) {
-        struct collect col = {req, &c->site, cJSON_CreateArray(), 0, 0};
+        if (!options_fit(req, c, &list_type, true))
+            return;
+        struct collect col = {req, c, cJSON_CreateArray(), 0, 0};
         sp_model_list_each(c->site.id, collect_list, &col);
-        odata_collection(req, col.arr);
+        send_collection(req, c, &list_type, col.arr);
         return;
     }
     struct sp_model_list l = {0};
@@ -635,13 +1070,16 @@ static void site_route(struct http_request *req, struct sp_call *c, const struct
         cJSON_AddStringToObject(o, "ServerRelativeUrl", c->site.url);
         free(full);
         free(b);
-        char *uri = api_uri(req, &c->site, "Site");
-        odata_entity(req, 200, "SP.Site", uri, o);
-        free(uri);
+        add_hints(req, c, o, "SP.Site", "Site", NULL);
+        if (options_fit(req, c, &site_type, false))
+            send_entity(req, c, &site_type, 200, o);
+        else
+            cJSON_Delete(o);
         return;
     }
-    if (seg_is(p, 1, "RootWeb")) {
-        odata_entity(req, 200, "SP.Web", NULL, web_json(req, &c->site));
+    if (seg_is(p, 1, "RootWeb") && p->n == 2) {
+        if (options_fit(req, c, &web_type, false))
+            send_entity(req, c, &web_type, 200, web_json(req, c));
         return;
     }
     odata_bad_argument(req, "The site resource does not support this request.");
@@ -713,6 +1151,15 @@ static void api_call(struct http_request *req, const struct sp_auth_principal *w
         sp_model_site_finish(&c.site);
         return;
     }
+    struct odata_query oq;
+    struct odq_error qerr;
+    if (odata_query_parse(&req->query, &oq, &qerr) < 0) {
+        odata_error(req, qerr.status, qerr.hresult, qerr.type, qerr.message);
+        sp_path_finish(&p);
+        sp_model_site_finish(&c.site);
+        return;
+    }
+    c.odata = &oq;
     /* The operation a fault rule may name: the last segment ("items", "GetMigrationJobStatus"). */
     struct fault_hit hit;
     if (p.n && faults_check(who->login, p.seg[p.n - 1].name, &hit)) {
@@ -741,6 +1188,7 @@ static void api_call(struct http_request *req, const struct sp_auth_principal *w
         site_route(req, &c, &p);
     else
         odata_bad_argument(req, "The request names an unknown resource.");
+    odata_query_finish(&oq);
     sp_path_finish(&p);
     sp_model_site_finish(&c.site);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "odata_query.h"
 #include "sp_auth.h"
 #include "sp_model.h"
 #include "sp_path.h"
@@ -20,6 +21,7 @@ struct sp_call {
     struct sp_model_site site;    /* the site the URL names */
     const struct sp_segment *seg; /* the method segment */
     cJSON *body;                  /* the JSON body, or NULL */
+    const struct odata_query *odata; /* the request's OData query options */
 };
 
 /* An argument by name: from the JSON body (case-insensitive, also inside a "parameters"
