@@ -65,6 +65,7 @@ static void decorate_children(cJSON *obj, enum odata_mode m)
                 arr->child = c->child;
                 c->child = NULL;
                 cJSON_AddItemToObject(wrap, "results", arr);
+                wrap->string = xstrdup(c->string); /* the replaced item's name */
                 cJSON_ReplaceItemViaPointer(obj, c, wrap);
                 c = wrap;
             }

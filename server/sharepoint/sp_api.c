@@ -43,27 +43,49 @@ static const struct odata_type web_type = {"SP.Web", web_props, web_navs, false}
 static const char *const site_props[] = {"Id", "Url", "ServerRelativeUrl", NULL};
 static const char *const site_navs[] = {"RootWeb", NULL};
 static const struct odata_type site_type = {"SP.Site", site_props, site_navs, false};
-static const char *const list_props[] = {"Id",           "Title",   "BaseTemplate",
-                                         "BaseType",     "ItemCount", "Created",
-                                         "LastItemModifiedDate", "ParentWebUrl", NULL};
+static const char *const list_props[] = {
+    "Id",        "Title",   "BaseTemplate",         "BaseType",
+    "ItemCount", "Created", "LastItemModifiedDate", "ParentWebUrl",
+    NULL};
 static const char *const list_navs[] = {"RootFolder", "Items", NULL};
 static const struct odata_type list_type = {"SP.List", list_props, list_navs, false};
-static const char *const folder_props[] = {"Exists",      "Name",        "ServerRelativeUrl",
-                                           "UniqueId",    "TimeCreated", "TimeLastModified",
-                                           "ItemCount",   NULL};
+static const char *const folder_props[] = {"Exists",    "Name",        "ServerRelativeUrl",
+                                           "UniqueId",  "TimeCreated", "TimeLastModified",
+                                           "ItemCount", NULL};
 static const char *const folder_navs[] = {"Files", "Folders", "ListItemAllFields", NULL};
 static const struct odata_type folder_type = {"SP.Folder", folder_props, folder_navs, false};
-static const char *const file_props[] = {
-    "Exists",       "Name",      "ServerRelativeUrl", "UniqueId",     "Length",
-    "TimeCreated",  "TimeLastModified", "UIVersionLabel", "UIVersion", "MajorVersion",
-    "MinorVersion", "AuthorId",  "ModifiedById",      NULL};
+static const char *const file_props[] = {"Exists",
+                                         "Name",
+                                         "ServerRelativeUrl",
+                                         "UniqueId",
+                                         "Length",
+                                         "TimeCreated",
+                                         "TimeLastModified",
+                                         "UIVersionLabel",
+                                         "UIVersion",
+                                         "MajorVersion",
+                                         "MinorVersion",
+                                         "AuthorId",
+                                         "ModifiedById",
+                                         NULL};
 static const char *const file_navs[] = {"Author", "ModifiedBy", "ListItemAllFields", "Versions",
                                         NULL};
 static const struct odata_type file_type = {"SP.File", file_props, file_navs, false};
-static const char *const item_props[] = {
-    "Id",      "ID",        "GUID",     "UniqueId", "FileLeafRef",     "FileRef",
-    "FileDirRef", "FSObjType", "Created", "Modified", "AuthorId", "EditorId",
-    "File_x0020_Size", "OData__UIVersionString", NULL};
+static const char *const item_props[] = {"Id",
+                                         "ID",
+                                         "GUID",
+                                         "UniqueId",
+                                         "FileLeafRef",
+                                         "FileRef",
+                                         "FileDirRef",
+                                         "FSObjType",
+                                         "Created",
+                                         "Modified",
+                                         "AuthorId",
+                                         "EditorId",
+                                         "File_x0020_Size",
+                                         "OData__UIVersionString",
+                                         NULL};
 static const char *const item_navs[] = {"Author", "Editor", "File", "Folder", NULL};
 static const struct odata_type item_type = {"SP.ListItem", item_props, item_navs, true};
 static const char *const version_props[] = {"ID",      "VersionLabel", "IsCurrentVersion", "Size",
@@ -138,8 +160,8 @@ static void add_int64_string(cJSON *o, const char *name, uint64_t v)
     cJSON_AddStringToObject(o, name, b);
 }
 
-static void add_hints(struct http_request *req, const struct sp_call *c, cJSON *o,
-                      const char *type, const char *tail, const char *etag)
+static void add_hints(struct http_request *req, const struct sp_call *c, cJSON *o, const char *type,
+                      const char *tail, const char *etag)
 {
     cJSON_AddStringToObject(o, "__type", type);
     if (tail) {
@@ -238,8 +260,8 @@ static cJSON *folder_json(struct http_request *req, const struct sp_call *c,
             for (int f = 0; f < 2; f++) {
                 if (!expands(c, f ? "Folders" : "Files"))
                     continue;
-                struct collect col = {req, c, cJSON_AddArrayToObject(o, f ? "Folders" : "Files"),
-                                      0, 0};
+                struct collect col = {req, c, cJSON_AddArrayToObject(o, f ? "Folders" : "Files"), 0,
+                                      0};
                 sp_model_folder_children(i->path, f, collect_child, &col);
             }
         }
@@ -358,11 +380,11 @@ static cJSON *item_json(struct http_request *req, const struct sp_call *c,
     if (expands(c, "Editor"))
         cJSON_AddItemToObject(o, "Editor", user_json(i->editor_id));
     if (expands(c, "File"))
-        cJSON_AddItemToObject(o, "File", i->is_folder ? cJSON_CreateNull()
-                                                      : file_json(req, c, i, true));
+        cJSON_AddItemToObject(o, "File",
+                              i->is_folder ? cJSON_CreateNull() : file_json(req, c, i, true));
     if (expands(c, "Folder"))
-        cJSON_AddItemToObject(o, "Folder", i->is_folder ? folder_json(req, c, i, true)
-                                                        : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "Folder",
+                              i->is_folder ? folder_json(req, c, i, true) : cJSON_CreateNull());
     struct find_list f = {i->list_id, ""};
     sp_model_list_each(c->site.id, match_list, &f);
     char *tail = xasprintf("Web/Lists(guid'%s')/Items(%d)", f.uuid, i->int_id);
@@ -491,8 +513,8 @@ static void collect_list(void *ctx, const struct sp_model_list *l)
     cJSON_AddItemToArray(c->arr, list_json(c->req, c->call, l));
 }
 
-static cJSON *version_json(struct http_request *req, const struct sp_call *c,
-                           const char *file_tail, const struct sp_model_version *v)
+static cJSON *version_json(struct http_request *req, const struct sp_call *c, const char *file_tail,
+                           const struct sp_model_version *v)
 {
     cJSON *o = cJSON_CreateObject();
     int id = v->major * 512 + v->minor;
@@ -583,9 +605,8 @@ static void versions_route(struct http_request *req, struct sp_call *c, const st
     /* Versions/GetById(512)[/$value] or Versions(512)[/$value] */
     size_t key = at + (p->seg[at].has_parens ? 0 : 1);
     const struct sp_segment *g = key < p->n ? &p->seg[key] : NULL;
-    const char *id = g && (g == &p->seg[at] || seg_is(p, key, "GetById"))
-                         ? sp_path_arg(g, "id", 0)
-                         : NULL;
+    const char *id =
+        g && (g == &p->seg[at] || seg_is(p, key, "GetById")) ? sp_path_arg(g, "id", 0) : NULL;
     size_t rest = key + 1;
     long n = int_key(id);
     if (!g || !id || (rest < p->n && !(seg_is(p, rest, "$value") && rest + 1 == p->n))) {
@@ -795,7 +816,7 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
     const struct odata_query *q = c->odata;
     if (!options_fit(req, c, &item_type, true))
         return;
-    unsigned top = !q->has_top                     ? 100
+    unsigned top = !q->has_top                      ? 100
                    : q->top > LIMIT_ODATA_ITEMS_TOP ? LIMIT_ODATA_ITEMS_TOP
                                                     : q->top;
     int after = q->has_skiptoken ? q->skiptoken_id : 0;

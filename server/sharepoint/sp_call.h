@@ -18,9 +18,9 @@
 
 struct sp_call {
     struct sp_auth_principal who;
-    struct sp_model_site site;    /* the site the URL names */
-    const struct sp_segment *seg; /* the method segment */
-    cJSON *body;                  /* the JSON body, or NULL */
+    struct sp_model_site site;       /* the site the URL names */
+    const struct sp_segment *seg;    /* the method segment */
+    cJSON *body;                     /* the JSON body, or NULL */
     const struct odata_query *odata; /* the request's OData query options */
 };
 
