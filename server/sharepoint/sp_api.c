@@ -181,7 +181,7 @@ static void parse_label(const char *label, int *major, int *minor)
 }
 
 static cJSON *item_json(struct http_request *req, const struct sp_call *c,
-                        const struct sp_model_item *i);
+                        const struct sp_model_item *i, const char *list_uuid);
 
 /* The web's root folder (not an item of any library). */
 static cJSON *web_root_folder_json(struct http_request *req, const struct sp_call *c)
@@ -266,7 +266,7 @@ static cJSON *folder_json(struct http_request *req, const struct sp_call *c,
             }
         }
         if (expands(c, "ListItemAllFields") && i->int_id > 0)
-            cJSON_AddItemToObject(o, "ListItemAllFields", item_json(req, c, i));
+            cJSON_AddItemToObject(o, "ListItemAllFields", item_json(req, c, i, NULL));
     }
     char *tail = path_address("GetFolder", i->path);
     add_hints(req, c, o, "SP.Folder", tail, NULL);
@@ -322,7 +322,7 @@ static cJSON *file_json(struct http_request *req, const struct sp_call *c,
         if (expands(c, "ModifiedBy"))
             cJSON_AddItemToObject(o, "ModifiedBy", user_json(i->editor_id));
         if (expands(c, "ListItemAllFields"))
-            cJSON_AddItemToObject(o, "ListItemAllFields", item_json(req, c, i));
+            cJSON_AddItemToObject(o, "ListItemAllFields", item_json(req, c, i, NULL));
         if (expands(c, "Versions")) {
             struct version_ctx v = {{req, c, cJSON_AddArrayToObject(o, "Versions"), 0, 0}, tail};
             sp_model_file_versions(i->id, collect_version, &v);
@@ -351,8 +351,9 @@ static void match_list(void *ctx, const struct sp_model_list *l)
         memcpy(f->uuid, l->uuid, sizeof f->uuid);
 }
 
+/* list_uuid: the item's list, NULL to look it up. */
 static cJSON *item_json(struct http_request *req, const struct sp_call *c,
-                        const struct sp_model_item *i)
+                        const struct sp_model_item *i, const char *list_uuid)
 {
     cJSON *o = cJSON_CreateObject();
     char *dir = xstrdup(i->path);
@@ -386,7 +387,10 @@ static cJSON *item_json(struct http_request *req, const struct sp_call *c,
         cJSON_AddItemToObject(o, "Folder",
                               i->is_folder ? folder_json(req, c, i, true) : cJSON_CreateNull());
     struct find_list f = {i->list_id, ""};
-    sp_model_list_each(c->site.id, match_list, &f);
+    if (list_uuid)
+        snprintf(f.uuid, sizeof f.uuid, "%s", list_uuid);
+    else
+        sp_model_list_each(c->site.id, match_list, &f);
     char *tail = xasprintf("Web/Lists(guid'%s')/Items(%d)", f.uuid, i->int_id);
     int major, minor;
     parse_label(i->version, &major, &minor);
@@ -709,7 +713,7 @@ static void item_route(struct http_request *req, struct sp_call *c, const struct
 {
     if (at == p->n) {
         if (options_fit(req, c, &item_type, false))
-            send_entity(req, c, &item_type, 200, item_json(req, c, it));
+            send_entity(req, c, &item_type, 200, item_json(req, c, it, NULL));
     } else if (seg_is(p, at, "File") && !it->is_folder) {
         file_route(req, c, p, at + 1, it);
     } else if (seg_is(p, at, "Folder") && it->is_folder) {
@@ -752,9 +756,13 @@ static char *next_link(struct http_request *req, const struct sp_call *c,
     return next;
 }
 
+/* Items read from the model at a time while a $filter looks for a page of matches. */
+#define ITEM_SCAN_BATCH 500
+
 struct item_scan {
     struct http_request *req;
     const struct sp_call *call;
+    const char *list_uuid;
     cJSON *batch;
     int last;
     unsigned count;
@@ -763,7 +771,7 @@ struct item_scan {
 static void scan_item(void *ctx, const struct sp_model_item *i)
 {
     struct item_scan *s = ctx;
-    cJSON_AddItemToArray(s->batch, item_json(s->req, s->call, i));
+    cJSON_AddItemToArray(s->batch, item_json(s->req, s->call, i, s->list_uuid));
     s->last = i->int_id;
     s->count++;
 }
@@ -829,7 +837,7 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
     }
     if (q->norderby) {
         /* The whole (filtered) list, sorted, then the page after the token's item. */
-        struct item_scan s = {req, c, cJSON_CreateArray(), 0, 0};
+        struct item_scan s = {req, c, l->uuid, cJSON_CreateArray(), 0, 0};
         sp_model_list_items(l->id, 0, LIMIT_ODATA_VIEW_THRESHOLD, scan_item, &s);
         cJSON *e = s.batch->child;
         while (e) {
@@ -843,7 +851,7 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
         if (after > 0) {
             struct sp_model_item it = {0};
             cJSON *pos = sp_model_item_by_int_id(l->id, after, &it) == SP_MODEL_OK
-                             ? item_json(req, c, &it)
+                             ? item_json(req, c, &it, l->uuid)
                              : NULL;
             sp_model_item_finish(&it);
             if (!pos) {
@@ -869,10 +877,12 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
         /* In the order of ids, from the token's position, in batches of one page. */
         bool full = false, more = top > 0;
         int pos = after;
+        /* a filter may drop most of a batch: read at least a few hundred at a time */
+        unsigned batch = q->filter && top < ITEM_SCAN_BATCH ? ITEM_SCAN_BATCH : top;
         while (more && !full) {
-            struct item_scan s = {req, c, cJSON_CreateArray(), 0, 0};
-            sp_model_list_items(l->id, pos, top, scan_item, &s);
-            more = s.count == top;
+            struct item_scan s = {req, c, l->uuid, cJSON_CreateArray(), 0, 0};
+            sp_model_list_items(l->id, pos, batch, scan_item, &s);
+            more = s.count == batch;
             pos = s.last;
             cJSON *e = s.batch->child;
             while (e) {
