@@ -54,6 +54,9 @@ static const char *const folder_props[] = {"Exists",    "Name",        "ServerRe
                                            "ItemCount", NULL};
 static const char *const folder_navs[] = {"Files", "Folders", "ListItemAllFields", NULL};
 static const struct odata_type folder_type = {"SP.Folder", folder_props, folder_navs, false};
+/* The web's root folder holds the libraries, which are not its children here. */
+static const char *const no_navs[] = {NULL};
+static const struct odata_type web_folder_type = {"SP.Folder", folder_props, no_navs, false};
 static const char *const file_props[] = {"Exists",
                                          "Name",
                                          "ServerRelativeUrl",
@@ -90,11 +93,9 @@ static const char *const item_navs[] = {"Author", "Editor", "File", "Folder", NU
 static const struct odata_type item_type = {"SP.ListItem", item_props, item_navs, true};
 static const char *const version_props[] = {"ID",      "VersionLabel", "IsCurrentVersion", "Size",
                                             "Created", "CreatedById",  "CheckInComment",   NULL};
-static const char *const version_navs[] = {NULL};
-static const struct odata_type version_type = {"SP.FileVersion", version_props, version_navs,
-                                               false};
+static const struct odata_type version_type = {"SP.FileVersion", version_props, no_navs, false};
 static const char *const user_props[] = {"Id", "Title", "LoginName", "EMail", NULL};
-static const struct odata_type user_type = {"SP.User", user_props, version_navs, false};
+static const struct odata_type user_type = {"SP.User", user_props, no_navs, false};
 
 /* The request's options fit t (an entity, or a collection of t); otherwise the refusal is
  * sent. */
@@ -134,8 +135,12 @@ static void add_deferred(struct http_request *req, cJSON *obj, const struct odat
     const cJSON *uri = cJSON_GetObjectItemCaseSensitive(obj, "__uri");
     if (odata_mode(req) != ODATA_VERBOSE || !cJSON_IsString(uri))
         return;
+    /* a file item has no Folder, a folder item no File */
+    const cJSON *kind = t->items ? cJSON_GetObjectItemCaseSensitive(obj, "FSObjType") : NULL;
+    const char *none = !kind ? NULL : kind->valueint ? "File" : "Folder";
     for (size_t i = 0; t->navs[i]; i++) {
-        if (cJSON_GetObjectItemCaseSensitive(obj, t->navs[i]))
+        if (cJSON_GetObjectItemCaseSensitive(obj, t->navs[i]) ||
+            (none && strcmp(t->navs[i], none) == 0))
             continue;
         cJSON *d = cJSON_AddObjectToObject(obj, t->navs[i]);
         char *u = xasprintf("%s/%s", uri->valuestring, t->navs[i]);
@@ -700,8 +705,11 @@ static void folder_route(struct http_request *req, struct sp_call *c, const stru
         send_collection(req, c, t, col.arr);
         return;
     }
-    if (seg_is(p, at, "ListItemAllFields") && it->int_id > 0) {
-        item_route(req, c, p, at + 1, it);
+    if (seg_is(p, at, "ListItemAllFields")) {
+        if (it->int_id > 0)
+            item_route(req, c, p, at + 1, it);
+        else /* a library's root folder is no item */
+            odata_not_found(req, "The root folder of a library is not a list item.");
         return;
     }
     odata_bad_argument(req, "The folder resource does not support this request.");
@@ -988,8 +996,8 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
         return;
     }
     if (seg_is(p, at, "RootFolder") && at + 1 == p->n) {
-        if (options_fit(req, c, &folder_type, false))
-            send_entity(req, c, &folder_type, 200, web_root_folder_json(req, c));
+        if (options_fit(req, c, &web_folder_type, false))
+            send_entity(req, c, &web_folder_type, 200, web_root_folder_json(req, c));
         return;
     }
     if (lists) {

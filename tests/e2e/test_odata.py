@@ -164,6 +164,22 @@ class ODataTest(ClientCase):
         self.assertIsInstance(folder['Files']['results'], list)
         self.assertEqual(folder['Folders']['results'][0]['__metadata']['type'], 'SP.Folder')
 
+    def test_every_deferred_link_answers(self):
+        """Each __deferred uri and each __metadata uri handed out is an address served."""
+        file_item = next(i for i in self.all if i['FSObjType'] == 0)
+        folder_item = next(i for i in self.all if i['FSObjType'] == 1)
+        starts = ['web', 'site', "web/lists/getbytitle('%s')" % LIB,
+                  "%s(%d)" % (ITEMS, file_item['Id']), "%s(%d)" % (ITEMS, folder_item['Id']),
+                  "web/GetFolderByServerRelativeUrl(%s)" % mt.quote_literal(folder_item['FileRef']),
+                  "web/GetFileByServerRelativeUrl(%s)" % mt.quote_literal(file_item['FileRef'])]
+        for tail in starts:
+            d = self.verbose.get_json(tail)['d']
+            self.get(d['__metadata']['uri'])
+            for name, v in d.items():
+                if isinstance(v, dict) and '__deferred' in v:
+                    r = self.get(v['__deferred']['uri'])
+                    self.assertIn('odata=verbose', r.headers.get('Content-Type'), (tail, name))
+
     def test_refusals(self):
         cases = [
             (ITEMS, {'$top': 'abc'}, 400, -1),
