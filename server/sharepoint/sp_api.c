@@ -19,7 +19,6 @@
 #include "xmalloc.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,18 +441,21 @@ static void send_entity(struct http_request *req, const struct sp_call *c,
     odata_entity(req, status, NULL, NULL, o);
 }
 
-static const struct odata_query *sort_query;
+struct sort_by {
+    const struct odata_query *q;
+    const char *tiebreak;
+};
 
-static int sort_cmp(const void *a, const void *b)
+static int sort_cmp(const void *a, const void *b, void *ctx)
 {
-    return odata_query_compare(sort_query, *(cJSON *const *)a, *(cJSON *const *)b, NULL);
+    const struct sort_by *by = ctx;
+    return odata_query_compare(by->q, *(cJSON *const *)a, *(cJSON *const *)b, by->tiebreak);
 }
 
-/* Sorts arr by $orderby (qsort is not stable: ties keep no order, as SharePoint promises
- * none). The query is read through a file-scope pointer under a lock. */
-static void sort_array(const struct odata_query *q, cJSON *arr)
+/* Sorts arr by $orderby, then by the property tiebreak (NULL: ties keep no order, as
+ * SharePoint promises none). */
+static void sort_array(const struct odata_query *q, cJSON *arr, const char *tiebreak)
 {
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     size_t n = (size_t)cJSON_GetArraySize(arr);
     if (!q->norderby || n < 2)
         return;
@@ -461,10 +463,8 @@ static void sort_array(const struct odata_query *q, cJSON *arr)
     size_t k = 0;
     while (arr->child)
         v[k++] = cJSON_DetachItemViaPointer(arr, arr->child);
-    pthread_mutex_lock(&lock);
-    sort_query = q;
-    qsort(v, n, sizeof *v, sort_cmp);
-    pthread_mutex_unlock(&lock);
+    struct sort_by by = {q, tiebreak};
+    qsort_r(v, n, sizeof *v, sort_cmp, &by);
     for (k = 0; k < n; k++)
         cJSON_AddItemToArray(arr, v[k]);
     free(v);
@@ -485,7 +485,7 @@ static void send_collection(struct http_request *req, const struct sp_call *c,
             cJSON_Delete(cJSON_DetachItemViaPointer(arr, e));
         e = next;
     }
-    sort_array(q, arr);
+    sort_array(q, arr, NULL);
     e = arr->child;
     while (e) {
         cJSON *next = e->next;
@@ -854,7 +854,7 @@ static void items_route(struct http_request *req, struct sp_call *c, const struc
                 cJSON_Delete(cJSON_DetachItemViaPointer(s.batch, e));
             e = nx;
         }
-        sort_array(q, s.batch);
+        sort_array(q, s.batch, "Id");
         cJSON *from = s.batch->child;
         if (after > 0) {
             struct sp_model_item it = {0};

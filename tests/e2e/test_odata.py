@@ -127,6 +127,10 @@ class ODataTest(ClientCase):
                       key=str.lower, reverse=True)
         self.assertEqual(seen, want)
         self.assertGreater(pages, 2)
+        # Equal sort keys page in the order of ids, each item once.
+        paged = self.sp.collection(ITEMS, {'$orderby': 'FSObjType desc', '$top': '3'})
+        want = sorted(self.all, key=lambda i: (-i['FSObjType'], i['Id']))
+        self.assertEqual([i['Id'] for i in paged], [i['Id'] for i in want])
 
     def test_item_to_file_to_bytes(self):
         rel = sorted(r for r in self.files if '/' in r and self.files[r])[0]
