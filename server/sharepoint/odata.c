@@ -124,23 +124,32 @@ void odata_entity(struct http_request *req, unsigned status, const char *type, c
 {
     enum odata_mode m = odata_mode(req);
     cJSON *t = cJSON_GetObjectItemCaseSensitive(props, "__type");
-    char *md = NULL;
+    cJSON *u = cJSON_GetObjectItemCaseSensitive(props, "__uri");
     if (!type && cJSON_IsString(t))
-        md = xasprintf("$metadata#%s/@Element", t->valuestring);
-    else if (type)
-        md = xasprintf("$metadata#%s/@Element", type);
+        type = t->valuestring;
+    if (!uri && cJSON_IsString(u))
+        uri = u->valuestring;
+    /* absolute, as SharePoint writes it: the service root of the entity's address */
+    const char *api = uri ? strstr(uri, "/_api/") : NULL;
+    char *md = !type ? NULL
+               : api ? xasprintf("%.*s$metadata#%s/@Element", (int)(api + 6 - uri), uri, type)
+                     : xasprintf("$metadata#%s/@Element", type);
+    char *keep_type = type ? xstrdup(type) : NULL, *keep_uri = uri ? xstrdup(uri) : NULL;
+    type = keep_type;
+    uri = keep_uri;
     decorate(props, m, type, uri);
     if (m == ODATA_VERBOSE) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddItemToObject(root, "d", props);
         send_json(req, status, root);
-        free(md);
-        return;
+    } else {
+        if (m == ODATA_MINIMAL && md)
+            cJSON_AddStringToObject(props, "odata.metadata", md);
+        send_json(req, status, props);
     }
-    if (m == ODATA_MINIMAL && md)
-        cJSON_AddStringToObject(props, "odata.metadata", md);
     free(md);
-    send_json(req, status, props);
+    free(keep_type);
+    free(keep_uri);
 }
 
 void odata_collection(struct http_request *req, cJSON *items)

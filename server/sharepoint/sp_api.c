@@ -48,9 +48,8 @@ static const char *const list_props[] = {
     NULL};
 static const char *const list_navs[] = {"RootFolder", "Items", NULL};
 static const struct odata_type list_type = {"SP.List", list_props, list_navs, false};
-static const char *const folder_props[] = {"Exists",    "Name",        "ServerRelativeUrl",
-                                           "UniqueId",  "TimeCreated", "TimeLastModified",
-                                           "ItemCount", NULL};
+static const char *const folder_props[] = {
+    "Exists", "Name", "ServerRelativeUrl", "UniqueId", "TimeCreated", "TimeLastModified", NULL};
 static const char *const folder_navs[] = {"Files", "Folders", "ListItemAllFields", NULL};
 static const struct odata_type folder_type = {"SP.Folder", folder_props, folder_navs, false};
 /* The web's root folder holds the libraries, which are not its children here. */
@@ -597,6 +596,8 @@ static void user_route(struct http_request *req, struct sp_call *c, const struct
 
 static void item_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
                        size_t at, const struct sp_model_item *it);
+static void folder_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
+                         size_t at, const struct sp_model_item *it);
 
 static void versions_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
                            size_t at, const struct sp_model_item *it)
@@ -669,6 +670,21 @@ static void file_route(struct http_request *req, struct sp_call *c, const struct
     odata_bad_argument(req, "The file resource does not support this request.");
 }
 
+/* The folder or file at path (NULL: none), and what follows it from segment at; 404 when
+ * nothing of that kind is there. */
+static void entry_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
+                        size_t at, const char *path, bool folder)
+{
+    struct sp_model_item it = {0};
+    if (!path || sp_model_item_by_path(path, &it) != SP_MODEL_OK || it.is_folder != folder)
+        odata_not_found(req, NULL);
+    else if (folder)
+        folder_route(req, c, p, at, &it);
+    else
+        file_route(req, c, p, at, &it);
+    sp_model_item_finish(&it);
+}
+
 static void folder_route(struct http_request *req, struct sp_call *c, const struct sp_path *p,
                          size_t at, const struct sp_model_item *it)
 {
@@ -683,17 +699,10 @@ static void folder_route(struct http_request *req, struct sp_call *c, const stru
         const char *name = sp_path_arg(&p->seg[at], "url", 0);
         if (!name)
             name = sp_path_arg(&p->seg[at], "name", -1);
-        struct sp_model_item child = {0};
-        char *path = name ? xasprintf("%s/%s", it->path, name) : NULL;
-        if (!name || strchr(name, '/') || !*name ||
-            sp_model_item_by_path(path, &child) != SP_MODEL_OK || child.is_folder != folders)
-            odata_not_found(req, NULL);
-        else if (folders)
-            folder_route(req, c, p, at + 1, &child);
-        else
-            file_route(req, c, p, at + 1, &child);
+        char *path =
+            name && *name && !strchr(name, '/') ? xasprintf("%s/%s", it->path, name) : NULL;
+        entry_route(req, c, p, at + 1, path, folders);
         free(path);
-        sp_model_item_finish(&child);
         return;
     }
     if ((folders || seg_is(p, at, "Files")) && at + 1 == p->n) {
@@ -1033,19 +1042,12 @@ static void web_route(struct http_request *req, struct sp_call *c, const struct 
         if (!url)
             url = sp_path_arg(&p->seg[at], "DecodedUrl", -1);
         bool folder = strncasecmp(p->seg[at].name, "GetFolder", 9) == 0;
-        struct sp_model_item it = {0};
         char *path = url ? xstrdup(url) : NULL;
         size_t n = path ? strlen(path) : 0;
         while (n > 1 && path[n - 1] == '/')
             path[--n] = '\0';
-        if (!path || sp_model_item_by_path(path, &it) != SP_MODEL_OK || it.is_folder != folder)
-            odata_not_found(req, folder ? "File Not Found." : "File Not Found.");
-        else if (folder)
-            folder_route(req, c, p, at + 1, &it);
-        else
-            file_route(req, c, p, at + 1, &it);
+        entry_route(req, c, p, at + 1, path, folder);
         free(path);
-        sp_model_item_finish(&it);
         return;
     } else {
         odata_bad_argument(req, "The web resource does not support this request.");
@@ -1169,9 +1171,32 @@ static cJSON *parse_body(struct http_request *req, bool *bad)
     return b;
 }
 
+/* SharePoint reads a POST that carries X-HTTP-Method as the method it names (clients that
+ * cannot send MERGE, PUT or DELETE tunnel them so). Returns false, answered, when the header
+ * names no such method. */
+static bool method_override(struct http_request *req)
+{
+    static const char *const verbs[] = {"MERGE", "PUT", "PATCH", "DELETE"};
+    const char *o = http_header(req, "X-HTTP-Method");
+    if (!o || strcmp(req->method, "POST") != 0)
+        return true;
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (strcasecmp(o, verbs[i]) == 0) {
+            req->method = verbs[i];
+            return true;
+        }
+    odata_error(req, 400, SP_HRESULT_CLIENT_QUERY,
+                "Microsoft.SharePoint.Client.InvalidClientQueryException",
+                "The X-HTTP-Method header names no method this POST may stand for (MERGE, PUT, "
+                "PATCH or DELETE).");
+    return false;
+}
+
 static void api_call(struct http_request *req, const struct sp_auth_principal *who,
                      const char *tail, const char *site_url, cJSON *body)
 {
+    if (!method_override(req))
+        return;
     struct sp_call c = {.who = *who, .body = body};
     if (sp_model_site_get(site_url, &c.site) != SP_MODEL_OK) {
         odata_not_found(req, "The site does not exist.");

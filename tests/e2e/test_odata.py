@@ -6,16 +6,19 @@ answer, the canonical uris, etags and deferred links an entity carries, navigati
 item to its file and its bytes through the uris the server handed out, folder and file keys;
 and the refusals, each with SharePoint's status and error code.
 """
+import base64
 import json
 import os
 import shutil
+import subprocess
 import tempfile
-import urllib.parse
+import unittest
 
 import migration_tool as mt
 from test_client import ADMIN, ClientCase, make_share
 
 LIB = 'Queried'
+JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'js')
 ITEMS = "web/lists/getbytitle('%s')/items" % LIB
 
 
@@ -184,6 +187,56 @@ class ODataTest(ClientCase):
                     r = self.get(v['__deferred']['uri'])
                     self.assertIn('odata=verbose', r.headers.get('Content-Type'), (tail, name))
 
+    def test_method_override(self):
+        """POST with X-HTTP-Method stands for that method: a DELETE of an item is refused as
+        a DELETE is (405, Allow), an unknown override is a 400; no request digest is needed
+        with a bearer token."""
+        n = self.all[0]['Id']
+        _, r = self.sp.raw('POST', '%s(%d)' % (ITEMS, n), headers={'X-HTTP-Method': 'DELETE',
+                                                                   'IF-MATCH': '*'})
+        self.assertEqual(r.status, 405, r.body)
+        self.assertEqual(r.headers.get('Allow'), 'GET, HEAD')
+        self.assertIn('DELETE', r.json()['error']['message']['value'])
+        _, r = self.sp.raw('POST', '%s(%d)' % (ITEMS, n), headers={'X-HTTP-Method': 'FROB'})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertTrue(r.json()['error']['code'].startswith('-1, '))
+        self.assertEqual(self.sp.entity('%s(%d)' % (ITEMS, n))['Id'], n)
+
+    @unittest.skipUnless(shutil.which('node') and
+                         os.path.isdir(os.path.join(JS_DIR, 'node_modules', '@pnp', 'sp')),
+                         'PnPjs is not installed: npm install in tests/e2e/js')
+    def test_pnpjs(self):
+        """PnPjs, unmodified, with only a bearer token added: what it reads means what it
+        means on a tenant."""
+        p = subprocess.run(['node', os.path.join(JS_DIR, 'pnp_items.mjs'), self.server.sp, ADMIN,
+                            LIB], capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 0, p.stderr.decode(errors='replace'))
+        out = json.loads(p.stdout)
+        ids = [i['Id'] for i in self.all]
+        self.assertEqual([i['Id'] for i in out['all']], ids)
+        first = next(i for i in self.all if i['FSObjType'] == 0)
+        self.assertEqual(out['byId']['Id'], first['Id'])
+        self.assertEqual(out['byId']['GUID'], first['GUID'])
+        self.assertEqual(len(out['selected']), 2)
+        self.assertEqual({k for i in out['selected'] for k in i if not k.startswith('odata.')},
+                         {'Id', 'ID', 'FileLeafRef'})
+        self.assertEqual([i['Id'] for i in out['filtered']],
+                         [i['Id'] for i in self.all if i['FSObjType'] == 0 and
+                          i['FileLeafRef'].lower().startswith('file 01')])
+        self.assertEqual([i['Id'] for i in out['ordered']],
+                         [i['Id'] for i in sorted(self.all, key=lambda i: i['FileLeafRef'].lower(),
+                                                  reverse=True)])
+        self.assertEqual(out['expanded']['File']['Name'], first['FileLeafRef'])
+        self.assertTrue(out['expanded']['Author']['Title'])
+        pages = out['pages']
+        self.assertGreater(len(pages), 1)
+        self.assertTrue(all(len(pg) <= 4 for pg in pages))
+        self.assertEqual(sum(pages, []), [i['Id'] for i in self.all if i['FSObjType'] == 0])
+        self.assertEqual(out['file']['UniqueId'], first['UniqueId'])
+        rel = first['FileRef'][len(ODataTest.share) + 1:]
+        self.assertEqual(base64.b64decode(out['fileBytes']), self.files[rel])
+        self.assertEqual(out['missing'], 404)
+
     def test_refusals(self):
         cases = [
             (ITEMS, {'$top': 'abc'}, 400, -1),
@@ -210,5 +263,4 @@ class ODataTest(ClientCase):
 
 
 if __name__ == '__main__':
-    import unittest
     unittest.main()
