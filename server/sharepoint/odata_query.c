@@ -720,7 +720,9 @@ static int check_path(const struct odata_query *q, const struct odata_type *t, c
         return 0;
     if (!in_list(t->navs, path, head))
         return unknown_field(t, path, err);
-    if (!slash && in_filter)
+    if (!slash && !in_filter)
+        return 0; /* a navigation property selected whole: deferred unless expanded */
+    if (!slash)
         return fail(err, 400, SP_HRESULT_SP_EXCEPTION, "Microsoft.SharePoint.SPException",
                     "The field '%s' of type 'Lookup' cannot be used in the query filter "
                     "expression.",

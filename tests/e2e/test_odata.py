@@ -83,6 +83,8 @@ class ODataTest(ClientCase):
         self.assertEqual({k for i in got for k in i}, {'Id', 'ID', 'FileLeafRef'})
         v = self.verbose.get_json(ITEMS, {'$select': 'FileLeafRef', '$top': '2'})['d']['results']
         self.assertEqual(set(v[0]), {'__metadata', 'FileLeafRef'})
+        v = self.verbose.get_json(ITEMS, {'$select': 'Id,Author', '$top': '1'})['d']['results']
+        self.assertIn('__deferred', v[0]['Author'])
 
         files = [i for i in self.all if i['FSObjType'] == 0]
         want = sorted((i['Id'] for i in files if i['FileLeafRef'].lower().startswith('file 01')))

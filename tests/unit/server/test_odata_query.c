@@ -32,6 +32,7 @@ static void test_accepted(void **state)
     static const char *const ok[] = {
         "$select=Id,FileLeafRef",
         "$select=*",
+        "$select=Id,Author",
         "$select=Author/Title,Id&$expand=Author",
         "$filter=Id%20eq%205",
         "$filter=(Id gt 1 and Id le 10) or not (FileLeafRef eq 'a''b')",
