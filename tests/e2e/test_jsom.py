@@ -1,12 +1,12 @@
 """End-to-end: Microsoft's own CSOM client, the SharePoint JavaScript Object Model (JSOM, from
-npm's sp-jsom-node, run under node by tests/e2e/jsom/jsom_client.js), drives a whole encrypted
+npm's sp-jsom-node, run under node by tests/e2e/js/jsom_client.cjs), drives a whole encrypted
 migration against the real spmigd: it reads the web and its lists, provisions the containers
 and the queue (the key comes back as JSOM's byte array); the package is uploaded with the
 containers' SAS; JSOM submits CreateMigrationJobEncrypted with an SP.EncryptionOption and
 follows GetMigrationJobStatus until the job is gone; the file is read back through REST and the
 events off the queue.
 
-Needs node and `npm install` in tests/e2e/jsom (.ci/run does it); skipped without them. The
+Needs node and `npm install` in tests/e2e/js (.ci/run does it); skipped without them. The
 binary comes from $SPMIGD (meson sets it). Run with /usr/bin/python3."""
 import json
 import os
@@ -19,18 +19,18 @@ from harness import ServerTestCase
 
 ADMIN = 'jsom-admin'
 HERE = os.path.dirname(os.path.abspath(__file__))
-CLIENT = os.path.join(HERE, 'jsom', 'jsom_client.js')
-MODULES = os.path.join(HERE, 'jsom', 'node_modules', 'sp-jsom-node')
+CLIENT = os.path.join(HERE, 'js', 'jsom_client.cjs')
+MODULES = os.path.join(HERE, 'js', 'node_modules', 'sp-jsom-node')
 
 
 @unittest.skipUnless(shutil.which('node') and os.path.isdir(MODULES),
-                     'needs node and `npm install` in tests/e2e/jsom')
+                     'needs node and `npm install` in tests/e2e/js')
 class JsomMigrationTest(ServerTestCase):
     server_args = ('--admin-token', ADMIN)
 
     def jsom(self, *args):
         p = subprocess.run(['node', CLIENT] + list(args), capture_output=True, timeout=120,
-                           cwd=os.path.join(HERE, 'jsom'))
+                           cwd=os.path.join(HERE, 'js'))
         self.assertEqual(p.returncode, 0, p.stderr.decode(errors='replace'))
         return json.loads(p.stdout.decode().splitlines()[-1])
 
