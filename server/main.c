@@ -27,6 +27,7 @@
 #include "sp_model.h"
 #include "spmig_limits.h"
 #include "store_files.h"
+#include "web_page.h"
 #include "xmalloc.h"
 
 #include <errno.h>
@@ -209,6 +210,7 @@ int main(int argc, char **argv)
         migration_api_register(b, q);
         emu_api_register();
         mm_api_register();
+        web_page_register();
         free(b);
         free(q);
         sp = http_server_create(cfg.host, cfg.sp_port, &sp_api_ops, &lim);
