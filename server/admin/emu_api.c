@@ -1,11 +1,12 @@
 /*
  * emu_api.c: /_emu, the emulator's own controls: GET health, GET/POST sites, POST users,
- * faults, GET/POST clock, GET containers (lifecycle schedules), GET audit.
+ * faults, GET/POST clock, GET containers (lifecycle schedules), GET audit, GET jobs (emu_jobs).
  * Everything but health needs an admin calling in person; who may do what is the table
  * `permissions` below (docs/emu-permissions.md), and nobody grants a role above their own.
  * Answers are plain JSON (no OData wrapping); errors use the SharePoint error body.
  */
 #include "emu_api.h"
+#include "emu_jobs.h"
 #include "clock.h"
 #include "faults.h"
 #include "audit.h"
@@ -310,6 +311,8 @@ static void handle(struct http_request *req, const struct sp_auth_principal *who
         reply(req, 200, lifecycle_containers_json());
     else if (strcmp(what, "audit") == 0 && strcmp(req->method, "GET") == 0)
         audit_route(req);
+    else if (strcmp(what, "jobs") == 0 || strncmp(what, "jobs/", 5) == 0)
+        emu_jobs_route(req, what);
     else
         odata_not_found(req, "No such emulator control.");
 }

@@ -143,12 +143,11 @@ int jobs_delete_queued(const char *uuid)
     return changes > 0;
 }
 
-int jobs_each_active(int64_t site_id, void (*fn)(void *ctx, const struct job *j), void *ctx)
+/* Runs st (bound) to its end and hands each job to fn after the database is released, so
+ * fn may call back into this module. */
+static int each_row(struct db *d, sqlite3_stmt *st, void (*fn)(void *ctx, const struct job *j),
+                    void *ctx)
 {
-    struct db *d = db_acquire();
-    sqlite3_stmt *st = db_stmt(d, "SELECT " JOB_COLS " FROM jobs WHERE site_id = ?1 AND state "
-                                  "<> 0 ORDER BY created_ms, uuid");
-    sqlite3_bind_int64(st, 1, site_id);
     struct job *list = NULL;
     size_t n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -163,7 +162,28 @@ int jobs_each_active(int64_t site_id, void (*fn)(void *ctx, const struct job *j)
         job_finish(&list[i]);
     }
     free(list);
+    return (int)n;
+}
+
+int jobs_each_active(int64_t site_id, void (*fn)(void *ctx, const struct job *j), void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " JOB_COLS " FROM jobs WHERE site_id = ?1 AND state "
+                                  "<> 0 ORDER BY created_ms, uuid");
+    sqlite3_bind_int64(st, 1, site_id);
+    each_row(d, st, fn, ctx);
     return 0;
+}
+
+int jobs_each_page(int64_t skip, unsigned max, void (*fn)(void *ctx, const struct job *j),
+                   void *ctx)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " JOB_COLS " FROM jobs ORDER BY created_ms DESC, "
+                                  "uuid DESC LIMIT ?1 OFFSET ?2");
+    sqlite3_bind_int64(st, 1, max);
+    sqlite3_bind_int64(st, 2, skip);
+    return each_row(d, st, fn, ctx);
 }
 
 int jobs_requeue_interrupted(void)

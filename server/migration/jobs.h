@@ -39,6 +39,10 @@ int jobs_end(const char *uuid);
 int jobs_delete_queued(const char *uuid);
 /* Calls fn for each queued or processing job of a site. */
 int jobs_each_active(int64_t site_id, void (*fn)(void *ctx, const struct job *j), void *ctx);
+/* Calls fn for at most max jobs, newest first, after skipping skip of them (a page of the
+ * list). Returns how many it called fn for. */
+int jobs_each_page(int64_t skip, unsigned max, void (*fn)(void *ctx, const struct job *j),
+                   void *ctx);
 /* At start: every job left processing goes back to queued. Returns how many. */
 int jobs_requeue_interrupted(void);
 
