@@ -9,17 +9,15 @@ import {Pager} from './views.js';
 const DAY = 86400000;
 const MARKS = [['created', 'Created'], ['keyExpiry', 'Key expiry'], ['dataDeletion', 'Data deletion'],
   ['dataRemoval', 'Removal'], ['purge', 'Purge']];
-const ROWS = 50;
 
 export const containersView = {
   id: 'containers', title: 'Containers and queues', admin: true,
   mount(root) {
-    this.page = 0;
     this.clock = el('p', {class: 'clock', id: 'clock-now'});
     this.next = null;
     const adv = (label, d) => button(label, () => this.move({advance: d}, label), {id: 'advance-' + d});
     this.list = el('div', {});
-    this.pager = el('div', {class: 'pager', role: 'group', 'aria-label': 'Containers pages'});
+    this.pager = new Pager(() => '/_emu/containers?top=50', 'Containers');
     this.events = el('div', {});
     root.append(
         el('section', {class: 'card', 'aria-labelledby': 'clock-title'}, el('h3', {id: 'clock-title'}, 'Emulator clock'),
@@ -30,7 +28,7 @@ export const containersView = {
         el('ul', {class: 'legend', 'aria-label': 'Timeline legend'},
             MARKS.map(([k, label]) => el('li', {}, el('span', {class: 'mark m-' + k}), label)),
             el('li', {}, el('span', {class: 'mark m-now'}), 'Now')),
-        this.list, this.pager, this.events);
+        this.list, this.pager.nav, this.events);
   },
   async move(body, label) {
     try {
@@ -41,26 +39,17 @@ export const containersView = {
   },
   toNext() {
     if (!this.next) { say('No deadline ahead.'); return; }
-    this.move({set: new Date(this.next + 1000).toISOString()}, 'to ' + when(new Date(this.next).toISOString()));
+    this.move({set: new Date(Date.parse(this.next) + 1000).toISOString()}, 'to ' + when(this.next));
   },
   async refresh() {
-    const [clock, c, audit] = await Promise.all([get('/_emu/clock'), get('/_emu/containers'), get('/_emu/audit?top=200')]);
+    const [clock, page, audit] = await Promise.all([get('/_emu/clock'), get(this.pager.url()),
+      get('/_emu/audit?top=200')]);
     const now = clock.nowMs;
-    fill(this.clock, 'Now: ', el('strong', {}, when(clock.now)), ' (offset ' + clock.offset + ')');
-    const all = c.containers.slice().reverse(); // newest first
-    this.next = null;
-    for (const x of all)
-      for (const [k] of MARKS) {
-        const t = x[k] ? Date.parse(x[k]) : NaN;
-        if (t > now && (this.next === null || t < this.next)) this.next = t;
-      }
-    const pages = Math.max(1, Math.ceil(all.length / ROWS));
-    this.page = Math.min(this.page, pages - 1);
-    const rows = all.slice(this.page * ROWS, (this.page + 1) * ROWS);
-    fill(this.pager,
-        button('Previous page', () => { this.page--; this.refresh(); }, {disabled: this.page === 0, 'data-key': 'c-prev'}),
-        el('span', {}, 'Page ' + (this.page + 1) + ' of ' + pages),
-        button('Next page', () => { this.page++; this.refresh(); }, {disabled: this.page >= pages - 1, 'data-key': 'c-next'}));
+    fill(this.clock, 'Now: ', el('strong', {}, when(clock.now)), ' (offset ' + clock.offset + ')',
+        clock.nextDeadline ? '. Next deadline: ' + when(clock.nextDeadline) : '. No deadline ahead');
+    this.next = clock.nextDeadline;
+    this.pager.render(page.nextLink, () => this.refresh());
+    const rows = page.containers;
     fill(this.list, table('Provisioned containers and queues', [
       {title: 'Name', cell: x => el('code', {}, x.name)},
       {title: 'Kind', cell: x => x.kind},

@@ -1,12 +1,12 @@
 /*
  * emu_api.c: /_emu, the emulator's own controls: GET health, GET/POST sites, POST users,
- * faults, GET/POST clock, GET containers (lifecycle schedules), GET audit, GET jobs (emu_jobs).
+ * faults, GET/POST clock, GET audit; GET jobs and containers are emu_lists'.
  * Everything but health needs an admin calling in person; who may do what is the table
  * `permissions` below (docs/emu-permissions.md), and nobody grants a role above their own.
  * Answers are plain JSON (no OData wrapping); errors use the SharePoint error body.
  */
 #include "emu_api.h"
-#include "emu_jobs.h"
+#include "emu_lists.h"
 #include "clock.h"
 #include "faults.h"
 #include "audit.h"
@@ -185,6 +185,13 @@ static cJSON *clock_json(void)
     cJSON_AddStringToObject(o, "offset", d);
     cJSON_AddNumberToObject(o, "offsetMs", (double)off);
     cJSON_AddNumberToObject(o, "deadlinesDue", (double)lifecycle_due_count());
+    int64_t next = lifecycle_next_deadline_ms();
+    if (next < 0) {
+        cJSON_AddNullToObject(o, "nextDeadline");
+    } else {
+        timefmt_iso8601(next, t);
+        cJSON_AddStringToObject(o, "nextDeadline", t);
+    }
     return o;
 }
 
@@ -307,12 +314,11 @@ static void handle(struct http_request *req, const struct sp_auth_principal *who
         faults(req, body);
     else if (strcmp(what, "clock") == 0)
         clock_route(req, body);
-    else if (strcmp(what, "containers") == 0 && strcmp(req->method, "GET") == 0)
-        reply(req, 200, lifecycle_containers_json());
     else if (strcmp(what, "audit") == 0 && strcmp(req->method, "GET") == 0)
         audit_route(req);
-    else if (strcmp(what, "jobs") == 0 || strncmp(what, "jobs/", 5) == 0)
-        emu_jobs_route(req, what);
+    else if (strcmp(what, "jobs") == 0 || strncmp(what, "jobs/", 5) == 0 ||
+             strcmp(what, "containers") == 0)
+        emu_lists_route(req, what);
     else
         odata_not_found(req, "No such emulator control.");
 }

@@ -274,6 +274,12 @@ static int64_t next_due(void)
     return v;
 }
 
+int64_t lifecycle_next_deadline_ms(void)
+{
+    int64_t v = next_due();
+    return v == INT64_MAX ? -1 : v;
+}
+
 static void *sweeper_main(void *arg)
 {
     (void)arg;
@@ -397,13 +403,13 @@ static void add_time(cJSON *o, const char *name, sqlite3_stmt *st, int col)
     cJSON_AddStringToObject(o, name, t);
 }
 
-cJSON *lifecycle_containers_json(void)
+/* Appends to arr a container object per row of st (the columns listed in CONTAINER_COLS). */
+#define CONTAINER_COLS                                                                             \
+    "name, kind, created_ms, expiry_ms, data_delete_ms, removal_ms, purge_ms, state"
+
+static int add_rows(sqlite3_stmt *st, cJSON *arr)
 {
-    struct db *d = db_acquire();
-    sqlite3_stmt *st = db_stmt(d, "SELECT name, kind, created_ms, expiry_ms, data_delete_ms, "
-                                  "removal_ms, purge_ms, state FROM provisioned "
-                                  "ORDER BY created_ms, name");
-    cJSON *arr = cJSON_CreateArray();
+    int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", (const char *)sqlite3_column_text(st, 0));
@@ -415,9 +421,38 @@ cJSON *lifecycle_containers_json(void)
         add_time(o, "purge", st, 6);
         cJSON_AddStringToObject(o, "state", (const char *)sqlite3_column_text(st, 7));
         cJSON_AddItemToArray(arr, o);
+        n++;
     }
     sqlite3_reset(st);
+    return n;
+}
+
+cJSON *lifecycle_containers_json(void)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st =
+        db_stmt(d, "SELECT " CONTAINER_COLS " FROM provisioned ORDER BY created_ms, name");
+    cJSON *arr = cJSON_CreateArray();
+    add_rows(st, arr);
     db_release(d);
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, "containers", arr);
+    return out;
+}
+
+cJSON *lifecycle_containers_page_json(int64_t skip, unsigned top, bool *more)
+{
+    struct db *d = db_acquire();
+    sqlite3_stmt *st = db_stmt(d, "SELECT " CONTAINER_COLS " FROM provisioned ORDER BY "
+                                  "created_ms DESC, name DESC LIMIT ?1 OFFSET ?2");
+    sqlite3_bind_int64(st, 1, (int64_t)top + 1);
+    sqlite3_bind_int64(st, 2, skip);
+    cJSON *arr = cJSON_CreateArray();
+    int n = add_rows(st, arr);
+    db_release(d);
+    *more = n > (int)top;
+    if (*more)
+        cJSON_DeleteItemFromArray(arr, (int)top);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemToObject(out, "containers", arr);
     return out;

@@ -40,6 +40,13 @@ int lifecycle_sweep(unsigned max);
 /* Deadlines due now and not applied yet. */
 int64_t lifecycle_due_count(void);
 
-/* {"containers":[...]} every provisioned name with its schedule and state. Caller frees. */
+/* The earliest deadline not applied yet (ms on the emulator clock), or -1 if none. */
+int64_t lifecycle_next_deadline_ms(void);
+
+/* {"containers":[...]} every provisioned name with its schedule and state, oldest first.
+ * Caller frees. */
 cJSON *lifecycle_containers_json(void);
+/* The same for one page, newest first: at most top names after skipping skip; *more tells
+ * whether more follow. Caller frees. */
+cJSON *lifecycle_containers_page_json(int64_t skip, unsigned top, bool *more);
 #endif

@@ -290,6 +290,13 @@ class MigrationCenterTest(unittest.TestCase):
         self.find('#advance-P3D').click()
         self.wait(lambda: 'key-expired' in self.text('main table'), 'the key to expire')
         self.assertNotEqual(self.text('#clock-now'), before)
+        self.assertIn('Next deadline', self.text('#clock-now'))
+        self.find('#advance-next').click()  # the first data deletion
+        self.wait(lambda: 'soft-deleted' in self.text('main table')
+                  or 'data-delinked' in self.text('main table'), 'the next deadline')
+        status, page = self.api('GET', '/_emu/containers?top=1')
+        self.assertEqual((status, len(page['containers'])), (200, 1))
+        self.assertTrue(page['nextLink'].startswith('/_emu/containers?top=1&skiptoken=1'))
         self.find('#advance-P30D').click()
         self.wait(lambda: 'active' not in self.text('main table')
                   and 'key-expired' not in self.text('main table'), 'data deletion')

@@ -154,12 +154,54 @@ static void test_clock_bounds(void **state)
     free(saved);
 }
 
+static void test_pages_and_next_deadline(void **state)
+{
+    (void)state;
+    assert_int_equal(lifecycle_next_deadline_ms(), -1);
+    char name[32];
+    const struct policy *p = lifecycle_policy();
+    int64_t before = clock_now_ms(), after = 0;
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "page-%d", i);
+        provision(name, false);
+        if (i == 0)
+            after = clock_now_ms();
+        advance(1000); /* each one created later than the one before */
+    }
+    int64_t first_expiry = lifecycle_next_deadline_ms(); /* page-0's key expiry */
+    assert_true(first_expiry >= before + p->key_ttl_ms && first_expiry <= after + p->key_ttl_ms);
+
+    bool more;
+    cJSON *page = lifecycle_containers_page_json(0, 2, &more);
+    cJSON *arr = cJSON_GetObjectItem(page, "containers");
+    assert_true(more);
+    assert_int_equal(cJSON_GetArraySize(arr), 2);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "name")->valuestring,
+                        "page-4"); /* newest first */
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "name")->valuestring,
+                        "page-3");
+    cJSON_Delete(page);
+    page = lifecycle_containers_page_json(4, 2, &more);
+    arr = cJSON_GetObjectItem(page, "containers");
+    assert_false(more);
+    assert_int_equal(cJSON_GetArraySize(arr), 1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "name")->valuestring,
+                        "page-0");
+    cJSON_Delete(page);
+
+    advance(p->key_ttl_ms); /* the first key expiry is applied: the next one is later */
+    sweep_all();
+    assert_true(lifecycle_next_deadline_ms() > first_expiry);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schedule_and_sweep, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_clock_bounds, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_jump_applies_in_batches_and_keeps_order, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_pages_and_next_deadline, fixture_setup,
                                         fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

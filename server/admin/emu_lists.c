@@ -1,10 +1,12 @@
 /*
- * emu_jobs.c: lists Migration API jobs across sites and owners, and reads a job's event log,
- * as JSON for /_emu. It reads through jobs.h and sp_model.h; it never changes a job (that is
- * the Migration API's business, migration_api.c).
+ * emu_lists.c: lists Migration API jobs across sites and owners, reads a job's event log, and
+ * pages the provisioned containers and queues, as JSON for /_emu. It reads through jobs.h,
+ * lifecycle.h and sp_model.h; it never changes a job or a container (migration_api.c and
+ * lifecycle.c do).
  */
-#include "emu_jobs.h"
+#include "emu_lists.h"
 #include "jobs.h"
+#include "lifecycle.h"
 #include "odata.h"
 #include "query.h"
 #include "sp_model.h"
@@ -17,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EMU_JOBS_PAGE_DEFAULT 100
-#define EMU_JOBS_PAGE_MAX     1000
+#define EMU_LISTS_PAGE_DEFAULT 100
+#define EMU_LISTS_PAGE_MAX     1000
 
 static void reply(struct http_request *req, cJSON *o)
 {
@@ -83,11 +85,29 @@ static void add_job(void *ctx, const struct job *j)
     cJSON_AddItemToArray(ctx, o);
 }
 
+/* top and skiptoken of a paged list; false after replying 400. */
+static bool page_args(struct http_request *req, int64_t *top, int64_t *skip)
+{
+    return number(req, "top", 1, EMU_LISTS_PAGE_MAX, EMU_LISTS_PAGE_DEFAULT, top) &&
+           number(req, "skiptoken", 0, INT64_MAX / 2, 0, skip);
+}
+
+/* Adds nextLink to o: path?top=&skiptoken= for the page after this one, or null. */
+static void add_next_link(cJSON *o, const char *path, bool more, int64_t top, int64_t skip)
+{
+    if (!more) {
+        cJSON_AddNullToObject(o, "nextLink");
+        return;
+    }
+    char *link = xasprintf("%s?top=%" PRId64 "&skiptoken=%" PRId64, path, top, skip + top);
+    cJSON_AddStringToObject(o, "nextLink", link);
+    free(link);
+}
+
 static void list(struct http_request *req)
 {
     int64_t top, skip;
-    if (!number(req, "top", 1, EMU_JOBS_PAGE_MAX, EMU_JOBS_PAGE_DEFAULT, &top) ||
-        !number(req, "skiptoken", 0, INT64_MAX / 2, 0, &skip))
+    if (!page_args(req, &top, &skip))
         return;
     cJSON *arr = cJSON_CreateArray();
     /* One more than asked tells whether there is a next page. */
@@ -96,13 +116,7 @@ static void list(struct http_request *req)
         cJSON_DeleteItemFromArray(arr, (int)top);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "value", arr);
-    if (n > top) {
-        char *link = xasprintf("/_emu/jobs?top=%" PRId64 "&skiptoken=%" PRId64, top, skip + top);
-        cJSON_AddStringToObject(o, "nextLink", link);
-        free(link);
-    } else {
-        cJSON_AddNullToObject(o, "nextLink");
-    }
+    add_next_link(o, "/_emu/jobs", n > top, top, skip);
     reply(req, o);
 }
 
@@ -123,7 +137,7 @@ static void events(struct http_request *req, const char *id)
     job_finish(&j);
     int64_t after, top, last;
     if (!number(req, "after", 0, INT64_MAX / 2, 0, &after) ||
-        !number(req, "top", 1, EMU_JOBS_PAGE_MAX, EMU_JOBS_PAGE_MAX, &top))
+        !number(req, "top", 1, EMU_LISTS_PAGE_MAX, EMU_LISTS_PAGE_MAX, &top))
         return;
     cJSON *arr = cJSON_CreateArray();
     if (jobs_log_read(id, after, (unsigned)top, add_event, arr, &last) < 0) {
@@ -137,10 +151,29 @@ static void events(struct http_request *req, const char *id)
     reply(req, o);
 }
 
-void emu_jobs_route(struct http_request *req, const char *what)
+static void containers(struct http_request *req)
+{
+    if (!query_get(&req->query, "top") && !query_get(&req->query, "skiptoken")) {
+        reply(req, lifecycle_containers_json()); /* whole, oldest first, as before paging */
+        return;
+    }
+    int64_t top, skip;
+    if (!page_args(req, &top, &skip))
+        return;
+    bool more;
+    cJSON *o = lifecycle_containers_page_json(skip, (unsigned)top, &more);
+    add_next_link(o, "/_emu/containers", more, top, skip);
+    reply(req, o);
+}
+
+void emu_lists_route(struct http_request *req, const char *what)
 {
     if (strcmp(req->method, "GET") != 0) {
         odata_method_not_allowed(req, "GET");
+        return;
+    }
+    if (strcmp(what, "containers") == 0) {
+        containers(req);
         return;
     }
     if (strcmp(what, "jobs") == 0) {
