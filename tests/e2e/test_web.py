@@ -42,6 +42,8 @@ except ImportError:
 ADMIN = 'web-admin-token'
 MARKUP_TASK = '<img src=x onerror=alert(1)>'
 MARKUP_FILE = '&lt;i&gt;x.txt'  # shown as typed; parsed as HTML it would read "<i>x.txt"
+AXE = os.environ.get('SPMIG_AXE') or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), 'js', 'node_modules', 'axe-core', 'axe.min.js')
 CHROMIUM = shutil.which('chromium')
 DRIVER = shutil.which('chromedriver')
 WAIT = 60
@@ -116,9 +118,9 @@ class MigrationCenterTest(unittest.TestCase):
     def find(self, css):
         return self.driver.find_element(By.CSS_SELECTOR, css)
 
-    def click(self, css):
+    def click(self, css, by=By.CSS_SELECTOR if HAVE_SELENIUM else None):
         """Clicks css, finding it again if a live refresh replaced it meanwhile."""
-        self.wait(lambda: self.find(css).click() or True, 'to click ' + css)
+        self.wait(lambda: self.driver.find_element(by, css).click() or True, 'to click ' + css)
 
     def text(self, css='main'):
         return self.find(css).text
@@ -131,12 +133,12 @@ class MigrationCenterTest(unittest.TestCase):
         d.get(self.sp + '/')
         self.wait(lambda: self.find('#token').is_displayed(), 'the sign-in form')
         self.find('#token').send_keys(token + Keys.ENTER)
-        self.wait(lambda: self.find('#app').is_displayed(), 'the signed-in page')
+        self.wait(lambda: self.find('#app').is_displayed() and self.text('#who'), 'the signed-in page')
         self.assertNotIn(token, d.current_url)
         self.assertEqual(d.execute_script('return document.cookie'), '')
 
     def go(self, view):
-        self.find('#nav-' + view).click()
+        self.click('#nav-' + view)
         self.wait(lambda: self.find('#nav-' + view).get_attribute('aria-current') == 'page', view)
 
     def api(self, method, path, body=None, token=ADMIN):
@@ -314,7 +316,7 @@ class MigrationCenterTest(unittest.TestCase):
         self.go('sites')
         self.wait(lambda: MARKUP_FILE in self.text('main table'), 'the file with markup')
         self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, 'main table i'), [])
-        self.driver.find_element(By.XPATH, '//main//table//button[text()="reports/"]').click()
+        self.click('//main//table//button[text()="reports/"]', By.XPATH)
         self.wait(lambda: 'r0.txt' in self.text('main table'), 'the folder')
         self.click('[aria-label="Download r0.txt"]')
         path = os.path.join(self.downloads, 'r0.txt')
@@ -369,6 +371,33 @@ class MigrationCenterTest(unittest.TestCase):
         logs = self.driver.get_log('browser')
         bad = [l['message'] for l in logs if 'Content Security Policy' in l['message']]
         self.assertEqual(bad, [])
+
+    def test_13_accessibility(self):
+        if not os.path.exists(AXE):
+            self.skipTest('axe-core is not installed (npm install in tests/e2e/js)')
+        with open(AXE) as f:
+            axe = f.read()
+        d = self.driver
+        d.get(self.sp + '/')
+        d.execute_script('sessionStorage.clear()')
+        d.refresh()
+        self.sign_in(ADMIN)
+        found = {}
+        for view in ('agents', 'tasks', 'scans', 'jobs', 'containers', 'audit', 'sites'):
+            self.go(view)
+            self.wait(lambda: self.driver.find_elements(By.CSS_SELECTOR, 'main table'), view)
+            if view == 'tasks':
+                self.find('#add-task').click()
+            d.execute_script(axe)  # through the driver: the page's CSP does not apply
+            r = d.execute_async_script(
+                'const done = arguments[0];'
+                'axe.run(document, {resultTypes: ["violations"]}).then(r => done(r.violations'
+                '.map(v => [v.id, v.impact, v.nodes.length, v.nodes[0].target.join(" ")])));')
+            print('axe on %s: %s' % (view, r or 'no violations'))
+            bad = [v for v in r if v[1] in ('serious', 'critical')]
+            if bad:
+                found[view] = bad
+        self.assertEqual(found, {})
 
 
 if __name__ == '__main__':
