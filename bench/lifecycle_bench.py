@@ -23,6 +23,40 @@ import urllib.parse
 TOKEN = 'bench-admin'
 
 
+def provision(sp, calls, threads):
+    """Makes calls ProvisionMigrationContainers calls on threads keep-alive connections to sp
+    (a urlsplit SharePoint URL); returns the seconds taken, exits on any failure."""
+    counter = iter(range(calls))
+    lock = threading.Lock()
+    errors = []
+
+    def worker():
+        conn = http.client.HTTPConnection(sp.hostname, sp.port, timeout=60)
+        h = {'Authorization': 'Bearer ' + TOKEN,
+             'Accept': 'application/json;odata=nometadata', 'Content-Length': '0'}
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                break
+            conn.request('POST', '/_api/site/ProvisionMigrationContainers', headers=h)
+            r = conn.getresponse()
+            r.read()
+            if r.status != 200:
+                errors.append(r.status)
+        conn.close()
+
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        sys.exit('provisioning failed: %d errors (first %s)' % (len(errors), errors[0]))
+    return time.monotonic() - t0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--containers', type=int, default=100000)
@@ -39,35 +73,7 @@ def main():
         ready = json.loads(proc.stdout.readline())
         sp = urllib.parse.urlsplit(ready['sp'])
         calls = a.containers // 2
-        counter = iter(range(calls))
-        lock = threading.Lock()
-        errors = []
-
-        def worker():
-            conn = http.client.HTTPConnection(sp.hostname, sp.port, timeout=60)
-            h = {'Authorization': 'Bearer ' + TOKEN,
-                 'Accept': 'application/json;odata=nometadata', 'Content-Length': '0'}
-            while True:
-                with lock:
-                    i = next(counter, None)
-                if i is None:
-                    break
-                conn.request('POST', '/_api/site/ProvisionMigrationContainers', headers=h)
-                r = conn.getresponse()
-                r.read()
-                if r.status != 200:
-                    errors.append(r.status)
-            conn.close()
-
-        t0 = time.monotonic()
-        ts = [threading.Thread(target=worker) for _ in range(a.threads)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-        provision_s = time.monotonic() - t0
-        if errors:
-            sys.exit('provisioning failed: %d errors (first %s)' % (len(errors), errors[0]))
+        provision_s = provision(sp, calls, a.threads)
 
         def emu(method, path, body=None):
             conn = http.client.HTTPConnection(sp.hostname, sp.port, timeout=60)
