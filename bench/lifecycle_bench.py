@@ -23,6 +23,15 @@ import urllib.parse
 TOKEN = 'bench-admin'
 
 
+def start_spmigd(binary, tmp):
+    """spmigd on tmp/data with the bench token, seed 1 and room for many connections; read its
+    ready line from proc.stdout."""
+    return subprocess.Popen([binary, '--data-dir', os.path.join(tmp, 'data'), '--sp-port', '0',
+                             '--blob-port', '0', '--queue-port', '0', '--admin-token', TOKEN,
+                             '--seed', '1', '--max-connections', '1024'],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
 def provision(sp, calls, threads):
     """Makes calls ProvisionMigrationContainers calls on threads keep-alive connections to sp
     (a urlsplit SharePoint URL); returns the seconds taken, exits on any failure."""
@@ -65,10 +74,7 @@ def main():
                                                      'server', 'spmigd'))
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix='spmigd-bench-')
-    proc = subprocess.Popen([a.spmigd, '--data-dir', os.path.join(tmp, 'data'), '--sp-port', '0',
-                             '--blob-port', '0', '--queue-port', '0', '--admin-token', TOKEN,
-                             '--seed', '1', '--max-connections', '1024'],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = start_spmigd(a.spmigd, tmp)
     try:
         ready = json.loads(proc.stdout.readline())
         sp = urllib.parse.urlsplit(ready['sp'])

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 import urllib.parse
@@ -23,7 +22,7 @@ import urllib.parse
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from lifecycle_bench import TOKEN, provision
+from lifecycle_bench import TOKEN, provision, start_spmigd
 from mm_bench import call
 
 PAGE_FILES = ('/', '/app.css', '/app.js', '/api.js', '/dom.js', '/views.js', '/tasks.js',
@@ -63,10 +62,7 @@ def main():
                                                      'server', 'spmigd'))
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix='spmigd-bench-')
-    proc = subprocess.Popen([a.spmigd, '--data-dir', os.path.join(tmp, 'data'), '--sp-port', '0',
-                             '--blob-port', '0', '--queue-port', '0', '--admin-token', TOKEN,
-                             '--seed', '1', '--max-connections', '1024'],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = start_spmigd(a.spmigd, tmp)
     driver = None
     try:
         base = json.loads(proc.stdout.readline())['sp']
