@@ -273,7 +273,7 @@ class MigrationCenterTest(unittest.TestCase):
         status, rest = self.api('GET', page['nextLink'])
         self.assertEqual(status, 200)
         self.assertNotEqual(rest['value'][0]['id'], page['value'][0]['id'])
-        self.assertGreaterEqual(rest['value'][0]['created'], '')
+        self.assertGreaterEqual(page['value'][0]['created'], rest['value'][0]['created'])
         jid = page['value'][0]['id']
         status, ev = self.api('GET', '/_emu/jobs/%s/events' % jid)
         self.assertEqual(status, 200)
