@@ -9,9 +9,10 @@ import {containersView, sitesView} from './storage.js';
 
 const POLL_MS = 2000;
 const views = [agentsView, tasksView, scansView, jobsView, containersView, auditView, sitesView];
-const ctx = {admin: false, show};
+const ctx = {admin: false};
 let current = null;
 let busy = false;
+let again = false;
 
 async function signIn(t) {
   token.set(t);
@@ -51,8 +52,14 @@ function show(id, focus) {
   if (focus) root.focus();
 }
 
+// One refresh at a time; a call that comes meanwhile (a click, a keystroke in Search) runs
+// once the one in flight ends, so the view always ends up showing what was last asked.
 async function refresh() {
-  if (!current || busy) return;
+  if (!current) return;
+  if (busy) {
+    again = true;
+    return;
+  }
   busy = true;
   const v = current;
   const key = document.activeElement && document.activeElement.dataset
@@ -66,8 +73,12 @@ async function refresh() {
     busy = false;
   }
   if (key && v === current && document.activeElement === document.body) {
-    const again = document.querySelector('[data-key="' + CSS.escape(key) + '"]');
-    if (again) again.focus();
+    const same = document.querySelector('[data-key="' + CSS.escape(key) + '"]');
+    if (same) same.focus();
+  }
+  if (again) {
+    again = false;
+    refresh();
   }
 }
 

@@ -1,7 +1,7 @@
 // views.js: the Migration center's smaller views: Agents, Scans, Migration API jobs and the
 // Audit log, and the pager they share with tasks.js. Each view is {id, title, admin,
 // mount(root, ctx), refresh()}; refresh runs every 2 s and only redraws its data region.
-import {api, download, get, q} from './api.js';
+import {api, download, get} from './api.js';
 import {button, bytes, el, field, fill, say, table, when} from './dom.js';
 
 // Forward paging over {value, nextLink} lists, with a way back.
@@ -106,7 +106,7 @@ function quote(s) {
 export const scansView = {
   id: 'scans', title: 'Scans', admin: true,
   mount(root) {
-    const sources = el('textarea', {rows: 3, placeholder: '\\\\server\\share\\folder'});
+    const sources = el('textarea', {rows: 3, id: 'scan-sources', placeholder: '\\\\server\\share\\folder'});
     const site = el('input', {type: 'text', value: '/'});
     const lib = el('input', {type: 'text', value: 'Documents'});
     this.pager = new Pager(() => '/api/mm/scans?top=50', 'Scans');
@@ -116,12 +116,14 @@ export const scansView = {
         el('section', {class: 'card', 'aria-labelledby': 'add-scan'}, el('h3', {id: 'add-scan'}, 'Add scan'),
             field('Sources (one a line)', sources),
             button('Scan', () => act('Scans added.', () => api('POST', '/api/mm/scans',
-                {sources: sources.value.split('\n').map(s => s.trim()).filter(Boolean)}), this))),
+                {sources: sources.value.split('\n').map(s => s.trim()).filter(Boolean)}), this),
+            {id: 'scan-add'})),
         el('section', {class: 'card', 'aria-labelledby': 'copy-scan'},
             el('h3', {id: 'copy-scan'}, 'Copy to migrations'),
             el('div', {class: 'row'}, field('Destination site', site), field('Library', lib)),
             button('Copy to migrations', () => act('Copied to migrations.', () => api('POST', '/api/mm/scans/copy',
-                {ids: [...this.selected], destination: {site: site.value, library: lib.value}}), this))),
+                {ids: [...this.selected], destination: {site: site.value, library: lib.value}}), this),
+                {id: 'scan-copy'})),
         this.list, this.pager.nav);
   },
   async refresh() {
@@ -220,5 +222,3 @@ export const auditView = {
     ], rows, 'No entries on this page.'));
   },
 };
-
-export {q};
