@@ -191,8 +191,9 @@ static void *agent_task_main(void *arg)
         agent_task_end(t, 0, "Failed", err, NULL);
         goto done;
     }
-    char *site = spec.site_url[0] == '/' ? xasprintf("%s%s", a->base, spec.site_url)
-                                         : xstrdup(spec.site_url);
+    char *site = !spec.site_url            ? NULL
+                 : spec.site_url[0] == '/' ? xasprintf("%s%s", a->base, spec.site_url)
+                                           : xstrdup(spec.site_url);
     char *state_dir = xasprintf("%s/state", t->dir);
     char *report_dir = xasprintf("%s/reports", t->dir);
     struct migrate_result res = {.round = spec.round};
@@ -226,7 +227,8 @@ static void *agent_task_main(void *arg)
         .result = &res,
         .first_round = spec.round,
     };
-    fprintf(stderr, "spmig agent: task %s: %s -> %s\n", t->id, spec.source, site);
+    fprintf(stderr, "spmig agent: task %s: %s -> %s\n", t->id, spec.source,
+            site ? site : "(scan only)");
     int rc = migrate_run(&mo);
     const char *status = res.status[0] ? agent_wire_status(res.status) : "Failed";
     const char *reason = res.reason[0] ? res.reason : rc == MIGRATE_EXIT_FATAL ? "fatal error" : "";

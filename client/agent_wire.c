@@ -174,13 +174,20 @@ int agent_wire_task_parse(const char *json, size_t len, struct agent_wire_task *
         snprintf(err, AGENT_WIRE_ERR, "a field of the task has the wrong type");
         goto out;
     }
-    if (!t->id || !t->id[0] || !t->source || !t->source[0] || !t->site_url || !t->site_url[0]) {
-        snprintf(err, AGENT_WIRE_ERR, "the task has no id, source or destination siteUrl");
-        goto out;
-    }
     t->round = cJSON_IsNumber(round) ? (int)round->valuedouble : 0;
     if (agent_wire_settings(j, t, err) < 0)
         goto out;
+    /* A scan reads the source only: it may have no destination, as Migration Manager's scans
+     * have none. */
+    if (!t->id || !t->id[0] || !t->source || !t->source[0] ||
+        (!t->scan_only && (!t->site_url || !t->site_url[0]))) {
+        snprintf(err, AGENT_WIRE_ERR, "the task has no id, source or destination siteUrl");
+        goto out;
+    }
+    if (t->site_url && !t->site_url[0]) {
+        free(t->site_url);
+        t->site_url = NULL;
+    }
     rc = 0;
 out:
     cJSON_Delete(j);

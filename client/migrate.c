@@ -279,7 +279,7 @@ static int on_entry(void *ctx, const struct scan_entry *e)
 static int base_folders(struct run *r, struct httpc *h, struct pack_base **out, size_t *n)
 {
     *out = pack_bases(r->o->folder, n);
-    if (!*n)
+    if (!*n || !r->o->site_url) /* a scan without a destination has no folders to look up */
         return 0;
     char err[SPC_ERR];
     struct spc sp;
@@ -360,18 +360,31 @@ int migrate_run(const struct migrate_options *o)
         goto out;
     }
     h = round_http(&r);
-    struct spc sp;
-    if (!h || spc_init(&sp, h, o->site_url, o->token, err) < 0) {
-        fprintf(stderr, "spmig: %s\n", h ? err : "cannot start libcurl");
+    if (!h) {
+        fprintf(stderr, "spmig: cannot start libcurl\n");
         goto out;
     }
-    r.dest_origin = xstrdup(sp.origin);
-    int rc = spc_target(&sp, o->list_title, &r.target, err);
-    if (rc == 0 && !o->scan_only)
-        rc = spc_provision_queue(&sp, &queue_uri, err);
-    spc_finish(&sp);
-    if (rc < 0) {
-        fprintf(stderr, "spmig: %s: %s\n", o->site_url, err);
+    if (o->site_url) {
+        struct spc sp;
+        if (spc_init(&sp, h, o->site_url, o->token, err) < 0) {
+            fprintf(stderr, "spmig: %s\n", err);
+            goto out;
+        }
+        r.dest_origin = xstrdup(sp.origin);
+        int rc = spc_target(&sp, o->list_title, &r.target, err);
+        if (rc == 0 && !o->scan_only)
+            rc = spc_provision_queue(&sp, &queue_uri, err);
+        spc_finish(&sp);
+        if (rc < 0) {
+            fprintf(stderr, "spmig: %s: %s\n", o->site_url, err);
+            goto out;
+        }
+    } else if (o->scan_only) {
+        /* A scan without a destination reads the source only: no SharePoint, no target,
+         * reports with an empty destination. */
+        r.dest_origin = xstrdup("");
+    } else {
+        fprintf(stderr, "spmig: no destination site\n");
         goto out;
     }
     if (!o->scan_only && azc_sas_parse(queue_uri, &r.queue) < 0) {
@@ -397,7 +410,7 @@ int migrate_run(const struct migrate_options *o)
         task_id = xstrdup(o->id_seed && o->id_seed[0] ? o->id_seed : s);
         state_meta_set(r.st, "task_id", task_id);
         state_meta_set(r.st, "source", r.src_root);
-        state_meta_set(r.st, "site", o->site_url);
+        state_meta_set(r.st, "site", o->site_url ? o->site_url : "");
         state_meta_set(r.st, "library", o->list_title ? o->list_title : "Documents");
         state_meta_set(r.st, "folder", o->folder ? o->folder : "");
     }
@@ -527,7 +540,7 @@ stop:
             .scan_only = o->scan_only,
             .preserve_permissions = o->preserve_permissions,
             .source = r.src_root,
-            .destination = o->site_url,
+            .destination = o->site_url ? o->site_url : "",
             .start_ms = start_wall,
             .end_ms = round_now_ms(),
             .scan = totals,

@@ -485,6 +485,15 @@ class SettingsReportsTest(AgentsCase):
         self.assertEqual({r['Status'] for r in rows if r['Item name'] == 'a.txt'},
                          {'Ready to migrate'})
 
+        # A scan as the Scans view makes it: a source and no destination at all.
+        made = self.call('POST', 'scans', {'sources': [src]}, ok=(201,))
+        sid = made['value'][0]['id']
+        t = self.wait_done(sid)
+        self.assertIn(t['status'], ('Completed', 'CompletedWithIssues'), (t, self.logs()))
+        summary = csv_rows(self.report(sid, 'ScanSummary_R0.csv'))
+        self.assertEqual(summary[0]['Total scanned files'], str(len(files)))
+        self.assertEqual(summary[0]['Items to be migrated'], str(len(clean)))
+
         # Reports of a task: listed with their rounds and sizes, one downloaded, all zipped.
         tid = ids['Default']
         listed = self.call('GET', 'tasks/%s/reports' % tid)['value']

@@ -267,6 +267,10 @@ class MigrationCenterTest(unittest.TestCase):
         self.wait(lambda: 'Not scanned yet' not in self.text('main table')
                   and self.driver.find_elements(By.CSS_SELECTOR, 'main table .state'),
                   'the scan to finish')
+        # A scan has a source and no destination; the agent reads the share and nothing else.
+        self.assertIn('Ready', self.text('main table'))
+        self.assertNotIn('Not ready', self.text('main table'))
+        self.assertNotIn('Failed', self.text('main table'))
         self.shot('scans')
 
     def test_06_jobs(self):

@@ -107,6 +107,23 @@ static void test_task_refused(void **unused)
     }
 }
 
+/* A scan reads the source only: Migration Manager's scans have no destination. */
+static void test_scan_without_destination(void **unused)
+{
+    (void)unused;
+    struct agent_wire_task t;
+    assert_int_equal(parse("{\"id\":\"s1\",\"source\":\"/share\",\"destination\":null,"
+                           "\"settings\":{\"scanOnly\":true}}",
+                           &t),
+                     0);
+    assert_true(t.scan_only);
+    assert_null(t.site_url);
+    agent_wire_task_finish(&t);
+    /* A migration still needs one. */
+    assert_int_equal(parse("{\"id\":\"m1\",\"source\":\"/share\",\"destination\":null}", &t), -1);
+    assert_null(t.id);
+}
+
 static void test_heartbeat_orders(void **unused)
 {
     (void)unused;
@@ -285,10 +302,11 @@ static void test_credential_file(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_task_full),       cmocka_unit_test(test_task_defaults_and_flat),
-        cmocka_unit_test(test_task_refused),    cmocka_unit_test(test_heartbeat_orders),
-        cmocka_unit_test(test_progress_answer), cmocka_unit_test(test_register_answer),
-        cmocka_unit_test(test_bodies),          cmocka_unit_test(test_credential_file),
+        cmocka_unit_test(test_task_full),        cmocka_unit_test(test_task_defaults_and_flat),
+        cmocka_unit_test(test_task_refused),     cmocka_unit_test(test_scan_without_destination),
+        cmocka_unit_test(test_heartbeat_orders), cmocka_unit_test(test_progress_answer),
+        cmocka_unit_test(test_register_answer),  cmocka_unit_test(test_bodies),
+        cmocka_unit_test(test_credential_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
