@@ -1,7 +1,8 @@
 /*
  * json_in.c: the one gate for JSON bodies from clients (see json_in.h): a document that holds
- * a NUL, raw or escaped, is refused before cJSON would cut a string short at it. It does not
- * check the document's shape; cJSON and the caller do.
+ * a NUL, raw or escaped, is refused before cJSON would cut a string short at it, and so is
+ * anything after the one document but white space. It does not check the document's shape;
+ * cJSON and the caller do.
  */
 #include "json_in.h"
 
@@ -26,5 +27,15 @@ cJSON *json_in_parse(const char *text, size_t len)
 {
     if (!text || json_in_has_nul(text, len))
         return NULL;
-    return cJSON_ParseWithLength(text, len);
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!j)
+        return NULL;
+    /* One document: what follows it may be white space only ("{}x" and "{}{}" are not JSON). */
+    for (const char *p = end; p < text + len; p++)
+        if (!strchr(" \t\r\n", *p)) {
+            cJSON_Delete(j);
+            return NULL;
+        }
+    return j;
 }

@@ -13,8 +13,9 @@
 
 /* Whether text holds a NUL byte or a \u0000 escape. */
 bool json_in_has_nul(const char *text, size_t len);
-/* Parses len bytes of text; NULL if they are not JSON or hold a NUL (json_in_has_nul). The
- * caller frees the result with cJSON_Delete. */
+/* Parses len bytes of text; NULL if they are not one JSON document (white space may follow
+ * it, nothing else) or hold a NUL (json_in_has_nul). The caller frees the result with
+ * cJSON_Delete. */
 cJSON *json_in_parse(const char *text, size_t len);
 
 #endif

@@ -323,6 +323,23 @@ class NulTests(ServerTestCase):
                        b'{"name":"g\\u0000x"}')
         self.assertEqual(r.status, 400, r)
 
+    def test_json_with_trailing_garbage(self):
+        """One JSON document per body: what follows it refuses the request, nothing is made."""
+        for path, body, check in (
+                ('/_api/web/lists', b'{"Title":"tail","BaseTemplate":101}x',
+                 "/_api/web/lists/getbytitle('tail')"),
+                ('/_emu/users', b'{"login":"tail@x","role":"Member"}{"role":"GlobalAdmin"}', None),
+                ('/api/mm/groups', b'{"name":"tail"} ]', '/api/mm/groups')):
+            r = sp_request(self.server, 'POST', path, self.admin, body)
+            self.assertEqual(r.status, 400, (path, r))
+            self.assertIn('error', json.loads(r.body), path)
+            if check:
+                r = sp_request(self.server, 'GET', check, self.admin)
+                self.assertNotIn(b'"tail"', r.body if r.status == 200 else b'', check)
+        # White space after the document is fine.
+        r = sp_request(self.server, 'POST', '/api/mm/groups', self.admin, b'{"name":"tail2"}\r\n ')
+        self.assertIn(r.status, (200, 201), r)
+
 
 class Utf8Tests(ContainerTestCase):
     """Names and values that are not UTF-8 text XML can carry are refused, so every list stays

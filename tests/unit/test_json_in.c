@@ -1,6 +1,7 @@
 /*
  * test_json_in.c: unit tests of common/json_in.c: a NUL, raw or as the escape \u0000, refuses
- * the document; an escaped backslash followed by "u0000" is text; other escapes parse.
+ * the document; an escaped backslash followed by "u0000" is text; other escapes parse; one
+ * document only, with nothing after it but white space.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,11 +41,35 @@ static void test_not_nul(void **state)
     cJSON_Delete(j);
 }
 
+static cJSON *parse(const char *s)
+{
+    return json_in_parse(s, strlen(s));
+}
+
+static void test_one_document(void **state)
+{
+    (void)state;
+    const char *bad[] = {"{}x", "{}{}", "{\"a\":1} ,", "[1]]", "\"s\" \"t\"", "1 2", "{} //", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_null(parse(bad[i]));
+    const char *good[] = {"{}", " {} \r\n\t ", "[1,2]\n", "\"s\"", "0"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        cJSON *j = parse(good[i]);
+        assert_non_null(j);
+        cJSON_Delete(j);
+    }
+    /* The length bounds the document: what lies past it is not read. */
+    cJSON *j = json_in_parse("{\"a\":1}garbage", 7);
+    assert_non_null(j);
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nul_found),
         cmocka_unit_test(test_not_nul),
+        cmocka_unit_test(test_one_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
