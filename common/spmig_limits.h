@@ -22,6 +22,7 @@
 #define LIMIT_URI_BYTES          (16 * 1024)       /* request line path + query */
 #define LIMIT_HEADER_COUNT       100               /* headers per request */
 #define LIMIT_HEADERS_BYTES      (64 * 1024)       /* libmicrohttpd connection memory */
+#define LIMIT_HEADER_BLOCK_BYTES (24 * 1024)       /* request line and headers, refused past */
 #define LIMIT_QUERY_PARAMS       64                /* name=value pairs in a query string */
 #define LIMIT_SMALL_BODY         (4 * 1024 * 1024) /* bodies parsed in memory (XML, JSON) */
 #define LIMIT_CONNECTION_TIMEOUT 30                /* seconds a connection may stay idle */

@@ -294,9 +294,13 @@ static void read_peer(struct http_request *req, struct MHD_Connection *conn)
 static void begin_request(struct http_request *req)
 {
     const struct http_listener_ops *ops = req->ops;
+    if (strlen(req->raw_uri) > LIMIT_URI_BYTES) {
+        ops->error(req, 414, "InvalidUri", "The request URI is too long.");
+        return;
+    }
     if (req->too_many_headers) {
         ops->error(req, 431, "RequestHeaderFieldsTooLarge",
-                   "The request has more headers than the server accepts.");
+                   "The request has more headers, or longer ones, than the server accepts.");
         return;
     }
     if (req->ambiguous ||
@@ -311,10 +315,6 @@ static void begin_request(struct http_request *req)
     if (req->bad_header) {
         ops->error(req, 400, "InvalidHeaderValue",
                    "The value for one of the HTTP headers is not in the correct format.");
-        return;
-    }
-    if (strlen(req->raw_uri) > LIMIT_URI_BYTES) {
-        ops->error(req, 414, "InvalidUri", "The request URI is too long.");
         return;
     }
     if (!req->path || req->target_cut) {
@@ -421,6 +421,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         MHD_get_connection_values_n(conn, MHD_HEADER_KIND, header_cb, req);
         if (!req->too_many_headers && header_cut_at_nul(req, conn))
             req->bad_header = true;
+        /* Headers that fill most of libmicrohttpd's memory: refused here, in the listener's
+         * own dialect, before libmicrohttpd would have to refuse bigger ones in HTML. */
+        const union MHD_ConnectionInfo *hs =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+        if (hs && hs->header_size > LIMIT_HEADER_BLOCK_BYTES)
+            req->too_many_headers = true;
         if (target_cut_at_nul(p->target_at, p->target_len, version))
             req->target_cut = true;
         parse_target(req);

@@ -468,6 +468,23 @@ class FramingTests(ServerTestCase):
         r = sp_request(self.server, 'GET', '/_emu/sites', admin_token(self.server))
         self.assertNotIn(b'/sites/smuggle', r.body)
 
+    def test_long_headers_answered_in_the_listeners_dialect(self):
+        """Headers too long for the server get Azure's XML or SharePoint's JSON, not HTML."""
+        big = b'X-Filler: ' + b'a' * 30000 + b'\r\n'
+        out = self.exchange_all(self.server.blob, b'GET /devstoreaccount1?comp=list HTTP/1.1\r\n'
+                                b'Host: x\r\n' + big + b'Connection: close\r\n\r\n')
+        self.assertTrue(out.startswith(b'HTTP/1.1 431'), out[:200])
+        self.assertIn(b'<Code>RequestHeaderFieldsTooLarge</Code>', out)
+        out = self.exchange_all(self.server.sp, b'GET /_api/web HTTP/1.1\r\nHost: x\r\n' + big +
+                                b'Connection: close\r\n\r\n')
+        self.assertTrue(out.startswith(b'HTTP/1.1 431'), out[:200])
+        self.assertIn(b'"error"', out)
+        # A long URI is 414 in the dialect too.
+        out = self.exchange_all(self.server.queue, b'GET /devstoreaccount1/' + b'q' * 20000 +
+                                b' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        self.assertTrue(out.startswith(b'HTTP/1.1 414'), out[:200])
+        self.assertIn(b'<Error>', out)
+
     def test_length_and_chunked(self):
         data = (b'PUT /devstoreaccount1/c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n'
                 b'Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n')
