@@ -8,6 +8,9 @@
 #include "spmig_limits.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include <libxml/parser.h>
 
 enum {
     S_TEXT,
@@ -198,4 +201,26 @@ const char *xml_bounds_reason(enum xml_bounds_verdict v)
         return "document type declarations are not allowed";
     }
     return "unknown";
+}
+
+static void silent(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+xmlDocPtr xml_bounds_read(const char *xml, size_t len, const char *url,
+                          enum xml_bounds_verdict *verdict)
+{
+    struct xml_bounds b;
+    xml_bounds_init(&b);
+    enum xml_bounds_verdict v =
+        len > INT32_MAX ? XML_BOUNDS_ELEMENTS : xml_bounds_feed(&b, xml, len);
+    if (verdict)
+        *verdict = v;
+    if (v != XML_BOUNDS_OK)
+        return NULL;
+    xmlSetGenericErrorFunc(NULL, silent);
+    return xmlReadMemory(xml, (int)len, url, NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }

@@ -3,12 +3,15 @@
  * (attributes per element, depth, elements, name lengths) before libxml2 sees it, because
  * libxml2's cost on some shapes grows with the square of their size (its duplicate attribute
  * check). It reads pieces of any size as they arrive and keeps a few counters; it does not
- * check well-formedness (libxml2 does that next) nor build anything.
+ * check well-formedness (libxml2 does that next). xml_bounds_read is the one way a client's
+ * whole body in memory reaches libxml2: scanned first, then parsed without network or noise.
  */
 #ifndef SPMIG_XML_BOUNDS_H
 #define SPMIG_XML_BOUNDS_H
 
 #include <stddef.h>
+
+#include <libxml/tree.h>
 
 enum xml_bounds_verdict {
     XML_BOUNDS_OK = 0,
@@ -35,5 +38,11 @@ void xml_bounds_init(struct xml_bounds *b);
 enum xml_bounds_verdict xml_bounds_feed(struct xml_bounds *b, const char *p, size_t n);
 /* A short English reason for a verdict ("too many attributes on one element"). */
 const char *xml_bounds_reason(enum xml_bounds_verdict v);
+
+/* Parses a client's len bytes into a tree (freed with xmlFreeDoc) once their shape is within
+ * bounds: XML_PARSE_NONET, no messages. NULL when a bound is broken (*verdict says which,
+ * verdict may be NULL) or the bytes are not well-formed XML (*verdict XML_BOUNDS_OK). */
+xmlDocPtr xml_bounds_read(const char *xml, size_t len, const char *url,
+                          enum xml_bounds_verdict *verdict);
 
 #endif

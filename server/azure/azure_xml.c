@@ -11,28 +11,8 @@
 #include "xmalloc.h"
 #include "xml_bounds.h"
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <string.h>
-
-static void silent(void *ctx, const char *msg, ...)
-{
-    (void)ctx;
-    (void)msg;
-}
-
-/* Parses a client's body into a tree once its shape is within bounds; NULL otherwise. The
- * caller frees the tree with xmlFreeDoc. */
-static xmlDocPtr read_bounded(const char *xml, size_t len, const char *url)
-{
-    struct xml_bounds b;
-    xml_bounds_init(&b);
-    if (len > INT32_MAX || xml_bounds_feed(&b, xml, len) != XML_BOUNDS_OK)
-        return NULL;
-    xmlSetGenericErrorFunc(NULL, silent);
-    return xmlReadMemory(xml, (int)len, url, NULL,
-                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-}
 
 int azure_xml_block_list(const char *xml, size_t len, struct blob_store_block_ref **refs, size_t *n,
                          const char **code)
@@ -40,7 +20,7 @@ int azure_xml_block_list(const char *xml, size_t len, struct blob_store_block_re
     *refs = NULL;
     *n = 0;
     *code = "InvalidXmlDocument";
-    xmlDocPtr doc = read_bounded(xml, len, "blocklist.xml");
+    xmlDocPtr doc = xml_bounds_read(xml, len, "blocklist.xml", NULL);
     if (!doc)
         return -1;
     int rc = -1;
@@ -102,7 +82,7 @@ char *azure_xml_queue_message(const char *body, size_t blen, size_t *len)
 {
     if (blen == 0 || blen > LIMIT_MESSAGE_BODY)
         return NULL;
-    xmlDocPtr doc = read_bounded(body, blen, NULL);
+    xmlDocPtr doc = xml_bounds_read(body, blen, NULL, NULL);
     if (!doc)
         return NULL;
     char *text = NULL;

@@ -1,11 +1,13 @@
 /*
- * csom_request.c: parses ProcessQuery's XML with libxml2 (no network, no DTD, entities left
- * unexpanded and refused) into object paths and actions; parameters become cJSON values. It
- * checks shape and bounds only: which members exist is csom.c's business.
+ * csom_request.c: parses ProcessQuery's XML with libxml2 once xml_bounds has bounded its shape
+ * (no network, no DTD, entities left unexpanded and refused) into object paths and actions;
+ * parameters become cJSON values. It checks shape and bounds only: which members exist is csom.c's
+ * business.
  */
 #include "csom_request.h"
 #include "spmig_limits.h"
 #include "xmalloc.h"
+#include "xml_bounds.h"
 
 #include <errno.h>
 #include <libxml/parser.h>
@@ -356,11 +358,13 @@ int csom_request_parse(const char *xml, size_t len, struct csom_request *out, ch
         fail(&p, "The request body is empty or too large.%s", NULL);
         return -1;
     }
-    xmlDocPtr doc = xmlReadMemory(xml, (int)len, NULL, NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    enum xml_bounds_verdict v;
+    xmlDocPtr doc = xml_bounds_read(xml, len, NULL, &v);
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     bool ok = false;
-    if (!root) {
+    if (v != XML_BOUNDS_OK) {
+        fail(&p, "The request is refused: %s.", xml_bounds_reason(v));
+    } else if (!root) {
         fail(&p, "The request is not well-formed XML.%s", NULL);
     } else if (doc->intSubset || doc->extSubset) {
         fail(&p, "A document type declaration is not allowed.%s", NULL);

@@ -174,6 +174,14 @@ static void test_refused(void **state)
     strbuf_puts(&b, "</Actions></Request>");
     refused(b.data, "more than");
     strbuf_finish(&b);
+    /* A shape whose parse would cost the square of its size is refused before libxml2. */
+    strbuf_init(&b, 0);
+    strbuf_puts(&b, "<Request><Actions><ObjectPath Id=\"1\" ObjectPathId=\"0\"");
+    for (int i = 0; i < 5000; i++)
+        strbuf_printf(&b, " a%d=\"\"", i);
+    strbuf_puts(&b, "/></Actions></Request>");
+    refused(b.data, "more attributes");
+    strbuf_finish(&b);
 }
 
 int main(void)
