@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_PORT, K_UINT, K_BOOL, K_DURATION, K_U64, K_LOGLEVEL, K_DURABILITY };
+enum kind { K_STR, K_FILE, K_PORT, K_UINT, K_BOOL, K_DURATION, K_U64, K_LOGLEVEL, K_DURABILITY };
 
 struct setting {
     const char *flag; /* without "--" */
@@ -30,6 +30,9 @@ struct setting {
 
 static const struct setting settings[] = {
     {"host", "SPMIG_HOST", "host", K_STR, OFF(host), "address to listen on (127.0.0.1)"},
+    {"public-host", "SPMIG_PUBLIC_HOST", "public_host", K_STR, OFF(public_host),
+     "host name in the storage URLs handed to clients (--host; the one each client called "
+     "when --host is 0.0.0.0 or ::)"},
     {"sp-port", "SPMIG_SP_PORT", "sp_port", K_PORT, OFF(sp_port), "SharePoint listener (8080)"},
     {"blob-port", "SPMIG_BLOB_PORT", "blob_port", K_PORT, OFF(blob_port), "Blob listener (10000)"},
     {"queue-port", "SPMIG_QUEUE_PORT", "queue_port", K_PORT, OFF(queue_port),
@@ -42,6 +45,8 @@ static const struct setting settings[] = {
      "os (default: survives kill -9) or fsync (survives power loss)"},
     {"admin-token", "SPMIG_ADMIN_TOKEN", "admin_token", K_STR, OFF(admin_token),
      "token of the tenant admin (default: generated)"},
+    {"admin-token-file", "SPMIG_ADMIN_TOKEN_FILE", "admin_token_file", K_FILE, OFF(admin_token),
+     "read the admin token from the first line of a file (a mounted secret)"},
     {"tenant", "SPMIG_TENANT", "tenant", K_STR, OFF(tenant), "tenant name (contoso)"},
     {"import-workers", "SPMIG_IMPORT_WORKERS", "import_workers", K_UINT, OFF(import_workers),
      "import job threads (2)"},
@@ -66,6 +71,33 @@ static const struct setting settings[] = {
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
+/*
+ * The first line of a small file (a secret mounted into a container), without its line end
+ * and trailing blanks: a new string, or NULL after a one-line reason on stderr.
+ */
+static char *read_first_line(const char *path, const char *flag)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "spmigd: cannot read --%s %s: %s\n", flag, path, strerror(errno));
+        return NULL;
+    }
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    n = strcspn(buf, "\r\n");
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        n--;
+    buf[n] = '\0';
+    char *text = n > 0 && n < sizeof buf - 1 ? xstrdup(buf) : NULL;
+    memset(buf, 0, sizeof buf);
+    if (!text)
+        fprintf(stderr, "spmigd: --%s %s: the first line must hold 1 to %zu characters\n", flag,
+                path, sizeof buf - 2);
+    return text;
+}
+
 static int apply(struct config *cfg, const struct setting *s, const char *v, const char *origin)
 {
     char *base = (char *)cfg;
@@ -76,6 +108,17 @@ static int apply(struct config *cfg, const struct setting *s, const char *v, con
         char **p = (char **)(base + s->offset);
         free(*p);
         *p = xstrdup(v);
+        return 0;
+    }
+    case K_FILE: {
+        char *text = read_first_line(v, s->flag);
+        if (!text)
+            return -1;
+        char **p = (char **)(base + s->offset);
+        if (*p)
+            memset(*p, 0, strlen(*p));
+        free(*p);
+        *p = text;
         return 0;
     }
     case K_PORT: {
@@ -341,6 +384,7 @@ int config_load(struct config *cfg, int argc, char **argv)
 void config_finish(struct config *cfg)
 {
     free(cfg->host);
+    free(cfg->public_host);
     free(cfg->data_dir);
     free(cfg->tenant);
     if (cfg->admin_token) {

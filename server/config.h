@@ -13,6 +13,7 @@
 
 struct config {
     char *host;
+    char *public_host; /* NULL: --host, or each request's Host when --host is a wildcard */
     uint16_t sp_port, blob_port, queue_port;
     char *data_dir;
     bool in_memory;

@@ -201,12 +201,15 @@ int main(int argc, char **argv)
                                     cfg.connection_timeout, cfg.header_timeout};
     blob = http_server_create(cfg.host, cfg.blob_port, &blob_api_ops, &lim);
     queue = http_server_create(cfg.host, cfg.queue_port, &queue_api_ops, &lim);
-    const char *h = strchr(cfg.host, ':') ? "[%s]" : "%s";
-    char host[80];
-    snprintf(host, sizeof host, h, cfg.host);
+    /* The name clients reach the listeners by: --public-host, else --host; on a wildcard
+     * address without --public-host, the storage URLs name the host each client called. */
+    const char *name = cfg.public_host ? cfg.public_host : cfg.host;
+    char host[300];
+    snprintf(host, sizeof host, strchr(name, ':') ? "[%s]" : "%s", name);
+    bool wildcard = !cfg.public_host && (!strcmp(cfg.host, "0.0.0.0") || !strcmp(cfg.host, "::"));
     if (blob && queue) {
-        char *b = xasprintf("http://%s:%u", host, http_server_port(blob));
-        char *q = xasprintf("http://%s:%u", host, http_server_port(queue));
+        char *b = xasprintf("http://%s:%u", wildcard ? "" : host, http_server_port(blob));
+        char *q = xasprintf("http://%s:%u", wildcard ? "" : host, http_server_port(queue));
         migration_api_register(b, q);
         emu_api_register();
         mm_api_register();

@@ -90,9 +90,40 @@ static int provision_one(bool queue, int64_t site_id, int64_t now, int64_t expir
     return -1;
 }
 
-static char *storage_uri(bool queue, const char *name, const char *sas)
+/* The port of an "http://host:port" base, or 0. */
+static unsigned base_port(const char *base)
 {
-    return xasprintf("%s/%s/%s?%s", queue ? queue_base : blob_base, ACCOUNTS_INTERNAL, name, sas);
+    const char *colon = base ? strrchr(base, ':') : NULL;
+    return colon && colon[1] ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
+}
+
+/*
+ * The host part of the request's Host header ("localhost", "spmigd", "[::1]"), the name the
+ * client called this server by; "localhost" when it is missing or holds anything else.
+ */
+static char *request_host(const char *h)
+{
+    size_t n = 0;
+    if (h && h[0] == '[') {
+        n = strspn(h + 1, "0123456789abcdefABCDEF:.") + 1;
+        n = h[n] == ']' ? n + 1 : 0;
+    } else if (h)
+        n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+    if (n == 0 || n > 255 || (h[n] != '\0' && h[n] != ':'))
+        return xstrdup("localhost");
+    return xasprintf("%.*s", (int)n, h);
+}
+
+static char *storage_uri(const struct sp_call *c, bool queue, const char *name, const char *sas)
+{
+    const char *base = queue ? queue_base : blob_base;
+    if (strncmp(base, "http://:", 8) != 0)
+        return xasprintf("%s/%s/%s?%s", base, ACCOUNTS_INTERNAL, name, sas);
+    char *host = request_host(c->host);
+    char *uri =
+        xasprintf("http://%s:%u/%s/%s?%s", host, base_port(base), ACCOUNTS_INTERNAL, name, sas);
+    free(host);
+    return uri;
 }
 
 /*
@@ -115,8 +146,8 @@ static int provision_containers_do(const struct sp_call *c, cJSON **out, struct 
     }
     char *sas_d = service_sas(SAS_BLOB, data, "rw", now, expiry);
     char *sas_m = service_sas(SAS_BLOB, meta, "rw", now, expiry);
-    char *uri_d = storage_uri(false, data, sas_d);
-    char *uri_m = storage_uri(false, meta, sas_m);
+    char *uri_d = storage_uri(c, false, data, sas_d);
+    char *uri_m = storage_uri(c, false, meta, sas_m);
     unsigned char key[32];
     char key_b64[48];
     crypto_random(key, sizeof key);
@@ -147,7 +178,7 @@ static int provision_queue_do(const struct sp_call *c, cJSON **out, struct sp_er
                             "The migration queue could not be provisioned.");
     }
     char *sas = service_sas(SAS_QUEUE, name, "rap", now, expiry);
-    char *uri = storage_uri(true, name, sas);
+    char *uri = storage_uri(c, true, name, sas);
     *out = cJSON_CreateObject();
     cJSON_AddStringToObject(*out, "JobQueueUri", uri);
     log_info("migration: provisioned queue %s for %s", name, c->site.url);
@@ -171,13 +202,6 @@ static void target_finish(struct target *t)
     free(t->account);
     free(t->name);
     query_finish(&t->q);
-}
-
-/* The port of an "http://host:port" base, or 0. */
-static unsigned base_port(const char *base)
-{
-    const char *colon = base ? strrchr(base, ':') : NULL;
-    return colon && colon[1] ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
 }
 
 /*

@@ -10,7 +10,9 @@
 
 /* Registers the Migration API's methods on /_api/site/ (sp_routes.h). blob_url and
  * queue_url ("http://127.0.0.1:10000", copied) are where clients reach the storage
- * listeners: the SAS URIs it hands out start with them. Call once at start. */
+ * listeners: the SAS URIs it hands out start with them. A base without a host
+ * ("http://:10000", for a listener on every interface) takes the host each client called
+ * the SharePoint listener by, from its Host header. Call once at start. */
 void migration_api_register(const char *blob_url, const char *queue_url);
 
 #endif

@@ -518,7 +518,7 @@ static cJSON *header(struct http_request *req, const struct sp_error *err)
 void csom_process(struct http_request *req, const struct sp_auth_principal *who,
                   const char *site_url)
 {
-    struct eval e = {.req = req, .call = {.who = *who}};
+    struct eval e = {.req = req, .call = {.who = *who, .host = http_header(req, "Host")}};
     struct csom_request r;
     char why[300];
     if (csom_request_parse(req->body.data, req->body.len, &r, why, sizeof why) < 0) {

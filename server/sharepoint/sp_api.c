@@ -1197,7 +1197,7 @@ static void api_call(struct http_request *req, const struct sp_auth_principal *w
 {
     if (!method_override(req))
         return;
-    struct sp_call c = {.who = *who, .body = body};
+    struct sp_call c = {.who = *who, .body = body, .host = http_header(req, "Host")};
     if (sp_model_site_get(site_url, &c.site) != SP_MODEL_OK) {
         odata_not_found(req, "The site does not exist.");
         return;

@@ -22,6 +22,7 @@ struct sp_call {
     const struct sp_segment *seg;    /* the method segment */
     cJSON *body;                     /* the JSON body, or NULL */
     const struct odata_query *odata; /* the request's OData query options */
+    const char *host;                /* the request's Host header, or NULL */
 };
 
 /* An argument by name: from the JSON body (case-insensitive, also inside a "parameters"

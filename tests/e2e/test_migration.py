@@ -12,10 +12,12 @@ reads and decrypts a lot.
 import base64
 import binascii
 import datetime
+import json
 import os
 import re
 import time
 import unittest
+import urllib.parse
 import uuid
 
 import harness
@@ -1234,6 +1236,65 @@ class BadInputTests(MigrationCase):
         self.assertAbsent(sp, pkg.target, 'Reports/a.txt')
         self.assertAbsent(sp, pkg.target, 'Reports/b.txt')
         self.assertImported(sp, pkg, ['Reports', 'c.txt'])
+
+
+class PublicHostTests(unittest.TestCase):
+    """The storage URLs ProvisionMigrationContainers and ProvisionMigrationQueue hand out name a
+    host clients can reach: on a wildcard listener (a container's 0.0.0.0) the one each client
+    called the SharePoint listener by, or --public-host when it is set. The admin token comes
+    from a file, as a mounted secret does."""
+
+    def setUp(self):
+        harness.warnings.simplefilter('ignore', ResourceWarning)  # the SDK's pooled sockets
+
+    def provision(self, server, host_header, token):
+        port = urllib.parse.urlsplit(server.sp).port
+        got = {}
+        for method, key in (('ProvisionMigrationContainers', 'DataContainerUri'),
+                            ('ProvisionMigrationQueue', 'JobQueueUri')):
+            r = harness.request('POST', 'http://127.0.0.1:%d/_api/site/%s' % (port, method),
+                                headers={'Host': host_header, 'Authorization': 'Bearer ' + token,
+                                         'Accept': 'application/json;odata=nometadata'},
+                                body=b'', version=None)
+            self.assertEqual(r.status, 200, r.body)
+            got[method] = urllib.parse.urlsplit(json.loads(r.body)[key])
+        return got['ProvisionMigrationContainers'], got['ProvisionMigrationQueue']
+
+    def start(self, args):
+        server = harness.Server(args)
+        self.addCleanup(server.cleanup)
+        self.addCleanup(lambda: server.running() and server.stop())
+        return server
+
+    def test_wildcard_listener_names_the_host_the_client_called(self):
+        token = 'file-token-' + uuid.uuid4().hex
+        server = self.start(['--host', '0.0.0.0'])
+        path = os.path.join(server.tmp, 'token')
+        with open(path, 'w') as f:
+            f.write(token + '\n')
+        server.stop()
+        server.extra_args += ['--admin-token-file', path]
+        server.start()
+        blob_port = urllib.parse.urlsplit(server.blob).port
+        queue_port = urllib.parse.urlsplit(server.queue).port
+        for header, host in (('localhost:8080', 'localhost'), ('spmigd:8080', 'spmigd'),
+                             ('[::1]:8080', '[::1]'), ('bad host/x', 'localhost')):
+            data, queue = self.provision(server, header, token)
+            self.assertEqual(data.netloc, '%s:%d' % (host, blob_port), header)
+            self.assertEqual(queue.netloc, '%s:%d' % (host, queue_port), header)
+        # What it hands out is what it takes back: the containers work through that name.
+        data, _ = self.provision(server, 'localhost:1', token)
+        c = mt.Container(urllib.parse.urlunsplit(data))
+        c.client.upload_blob('probe.bin', b'x')
+
+    def test_public_host_is_used_whatever_the_client_called(self):
+        token = 'pub-' + uuid.uuid4().hex
+        server = self.start(['--host', '0.0.0.0', '--public-host', 'storage.test',
+                             '--admin-token', token])
+        blob_port = urllib.parse.urlsplit(server.blob).port
+        data, queue = self.provision(server, 'localhost:8080', token)
+        self.assertEqual(data.netloc, 'storage.test:%d' % blob_port)
+        self.assertEqual(urllib.parse.urlsplit(server.sp).hostname, 'storage.test')
 
 
 if __name__ == '__main__':

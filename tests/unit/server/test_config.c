@@ -114,6 +114,53 @@ static void test_refusals(void **state)
     unlink(path);
 }
 
+/* --admin-token-file: the token from a mounted secret's first line, never its line end. */
+static void test_admin_token_file(void **state)
+{
+    (void)state;
+    struct config c;
+    char *path = write_file("s3cret-token \r\nsecond line\n");
+    const char *flag[] = {"spmigd", "--admin-token-file", path};
+    assert_int_equal(load(&c, 3, flag), 0);
+    assert_string_equal(c.admin_token, "s3cret-token");
+    config_finish(&c);
+    setenv("SPMIG_ADMIN_TOKEN_FILE", path, 1);
+    const char *plain[] = {"spmigd"};
+    assert_int_equal(load(&c, 1, plain), 0);
+    assert_string_equal(c.admin_token, "s3cret-token"); /* from the environment */
+    config_finish(&c);
+    const char *over[] = {"spmigd", "--admin-token", "on-the-line"};
+    assert_int_equal(load(&c, 3, over), 0);
+    assert_string_equal(c.admin_token, "on-the-line"); /* a flag over the environment */
+    config_finish(&c);
+    unsetenv("SPMIG_ADMIN_TOKEN_FILE");
+    unlink(path);
+
+    path = write_file("\nnot-first\n"); /* an empty first line */
+    const char *empty[] = {"spmigd", "--admin-token-file", path};
+    assert_int_equal(load(&c, 3, empty), -1);
+    config_finish(&c);
+    unlink(path);
+    const char *missing[] = {"spmigd", "--admin-token-file", "/nonexistent/spmig-token"};
+    assert_int_equal(load(&c, 3, missing), -1);
+    config_finish(&c);
+}
+
+static void test_public_host(void **state)
+{
+    (void)state;
+    struct config c;
+    const char *none[] = {"spmigd"};
+    assert_int_equal(load(&c, 1, none), 0);
+    assert_null(c.public_host);
+    config_finish(&c);
+    const char *set[] = {"spmigd", "--host", "0.0.0.0", "--public-host", "spmigd"};
+    assert_int_equal(load(&c, 5, set), 0);
+    assert_string_equal(c.host, "0.0.0.0");
+    assert_string_equal(c.public_host, "spmigd");
+    config_finish(&c);
+}
+
 static void test_help_and_version(void **state)
 {
     (void)state;
@@ -135,7 +182,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),         cmocka_unit_test(test_layers),
         cmocka_unit_test(test_agent_times),      cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_help_and_version), cmocka_unit_test(test_admin_token_file),
+        cmocka_unit_test(test_public_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
