@@ -127,7 +127,8 @@ at "making debian:12-slim"
 if ! podman image exists debian:12-slim; then
     # minbase, merged /usr without the usrmerge package (no perl), no docs, man pages or
     # locales; dpkg without fsync, as Debian's own container images are set up.
-    $sudo mmdebstrap --variant=minbase --format=tar \
+    # Debian's own python3 for mmdebstrap's helper scripts, whatever comes first on PATH.
+    $sudo env PATH=/usr/sbin:/usr/bin:/sbin:/bin mmdebstrap --variant=minbase --format=tar \
         --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
         --aptopt='Acquire::Languages "none"' --dpkgopt=force-unsafe-io \
         --dpkgopt='path-exclude=/usr/share/man/*' \
