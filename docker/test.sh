@@ -6,7 +6,8 @@
 #  2. imports a minimal bookworm root file system as debian:12-slim, unless one is present
 #  3. builds docker/Dockerfile unmodified and measures the image
 #  4. runs it (admin token from a mounted secret file), waits for its HEALTHCHECK, migrates a
-#     small share into it with the host's `spmig migrate`, reads a file back through REST, and
+#     small share into it with the host's `spmig migrate`, reads a file back through REST, loads the
+#     Migration center page at /, and
 #     stops it with SIGTERM
 #  5. runs docker/compose.yaml (spmigd and two agents), creates a Migration Manager task through
 #     POST /api/mm/tasks and waits until an agent has completed it
@@ -188,6 +189,8 @@ at "reading the file back through REST"
 got=$(curl -fsS -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$sp/_api/web/GetFileByServerRelativeUrl('/Shared%20Documents/Reports/q1.txt')/\$value")
 [ "$got" = "Q1 numbers from the host" ] || fail "read back '$got'"
+at "the Migration center page"
+curl -fsS "http://127.0.0.1:$sp/" | grep -q '<title>Migration center' || fail "no page at /"
 
 at "stopping spmigd with SIGTERM"
 t0=$(date +%s)
