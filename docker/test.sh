@@ -6,9 +6,8 @@
 #  2. imports a minimal bookworm root file system as debian:12-slim, unless one is present
 #  3. builds docker/Dockerfile unmodified and measures the image
 #  4. runs it (admin token from a mounted secret file), waits for its HEALTHCHECK, migrates a
-#     small share into it with the host's `spmig migrate`, reads a file back through REST, loads the
-#     Migration center page at /, and
-#     stops it with SIGTERM
+#     small share into it with the host's `spmig migrate`, reads a file back through REST,
+#     loads the Migration center page at /, and stops it with SIGTERM
 #  5. runs docker/compose.yaml (spmigd and two agents), creates a Migration Manager task through
 #     POST /api/mm/tasks and waits until an agent has completed it
 #  6. removes every container, volume, network and image it made, also when a step fails
