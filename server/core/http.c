@@ -18,12 +18,16 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Bodies from this size up are followed by malloc_trim (request_release). */
+#define HTTP_TRIM_AFTER_BYTES (1024 * 1024)
 
 /* What a connection is doing, for the watchdog. */
 enum { CONN_WAIT_HEADERS, CONN_BODY, CONN_BUSY };
@@ -460,6 +464,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 /* Releases what a request holds (its listener's state, the reply, the parsed target). */
 static void request_release(struct http_request *req)
 {
+    /* A request that brought a large body (a bulk of tasks, a block list) leaves many freed
+     * blocks behind it; glibc keeps them in its arenas unless asked to give them back. */
+    bool large = req->body.cap >= HTTP_TRIM_AFTER_BYTES;
     if (req->ops->cleanup)
         req->ops->cleanup(req);
     if (req->reply)
@@ -471,6 +478,8 @@ static void request_release(struct http_request *req)
     free(req->raw_uri);
     free(req->raw_path);
     free(req->path);
+    if (large)
+        malloc_trim(0);
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
