@@ -361,7 +361,7 @@ static struct http_conn *conn_of(struct MHD_Connection *conn)
 static void take_body(struct http_request *req, const char *data, size_t n)
 {
     req->body_seen += n;
-    struct http_conn *c = conn_of(req->conn);
+    struct http_conn *c = req->conn ? conn_of(req->conn) : NULL; /* none in http_run_local */
     if (c)
         atomic_store(&c->body_seen, req->body_seen);
     if (http_replied(req) || req->overflow)

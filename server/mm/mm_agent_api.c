@@ -358,8 +358,7 @@ static void cancel_strays(struct beat *b)
  * heartbeat fills them at once instead of at the agent's next call. */
 static int ended_since(const struct beat *b)
 {
-    static const char *const ends[] = {"Completed", "CompletedWithIssues", "Failed",
-                                       "Cancelled"};
+    static const char *const ends[] = {"Completed", "CompletedWithIssues", "Failed", "Cancelled"};
     int n = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, b->running)
