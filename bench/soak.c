@@ -45,7 +45,29 @@ static struct {
     const char *host, *token;
     int port[KINDS];
     int conns, slow, seconds;
-} opt = {.host = "127.0.0.1", .conns = 1000, .slow = 300, .seconds = 60};
+    enum kind mix[KINDS]; /* the kinds connections take in turn */
+    int nmix;
+} opt = {.host = "127.0.0.1", .conns = 1000, .slow = 300, .seconds = 60,
+         .mix = {K_BLOB, K_QUEUE, K_SP}, .nmix = KINDS};
+
+/* "--mix blob,sp": the kinds the connections take in turn; 0, or -1 for an unknown one. */
+static int parse_mix(const char *v)
+{
+    opt.nmix = 0;
+    char *copy = strdup(v), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int k = 0;
+        while (k < KINDS && strcmp(t, kind_name[k]) != 0)
+            k++;
+        if (k == KINDS || opt.nmix == KINDS) {
+            free(copy);
+            return -1;
+        }
+        opt.mix[opt.nmix++] = (enum kind)k;
+    }
+    free(copy);
+    return opt.nmix ? 0 : -1;
+}
 
 static char *acct_sas;
 static _Atomic bool stopping;
@@ -266,7 +288,7 @@ static bool setup(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: soak --blob PORT --queue PORT --sp PORT --token T [--conns N (1000)] "
-                    "[--slow N (300)] [--seconds S (60)] [--host 127.0.0.1]\n");
+                    "[--slow N (300)] [--seconds S (60)] [--host 127.0.0.1] [--mix blob,queue,sp]\n");
     exit(2);
 }
 
@@ -292,7 +314,10 @@ int main(int argc, char **argv)
             opt.seconds = atoi(v);
         else if (!strcmp(a, "--host"))
             opt.host = v;
-        else
+        else if (!strcmp(a, "--mix")) {
+            if (parse_mix(v) < 0)
+                usage();
+        } else
             usage();
         i++;
     }
@@ -311,7 +336,7 @@ int main(int argc, char **argv)
     struct worker *w = calloc((size_t)opt.conns, sizeof *w);
     for (int i = 0; i < opt.conns; i++) {
         w[i].id = i;
-        w[i].kind = (enum kind)(i % KINDS);
+        w[i].kind = opt.mix[i % opt.nmix];
         snprintf(w[i].source, sizeof w[i].source, "127.0.0.%d", 2 + i % SOURCES);
         if (pthread_create(&w[i].th, &attr, work, &w[i]) != 0) {
             fprintf(stderr, "soak: cannot start connection thread %d\n", i);

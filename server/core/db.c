@@ -5,6 +5,7 @@
  * settings table. It knows no table but settings; the stores own their SQL.
  */
 #include "db.h"
+#include "gate.h"
 #include "db_vfs.h"
 #include "log.h"
 #include "store_files.h"
@@ -405,8 +406,13 @@ int db_write_end(struct db *d, bool ok)
     else if (ok ? exec(&writer, SQL_RELEASE) < 0
                 : exec(&writer, SQL_ROLLBACK_TO) < 0 || exec(&writer, SQL_RELEASE) < 0)
         batch_abort(); /* what this write left is unknown: none of the batch may commit */
+    bool waited = false;
     if (batch_open && batch_committed < mine) {
         if (atomic_load(&write_waiting) > 0 && batch_writes < DB_BATCH_MAX) {
+            /* Another write commits this one: its request slot is free meanwhile (gate.h),
+             * and taken again only once the write lock is released. */
+            gate_wait_begin();
+            waited = true;
             while (batch_committed < mine)
                 pthread_cond_wait(&batch_done, &write_lock);
         } else {
@@ -415,6 +421,8 @@ int db_write_end(struct db *d, bool ok)
     }
     int rc = ok && batch_failed == mine ? -1 : 0;
     pthread_mutex_unlock(&write_lock);
+    if (waited)
+        gate_wait_end();
     return rc;
 }
 

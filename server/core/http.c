@@ -6,6 +6,7 @@
  */
 #include "http.h"
 #include "crypto.h"
+#include "gate.h"
 #include "log.h"
 #include "sp_names.h"
 #include "xmalloc.h"
@@ -406,8 +407,8 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct http_requ
     return r;
 }
 
-static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version, const char *upload_data,
+static enum MHD_Result access_in(struct MHD_Connection *conn, const char *method,
+                                 const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
 {
     struct req_private *p = *con_cls;
@@ -459,6 +460,17 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     if (!http_replied(req))
         req->ops->finish(req);
     return queue_reply(conn, req);
+}
+
+/* Each call into a listener runs with one of the gate's slots (gate.h). */
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    gate_enter();
+    enum MHD_Result r = access_in(conn, method, version, upload_data, upload_data_size, con_cls);
+    gate_leave();
+    return r;
 }
 
 /* Releases what a request holds (its listener's state, the reply, the parsed target). */

@@ -6,6 +6,7 @@
  */
 #include "mm_dispatch.h"
 #include "clock.h"
+#include "gate.h"
 #include "log.h"
 #include "spmig_limits.h"
 
@@ -63,11 +64,13 @@ uint64_t mm_dispatch_wait(uint64_t gen, int64_t deadline)
 {
     struct timespec ts;
     abs_time(deadline, &ts);
+    gate_wait_begin(); /* a long poll needs no request slot while it waits */
     pthread_mutex_lock(&lock);
     while (generation == gen && !stopping && clock_real_ms() < deadline)
         pthread_cond_timedwait(&cond, &lock, &ts);
     uint64_t g = generation;
     pthread_mutex_unlock(&lock);
+    gate_wait_end();
     return g;
 }
 
