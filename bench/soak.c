@@ -47,8 +47,12 @@ static struct {
     int conns, slow, seconds;
     enum kind mix[KINDS]; /* the kinds connections take in turn */
     int nmix;
-} opt = {.host = "127.0.0.1", .conns = 1000, .slow = 300, .seconds = 60,
-         .mix = {K_BLOB, K_QUEUE, K_SP}, .nmix = KINDS};
+} opt = {.host = "127.0.0.1",
+         .conns = 1000,
+         .slow = 300,
+         .seconds = 60,
+         .mix = {K_BLOB, K_QUEUE, K_SP},
+         .nmix = KINDS};
 
 /* "--mix blob,sp": the kinds the connections take in turn; 0, or -1 for an unknown one. */
 static int parse_mix(const char *v)
@@ -287,8 +291,9 @@ static bool setup(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: soak --blob PORT --queue PORT --sp PORT --token T [--conns N (1000)] "
-                    "[--slow N (300)] [--seconds S (60)] [--host 127.0.0.1] [--mix blob,queue,sp]\n");
+    fprintf(stderr,
+            "usage: soak --blob PORT --queue PORT --sp PORT --token T [--conns N (1000)] "
+            "[--slow N (300)] [--seconds S (60)] [--host 127.0.0.1] [--mix blob,queue,sp]\n");
     exit(2);
 }
 
