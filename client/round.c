@@ -91,7 +91,10 @@ void round_report(struct run *r, const struct pack *p, const struct pack_obj *o,
 {
     char *source =
         o->src_rel[0] ? xasprintf("%s/%s", r->src_root, o->src_rel) : xstrdup(r->src_root);
-    char *dest = xasprintf("%s%s/%s", r->dest_origin, r->target.root_folder_url, o->rel);
+    /* A scan without a destination reports none. */
+    char *dest = r->dest_origin[0]
+                     ? xasprintf("%s%s/%s", r->dest_origin, r->target.root_folder_url, o->rel)
+                     : xstrdup("");
     struct report_item it = {
         .source = source,
         .destination = dest,

@@ -71,7 +71,7 @@ static void give(void)
 {
     pthread_mutex_lock(&mu);
     struct waiter *w = head;
-    if (w) {
+    if (w && busy <= slots) {
         /* The slot passes to the first in line; busy does not change. */
         head = w->next;
         if (!head)
@@ -105,11 +105,16 @@ void gate_wait_begin(void)
     }
 }
 
+/* A thread back from a wait goes first, over the limit if need be: it may hold locks others
+ * wait for (a write's caller), and its request has queued once already. The slots given back
+ * meanwhile bring the count down again (give). */
 void gate_wait_end(void)
 {
     if (waiting) {
         waiting = false;
-        take();
+        pthread_mutex_lock(&mu);
+        busy++;
+        pthread_mutex_unlock(&mu);
     }
 }
 

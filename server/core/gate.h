@@ -23,7 +23,9 @@ void gate_enter(void);
 void gate_leave(void);
 
 /* Around a wait that needs no CPU, inside request code: gives the slot back for the wait
- * and takes one again after it. A thread without a slot does nothing. */
+ * and takes one again after it, at once and ahead of the line (over the limit if all are
+ * taken), so a thread holding a lock across the wait cannot be kept from it by threads
+ * waiting for that lock. A thread without a slot does nothing. */
 void gate_wait_begin(void);
 void gate_wait_end(void);
 

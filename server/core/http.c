@@ -31,7 +31,7 @@
 #define HTTP_TRIM_AFTER_BYTES (1024 * 1024)
 
 /* What a connection is doing, for the watchdog. */
-enum { CONN_WAIT_HEADERS, CONN_BODY, CONN_BUSY };
+enum { CONN_WAIT_HEADERS, CONN_BODY, CONN_BUSY, CONN_QUEUED /* waiting for a gate slot */ };
 
 /* One open connection (libmicrohttpd's socket context). The connection's thread writes the
  * atomics; the watchdog reads them and keeps the window fields, under the server's lock. */
@@ -467,10 +467,27 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
 {
+    /* While it waits for a slot the connection reads nothing: the watchdog must not take
+     * that for a client that trickles, and the body's window starts again after the wait. */
+    struct http_conn *c = conn_of(conn);
+    int was = c ? atomic_exchange(&c->state, CONN_QUEUED) : CONN_BUSY;
     gate_enter();
+    if (c) {
+        atomic_fetch_add(&c->serial, 1);
+        atomic_store(&c->state, was == CONN_WAIT_HEADERS ? CONN_BUSY : was);
+    }
     enum MHD_Result r = access_in(conn, method, version, upload_data, upload_data_size, con_cls);
     gate_leave();
     return r;
+}
+
+/* malloc_trim walks and locks every arena: at most once a second, by one thread at a time. */
+static void trim_memory(void)
+{
+    static _Atomic int64_t last_ms;
+    int64_t now = mono_ms(), last = atomic_load(&last_ms);
+    if (now - last >= 1000 && atomic_compare_exchange_strong(&last_ms, &last, now))
+        malloc_trim(0);
 }
 
 /* Releases what a request holds (its listener's state, the reply, the parsed target). */
@@ -491,7 +508,7 @@ static void request_release(struct http_request *req)
     free(req->raw_path);
     free(req->path);
     if (large)
-        malloc_trim(0);
+        trim_memory();
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,

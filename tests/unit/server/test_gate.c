@@ -124,12 +124,53 @@ static void test_wait_frees_the_slot(void **state)
     gate_leave();
 }
 
+static atomic_bool hold_release, held;
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    gate_enter();
+    atomic_store(&held, true);
+    while (!atomic_load(&hold_release))
+        pause_ms(1);
+    gate_leave();
+    return NULL;
+}
+
+/* Back from a wait, a thread goes ahead of the line, over the limit if need be: it may hold a
+ * lock that the threads holding the slots wait for. */
+static void test_back_from_a_wait_goes_first(void **state)
+{
+    (void)state;
+    gate_init(1);
+    atomic_store(&hold_release, false);
+    atomic_store(&held, false);
+    gate_enter();
+    gate_wait_begin();
+    pthread_t h, q;
+    assert_int_equal(pthread_create(&h, NULL, holder, NULL), 0); /* takes the free slot */
+    while (!atomic_load(&held))
+        pause_ms(1);
+    assert_int_equal(pthread_create(&q, NULL, other, NULL), 0); /* waits in line */
+    while (gate_queued() < 1)
+        pause_ms(1);
+    gate_wait_end(); /* returns although the slot is taken and a thread waits */
+    assert_int_equal(gate_queued(), 1);
+    atomic_store(&hold_release, true);
+    pthread_join(h, NULL);
+    assert_int_equal(gate_queued(), 1); /* over the limit: the holder's slot is not passed on */
+    gate_leave();                       /* back to the limit: now the one in line goes */
+    pthread_join(q, NULL);
+    assert_int_equal(gate_queued(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bound_and_order),
         cmocka_unit_test(test_several_slots),
         cmocka_unit_test(test_wait_frees_the_slot),
+        cmocka_unit_test(test_back_from_a_wait_goes_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
