@@ -23,9 +23,10 @@ void gate_enter(void);
 void gate_leave(void);
 
 /* Around a wait that needs no CPU, inside request code: gives the slot back for the wait
- * and takes one again after it, at once and ahead of the line (over the limit if all are
- * taken), so a thread holding a lock across the wait cannot be kept from it by threads
- * waiting for that lock. A thread without a slot does nothing. */
+ * and takes one again after it, ahead of the line. A thread without a slot does nothing.
+ * The rule that comes with it: a lock held across such a wait (or across db_write_end, which
+ * waits so) must be taken inside gate_wait_begin/gate_wait_end, so that the threads blocked
+ * on it hold no slot and the holder can always get one back. */
 void gate_wait_begin(void);
 void gate_wait_end(void);
 

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "blob_store.h"
 #include "clock.h"
+#include "gate.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
@@ -361,7 +362,10 @@ int lifecycle_clock_set_offset(int64_t offset_ms)
     /* Persisted first, then applied: a move that cannot be written does not happen. The lock
      * keeps two moves from persisting in one order and applying in the other. */
     static pthread_mutex_t moving = PTHREAD_MUTEX_INITIALIZER;
+    /* Held across db_write_end: waited for without a request slot (gate.h). */
+    gate_wait_begin();
     pthread_mutex_lock(&moving);
+    gate_wait_end();
     if (offset_ms < clock_offset_ms() || offset_ms > LIMIT_TIME_MAX_MS - clock_real_ms()) {
         pthread_mutex_unlock(&moving);
         return LIFECYCLE_CLOCK_REFUSED;

@@ -124,44 +124,52 @@ static void test_wait_frees_the_slot(void **state)
     gate_leave();
 }
 
-static atomic_bool hold_release, held;
+static atomic_bool back, saw_back;
 
-static void *holder(void *arg)
+static void *after(void *arg)
 {
     (void)arg;
     gate_enter();
-    atomic_store(&held, true);
-    while (!atomic_load(&hold_release))
-        pause_ms(1);
+    atomic_store(&saw_back, atomic_load(&back));
     gate_leave();
     return NULL;
 }
 
-/* Back from a wait, a thread goes ahead of the line, over the limit if need be: it may hold a
- * lock that the threads holding the slots wait for. */
+static void *returner(void *arg)
+{
+    (void)arg;
+    gate_enter();
+    gate_wait_begin();
+    while (gate_queued() < 1) /* someone queues while this one waits */
+        pause_ms(1);
+    gate_wait_end();
+    atomic_store(&back, true);
+    gate_leave();
+    return NULL;
+}
+
+/* Back from a wait, a thread goes to the head of the line, before those who came meanwhile. */
 static void test_back_from_a_wait_goes_first(void **state)
 {
     (void)state;
     gate_init(1);
-    atomic_store(&hold_release, false);
-    atomic_store(&held, false);
-    gate_enter();
-    gate_wait_begin();
-    pthread_t h, q;
-    assert_int_equal(pthread_create(&h, NULL, holder, NULL), 0); /* takes the free slot */
-    while (!atomic_load(&held))
-        pause_ms(1);
-    assert_int_equal(pthread_create(&q, NULL, other, NULL), 0); /* waits in line */
+    atomic_store(&back, false);
+    atomic_store(&saw_back, false);
+    gate_enter(); /* the only slot */
+    pthread_t r, q;
+    assert_int_equal(pthread_create(&r, NULL, returner, NULL), 0); /* queued first */
     while (gate_queued() < 1)
         pause_ms(1);
-    gate_wait_end(); /* returns although the slot is taken and a thread waits */
-    assert_int_equal(gate_queued(), 1);
-    atomic_store(&hold_release, true);
-    pthread_join(h, NULL);
-    assert_int_equal(gate_queued(), 1); /* over the limit: the holder's slot is not passed on */
-    gate_leave();                       /* back to the limit: now the one in line goes */
+    gate_leave(); /* r runs, then waits without its slot, which this thread takes again */
+    gate_enter();
+    assert_int_equal(pthread_create(&q, NULL, after, NULL), 0); /* queues */
+    while (gate_queued() < 2) /* q, then r back from its wait, ahead of q */
+        pause_ms(1);
+    gate_leave();
+    pthread_join(r, NULL);
     pthread_join(q, NULL);
-    assert_int_equal(gate_queued(), 0);
+    assert_true(atomic_load(&back));
+    assert_true(atomic_load(&saw_back)); /* r went before q, who had come first */
 }
 
 int main(void)
