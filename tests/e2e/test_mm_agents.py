@@ -594,7 +594,9 @@ class ServerRestartTest(AgentsCase):
         self.wait_agent('survivor', 'Enabled')
         self.hold_imports()
         tid = self.create_task(src, 'Crash')
-        wait_for(lambda: self.task(tid)['progress']['filesScanned'] > 1000,
+        # Killed once jobs wait for the held timer job: their keys die with the server.
+        wait_for(lambda: self.task(tid)['progress']['filesScanned'] > 1000 and
+                 self.emu('GET', 'jobs?top=1')['value'],
                  what=lambda: 'packages in flight: %r' % self.task(tid))
         self.assertEqual(self.server.kill9(), -signal.SIGKILL)
         wait_for(lambda: 'again in' in a.text(), 30, 'the agent to notice')
